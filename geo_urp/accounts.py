@@ -1,0 +1,96 @@
+"""Logins and API keys: creation and verification, secrets hashed at rest.
+
+Passwords use Argon2 (slow on purpose); API keys are 256-bit random tokens, so a
+SHA-256 of them is enough and lets a request find its key in one indexed lookup.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geo_urp.errors import BadInput, NotFound
+from geo_urp.models import ApiKey, Municipality, User
+from geo_urp.models.auth import KEY_ROLES, USER_ROLES
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a role, and the municipality and crew it is bound to (None: all)."""
+
+    role: str
+    municipality_id: int | None = None
+    crew_id: str | None = None
+    name: str = ""
+
+
+def _municipality_id(session: Session, slug: str | None) -> int | None:
+    if slug is None:
+        return None
+    mid = session.scalar(select(Municipality.id).where(Municipality.slug == slug))
+    if mid is None:
+        raise NotFound(f"no municipality with slug {slug!r}")
+    return mid
+
+
+def hash_key(key: str) -> str:
+    """The stored form of an API key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_key(session: Session, role: str, municipality: str | None = None,
+                   crew_id: str | None = None, label: str | None = None) -> str:
+    """Create an API key with ``role`` and return it; only its hash is stored."""
+    if role not in KEY_ROLES:
+        raise BadInput(f"role must be one of {', '.join(KEY_ROLES)}, not {role!r}")
+    key = "gu_" + secrets.token_urlsafe(32)
+    session.add(ApiKey(key_hash=hash_key(key), prefix=key[:10], role=role, crew_id=crew_id,
+                       municipality_id=_municipality_id(session, municipality), label=label))
+    session.flush()
+    return key
+
+
+def principal_for_key(session: Session, key: str) -> Principal | None:
+    """The principal of a valid, unrevoked API key, else None."""
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key),
+                                              ApiKey.revoked_at.is_(None)))
+    if row is None:
+        return None
+    return Principal(row.role, row.municipality_id, row.crew_id, f"key:{row.prefix}")
+
+
+def create_user(session: Session, username: str, password: str, role: str,
+                crew_id: str | None = None, municipality: str | None = None) -> User:
+    """Create a login; the password is stored as an Argon2 hash."""
+    if role not in USER_ROLES:
+        raise BadInput(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
+    if role == "crew" and not crew_id:
+        raise BadInput("a crew login needs --crew CREW_ID")
+    if len(password) < 8:
+        raise BadInput("password must have at least 8 characters")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise BadInput(f"user {username!r} already exists")
+    user = User(username=username, password_hash=_hasher.hash(password), role=role,
+                crew_id=crew_id, municipality_id=_municipality_id(session, municipality))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, else None."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None:
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user

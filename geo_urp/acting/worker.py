@@ -1,0 +1,41 @@
+"""The background worker: runs scheduled jobs in a loop until stopped.
+
+Jobs register in ``JOBS``; each takes the app config and does one pass. The
+outbox of closing messages and the erasure of callers' contact data will join
+here; today the list holds what exists.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+JOBS: list[Callable[[dict], None]] = []
+
+
+def run_once(config: dict) -> None:
+    """One pass over every job; a failing job is logged and does not stop the others."""
+    for job in JOBS:
+        try:
+            job(config)
+        except Exception:  # keep the worker alive whatever one job does
+            log.exception("job %s failed", job.__name__)
+
+
+def run_forever(config: dict, interval_s: float = 5.0) -> None:
+    """Run every job each ``interval_s`` seconds until SIGTERM/SIGINT."""
+    stop = False
+
+    def _stop(*_):
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log.info("worker started with %d job(s)", len(JOBS))
+    while not stop:
+        run_once(config)
+        time.sleep(interval_s)

@@ -1,0 +1,117 @@
+"""The command groups of ``python -m geo_urp`` (SPEC §5).
+
+Each command parses its options, calls one service function, and prints.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from geo_urp.db import session_scope
+from geo_urp.errors import GeoUrpError
+
+layers_cli = AppGroup("layers", help="Load and build municipal layers.")
+keys_cli = AppGroup("keys", help="API keys.")
+users_cli = AppGroup("users", help="Logins.")
+
+
+def _url() -> str:
+    return current_app.config["DATABASE_URL"]
+
+
+def _fail(exc: GeoUrpError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    for detail in exc.details[:100]:
+        click.echo(f"  {detail}", err=True)
+    sys.exit(1)
+
+
+@layers_cli.command("load")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--municipality", "slug", required=True, help="Slug of the municipality, e.g. mezzolombardo.")
+@click.option("--name", default=None, help="Display name (default: the boundary's name).")
+@click.option("--strict", is_flag=True, help="Refuse the whole load if any feature is rejected.")
+def layers_load(folder: Path, slug: str, name: str | None, strict: bool) -> None:
+    """Load or replace a municipality's layers from FOLDER (all or nothing)."""
+    from geo_urp.loading.loader import LoadOptions, load_municipality
+
+    cfg = current_app.config
+    options = LoadOptions(
+        boundary_margin_m=cfg["LOAD_BOUNDARY_MARGIN_M"], node_tolerance_m=cfg["WATER_NODE_TOLERANCE_M"],
+        valve_tolerance_m=cfg["WATER_VALVE_TOLERANCE_M"], source_tolerance_m=cfg["WATER_SOURCE_TOLERANCE_M"],
+        strict=strict)
+    try:
+        with session_scope(_url()) as session:
+            report = load_municipality(session, folder, slug, name, options)
+    except GeoUrpError as exc:
+        click.echo(f"nothing changed for {slug}", err=True)
+        _fail(exc)
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"loaded {slug}")
+
+
+@keys_cli.command("add")
+@click.option("--role", required=True, type=click.Choice(["operator", "crew", "council", "public", "admin"]))
+@click.option("--municipality", "slug", default=None, help="Restrict the key to one municipality.")
+@click.option("--crew", "crew_id", default=None, help="For a crew key: the crew it belongs to.")
+@click.option("--label", default=None, help="Who or what the key is for.")
+def keys_add(role: str, slug: str | None, crew_id: str | None, label: str | None) -> None:
+    """Create an API key; it is printed once, alone on the last line."""
+    from geo_urp.accounts import create_api_key
+
+    try:
+        with session_scope(_url()) as session:
+            key = create_api_key(session, role, slug, crew_id, label)
+    except GeoUrpError as exc:
+        _fail(exc)
+    click.echo(f"created a {role} key (only its hash is stored; copy it now):")
+    click.echo(key)
+
+
+@users_cli.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["operator", "crew", "council", "admin"]))
+@click.option("--crew", "crew_id", default=None)
+@click.option("--municipality", "slug", default=None)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_add(username: str, role: str, crew_id: str | None, slug: str | None, password: str) -> None:
+    """Create a login with a role."""
+    from geo_urp.accounts import create_user
+
+    try:
+        with session_scope(_url()) as session:
+            create_user(session, username, password, role, crew_id, slug)
+    except GeoUrpError as exc:
+        _fail(exc)
+    click.echo(f"created user {username} ({role})")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--workers", default=2, type=int, help="gunicorn worker processes.")
+@click.option("--no-worker", is_flag=True, help="Do not run the background work in this process.")
+def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
+    """Run the production server (gunicorn) and, unless --no-worker, the background work."""
+    from geo_urp.serving import run_server
+
+    run_server(current_app.config, host, port, workers, with_worker=not no_worker)
+
+
+@click.command("worker")
+def worker() -> None:
+    """Run the background work alone."""
+    from geo_urp.acting.worker import run_forever
+
+    run_forever(current_app.config)
+
+
+def register(app: Flask) -> None:
+    """Attach every command group to the app's CLI."""
+    for command in (layers_cli, keys_cli, users_cli, serve, worker):
+        app.cli.add_command(command)

@@ -1,0 +1,107 @@
+"""The database connection: engine, sessions, schema migrations and ``db init``.
+
+Services receive a SQLAlchemy ``Session`` and never touch Flask; views get one
+per request from ``get_session()``, which is closed when the request ends.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+import click
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+EXTENSIONS = ("postgis", "pg_trgm", "unaccent")
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One pooled engine per database URL for the whole process."""
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def session_factory(url: str) -> sessionmaker[Session]:
+    """A session factory bound to ``url``."""
+    return sessionmaker(bind=engine_for(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    session = session_factory(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_session() -> Session:
+    """The current request's session."""
+    if "db_session" not in g:
+        g.db_session = session_factory(current_app.config["DATABASE_URL"])()
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Close the request's session, discarding anything uncommitted."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def alembic_config(url: str):
+    """Alembic configuration pointing at the package's migrations."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def init_db(url: str) -> None:
+    """Create the extensions and migrate the schema to the latest revision (idempotent)."""
+    from alembic import command
+
+    with engine_for(url).begin() as conn:
+        for ext in EXTENSIONS:
+            conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
+    command.upgrade(alembic_config(url), "head")
+
+
+def database_is_up(url: str) -> bool:
+    """True when the database answers and has PostGIS."""
+    try:
+        with engine_for(url).connect() as conn:
+            conn.execute(text("SELECT postgis_version()"))
+        return True
+    except Exception:  # any failure means "not up" for a health check
+        return False
+
+
+@click.group("db")
+def db_cli() -> None:
+    """Database schema commands."""
+
+
+@db_cli.command("init")
+def db_init_command() -> None:
+    """Create or migrate the schema in DATABASE_URL (idempotent)."""
+    url = current_app.config["DATABASE_URL"]
+    init_db(url)
+    click.echo("database schema is up to date")
+
+
+def init_app(app: Flask) -> None:
+    """Close sessions after each request and register ``db`` commands."""
+    app.teardown_appcontext(close_session)
+    app.cli.add_command(db_cli)

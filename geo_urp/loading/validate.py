@@ -1,0 +1,174 @@
+"""Checking each feature of a layer against its contract (SPEC §2).
+
+A bad feature is rejected with a reason that names it (missing id, duplicate
+id, wrong geometry kind, unrepairable geometry, far outside the boundary); the
+rest of the layer is kept. Geometry work here is per-feature shapely, vectorised
+where it counts (the boundary test), before anything touches the database.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo_urp.loading.layers import LayerSpec
+
+# A layer whose features mostly lie far from the town is in the wrong CRS.
+WRONG_CRS_SHARE = 0.5
+
+
+@dataclass
+class Rejection:
+    """One feature left out, and why."""
+
+    feature: int  # 1-based position in the file
+    feature_id: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        who = f"feature {self.feature}" + (f" ({self.feature_id})" if self.feature_id else "")
+        return f"{who}: {self.reason}"
+
+
+@dataclass
+class LayerResult:
+    """The outcome of validating one layer: rows to store, rejections, notes."""
+
+    layer: str
+    read: int = 0
+    rows: list[dict] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def kept(self) -> int:
+        return len(self.rows)
+
+
+def _is_blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _clean(value):
+    """A JSON-friendly version of a pandas cell."""
+    if _is_blank(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def _as_text(value) -> str:
+    value = _clean(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _fix_geometry(geom: BaseGeometry, allowed: tuple[str, ...]) -> tuple[BaseGeometry | None, str | None, str | None]:
+    """Return (geometry, note, rejection reason) for one feature's geometry."""
+    if geom is None or geom.is_empty:
+        return None, None, "has no geometry"
+    if geom.has_z:
+        geom = shapely.force_2d(geom)
+    if geom.geom_type == "MultiLineString" and "LineString" in allowed and "MultiLineString" not in allowed:
+        merged = shapely.line_merge(geom)
+        if merged.geom_type == "LineString":
+            geom = merged
+    if geom.geom_type not in allowed:
+        return None, None, f"geometry is {geom.geom_type}, expected {' or '.join(allowed)}"
+    note = None
+    if not geom.is_valid:
+        why = shapely.is_valid_reason(geom)
+        repaired = shapely.make_valid(geom)
+        if repaired.geom_type == "GeometryCollection":
+            parts = [g for g in repaired.geoms if g.geom_type in allowed or
+                     g.geom_type.replace("Multi", "") in allowed]
+            repaired = shapely.union_all(parts) if parts else repaired
+        same_kind = repaired.geom_type in allowed or (
+            repaired.geom_type.startswith("Multi") and repaired.geom_type[5:] in allowed
+            and any(a.startswith("Multi") for a in allowed))
+        if repaired.is_empty or not same_kind:
+            return None, None, f"invalid geometry ({why}) cannot be repaired into a {allowed[0]}"
+        geom, note = repaired, f"repaired invalid geometry ({why})"
+    if geom.geom_type in ("LineString", "MultiLineString") and geom.length == 0:
+        return None, None, "line has zero length"
+    return geom, note, None
+
+
+def validate_layer(spec: LayerSpec, gdf: gpd.GeoDataFrame, boundary: BaseGeometry | None,
+                   margin_m: float) -> LayerResult:
+    """Validate every feature of one layer; ``boundary`` is None for the boundary itself."""
+    result = LayerResult(spec.name, read=len(gdf))
+    known = set(spec.required) | set(spec.optional)
+    extra_cols = [c for c in gdf.columns if c != gdf.geometry.name and c not in known]
+    seen: dict[str, int] = {}
+    near = boundary.buffer(margin_m) if boundary is not None else None
+    if near is not None:
+        shapely.prepare(near)
+    records = gdf.to_dict("records")
+    geoms = list(gdf.geometry)
+    for pos, (rec, geom) in enumerate(zip(records, geoms), start=1):
+        fid = _as_text(rec.get(spec.id_field)) if spec.id_field and not _is_blank(rec.get(spec.id_field)) else None
+        missing = [f for f in spec.required if _is_blank(rec.get(f))]
+        if missing:
+            result.rejections.append(Rejection(pos, fid, f"missing {', '.join(missing)}"))
+            continue
+        geom, note, problem = _fix_geometry(geom, spec.geometry)
+        if problem:
+            result.rejections.append(Rejection(pos, fid, problem))
+            continue
+        if near is not None and not near.intersects(geom):
+            km = boundary.distance(geom) / 1000
+            result.rejections.append(Rejection(pos, fid, f"lies {km:.1f} km outside the boundary"))
+            continue
+        if fid is not None:
+            if fid in seen:
+                result.rejections.append(
+                    Rejection(pos, fid, f"duplicate {spec.id_field} {fid!r} (first at feature {seen[fid]})"))
+                continue
+            seen[fid] = pos
+        row = {f: _as_text(rec[f]) for f in spec.required}
+        for f in spec.optional:
+            if f in rec and not _is_blank(rec[f]):
+                row[f] = _clean(rec[f])
+        bad_int = _coerce_integers(row, spec.integer_fields)
+        if bad_int:
+            result.rejections.append(Rejection(pos, fid, bad_int))
+            continue
+        row["props"] = {c: _clean(rec[c]) for c in extra_cols if not _is_blank(rec[c])}
+        row["geometry"] = geom
+        if note:
+            result.notes.append(f"feature {pos}" + (f" ({fid})" if fid else "") + f": {note}")
+        result.rows.append(row)
+    return result
+
+
+def _coerce_integers(row: dict, fields: tuple[str, ...]) -> str | None:
+    """Turn number-range fields into ints in place; return a reason when one is not a number."""
+    for f in fields:
+        if f in row and row[f] is not None:
+            try:
+                value = float(row[f])
+            except (TypeError, ValueError):
+                return f"{f} must be a whole number, not {row[f]!r}"
+            if not value.is_integer():
+                return f"{f} must be a whole number, not {row[f]!r}"
+            row[f] = int(value)
+    return None
+
+
+def looks_like_wrong_crs(result: LayerResult) -> bool:
+    """True when most features of a layer were rejected for lying outside the boundary."""
+    outside = sum(1 for r in result.rejections if "outside the boundary" in r.reason)
+    return result.read > 0 and outside / result.read > WRONG_CRS_SHARE

@@ -1,0 +1,16 @@
+"""All tables of geo_urp; import from here so that metadata is complete."""
+from geo_urp.models.auth import ApiKey, User
+from geo_urp.models.base import METRIC_SRID, WGS84, Base, Municipality
+from geo_urp.models.crews import Crew, CrewArea
+from geo_urp.models.incidents import Incident, IncidentEvent, IncidentReport
+from geo_urp.models.lighting import Cabinet, Circuit, Lamp
+from geo_urp.models.reports import CallerContact, Report
+from geo_urp.models.town import Address, Landmark, Street
+from geo_urp.models.water import Pipe, PipePart, Valve, ValveSegment, WaterSource
+
+__all__ = [
+    "ApiKey", "Address", "Base", "Cabinet", "CallerContact", "Circuit", "Crew", "CrewArea",
+    "Incident", "IncidentEvent", "IncidentReport", "Lamp", "Landmark", "METRIC_SRID",
+    "Municipality", "Pipe", "PipePart", "Report", "Street", "User", "Valve", "ValveSegment",
+    "WGS84", "WaterSource",
+]

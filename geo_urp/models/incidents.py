@@ -1,0 +1,75 @@
+"""Incidents: the common cause behind a group of reports, with its history."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import WKBElement
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, func
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo_urp.models.base import Base, geom, municipality_fk
+
+KINDS = (
+    "lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst", "water_outage",
+    "flooding", "road_damage", "noise", "social_distress", "other",
+)
+STATUSES = ("open", "assigned", "in_progress", "resolved", "closed")
+
+
+class Incident(Base):
+    """What failed, where the crew goes, who goes, and why we think so (SPEC §4)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_muni_status_kind", "municipality_id", "status", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    municipality_id: Mapped[int] = municipality_fk()
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[int] = mapped_column(default=3)
+    confidence: Mapped[float] = mapped_column(default=0.5)
+    explanation: Mapped[str] = mapped_column(default="")
+    asset_ids: Mapped[list[str]] = mapped_column(ARRAY(String), default=list)
+    valves_to_close: Mapped[list[str]] = mapped_column(ARRAY(String), default=list)
+    affected_segment_nos: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list)
+    affected_addresses: Mapped[int | None]
+    area_id: Mapped[str | None]
+    crew_id: Mapped[str | None]
+    # An incident absorbed by a larger one (lamp -> circuit -> cabinet) points to it.
+    absorbed_into_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("incidents.id", ondelete="SET NULL")
+    )
+    geom: Mapped[WKBElement] = geom("GEOMETRY")
+    opened_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class IncidentReport(Base):
+    """The link of a report to its one incident: a report is never counted twice."""
+
+    __tablename__ = "incident_reports"
+
+    report_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    incident_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+
+
+class IncidentEvent(Base):
+    """One change in an incident's history: created, grew, merged, moved, status."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    actor: Mapped[str]
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict] = mapped_column(default=dict)

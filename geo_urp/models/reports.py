@@ -1,0 +1,88 @@
+"""Reports (Open311 service requests) and the caller's contact data, kept apart.
+
+``Report`` holds only what Open311 may show; ``CallerContact`` holds the
+personal data (GDPR), readable only by roles that need it and erased once the
+closing message is sent.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import WKBElement
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from geo_urp.models.base import Base, geom, municipality_fk
+
+
+class Report(Base):
+    """One call or submission: an Open311 service request, placed and snapped."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        UniqueConstraint("api_key_id", "idempotency_key"),
+        Index("ix_reports_muni_time", "municipality_id", "requested_datetime"),
+        Index("ix_reports_muni_service_status", "municipality_id", "service_code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    municipality_id: Mapped[int] = municipality_fk()
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    service_code: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    status_notes: Mapped[str | None]
+    description: Mapped[str | None]
+    agency_responsible: Mapped[str | None]
+    service_notice: Mapped[str | None]
+    requested_datetime: Mapped[datetime]
+    updated_datetime: Mapped[datetime]
+    expected_datetime: Mapped[datetime | None]
+    address: Mapped[str | None]  # the label of where it was placed
+    address_id: Mapped[str | None]
+    zipcode: Mapped[str | None]
+    media_url: Mapped[str | None]
+    attributes: Mapped[dict] = mapped_column(default=dict)
+    geom: Mapped[WKBElement] = geom("POINT")
+    # Locating: how the point was found and which assets it concerns.
+    geocode_kind: Mapped[str | None]
+    geocode_score: Mapped[float | None]
+    street_id: Mapped[str | None]
+    lamp_id: Mapped[str | None]
+    circuit_id: Mapped[str | None]
+    cabinet_id: Mapped[str | None]
+    pipe_id: Mapped[str | None]
+    segment_no: Mapped[int | None]
+    call_back: Mapped[bool] = mapped_column(default=False)
+    # Retries with the same Idempotency-Key from the same key return this report.
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    contact: Mapped["CallerContact | None"] = relationship(
+        back_populates="report", uselist=False, cascade="all, delete-orphan"
+    )
+
+    @property
+    def service_request_id(self) -> str:
+        """The Open311 id: the row id as a string, unique across municipalities."""
+        return str(self.id)
+
+
+class CallerContact(Base):
+    """Personal data of the caller: seen only by operators (SPEC §6), erased on schedule."""
+
+    __tablename__ = "caller_contacts"
+
+    report_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_name: Mapped[str | None]
+    last_name: Mapped[str | None]
+    phone: Mapped[str | None]
+    email: Mapped[str | None]
+    device_id: Mapped[str | None]
+    account_id: Mapped[str | None]
+    erase_after: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
+
+    report: Mapped[Report] = relationship(back_populates="contact")

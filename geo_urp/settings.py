@@ -1,0 +1,60 @@
+"""Settings read from the environment, and nothing else.
+
+Every value has a safe default for the embedded mode: a local PostgreSQL with
+PostGIS on 127.0.0.1:5432 and a database named ``geo_urp`` that
+``scripts/setup`` creates when ``DATABASE_URL`` is unset.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+EMBEDDED_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/geo_urp"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def database_url() -> str:
+    """The SQLAlchemy URL of the database: ``DATABASE_URL`` or the embedded default."""
+    url = os.environ.get("DATABASE_URL") or EMBEDDED_DATABASE_URL
+    # Heroku-style and plain libpq URLs name the driver implicitly.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg2://" + url[len("postgresql://"):]
+    return url
+
+
+def from_env() -> dict:
+    """All settings as a Flask config mapping."""
+    return {
+        "DATABASE_URL": database_url(),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
+        # Features farther than this from the boundary are rejected at load.
+        "LOAD_BOUNDARY_MARGIN_M": _float("LOAD_BOUNDARY_MARGIN_M", 1000.0),
+        # Water topology tolerances (SPEC §2).
+        "WATER_NODE_TOLERANCE_M": _float("WATER_NODE_TOLERANCE_M", 0.5),
+        "WATER_VALVE_TOLERANCE_M": _float("WATER_VALVE_TOLERANCE_M", 1.0),
+        "WATER_SOURCE_TOLERANCE_M": _float("WATER_SOURCE_TOLERANCE_M", 25.0),
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
+        "SMTP_USER": os.environ.get("SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_FROM": os.environ.get("SMTP_FROM", "geo_urp@localhost"),
+        "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS")),
+        "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
+        "SMS_GATEWAY_TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
+        "MAP_TILES_URL": os.environ.get("MAP_TILES_URL", ""),
+        "MAP_TILES_ATTRIBUTION": os.environ.get("MAP_TILES_ATTRIBUTION", ""),
+    }

@@ -1,0 +1,11 @@
+"""Showing: HTTP pages and APIs. Views parse, call one service, render."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def blueprints() -> list[Blueprint]:
+    """Every blueprint of the service, in registration order."""
+    from geo_urp.showing.health import bp as health
+
+    return [health]

@@ -1,0 +1,14 @@
+"""``/healthz``: 200 when the service and its database are up, 503 otherwise."""
+from flask import Blueprint, current_app, jsonify
+
+from geo_urp.db import database_is_up
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report whether the database answers."""
+    if database_is_up(current_app.config["DATABASE_URL"]):
+        return jsonify(status="ok")
+    return jsonify(status="database unavailable"), 503
