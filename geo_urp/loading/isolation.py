@@ -1,0 +1,74 @@
+"""Isolating water mains: the one entry point later stages call.
+
+``isolate_pipes`` answers, for one pipe or a set of suspected pipes, which
+valves a crew must shut (inoperable valves skipped), which valve segments that
+cuts off, and which further segments lose every source. A single pipe's answer
+was computed at load time and is read in one indexed lookup; a set of pipes is
+traced on the municipality's segment graph, rebuilt from stored rows and cached
+per load.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geo_urp.errors import NotFound
+from geo_urp.loading.water_isolation import SegmentGraph, isolation_trace, segments_without_source
+from geo_urp.models import Municipality, Pipe, Valve, ValveSegment
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """What shutting off ``pipe_ids`` takes and what it leaves dry."""
+
+    pipe_ids: tuple[str, ...]
+    valves_to_close: tuple[str, ...]
+    isolated_segment_nos: tuple[int, ...]
+    unsupplied_segment_nos: tuple[int, ...]
+
+    @property
+    def affected_segment_nos(self) -> tuple[int, ...]:
+        """Every segment without water once the valves are shut."""
+        return tuple(sorted(set(self.isolated_segment_nos) | set(self.unsupplied_segment_nos)))
+
+
+def isolate_pipes(session: Session, municipality_id: int, pipe_ids: list[str] | tuple[str, ...] | str) -> Isolation:
+    """The isolation of one pipe (precomputed) or of a set of pipes (traced now)."""
+    ids = (pipe_ids,) if isinstance(pipe_ids, str) else tuple(dict.fromkeys(pipe_ids))
+    rows = session.execute(select(Pipe.pipe_id, Pipe.segment_nos, Pipe.valves_to_close,
+                                  Pipe.isolated_segment_nos, Pipe.unsupplied_segment_nos)
+                           .where(Pipe.municipality_id == municipality_id, Pipe.pipe_id.in_(ids))).all()
+    missing = sorted(set(ids) - {r.pipe_id for r in rows})
+    if missing:
+        raise NotFound(f"no water pipe {', '.join(missing)} in this municipality")
+    if len(rows) == 1:
+        r = rows[0]
+        return Isolation(ids, tuple(sorted(r.valves_to_close)), tuple(sorted(r.isolated_segment_nos)),
+                         tuple(sorted(r.unsupplied_segment_nos)))
+    graph = segment_graph(session, municipality_id)
+    start = {no for r in rows for no in r.segment_nos}
+    valves, isolated = isolation_trace(graph, start)
+    dry = segments_without_source(graph, valves, isolated)
+    return Isolation(ids, tuple(sorted(valves)), tuple(sorted(isolated)), tuple(sorted(dry)))
+
+
+_GRAPHS: dict[tuple[int, datetime | None], SegmentGraph] = {}
+
+
+def segment_graph(session: Session, municipality_id: int) -> SegmentGraph:
+    """The municipality's valve-segment graph, cached until its layers are reloaded."""
+    loaded_at = session.scalar(select(Municipality.layers_loaded_at).where(Municipality.id == municipality_id))
+    key = (municipality_id, loaded_at)
+    if key not in _GRAPHS:
+        valves = session.execute(select(Valve.valve_id, Valve.operable, Valve.segment_nos)
+                                 .where(Valve.municipality_id == municipality_id)).tuples()
+        segments = session.execute(select(ValveSegment.segment_no, ValveSegment.has_source)
+                                   .where(ValveSegment.municipality_id == municipality_id)).all()
+        if len(_GRAPHS) > 32:
+            _GRAPHS.clear()
+        _GRAPHS[key] = SegmentGraph.from_rows(valves, (no for no, has in segments if has),
+                                              (no for no, _ in segments))
+    return _GRAPHS[key]
