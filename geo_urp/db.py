@@ -12,6 +12,7 @@ from typing import Iterator
 
 import click
 from flask import Flask, current_app, g
+from flask.cli import AppGroup
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -88,9 +89,7 @@ def database_is_up(url: str) -> bool:
         return False
 
 
-@click.group("db")
-def db_cli() -> None:
-    """Database schema commands."""
+db_cli = AppGroup("db", help="Database schema commands.")
 
 
 @db_cli.command("init")

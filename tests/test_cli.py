@@ -1,0 +1,88 @@
+"""The command line: ``layers load`` all or nothing, ``keys add``, ``users add``, ``db init``."""
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+
+from geo_urp.db import session_scope
+from geo_urp.models import ApiKey, Lamp, Municipality, User
+from tests.conftest import BORGO
+
+
+def _lamps(url):
+    with session_scope(url) as s:
+        return s.scalar(select(func.count()).select_from(Lamp))
+
+
+def test_db_init_is_idempotent(runner):
+    for _ in range(2):
+        result = runner.invoke(args=["db", "init"])
+        assert result.exit_code == 0, result.output
+        assert "up to date" in result.output
+
+
+def test_layers_load_prints_what_it_kept_and_a_failed_load_changes_nothing(runner, app, tmp_path):
+    result = runner.invoke(args=["layers", "load", str(BORGO), "--municipality", "borgo"])
+    assert result.exit_code == 0, result.output
+    assert "lamps                  11     11        0" in result.output
+    assert "loaded borgo" in result.output
+    assert _lamps(app.config["DATABASE_URL"]) == 11
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in BORGO.iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    (broken / "water_pipes.geojson").write_text("garbage")
+    result = runner.invoke(args=["layers", "load", str(broken), "--municipality", "borgo"])
+    assert result.exit_code == 1
+    assert "cannot read water_pipes.geojson" in result.output
+    assert "nothing changed for borgo" in result.output
+    assert _lamps(app.config["DATABASE_URL"]) == 11
+
+
+def test_layers_load_refuses_a_bad_slug(runner):
+    result = runner.invoke(args=["layers", "load", str(BORGO), "--municipality", "Borgo Prova!"])
+    assert result.exit_code == 1 and "slug" in result.output
+
+
+def test_keys_add_prints_the_key_last_and_stores_only_its_hash(runner, app):
+    runner.invoke(args=["layers", "load", str(BORGO), "--municipality", "borgo"])
+    result = runner.invoke(args=["keys", "add", "--role", "operator", "--municipality", "borgo"])
+    assert result.exit_code == 0, result.output
+    key = result.output.strip().splitlines()[-1]
+    assert len(key) > 30
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        row = s.scalar(select(ApiKey))
+        assert row.key_hash == hashlib.sha256(key.encode()).hexdigest()
+        assert row.role == "operator"
+        assert row.municipality_id == s.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
+    bad = runner.invoke(args=["keys", "add", "--role", "public", "--municipality", "nowhere"])
+    assert bad.exit_code == 1 and "no municipality with slug 'nowhere'" in bad.output
+
+
+def test_users_add_hashes_the_password(runner, app):
+    result = runner.invoke(args=["users", "add", "anna", "--role", "operator", "--password", "s3greta-lunga"])
+    assert result.exit_code == 0, result.output
+    from geo_urp.accounts import authenticate
+
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        user = s.scalar(select(User).where(User.username == "anna"))
+        assert "s3greta-lunga" not in user.password_hash and user.password_hash.startswith("$argon2")
+        assert authenticate(s, "anna", "s3greta-lunga").id == user.id
+        assert authenticate(s, "anna", "wrong-password") is None
+    again = runner.invoke(args=["users", "add", "anna", "--role", "operator", "--password", "another-pass"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    crew = runner.invoke(args=["users", "add", "bruno", "--role", "crew", "--password", "s3greta-lunga"])
+    assert crew.exit_code == 1 and "--crew" in crew.output
+
+
+def test_healthz(client):
+    assert client.get("/healthz").status_code == 200
+
+
+def test_healthz_when_the_database_is_down():
+    from geo_urp import create_app
+
+    app = create_app({"DATABASE_URL": "postgresql+psycopg2://postgres@127.0.0.1:1/nothing", "TESTING": True})
+    assert app.test_client().get("/healthz").status_code == 503
