@@ -55,6 +55,55 @@ def layers_load(folder: Path, slug: str, name: str | None, strict: bool) -> None
     click.echo(f"loaded {slug}")
 
 
+@layers_cli.command("from-osm")
+@click.argument("pbf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--clip", required=True, help="minlon,minlat,maxlon,maxlat or a polygon file.")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+def layers_from_osm(pbf: Path, clip: str, outdir: Path) -> None:
+    """Write SPEC layer files (streets, addresses, landmarks, boundary) from OpenStreetMap data."""
+    from geo_urp.loading.osm import from_osm, parse_clip
+
+    try:
+        summary = from_osm(pbf, parse_clip(clip), outdir)
+    except GeoUrpError as exc:
+        _fail(exc)
+    for layer, count in summary.items():
+        click.echo(f"  {layer:<18} {count}")
+    click.echo(f"wrote {outdir}")
+
+
+@layers_cli.command("synth-utilities")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--seed", default=1, type=int, show_default=True)
+def layers_synth(folder: Path, seed: int) -> None:
+    """Add synthetic lamps, circuits, cabinets, water network, crew areas and crews to FOLDER."""
+    from geo_urp.loading.synth import synth_utilities
+
+    try:
+        summary = synth_utilities(folder, seed)
+    except GeoUrpError as exc:
+        _fail(exc)
+    for layer, count in summary.items():
+        click.echo(f"  {layer:<18} {count}")
+    click.echo(f"wrote synthetic utilities into {folder} (seed {seed})")
+
+
+@click.command("map")
+@click.option("--municipality", "slug", required=True)
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def map_command(slug: str, out: Path) -> None:
+    """Write a map of every loaded layer to OUT (HTML, assets beside it, works offline)."""
+    from geo_urp.showing.maps import write_map
+
+    cfg = current_app.config
+    try:
+        with session_scope(_url()) as session:
+            path = write_map(session, slug, out, cfg["MAP_TILES_URL"], cfg["MAP_TILES_ATTRIBUTION"])
+    except GeoUrpError as exc:
+        _fail(exc)
+    click.echo(f"wrote {path}")
+
+
 @keys_cli.command("add")
 @click.option("--role", required=True, type=click.Choice(["operator", "crew", "council", "public", "admin"]))
 @click.option("--municipality", "slug", default=None, help="Restrict the key to one municipality.")
@@ -113,5 +162,5 @@ def worker() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    for command in (layers_cli, keys_cli, users_cli, serve, worker):
+    for command in (layers_cli, keys_cli, users_cli, map_command, serve, worker):
         app.cli.add_command(command)

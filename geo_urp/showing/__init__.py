@@ -6,6 +6,7 @@ from flask import Blueprint
 
 def blueprints() -> list[Blueprint]:
     """Every blueprint of the service, in registration order."""
+    from geo_urp.showing.assets import bp as assets
     from geo_urp.showing.health import bp as health
 
-    return [health]
+    return [health, assets]

@@ -1,0 +1,108 @@
+"""Folium maps of a municipality's layers.
+
+Each layer is one GeoJSON overlay (from ``geojson.layer_collection``) in a layer
+control: lamps coloured by circuit, pipes by diameter, valves by operability,
+crew areas filled. Base tiles come from ``MAP_TILES_URL`` when set; with no
+tiles the streets layer is the base, so the map also works offline.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import folium
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geo_urp.errors import NotFound
+from geo_urp.models import Municipality
+from geo_urp.showing import assets
+from geo_urp.showing.geojson import boundary_bounds, boundary_geojson, layer_collection
+
+PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
+           "#9a6324", "#800000", "#469990", "#000075", "#808000", "#bfef45", "#dcbeff")
+AREA_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
+
+
+def colour_for(key: str) -> str:
+    """A stable colour for an id (the same circuit has the same colour on every map)."""
+    return PALETTE[int(hashlib.md5(key.encode()).hexdigest(), 16) % len(PALETTE)]
+
+
+def pipe_style(diameter) -> dict:
+    """Thicker and darker for bigger mains."""
+    d = float(diameter or 80)
+    return {"color": "#08306b" if d >= 200 else "#2171b5" if d >= 150 else "#6baed6",
+            "weight": 2 + d / 50, "opacity": 0.9}
+
+
+def _points(data: dict, name: str, colour, radius: float, tooltip: list[str], show: bool = True):
+    return folium.GeoJson(
+        data, name=name, show=show,
+        marker=folium.CircleMarker(radius=radius, fill=True, fill_opacity=0.9, weight=1),
+        style_function=lambda f: {"color": "#333", "fillColor": colour(f["properties"]),
+                                  "radius": radius},
+        tooltip=folium.GeoJsonTooltip(fields=tooltip),
+    )
+
+
+def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
+                     tiles_url: str = "", tiles_attribution: str = "") -> folium.Map:
+    """A map of every layer loaded for municipality ``slug``."""
+    muni = session.scalar(select(Municipality).where(Municipality.slug == slug))
+    if muni is None:
+        raise NotFound(f"no municipality with slug {slug!r}")
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    assets.use_local_assets(m, assets_base)
+    if tiles_url:
+        folium.TileLayer(tiles_url, attr=tiles_attribution or "tiles", name="base map").add_to(m)
+    bounds = boundary_bounds(session, muni.id)
+    if bounds:
+        m.fit_bounds(bounds)
+        folium.GeoJson(boundary_geojson(session, muni.id), name="boundary",
+                       style_function=lambda f: {"color": "#444", "weight": 2, "fill": False,
+                                                 "dashArray": "6 4"}).add_to(m)
+    mid = muni.id
+    areas = layer_collection(session, mid, "crew_areas")
+    area_colour = {f["properties"]["area_id"]: AREA_COLOURS[i % len(AREA_COLOURS)]
+                   for i, f in enumerate(areas["features"])}
+    layers = [
+        folium.GeoJson(areas, name="crew areas", style_function=lambda f: {
+            "color": area_colour[f["properties"]["area_id"]], "fillOpacity": 0.12, "weight": 1},
+            tooltip=folium.GeoJsonTooltip(fields=["area_id", "name"])),
+        folium.GeoJson(layer_collection(session, mid, "streets"), name="streets",
+                       style_function=lambda f: {"color": "#555", "weight": 3},
+                       tooltip=folium.GeoJsonTooltip(fields=["name", "street_id"])),
+        folium.GeoJson(layer_collection(session, mid, "water_pipes"), name="water pipes (by diameter)",
+                       style_function=lambda f: pipe_style(f["properties"]["diameter_mm"]),
+                       tooltip=folium.GeoJsonTooltip(fields=["pipe_id", "diameter_mm", "material", "segment_nos"])),
+        _points(layer_collection(session, mid, "water_valves"), "water valves",
+                lambda p: "#2ca02c" if p["operable"] else "#d62728", 4, ["valve_id", "operable", "pipe_id"]),
+        _points(layer_collection(session, mid, "water_sources"), "water sources",
+                lambda p: "#17becf", 8, ["source_id"]),
+        _points(layer_collection(session, mid, "lamps"), "lamps (by circuit)",
+                lambda p: colour_for(p["circuit_id"]), 3, ["lamp_id", "circuit_id", "cabinet_id"]),
+        _points(layer_collection(session, mid, "lighting_cabinets"), "lighting cabinets",
+                lambda p: "#000", 7, ["cabinet_id", "circuit_count", "lamp_count"]),
+        _points(layer_collection(session, mid, "landmarks"), "landmarks",
+                lambda p: "#ffd700", 6, ["name", "aliases"]),
+        _points(layer_collection(session, mid, "addresses"), "civic numbers",
+                lambda p: "#999", 2, ["street", "number"], show=False),
+    ]
+    for layer in layers:
+        if layer.data.get("features"):
+            layer.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def write_map(session: Session, slug: str, out: Path, tiles_url: str = "", tiles_attribution: str = "") -> Path:
+    """Write the map to ``out`` with its assets beside it, in ``<out stem>_files/``."""
+    out = Path(out)
+    folder = out.parent / f"{out.stem}_files"
+    folder.mkdir(parents=True, exist_ok=True)
+    assets.copy_assets(folder)
+    m = municipality_map(session, slug, assets_base=folder.name, tiles_url=tiles_url,
+                         tiles_attribution=tiles_attribution)
+    m.save(str(out))
+    return out
