@@ -65,6 +65,8 @@ def layers_from_osm(pbf: Path, clip: str, outdir: Path) -> None:
 
     try:
         summary = from_osm(pbf, parse_clip(clip), outdir)
+    except ValueError as exc:
+        _fail(GeoUrpError(f"--clip {clip!r}: {exc}"))
     except GeoUrpError as exc:
         _fail(exc)
     for layer, count in summary.items():
