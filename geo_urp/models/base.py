@@ -61,4 +61,6 @@ class Municipality(Base):
     # capabilities are off because an optional layer is missing.
     layer_summary: Mapped[dict] = mapped_column(default=dict)
     layers_loaded_at: Mapped[datetime | None]
+    # Overrides of the incident rules (``reasoning.rules.DEFAULTS``) for this town.
+    rules: Mapped[dict] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

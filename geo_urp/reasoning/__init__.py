@@ -1,0 +1,56 @@
+"""Reasoning: from reports to incidents, the common cause behind the calls.
+
+``on_report_stored`` runs in the same transaction as the report's insert, so an
+incident is visible as soon as the call is (no batch job, no queue to lose):
+the report and its incident commit together or not at all. A per-municipality
+advisory lock serialises concurrent calls of one town, so two calls on one
+circuit never start two incidents.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geo_urp.models import Incident, Municipality, Report
+from geo_urp.reasoning import clusters, lighting, responsibility, store, water
+from geo_urp.reasoning.rules import Rules, rules_for
+
+
+def _rules(session: Session, municipality_id: int) -> Rules:
+    overrides = session.scalar(select(Municipality.rules).where(Municipality.id == municipality_id))
+    return rules_for(overrides)
+
+
+def on_report_stored(session: Session, report: Report) -> Incident | None:
+    """Update the incidents for a newly stored report; return its incident (None: no incident)."""
+    rules = _rules(session, report.municipality_id)
+    if not rules.makes_incident(report.service_code):
+        return None
+    store.lock_municipality(session, report.municipality_id)
+    if report.service_code == "streetlight_out" and report.lamp_id:
+        inc = lighting.handle(session, report, rules)
+    elif report.service_code in water.SERVICES and report.pipe_id:
+        inc = water.handle(session, report, rules)
+    elif report.service_code == "streetlight_out":
+        inc = clusters.handle(session, report, rules, kind="lamp")
+    else:
+        inc = clusters.handle(session, report, rules)
+    refresh(session, inc)
+    return inc
+
+
+def refresh(session: Session, inc: Incident) -> None:
+    """Recompute an incident's explanation, confidence, area, crew and priority."""
+    reports = store.reports_of(session, inc.id)
+    if not reports:
+        return
+    if inc.kind in lighting.KINDS and inc.asset_ids:
+        sentence, confidence = lighting.describe(session, inc, reports)
+    elif inc.kind in water.KINDS:
+        sentence, confidence = water.describe(session, inc, reports)
+    else:
+        sentence, confidence = clusters.describe(session, inc, reports)
+    note = responsibility.assign(session, inc)
+    inc.explanation = sentence + (f" {note}" if note else "")
+    inc.confidence = round(confidence, 2)
+    session.flush()

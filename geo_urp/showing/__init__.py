@@ -6,7 +6,8 @@ from flask import Blueprint
 
 def blueprints() -> list[Blueprint]:
     """Every blueprint of the service, in registration order."""
+    from geo_urp.showing.api_incidents import bp as api_incidents
     from geo_urp.showing.assets import bp as assets
     from geo_urp.showing.health import bp as health
 
-    return [health, assets]
+    return [health, assets, api_incidents]

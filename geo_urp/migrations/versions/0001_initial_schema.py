@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('boundary_approximate', sa.Boolean(), nullable=False),
     sa.Column('layer_summary', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('layers_loaded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('rules', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_municipalities')),
     sa.UniqueConstraint('slug', name=op.f('uq_municipalities_slug'))

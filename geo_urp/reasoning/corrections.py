@@ -1,0 +1,73 @@
+"""An operator's corrections of the grouping: merge incidents, move a report.
+
+Both keep every report linked exactly once and write the change into the
+history of every incident involved.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geo_urp.errors import BadInput, NotFound
+from geo_urp.models import Incident, IncidentReport, Report
+from geo_urp.reasoning import refresh, store
+
+
+def _incident(session: Session, incident_id: int, municipality_ids: set[int] | None) -> Incident:
+    inc = session.get(Incident, incident_id)
+    if inc is None or (municipality_ids is not None and inc.municipality_id not in municipality_ids):
+        raise NotFound(f"no incident {incident_id}")
+    return inc
+
+
+def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[int] | None = None) -> Incident:
+    """Merge incidents into the oldest of them; the others are closed as absorbed."""
+    if not isinstance(ids, list) or len(ids) < 2 or not all(isinstance(i, int) for i in ids):
+        raise BadInput('"ids" must be a list of at least two incident ids (integers)')
+    incidents = sorted({i: _incident(session, i, municipality_ids) for i in ids}.values(),
+                       key=lambda i: (i.opened_at, i.id))
+    if len({i.municipality_id for i in incidents}) > 1:
+        raise BadInput("incidents of different municipalities cannot be merged")
+    closed = [i.id for i in incidents if i.status not in store.OPEN_STATUSES]
+    if closed:
+        raise BadInput(f"incident(s) {', '.join(map(str, closed))} are no longer open")
+    store.lock_municipality(session, incidents[0].municipality_id)
+    target = incidents[0]
+    for other in incidents[1:]:
+        store.absorb(session, other, target, actor=actor, why="merged by an operator")
+    store.log(session, target, "merged", actor, incidents=[i.id for i in incidents[1:]])
+    refresh(session, target)
+    return target
+
+
+def move(session: Session, report_id: int, incident_id: int, actor: str,
+         municipality_ids: set[int] | None = None) -> Incident:
+    """Move one report into another incident of the same municipality."""
+    report = session.get(Report, report_id)
+    if report is None or (municipality_ids is not None and report.municipality_id not in municipality_ids):
+        raise NotFound(f"no report {report_id}")
+    target = _incident(session, incident_id, municipality_ids)
+    if target.municipality_id != report.municipality_id:
+        raise BadInput("a report can only move to an incident of its own municipality")
+    if target.status not in store.OPEN_STATUSES:
+        raise BadInput(f"incident {incident_id} is no longer open")
+    store.lock_municipality(session, report.municipality_id)
+    link = session.get(IncidentReport, report.id)
+    source = session.get(Incident, link.incident_id) if link else None
+    if source is not None and source.id == target.id:
+        return target
+    store.attach(session, report, target)
+    store.log(session, target, "report moved in", actor, report_id=str(report.id),
+              from_incident=source.id if source else None)
+    if source is not None:
+        store.log(session, source, "report moved out", actor, report_id=str(report.id), to_incident=target.id)
+        left = session.scalar(select(IncidentReport.report_id).where(IncidentReport.incident_id == source.id).limit(1))
+        if left is None:
+            source.status = "closed"
+            source.closed_at = store.now()
+            source.absorbed_into_id = target.id
+            store.log(session, source, "emptied", actor, into=target.id)
+        else:
+            refresh(session, source)
+    refresh(session, target)
+    return target

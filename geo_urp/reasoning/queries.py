@@ -1,0 +1,59 @@
+"""Reading incidents for the API: one PostGIS query builds the GeoJSON (SPEC §4)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo_urp.errors import BadInput
+from geo_urp.models.incidents import KINDS
+from geo_urp.reasoning.store import OPEN_STATUSES
+
+
+def incidents_geojson(session: Session, municipality_ids: list[int], status: str = "open",
+                      kind: str | None = None, since: datetime | None = None, crew_id: str | None = None) -> dict:
+    """Incidents as a WGS84 FeatureCollection; absorbed incidents are left out."""
+    if status not in ("open", "all"):
+        raise BadInput(f"status must be 'open' or 'all', not {status!r}")
+    if kind is not None and kind not in KINDS:
+        raise BadInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    where = ["i.municipality_id = ANY(:mids)", "i.absorbed_into_id IS NULL"]
+    params: dict = {"mids": municipality_ids}
+    if status == "open":
+        where.append("i.status = ANY(:open)")
+        params["open"] = list(OPEN_STATUSES)
+    if kind:
+        where.append("i.kind = :kind")
+        params["kind"] = kind
+    if since:
+        where.append("i.updated_at >= :since")
+        params["since"] = since
+    if crew_id:
+        where.append("i.crew_id = :crew")
+        params["crew"] = crew_id
+    sql = text(
+        "SELECT coalesce(jsonb_agg(jsonb_build_object("
+        " 'type', 'Feature', 'id', i.id,"
+        " 'geometry', ST_AsGeoJSON(ST_Transform(i.geom, 4326), 7)::jsonb,"
+        " 'properties', jsonb_build_object("
+        "  'id', i.id, 'kind', i.kind, 'asset_ids', to_jsonb(i.asset_ids),"
+        "  'valves_to_close', to_jsonb(i.valves_to_close),"
+        "  'report_ids', (SELECT coalesce(jsonb_agg(ir.report_id::text ORDER BY ir.report_id), '[]'::jsonb)"
+        "                 FROM incident_reports ir WHERE ir.incident_id = i.id),"
+        "  'area_id', i.area_id, 'crew_id', i.crew_id, 'priority', i.priority, 'status', i.status,"
+        "  'confidence', i.confidence, 'explanation', i.explanation,"
+        "  'affected_addresses', i.affected_addresses, 'municipality', m.slug,"
+        "  'opened_at', i.opened_at, 'updated_at', i.updated_at)"
+        ") ORDER BY i.priority, i.opened_at, i.id), '[]'::jsonb) "
+        "FROM incidents i JOIN municipalities m ON m.id = i.municipality_id WHERE " + " AND ".join(where))
+    features = session.execute(sql, params).scalar()
+    return {"type": "FeatureCollection", "features": features}
+
+
+def history(session: Session, incident_id: int) -> list[dict]:
+    """An incident's history, oldest first."""
+    rows = session.execute(text(
+        "SELECT at, actor, action, detail FROM incident_events WHERE incident_id = :i ORDER BY at, id"),
+        {"i": incident_id}).all()
+    return [{"at": r.at.isoformat(), "actor": r.actor, "action": r.action, "detail": r.detail} for r in rows]

@@ -1,0 +1,66 @@
+"""Where the fix is, which crew area holds it, which crew goes, and how urgent it is.
+
+The one place the rule lives (SPEC §3 skills x crew areas); work orders and
+dispatch will grow from here. The point-in-area test runs in PostGIS.
+"""
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo_urp.models import Incident
+from geo_urp.reasoning.store import hexgeom
+
+# Incident kind -> the crew skill that fixes it; None: no municipal crew (local police).
+SKILL = {
+    "lamp": "lighting", "lighting_circuit": "lighting", "lighting_cabinet": "lighting",
+    "water_main_burst": "water", "water_outage": "water", "flooding": "drains",
+    "road_damage": "roads", "social_distress": "social", "noise": None, "other": "general",
+}
+# 1 most urgent .. 4; a starting point the dispatch work will refine.
+PRIORITY = {
+    "water_main_burst": 1, "flooding": 1, "social_distress": 1, "lighting_cabinet": 2,
+    "lighting_circuit": 2, "water_outage": 2, "road_damage": 3, "noise": 3, "other": 3, "lamp": 4,
+}
+
+
+def fix_point_sql(kind: str) -> str:
+    """SQL for the point the crew goes to, given :mid, :asset and :geom (the incident geometry)."""
+    if kind == "lamp":
+        return "SELECT geom FROM lamps WHERE municipality_id = :mid AND lamp_id = :asset"
+    if kind == "lighting_circuit":
+        return ("SELECT coalesce((SELECT q.geom FROM lighting_cabinets q JOIN lighting_circuits c "
+                "ON c.cabinet_id = q.cabinet_id AND c.municipality_id = q.municipality_id "
+                "WHERE c.municipality_id = :mid AND c.circuit_id = :asset), ST_Centroid(ST_SetSRID(CAST(:geom AS geometry), 32632)))")
+    if kind == "lighting_cabinet":
+        return ("SELECT coalesce((SELECT geom FROM lighting_cabinets WHERE municipality_id = :mid "
+                "AND cabinet_id = :asset), ST_Centroid(ST_SetSRID(CAST(:geom AS geometry), 32632)))")
+    if kind == "water_main_burst":
+        return ("SELECT coalesce((SELECT ST_LineInterpolatePoint(geom, 0.5) FROM water_pipes "
+                "WHERE municipality_id = :mid AND pipe_id = :asset), ST_PointOnSurface(ST_SetSRID(CAST(:geom AS geometry), 32632)))")
+    return "SELECT ST_PointOnSurface(ST_SetSRID(CAST(:geom AS geometry), 32632))"
+
+
+def assign(session: Session, inc: Incident) -> str | None:
+    """Set ``area_id``, ``crew_id`` and ``priority``; return a sentence when no crew can be named."""
+    asset = inc.asset_ids[0] if inc.asset_ids else None
+    row = session.execute(text(
+        f"WITH p(geom) AS ({fix_point_sql(inc.kind)}) SELECT a.area_id FROM crew_areas a, p "
+        "WHERE a.municipality_id = :mid AND ST_Intersects(a.geom, p.geom) ORDER BY a.area_id LIMIT 1"),
+        {"mid": inc.municipality_id, "asset": asset, "geom": hexgeom(inc.geom)}).first()
+    inc.area_id = row[0] if row else None
+    inc.priority = PRIORITY.get(inc.kind, 3)
+    skill = SKILL.get(inc.kind, "general")
+    if skill is None:
+        inc.crew_id = None
+        return "No municipal crew handles this: pass it to the local police."
+    if inc.area_id is None:
+        inc.crew_id = None
+        return "It lies in no crew area, so no crew is assigned: dispatch by hand."
+    inc.crew_id = session.execute(text(
+        "SELECT crew_id FROM crews WHERE municipality_id = :mid AND :area = ANY(area_ids) "
+        "AND :skill = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1"),
+        {"mid": inc.municipality_id, "area": inc.area_id, "skill": skill}).scalar()
+    if inc.crew_id is None:
+        return f"No {skill} crew covers area {inc.area_id}: dispatch by hand."
+    return None

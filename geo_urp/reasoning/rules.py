@@ -1,0 +1,83 @@
+"""The thresholds of incident reasoning, with defaults and per-municipality overrides.
+
+A municipality may override any value through its ``rules`` JSON (for example
+``{"lighting": {"circuit_min_lamps": 4}, "clusters": {"flooding": {"distance_m": 200}}}``);
+what it does not set keeps the default below.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+DEFAULTS: dict = {
+    "lighting": {
+        # A circuit has failed when this many distinct lamps of it are reported in the window...
+        "circuit_min_lamps": 3,
+        # ...or this share of its lamps (counted only from two distinct lamps up).
+        "circuit_min_share": 0.30,
+        "window_h": 12,
+        # A cabinet has failed when this many of its circuits have failed in the window.
+        "cabinet_min_circuits": 2,
+    },
+    "water": {
+        # Calls about one water problem must fall within this window of each other.
+        "window_h": 12,
+        # A leak call joins a burst whose suspected pipes lie this close.
+        "leak_join_m": 150,
+        # Radius around the mains of the affected segments that counts an address as affected.
+        "address_buffer_m": 40,
+        # A no-water call joins an outage when one failure explains both with a dry
+        # area of at most max(outage_min_spread, outage_spread x reported segments).
+        "outage_spread": 3,
+        "outage_min_spread": 4,
+    },
+    # Space-time clustering for services without a network: a report joins an
+    # incident with a report of the same service within distance_m and window_h.
+    "clusters": {
+        "flooding": {"distance_m": 150, "window_h": 3},
+        "road_damage": {"distance_m": 30, "window_h": 24 * 30},
+        "noise": {"distance_m": 15, "window_h": 24 * 7},
+        "social_distress": {"distance_m": 50, "window_h": 24},
+        "default": {"distance_m": 100, "window_h": 24},
+    },
+    # Services that never make an incident.
+    "no_incident": ["info_request"],
+}
+
+
+def _merge(base: dict, override: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The effective rules of one municipality."""
+
+    values: dict
+
+    @property
+    def lighting(self) -> dict:
+        return self.values["lighting"]
+
+    @property
+    def water(self) -> dict:
+        return self.values["water"]
+
+    def cluster(self, service_code: str) -> dict:
+        """Distance and window for clustering reports of ``service_code``."""
+        clusters = self.values["clusters"]
+        return clusters.get(service_code, clusters["default"])
+
+    def makes_incident(self, service_code: str) -> bool:
+        return service_code not in self.values["no_incident"]
+
+
+def rules_for(overrides: dict | None) -> Rules:
+    """Defaults with a municipality's overrides applied."""
+    return Rules(_merge(DEFAULTS, overrides or {}))

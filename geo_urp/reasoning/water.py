@@ -1,0 +1,170 @@
+"""Water calls weighed against the pipes and valve segments: burst mains and outages.
+
+A leak call points at a pipe (the main it was snapped to); the valves to shut
+and the area left dry come from ``loading.isolation`` (the one isolation
+function). No-water calls without a leak form an outage over the smallest set of
+segments one failure would explain, found on the segment graph in Python
+(networkx); distances and address counts are asked of PostGIS.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from functools import lru_cache
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo_urp.loading.isolation import isolate_pipes, segment_graph
+from geo_urp.loading.water_isolation import isolation_trace, segments_without_source
+from geo_urp.models import Incident, Report
+from geo_urp.reasoning import store, words
+from geo_urp.reasoning.rules import Rules
+
+SERVICES = ("water_leak", "no_water", "low_pressure")
+KINDS = ("water_main_burst", "water_outage")
+
+
+def handle(session: Session, report: Report, rules: Rules) -> Incident:
+    """Place a water report in a burst or an outage, upgrading an outage when a leak call arrives."""
+    mid = report.municipality_id
+    since = report.requested_datetime - timedelta(hours=rules.water["window_h"])
+    recent = lambda i: _last_call(session, i.id) >= since  # noqa: E731
+    bursts = [i for i in store.open_incidents(session, mid, ("water_main_burst",)) if recent(i)]
+    outages = [i for i in store.open_incidents(session, mid, ("water_outage",)) if recent(i)]
+    if report.service_code == "water_leak":
+        for burst in bursts:
+            if _near_burst(session, burst, report, rules):
+                return _join(session, report, burst, rules)
+        for outage in outages:
+            if report.segment_no in outage.affected_segment_nos:
+                outage.kind = "water_main_burst"
+                store.log(session, outage, "upgraded", kind="water_main_burst",
+                          reason=f"leak call {report.id} inside the dry area")
+                return _join(session, report, outage, rules)
+        burst = store.create(session, mid, "water_main_burst", report.geom, report.requested_datetime,
+                             [report.pipe_id])
+        inc = _join(session, report, burst, rules)
+        for outage in outages:  # calls already explained by this burst join it
+            if set(_segments_of_reports(session, outage.id)) <= set(inc.affected_segment_nos):
+                store.absorb(session, outage, inc, why="no-water calls inside the burst's dry area")
+        return _recompute(session, inc, rules)
+    for burst in bursts:
+        if report.segment_no in burst.affected_segment_nos:
+            return _join(session, report, burst, rules)
+    for outage in outages:
+        reported = frozenset(_segments_of_reports(session, outage.id)) | {report.segment_no}
+        dry = _smallest_dry_area(session, mid, reported)
+        if dry is not None and len(dry) <= max(rules.water["outage_min_spread"],
+                                               rules.water["outage_spread"] * len(reported)):
+            return _join(session, report, outage, rules)
+    outage = store.create(session, mid, "water_outage", report.geom, report.requested_datetime, [])
+    return _join(session, report, outage, rules)
+
+
+def _last_call(session: Session, incident_id: int):
+    return session.execute(text(
+        "SELECT max(r.requested_datetime) FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
+        "WHERE ir.incident_id = :i"), {"i": incident_id}).scalar()
+
+
+def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> Incident:
+    store.attach(session, report, inc)
+    return _recompute(session, inc, rules)
+
+
+def _near_burst(session: Session, burst: Incident, report: Report, rules: Rules) -> bool:
+    if report.segment_no in burst.affected_segment_nos:
+        return True
+    return bool(session.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM water_pipes WHERE municipality_id = :mid AND pipe_id = ANY(:ids) "
+        "AND ST_DWithin(geom, " + store.geom_param("g") + ", :d))"),
+        {"mid": burst.municipality_id, "ids": burst.asset_ids, "g": store.hexgeom(report.geom),
+         "d": rules.water["leak_join_m"]}).scalar())
+
+
+def _segments_of_reports(session: Session, incident_id: int) -> list[int]:
+    return [r.segment_no for r in store.reports_of(session, incident_id) if r.segment_no is not None]
+
+
+def _recompute(session: Session, inc: Incident, rules: Rules) -> Incident:
+    """Suspected pipes, valves, dry area, geometry and address count from the incident's calls."""
+    reports = store.reports_of(session, inc.id)
+    mid = inc.municipality_id
+    leaks = [r for r in reports if r.service_code == "water_leak" and r.pipe_id]
+    if inc.kind == "water_main_burst" and leaks:
+        counts = Counter(r.pipe_id for r in leaks)
+        first = {}
+        for r in leaks:
+            first.setdefault(r.pipe_id, r.requested_datetime)
+        suspects = sorted(counts, key=lambda p: (-counts[p], first[p], p))
+        iso = isolate_pipes(session, mid, suspects[0])
+        inc.asset_ids = suspects
+        inc.valves_to_close = list(iso.valves_to_close)
+        inc.affected_segment_nos = list(iso.affected_segment_nos)
+        inc.geom = session.execute(text(
+            "SELECT geom FROM water_pipes WHERE municipality_id = :mid AND pipe_id = :p"),
+            {"mid": mid, "p": suspects[0]}).scalar()
+    else:
+        reported = {r.segment_no for r in reports if r.segment_no is not None}
+        inc.asset_ids = []
+        inc.valves_to_close = []
+        inc.affected_segment_nos = sorted(explaining_segments(session, mid, frozenset(reported)))
+        inc.geom = session.execute(text(
+            "SELECT ST_Multi(ST_Union(geom)) FROM water_valve_segments WHERE municipality_id = :mid "
+            "AND segment_no = ANY(:s)"), {"mid": mid, "s": inc.affected_segment_nos}).scalar() or reports[0].geom
+    inc.affected_addresses = session.execute(text(
+        "SELECT count(*) FROM addresses a WHERE a.municipality_id = :mid AND EXISTS (SELECT 1 FROM water_pipe_parts p "
+        "WHERE p.municipality_id = :mid AND p.segment_no = ANY(:s) AND ST_DWithin(p.geom, a.geom, :d))"),
+        {"mid": mid, "s": inc.affected_segment_nos, "d": rules.water["address_buffer_m"]}).scalar()
+    session.flush()
+    return inc
+
+
+def explaining_segments(session: Session, mid: int, reported: frozenset[int]) -> set[int]:
+    """The smallest area one failure would leave dry that holds every reported segment.
+
+    Each segment is tried as the failed one (its isolation's dry area); the
+    smallest area covering all reported segments wins. When no single failure
+    explains them all, the reported segments themselves are the outage.
+    """
+    if not reported:
+        return set()
+    best = _smallest_dry_area(session, mid, reported)
+    return set(best) if best is not None else set(reported)
+
+
+def _smallest_dry_area(session: Session, mid: int, reported: frozenset[int]) -> frozenset[int] | None:
+    """The smallest dry area of a single failure holding every reported segment, or None."""
+    graph = segment_graph(session, mid)
+    best: frozenset[int] | None = None
+    for candidate in sorted(graph.graph.nodes):
+        dry = _dry_area(graph, candidate)
+        if reported <= dry and (best is None or len(dry) < len(best)):
+            best = dry
+    return best
+
+
+@lru_cache(maxsize=50000)
+def _dry_area(graph, candidate: int) -> frozenset[int]:
+    """Segments without water if ``candidate`` fails and is isolated (cached per loaded graph)."""
+    valves, isolated = isolation_trace(graph, {candidate})
+    return frozenset(isolated | segments_without_source(graph, valves, isolated))
+
+
+def describe(session: Session, inc: Incident, reports: list[Report]) -> tuple[str, float]:
+    """The sentence for the operator, and the confidence."""
+    leaks = [r for r in reports if r.service_code == "water_leak"]
+    dry = [r for r in reports if r.service_code != "water_leak"]
+    head = f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
+    if inc.kind == "water_main_burst":
+        what = f"{len(leaks)} about water in the street" + (f" and {len(dry)} about no water or low pressure" if dry else "")
+        valves = (f"close valves {words.ids(inc.valves_to_close)}" if inc.valves_to_close
+                  else "no operable valve isolates it")
+        return (f"{head}: {what}; the leak calls are on main {inc.asset_ids[0]}, probable burst. To isolate it "
+                f"{valves}; about {inc.affected_addresses or 0} addresses will be without water.",
+                min(0.95, 0.55 + 0.1 * len(leaks) + 0.05 * len(dry)))
+    n = len(inc.affected_segment_nos)
+    return (f"{head} about no water or low pressure in {n} valve segment{'s' if n != 1 else ''} "
+            f"(about {inc.affected_addresses or 0} addresses); no leak reported yet: the cause is upstream of "
+            "these segments.", min(0.85, 0.4 + 0.08 * len(reports)))

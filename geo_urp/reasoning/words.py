@@ -1,0 +1,41 @@
+"""Small pieces of the sentences an operator reads aloud (Italian towns, English UI)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def calls(n: int) -> str:
+    return "1 call" if n == 1 else f"{n} calls"
+
+
+def span(times: list[datetime]) -> str:
+    """'at 23:10', 'in 40 minutes', 'in 2 hours', 'over 3 days'."""
+    if not times:
+        return ""
+    first, last = min(times), max(times)
+    minutes = (last - first).total_seconds() / 60
+    if len(times) == 1 or minutes < 1:
+        return f"at {first:%H:%M}"
+    if minutes < 90:
+        return f"in {round(minutes)} minutes"
+    if minutes < 48 * 60:
+        return f"in {round(minutes / 60)} hours"
+    return f"over {round(minutes / 1440)} days"
+
+
+def places(names: list[str], limit: int = 3) -> str:
+    """'Via Roma', 'Via Roma and Via Trento', 'Via Roma, Via Trento and 2 more streets'."""
+    names = list(dict.fromkeys(n for n in names if n))
+    if not names:
+        return ""
+    if len(names) == 1:
+        return names[0]
+    if len(names) <= limit:
+        return ", ".join(names[:-1]) + " and " + names[-1]
+    return ", ".join(names[:limit - 1]) + f" and {len(names) - limit + 1} more streets"
+
+
+def ids(values: list[str], limit: int = 6) -> str:
+    values = list(values)
+    shown = ", ".join(values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")

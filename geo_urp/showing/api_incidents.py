@@ -1,0 +1,74 @@
+"""``/api/incidents``: the live incidents (SPEC §4) and an operator's corrections."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, g, jsonify, request
+
+from geo_urp.db import get_session
+from geo_urp.errors import BadInput
+from geo_urp.extensions import csrf
+from geo_urp.reasoning import corrections, queries
+from geo_urp.showing.auth import municipality_ids, require
+
+bp = Blueprint("api_incidents", __name__, url_prefix="/api")
+csrf.exempt(bp)
+
+
+def _since(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(f"since must be an ISO 8601 date-time, not {raw!r}") from None
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadInput("the body must be a JSON object")
+    return body
+
+
+@bp.get("/incidents")
+@require("operator", "crew", "council")
+def list_incidents():
+    """Incidents as GeoJSON: ?status=open|all&kind=…&since=…&jurisdiction_id=…"""
+    p = g.principal
+    crew = p.crew_id if p.role == "crew" else None
+    return jsonify(queries.incidents_geojson(
+        get_session(), municipality_ids(p, request.args.get("jurisdiction_id")),
+        request.args.get("status", "open"), request.args.get("kind") or None,
+        _since(request.args.get("since")), crew))
+
+
+@bp.get("/incidents/<int:incident_id>/history")
+@require("operator")
+def incident_history(incident_id: int):
+    """Every change of one incident, oldest first."""
+    return jsonify(queries.history(get_session(), incident_id))
+
+
+@bp.post("/incidents/merge")
+@require("operator")
+def merge_incidents():
+    """Merge incidents: {"ids": [...]}"""
+    session = get_session()
+    inc = corrections.merge(session, _json_body().get("ids"), g.principal.name,
+                            set(municipality_ids(g.principal, None)))
+    session.commit()
+    return jsonify(id=inc.id, kind=inc.kind)
+
+
+@bp.post("/reports/<int:report_id>/move")
+@require("operator")
+def move_report(report_id: int):
+    """Move a report to another incident: {"incident_id": …}"""
+    target = _json_body().get("incident_id")
+    if not isinstance(target, int):
+        raise BadInput('"incident_id" must be an integer')
+    session = get_session()
+    inc = corrections.move(session, report_id, target, g.principal.name, set(municipality_ids(g.principal, None)))
+    session.commit()
+    return jsonify(id=inc.id, kind=inc.kind)

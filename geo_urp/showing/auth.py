@@ -1,0 +1,79 @@
+"""Who is asking, for every page and ``/api/`` route: a logged-in user or an ``X-API-Key``.
+
+``require(*roles)`` guards a view: 401 without credentials, 403 for a role that
+may not (SPEC §6). The principal lands in ``g.principal`` for the view.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+from flask_login import UserMixin, current_user
+from sqlalchemy import select
+
+from geo_urp.accounts import Principal, principal_for_key
+from geo_urp.db import get_session
+from geo_urp.errors import Forbidden, GeoUrpError, NotFound
+from geo_urp.extensions import login_manager
+from geo_urp.models import Municipality, User
+
+
+class Unauthorized(GeoUrpError):
+    """No credentials, or wrong ones."""
+
+    status = 401
+
+
+class LoginUser(UserMixin):
+    """The Flask-Login face of a ``User`` row."""
+
+    def __init__(self, user: User):
+        self.id = str(user.id)
+        self.principal = Principal(user.role, user.municipality_id, user.crew_id, f"user:{user.username}")
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> LoginUser | None:
+    user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+    return LoginUser(user) if user is not None and user.active else None
+
+
+def current_principal() -> Principal | None:
+    """The principal of this request, from its API key or its login session."""
+    key = request.headers.get("X-API-Key")
+    if key:
+        return principal_for_key(get_session(), key)
+    if current_user.is_authenticated:
+        return current_user.principal
+    return None
+
+
+def require(*roles: str):
+    """Let the view run only for a principal with one of ``roles`` (admin always may)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            principal = current_principal()
+            if principal is None:
+                raise Unauthorized("log in or send a valid X-API-Key header")
+            if principal.role != "admin" and principal.role not in roles:
+                raise Forbidden(f"the {principal.role} role may not do this")
+            g.principal = principal
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def municipality_ids(principal: Principal, jurisdiction_id: str | None) -> list[int]:
+    """The municipalities a request covers: the one named, within what the principal may see."""
+    session = get_session()
+    if jurisdiction_id:
+        mid = session.scalar(select(Municipality.id).where(Municipality.slug == jurisdiction_id))
+        if mid is None:
+            raise NotFound(f"no municipality with jurisdiction_id {jurisdiction_id!r}")
+        if principal.municipality_id not in (None, mid):
+            raise Forbidden(f"this key or login is not for {jurisdiction_id!r}")
+        return [mid]
+    if principal.municipality_id is not None:
+        return [principal.municipality_id]
+    return list(session.scalars(select(Municipality.id)))

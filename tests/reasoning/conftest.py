@@ -1,0 +1,70 @@
+"""Reports placed straight on known assets of the Borgo fixture, to test reasoning alone."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import select, text
+
+from geo_urp.loading.loader import load_municipality
+from geo_urp.models import METRIC_SRID, Incident, IncidentReport, Municipality, Report
+from geo_urp.reasoning import on_report_stored
+from tests.conftest import BORGO
+
+T0 = datetime(2026, 11, 27, 22, 0, tzinfo=timezone.utc)
+X0, Y0 = 660000, 5118000
+
+
+@pytest.fixture()
+def borgo(session):
+    load_municipality(session, BORGO, "borgo")
+    return session.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
+
+
+@pytest.fixture()
+def call(session, borgo):
+    """call(service_code, minutes after 22:00, lamp=…|pipe=…|at=(x, y)) -> (report, incident)."""
+    def make(service_code: str, minutes: float = 0, lamp: str | None = None, pipe: str | None = None,
+             at: tuple[float, float] | None = None, mid: int | None = None):
+        mid = mid or borgo
+        fields = {}
+        if lamp:
+            row = session.execute(text(
+                "SELECT lamp_id, circuit_id, cabinet_id, ST_X(geom), ST_Y(geom) FROM lamps "
+                "WHERE municipality_id = :m AND lamp_id = :l"), {"m": mid, "l": lamp}).one()
+            fields = {"lamp_id": row[0], "circuit_id": row[1], "cabinet_id": row[2]}
+            at = (row[3] + 2, row[4] + 2)
+        if pipe:
+            seg, x, y = session.execute(text(
+                "SELECT p.segment_no, ST_X(ST_LineInterpolatePoint(p.geom, 0.5)), ST_Y(ST_LineInterpolatePoint(p.geom, 0.5)) "
+                "FROM water_pipe_parts p WHERE p.municipality_id = :m AND p.pipe_id = :p ORDER BY ST_Length(p.geom) DESC LIMIT 1"),
+                {"m": mid, "p": pipe}).one()
+            fields = {"pipe_id": pipe, "segment_no": seg}
+            at = at or (x + 3, y + 3)
+        x, y = at if at[0] > 100000 else (X0 + at[0], Y0 + at[1])
+        t = T0 + timedelta(minutes=minutes)
+        report = Report(municipality_id=mid, token=uuid.uuid4().hex, service_code=service_code,
+                        requested_datetime=t, updated_datetime=t, attributes={},
+                        geom=from_shape(Point(x, y), srid=METRIC_SRID), **fields)
+        session.add(report)
+        session.flush()
+        return report, on_report_stored(session, report)
+    return make
+
+
+def incident_of(session, report) -> Incident:
+    link = session.get(IncidentReport, report.id)
+    return session.get(Incident, link.incident_id)
+
+
+def open_incidents(session, mid) -> list[Incident]:
+    return list(session.scalars(select(Incident).where(
+        Incident.municipality_id == mid, Incident.absorbed_into_id.is_(None),
+        Incident.status == "open").order_by(Incident.id)))
+
+
+def report_ids(session, inc) -> set[int]:
+    return set(session.scalars(select(IncidentReport.report_id).where(IncidentReport.incident_id == inc.id)))

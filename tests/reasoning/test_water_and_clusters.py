@@ -1,0 +1,87 @@
+"""Water reasoning and space-time clusters on the Borgo fixture (see tests/loading/test_loader.py
+for the drawing of its network: P4 isolates with V2, V3, V5 and leaves segment 5 (P6's tail) dry)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from geo_urp.models import IncidentReport, Report
+from geo_urp.reasoning import corrections, queries
+from tests.reasoning.conftest import incident_of, open_incidents, report_ids
+
+
+def test_a_leak_call_makes_a_burst_with_its_valves(session, borgo, call):
+    r, inc = call("water_leak", 0, pipe="P4")
+    assert (inc.kind, inc.asset_ids, inc.valves_to_close) == ("water_main_burst", ["P4"], ["V2", "V3", "V5"])
+    assert inc.affected_segment_nos == [3, 4, 5]
+    assert inc.crew_id == "ACQUA"
+    assert "close valves V2, V3, V5" in inc.explanation
+
+
+def test_no_water_calls_then_a_leak_become_one_burst(session, borgo, call):
+    r1, out = call("no_water", 0, pipe="P6", at=(690, 455))   # segment 5, the dead end
+    assert out.kind == "water_outage" and out.affected_segment_nos == [5]
+    r2, out2 = call("no_water", 10, pipe="P5")               # segment 3 or 4
+    assert out2.id == out.id and out.kind == "water_outage"
+    assert set(out.affected_segment_nos) >= {3, 4, 5} and out.valves_to_close == []
+    r3, burst = call("water_leak", 20, pipe="P4")
+    assert burst.id == out.id and burst.kind == "water_main_burst"
+    assert burst.asset_ids == ["P4"] and burst.valves_to_close == ["V2", "V3", "V5"]
+    assert report_ids(session, burst) == {r1.id, r2.id, r3.id}
+    assert len(open_incidents(session, borgo)) == 1
+
+
+def test_more_leak_calls_make_their_pipe_most_likely(session, borgo, call):
+    call("water_leak", 0, pipe="P4")
+    call("water_leak", 5, pipe="P5")
+    _, inc = call("water_leak", 9, pipe="P5")
+    assert inc.asset_ids == ["P5", "P4"]
+
+
+def test_flooding_clusters_and_never_becomes_a_burst(session, borgo, call):
+    incs = [call("flooding", m, at=(480 + d, 310 + d))[1] for m, d in ((0, 0), (30, 40), (60, 90))]
+    assert len({i.id for i in incs}) == 1 and incs[0].kind == "flooding"
+    _, far = call("flooding", 70, at=(100, 900))
+    assert far.id != incs[0].id
+    _, late = call("flooding", 60 * 8, at=(480, 310))
+    assert late.id != incs[0].id
+    kinds = {i.kind for i in open_incidents(session, borgo)}
+    assert kinds == {"flooding"}
+    assert incs[0].crew_id == "STRADE"
+
+
+def test_a_call_bridging_two_clusters_merges_them(session, borgo, call):
+    _, a = call("road_damage", 0, at=(100, 500))
+    _, b = call("road_damage", 10, at=(150, 500))
+    assert a.id != b.id
+    _, c = call("road_damage", 20, at=(125, 500))
+    assert c.id == a.id and len(open_incidents(session, borgo)) == 1
+
+
+def test_noise_has_no_crew_and_says_so(session, borgo, call):
+    _, inc = call("noise", 0, at=(300, 510))
+    assert inc.kind == "noise" and inc.crew_id is None and "local police" in inc.explanation
+
+
+def test_information_requests_make_no_incident(session, borgo, call):
+    r, inc = call("info_request", 0, at=(300, 510))
+    assert inc is None and session.get(IncidentReport, r.id) is None
+
+
+def test_merge_and_move_keep_every_report_linked_once(session, borgo, call):
+    r1, a = call("road_damage", 0, at=(100, 500))
+    r2, b = call("road_damage", 5, at=(600, 900))
+    r3, c = call("flooding", 10, at=(900, 100))
+    merged = corrections.merge(session, [b.id, a.id], "user:anna")
+    assert merged.id == a.id and report_ids(session, a) == {r1.id, r2.id}
+    assert b.status == "closed" and b.absorbed_into_id == a.id
+    moved = corrections.move(session, r3.id, a.id, "user:anna")
+    assert moved.id == a.id and incident_of(session, r3).id == a.id
+    assert c.status == "closed"  # emptied
+    linked = session.scalar(select(func.count()).select_from(IncidentReport))
+    reports = session.scalar(select(func.count()).select_from(Report).where(Report.municipality_id == borgo))
+    assert linked == reports == 3
+    actions = [h["action"] for h in queries.history(session, a.id)]
+    assert "merged" in actions and "report moved in" in actions
+    fc = queries.incidents_geojson(session, [borgo])
+    assert [f["properties"]["id"] for f in fc["features"]] == [a.id]
+    assert sorted(fc["features"][0]["properties"]["report_ids"]) == sorted(str(r.id) for r in (r1, r2, r3))
