@@ -9,6 +9,7 @@ from geo_urp import settings
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask application; ``config`` overrides settings read from the environment."""
     app = Flask(__name__, template_folder=str(settings.PROJECT_ROOT / "templates"))
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.from_mapping(settings.from_env())
     if config:
         app.config.update(config)
@@ -26,6 +27,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     login_manager.init_app(app)
+    login_manager.login_view = "pages.login"
     csrf.init_app(app)
 
 

@@ -9,5 +9,6 @@ def blueprints() -> list[Blueprint]:
     from geo_urp.showing.api_incidents import bp as api_incidents
     from geo_urp.showing.assets import bp as assets
     from geo_urp.showing.health import bp as health
+    from geo_urp.showing.pages import bp as pages
 
-    return [health, assets, api_incidents]
+    return [health, assets, api_incidents, pages]

@@ -38,11 +38,12 @@ def layer_collection(session: Session, municipality_id: int, layer: str) -> dict
     return {"type": "FeatureCollection", "features": features}
 
 
-def boundary_bounds(session: Session, municipality_id: int) -> list[list[float]] | None:
-    """[[south, west], [north, east]] of the municipality's boundary, for fitting a map."""
+def town_bounds(session: Session, municipality_id: int) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of the town's streets (else its boundary), for fitting a map."""
     row = session.execute(text(
-        "SELECT ST_YMin(b), ST_XMin(b), ST_YMax(b), ST_XMax(b) FROM "
-        "(SELECT ST_Transform(boundary, 4326)::box2d AS b FROM municipalities WHERE id = :mid) s"),
+        "SELECT ST_YMin(b), ST_XMin(b), ST_YMax(b), ST_XMax(b) FROM (SELECT ST_Transform(coalesce("
+        " (SELECT ST_SetSRID(ST_Extent(geom)::geometry, ST_SRID(m.boundary)) FROM streets WHERE municipality_id = :mid),"
+        " m.boundary), 4326)::box2d AS b FROM municipalities m WHERE m.id = :mid) s"),
         {"mid": municipality_id}).one_or_none()
     if row is None or row[0] is None:
         return None

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from geo_urp.errors import NotFound
 from geo_urp.models import Municipality
 from geo_urp.showing import assets
-from geo_urp.showing.geojson import boundary_bounds, boundary_geojson, layer_collection
+from geo_urp.showing.geojson import town_bounds, boundary_geojson, layer_collection
 
 PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
            "#9a6324", "#800000", "#469990", "#000075", "#808000", "#bfef45", "#dcbeff")
@@ -56,7 +56,7 @@ def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
     assets.use_local_assets(m, assets_base)
     if tiles_url:
         folium.TileLayer(tiles_url, attr=tiles_attribution or "tiles", name="base map").add_to(m)
-    bounds = boundary_bounds(session, muni.id)
+    bounds = town_bounds(session, muni.id)
     if bounds:
         m.fit_bounds(bounds)
         folium.GeoJson(boundary_geojson(session, muni.id), name="boundary",

@@ -1,0 +1,73 @@
+"""Pages: ``/login`` and each role's landing page (SPEC §6)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from geo_urp.accounts import authenticate
+from geo_urp.db import get_session
+from geo_urp.models import Municipality
+from geo_urp.showing.auth import LoginUser, current_principal, municipality_ids, require
+from geo_urp.showing.maps import municipality_map
+
+bp = Blueprint("pages", __name__)
+LANDING = {"operator": "pages.operator", "admin": "pages.operator"}
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Utente", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with a username and password, then go to the role's page."""
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = authenticate(get_session(), form.username.data, form.password.data)
+        if user is not None:
+            login_user(LoginUser(user))
+            return redirect(url_for(LANDING.get(user.role, "pages.operator")))
+        error = "Utente o password errati."
+    return render_template("login.html", form=form, error=error, principal=None), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    """End the session."""
+    logout_user()
+    return redirect(url_for("pages.login"))
+
+
+@bp.get("/")
+def index():
+    """Send a visitor to their page, or to the login."""
+    principal = current_principal()
+    if principal is None:
+        return redirect(url_for("pages.login"))
+    return redirect(url_for(LANDING.get(principal.role, "pages.operator")))
+
+
+@bp.get("/operator")
+@require("operator")
+def operator():
+    """The live map of open incidents over the town's layers."""
+    mids = municipality_ids(g.principal, request.args.get("jurisdiction_id"))
+    session = get_session()
+    muni = session.scalar(select(Municipality).where(Municipality.id.in_(mids)).order_by(Municipality.slug))
+    if muni is None:
+        abort(404, "no municipality is loaded yet")
+    m = municipality_map(session, muni.slug, assets_base="/vendor",
+                         tiles_url=current_app.config["MAP_TILES_URL"],
+                         tiles_attribution=current_app.config["MAP_TILES_ATTRIBUTION"])
+    root = m.get_root()
+    root.render()
+    return render_template(
+        "operator.html", municipality=muni, principal=g.principal, map_name=m.get_name(),
+        map_header=root.header.render(), map_html=root.html.render(), map_script=root.script.render(),
+        incidents_url=url_for("api_incidents.list_incidents", jurisdiction_id=muni.slug))
