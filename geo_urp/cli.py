@@ -17,6 +17,7 @@ from geo_urp.errors import GeoUrpError
 layers_cli = AppGroup("layers", help="Load and build municipal layers.")
 keys_cli = AppGroup("keys", help="API keys.")
 users_cli = AppGroup("users", help="Logins.")
+incidents_cli = AppGroup("incidents", help="Incident reasoning.")
 
 
 def _url() -> str:
@@ -142,6 +143,26 @@ def users_add(username: str, role: str, crew_id: str | None, slug: str | None, p
     click.echo(f"created user {username} ({role})")
 
 
+@incidents_cli.command("recompute")
+@click.option("--municipality", "slug", required=True)
+def incidents_recompute(slug: str) -> None:
+    """Rebuild the open incidents of a municipality from their reports (after new rules or layers).
+
+    Operator merges and moves on open incidents are not kept.
+    """
+    from sqlalchemy import select
+
+    from geo_urp.models import Municipality
+    from geo_urp.reasoning.recompute import recompute_open
+
+    with session_scope(_url()) as session:
+        mid = session.scalar(select(Municipality.id).where(Municipality.slug == slug))
+        if mid is None:
+            _fail(GeoUrpError(f"no municipality with slug {slug!r}"))
+        replayed, now_open = recompute_open(session, mid)
+    click.echo(f"replayed {replayed} reports: {now_open} open incidents")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
@@ -164,5 +185,5 @@ def worker() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    for command in (layers_cli, keys_cli, users_cli, map_command, serve, worker):
+    for command in (layers_cli, keys_cli, users_cli, incidents_cli, map_command, serve, worker):
         app.cli.add_command(command)

@@ -85,3 +85,24 @@ def test_merge_and_move_keep_every_report_linked_once(session, borgo, call):
     fc = queries.incidents_geojson(session, [borgo])
     assert [f["properties"]["id"] for f in fc["features"]] == [a.id]
     assert sorted(fc["features"][0]["properties"]["report_ids"]) == sorted(str(r.id) for r in (r1, r2, r3))
+
+
+def test_recompute_rebuilds_the_same_open_incidents(session, borgo, call):
+    from geo_urp.reasoning.recompute import recompute_open
+
+    for m, lamp in ((0, "L01"), (5, "L02"), (10, "L05"), (15, "L06")):
+        call("streetlight_out", m, lamp=lamp)
+    call("water_leak", 20, pipe="P4")
+    call("flooding", 25, at=(100, 900))
+    call("flooding", 26, at=(120, 900))
+
+    def summary():
+        fc = queries.incidents_geojson(session, [borgo])
+        return sorted((f["properties"]["kind"], tuple(f["properties"]["asset_ids"]),
+                       len(f["properties"]["report_ids"])) for f in fc["features"])
+
+    before = summary()
+    assert ("lighting_cabinet", ("Q1",), 4) in before and ("water_main_burst", ("P4",), 1) in before
+    replayed, now_open = recompute_open(session, borgo)
+    assert replayed == 7 and now_open == 3
+    assert summary() == before

@@ -1,0 +1,35 @@
+"""Rebuilding a municipality's open incidents from their reports (after new rules or new layers).
+
+The open incidents are dropped and their reports replayed in time order
+through the same live rules, so the result is what the live path would have
+built. Operator corrections to open incidents are not replayed: the command
+that calls this says so.
+"""
+from __future__ import annotations
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from geo_urp.models import Incident, Report
+from geo_urp.reasoning import on_report_stored, store
+
+
+def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
+    """Rebuild every open incident of a municipality; return (reports replayed, incidents now open)."""
+    store.lock_municipality(session, municipality_id)
+    open_ids = session.scalars(select(Incident.id).where(
+        Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all()
+    report_ids = session.execute(text(
+        "SELECT r.id FROM reports r WHERE r.municipality_id = :mid AND r.status = 'open' AND ("
+        " EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id AND ir.incident_id = ANY(:ids))"
+        " OR NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id))"
+        " ORDER BY r.requested_datetime, r.id"), {"mid": municipality_id, "ids": list(open_ids)}).scalars().all()
+    # Absorbed incidents point at open ones; they go too, with their history.
+    session.execute(delete(Incident).where(Incident.absorbed_into_id.in_(open_ids)))
+    session.execute(delete(Incident).where(Incident.id.in_(open_ids)))
+    session.flush()
+    for rid in report_ids:
+        on_report_stored(session, session.get(Report, rid))
+    now_open = session.scalar(select(text("count(*)")).select_from(Incident).where(
+        Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES)))
+    return len(report_ids), now_open
