@@ -43,8 +43,8 @@ class SegmentGraph:
         self._invalidate()
 
     def _invalidate(self) -> None:
-        self._parents: dict[Any, Any] | None = None
-        self._stuck: nx.MultiGraph | None = None
+        self._tree: tuple[dict[Any, Any], dict[Any, int]] | None = None
+        self._stuck: nx.Graph | None = None
 
     def add_segment(self, segment_no: int, has_source: bool = False) -> None:
         """Add a segment (idempotent); ``has_source`` marks a tank, well or pump on it."""
@@ -85,31 +85,36 @@ class SegmentGraph:
             sg.add_valve(valve_id, operable, nos)
         return sg
 
-    def _supply_parents(self) -> dict[Any, Any]:
-        """Breadth-first tree from every source at once (all valves open): segment -> parent."""
-        if self._parents is None:
+    def _supply_tree(self) -> tuple[dict[Any, Any], dict[Any, int]]:
+        """Breadth-first tree from every source at once (all valves open): parents and depths."""
+        if self._tree is None:
             simple = nx.Graph()
             simple.add_nodes_from(self.graph)
             simple.add_edges_from((u, v) for u, v in self.graph.edges() if u != v)
             simple.add_node(_ROOT)
             simple.add_edges_from((_ROOT, s) for s in self.source_segments)
-            self._parents = dict(nx.bfs_predecessors(simple, _ROOT))
-        return self._parents
+            self._tree = (dict(nx.bfs_predecessors(simple, _ROOT)),
+                          nx.single_source_shortest_path_length(simple, _ROOT))
+        return self._tree
 
     @property
     def supplied(self) -> frozenset[int]:
         """Segments that reach a source in normal running (every valve open)."""
-        return frozenset(self._supply_parents())
+        return frozenset(self._supply_tree()[0])
 
     def reaches_source(self, segment_no: int) -> bool:
         """Whether the segment reaches a source with every valve open."""
-        return segment_no in self._supply_parents()
+        return segment_no in self._supply_tree()[0]
 
-    def _inoperable_view(self) -> nx.MultiGraph:
-        """The graph keeping only inoperable valves: what a crew cannot separate."""
+    def _inoperable_graph(self) -> nx.Graph:
+        """Segments joined by inoperable valves only: what a crew cannot separate."""
+        # A real graph, not a filtered view: networkx takes len() of the graph in
+        # every component search, which is O(n) on a view.
         if self._stuck is None:
-            self._stuck = nx.subgraph_view(
-                self.graph, filter_edge=lambda u, v, k: not self.operable[k])
+            self._stuck = nx.Graph()
+            self._stuck.add_nodes_from(self.graph)
+            self._stuck.add_edges_from((u, v) for u, v, k in self.graph.edges(keys=True)
+                                       if not self.operable[k])
         return self._stuck
 
 
@@ -129,7 +134,7 @@ def isolation_trace(topology_or_graph: Any, segment_nos: Iterable[int]) -> tuple
     """
     sg = _as_graph(topology_or_graph)
     g = sg.graph
-    stuck = sg._inoperable_view()
+    stuck = sg._inoperable_graph()
     isolated: set[int] = set()
     for no in segment_nos:
         if no in isolated:
@@ -156,9 +161,12 @@ def segments_without_source(topology_or_graph: Any, closed_valves: Iterable[str]
     """
     sg = _as_graph(topology_or_graph)
     g = sg.graph
-    parents = sg._supply_parents()
+    parents, depth = sg._supply_tree()
     cut = set(isolated_segments)
     closed = set(closed_valves)
+    # Above the shallowest cut-off segment or shut valve nothing can block a path.
+    blockers = cut | {no for key in closed for no in sg.valve_ends.get(key, ())}
+    ceiling = min((depth[no] for no in blockers if no in depth), default=0)
 
     def valve_open(u: int, v: int) -> bool:
         return any(key not in closed for key in g[u][v])
@@ -178,7 +186,7 @@ def segments_without_source(topology_or_graph: Any, closed_valves: Iterable[str]
                 break
             walked.append(no)
             parent = parents[no]
-            if parent == _ROOT:
+            if parent == _ROOT or depth[no] < ceiling:
                 result = True
                 break
             if not valve_open(no, parent):
@@ -199,8 +207,10 @@ def segments_without_source(topology_or_graph: Any, closed_valves: Iterable[str]
         frontier.update(sg.valve_ends.get(key, ()))
     frontier = {no for no in frontier if no not in cut and no in parents}
 
-    view = nx.subgraph_view(g, filter_node=lambda n: n not in cut,
-                            filter_edge=lambda u, v, k: k not in closed)
+    def still_joined(no: int):
+        return (other for other, keys in g.adj[no].items()
+                if other not in cut and any(key not in closed for key in keys))
+
     supplied_now: dict[int, bool] = {}
     lost: set[int] = set()
     for start in sorted(frontier):
@@ -209,7 +219,9 @@ def segments_without_source(topology_or_graph: Any, closed_valves: Iterable[str]
         seen = [start]
         found = path_clear(start)
         if not found:
-            for _, reached in nx.bfs_edges(view, start):
+            # A neighbours function on the plain graph rather than a filtered view:
+            # networkx takes len() of the graph per search, which is O(n) on a view.
+            for _, reached in nx.generic_bfs_edges(g, start, neighbors=still_joined):
                 if reached in supplied_now:
                     found = supplied_now[reached]
                     break

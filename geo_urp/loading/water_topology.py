@@ -3,6 +3,8 @@
 The loader hands over the ``water_pipes``, ``water_valves`` and ``water_sources``
 layers as plain objects already in the municipality's metric CRS (metres) and
 stores what comes back. No database and no Flask here, so it is tested alone.
+The geometric steps live in ``water_geometry`` and the isolation logic (shared
+with incident reasoning) in ``water_isolation``; this module is the public face.
 
 Python vs PostGIS: all of it runs in Python. Cutting pipes at valves and nearest
 queries use shapely (STRtree, ``line_locate_point``, ``substring``); connectivity
@@ -23,20 +25,24 @@ Model (SPEC §2), with the choices made where the SPEC is silent:
   Between two valves at the same spot (or a junction whose every pipe is valved
   at its end) lies a segment of zero length with no pipes; those come last.
 - A valve whose other side is a dead end touches one segment only.
+- A pipe is "cut off" when none of its segments reaches a source with every
+  valve open; a pipe's ``unsupplied_segment_nos`` only lists segments that had
+  supply before the trace shut its valves.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
-from itertools import pairwise
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
-import shapely
 from shapely.geometry import LineString, MultiLineString, Point
-from shapely.ops import substring
 from shapely.strtree import STRtree
 
+from geo_urp.loading.water_geometry import (
+    clean_layer, cut_pipes, end_nodes, loose_end_problems, nearest, nearest_any, off_network_problem,
+    place_valves,
+)
 from geo_urp.loading.water_isolation import SegmentGraph, isolation_trace, segments_without_source
 
 __all__ = [
@@ -44,10 +50,6 @@ __all__ = [
     "PipeOut", "WaterTopology", "SegmentGraph", "build_water_topology", "isolation_trace",
     "segments_without_source",
 ]
-
-# Cuts closer than this (metres) to a pipe end or to each other fall on the same point,
-# so no part is ever a sliver of floating-point noise.
-_EPS = 1e-3
 
 
 @dataclass
@@ -127,163 +129,61 @@ class WaterTopology:
     segment_graph: SegmentGraph = field(default_factory=SegmentGraph)
 
 
-def _usable(kind: str, geom, problems: list[str], item_id: str):
-    """The geometry if usable, else None with the reason reported."""
-    if kind == "pipe" and isinstance(geom, MultiLineString):
-        geom = shapely.line_merge(geom)  # a single-part multi-line is still one pipe
-    want = LineString if kind == "pipe" else Point
-    if not isinstance(geom, want) or geom.is_empty or (want is LineString and geom.length <= _EPS):
-        problems.append(f"{kind} {item_id} has no usable {want.__name__} geometry: left out of the network")
-        return None
-    return geom
+def _number_segments(net: nx.Graph, sides: dict[str, tuple[tuple, tuple]]
+                     ) -> tuple[dict[int, list[int]], dict[tuple, int]]:
+    """Segment number -> its part indices, and node -> segment number.
 
-
-def _clean(items: list, kind: str, problems: list[str]) -> tuple[list, list[str]]:
-    """Items with usable geometry and unique ids, in id order; plus the ids left out."""
-    kept, dropped, seen = {}, [], set()
-    for item in items:
-        item_id = getattr(item, f"{kind}_id")
-        if item_id in seen:
-            problems.append(f"duplicate {kind} id {item_id}: only the first is used")
-            continue
-        seen.add(item_id)
-        geom = _usable(kind, item.geom, problems, item_id)
-        if geom is None:
-            dropped.append(item_id)
-        else:
-            kept[item_id] = item if geom is item.geom else replace(item, geom=geom)
-    return [kept[k] for k in sorted(kept)], dropped
-
-
-def _end_nodes(geoms: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Junction id of each end point (2i start, 2i+1 end of pipe i), points, cluster sizes."""
-    ends = np.empty(2 * len(geoms), dtype=object)
-    ends[0::2] = shapely.get_point(geoms, 0)
-    ends[1::2] = shapely.get_point(geoms, -1)
-    a, b = STRtree(ends).query(ends, predicate="dwithin", distance=tolerance)
-    close = nx.Graph()
-    close.add_nodes_from(range(len(ends)))
-    close.add_edges_from(zip(a[a < b].tolist(), b[a < b].tolist()))
-    node_of = np.empty(len(ends), dtype=np.int64)
-    size = np.empty(len(ends), dtype=np.int64)
-    for comp in nx.connected_components(close):
-        members = list(comp)
-        node_of[members] = min(members)
-        size[members] = len(members)
-    return node_of, ends, size
-
-
-def _loose_ends(pipe_ids: list[str], tree: STRtree, ends: np.ndarray, size: np.ndarray,
-                tolerance: float) -> list[str]:
-    """Problems for pipe ends lying on another pipe's middle: not joined, likely a drawing slip."""
-    lonely = np.flatnonzero(size == 1)
-    if not len(lonely):
-        return []
-    hits_e, hits_p = tree.query(ends[lonely], predicate="dwithin", distance=tolerance)
-    found = {}
-    for e, p in zip(lonely[hits_e].tolist(), hits_p.tolist()):
-        if p != e // 2:
-            key = (pipe_ids[e // 2], pipe_ids[p])
-            found[key] = min(found.get(key, np.inf), ends[e].distance(tree.geometries[p]))
-    return [f"pipe {a} ends {d:.2f} m from the middle of pipe {b} without sharing an end point: "
-            f"not connected (only end points make junctions)" for (a, b), d in sorted(found.items())]
-
-
-def _nearest(tree: STRtree, points: np.ndarray, max_distance: float | None
-             ) -> dict[int, tuple[float, int]]:
-    """For each point index, (distance, index) of the nearest tree geometry; ties to the lower index."""
-    if not len(points) or not len(tree.geometries):
-        return {}
-    (qi, ti), dist = tree.query_nearest(points, max_distance=max_distance, return_distance=True,
-                                        all_matches=True)
-    best: dict[int, tuple[float, int]] = {}
-    for q, t, d in zip(qi.tolist(), ti.tolist(), dist.tolist()):
-        if q not in best or (d, t) < best[q]:
-            best[q] = (d, t)
-    return best
-
-
-def build_water_topology(pipes: list[PipeIn], valves: list[ValveIn], sources: list[SourceIn],
-                         node_tolerance: float = 0.5, valve_tolerance: float = 1.0,
-                         source_tolerance: float = 25.0) -> WaterTopology:
-    """Cut pipes at valves, group parts into valve segments, trace every pipe's isolation."""
-    problems: list[str] = []
-    pipes, bad_pipes = _clean(list(pipes), "pipe", problems)
-    valves, bad_valves = _clean(list(valves), "valve", problems)
-    sources, bad_sources = _clean(list(sources), "source", problems)
-    pipe_ids = [p.pipe_id for p in pipes]
-    geoms = np.array([p.geom for p in pipes], dtype=object)
-    tree = STRtree(geoms)
-    node_of, ends, size = _end_nodes(geoms, node_tolerance) if len(pipes) else ([], [], [])
-    if len(pipes):
-        problems += _loose_ends(pipe_ids, tree, ends, size, node_tolerance)
-
-    # Place each valve on its nearest pipe, at the point closest to it.
-    valve_pts = np.array([v.geom for v in valves], dtype=object)
-    on_pipe = _nearest(tree, valve_pts, valve_tolerance)
-    placed = sorted(on_pipe)
-    positions = shapely.line_locate_point(geoms[[on_pipe[i][1] for i in placed]], valve_pts[placed]) \
-        if placed else []
-    cuts: dict[int, list[tuple[float, str]]] = defaultdict(list)
-    position_of: dict[int, float] = {}
-    for i, pos in zip(placed, np.asarray(positions).tolist()):
-        p = on_pipe[i][1]
-        length = geoms[p].length
-        pos = 0.0 if pos < _EPS else length if pos > length - _EPS else pos
-        cuts[p].append((pos, valves[i].valve_id))
-        position_of[i] = pos
-
-    # Walk each pipe: junction, parts and valves in order, junction. Parts, junctions and
-    # the gaps between back-to-back valves are nodes; a valve is a break between neighbours.
-    parts: list[tuple[int, int, LineString]] = []  # (pipe index, seq, geom)
-    net = nx.Graph()
-    sides: dict[str, tuple[tuple, tuple]] = {}
-    for p, geom in enumerate(geoms):
-        chain: list[tuple] = [("j", int(node_of[2 * p]))]
-        prev, seq = 0.0, 0
-        for pos, valve_id in sorted(cuts.get(p, [])) + [(geom.length, None)]:
-            if pos - prev > _EPS:
-                seq += 1
-                parts.append((p, seq, substring(geom, prev, pos)))
-                chain.append(("p", len(parts) - 1))
-                prev = pos
-            elif valve_id is not None and chain[-1][0] == "v":
-                chain.append(("g", valve_id))  # nothing between two valves at one spot
-            if valve_id is not None:
-                chain.append(("v", valve_id))
-        chain.append(("j", int(node_of[2 * p + 1])))
-        net.add_nodes_from(n for n in chain if n[0] != "v")
-        net.add_edges_from((x, y) for x, y in pairwise(chain) if x[0] != "v" and y[0] != "v")
-        for k, n in enumerate(chain):
-            if n[0] == "v":
-                sides[n[1]] = (chain[k - 1], chain[k + 1])
-
-    # Components with every valve shut. Empty ones (no parts) are segments only when
-    # they join two or more valve sides: otherwise they are a dead end.
+    Components with every valve shut; an empty one (no parts) is a segment only
+    when it joins two or more valve sides, otherwise it is a dead end.
+    """
     valves_at: dict[tuple, list[str]] = defaultdict(list)
     for valve_id, (a, b) in sides.items():
         valves_at[a].append(valve_id)
         valves_at[b].append(valve_id)
     ranked = []
     for comp in nx.connected_components(net):
-        part_idx = [n[1] for n in comp if n[0] == "p"]
+        part_idx = sorted(n[1] for n in comp if n[0] == "p")
         touching = sorted(v for n in comp for v in valves_at.get(n, ()))
         if part_idx:
-            ranked.append(((0, min(part_idx), ""), comp, part_idx))
+            ranked.append(((0, part_idx[0], ""), comp, part_idx))
         elif len(touching) >= 2:
             ranked.append(((1, 0, touching[0]), comp, part_idx))
     segment_of_node: dict[tuple, int] = {}
     segment_parts: dict[int, list[int]] = {}
     for no, (_, comp, part_idx) in enumerate(sorted(ranked, key=lambda r: r[0]), start=1):
-        segment_parts[no] = sorted(part_idx)
-        for n in comp:
-            segment_of_node[n] = no
+        segment_parts[no] = part_idx
+        segment_of_node.update(dict.fromkeys(comp, no))
+    return segment_parts, segment_of_node
+
+
+def build_water_topology(pipes: list[PipeIn], valves: list[ValveIn], sources: list[SourceIn],
+                         node_tolerance: float = 0.5, valve_tolerance: float = 1.0,
+                         source_tolerance: float = 25.0) -> WaterTopology:
+    """Cut pipes at valves, group parts into valve segments, trace every pipe's isolation.
+
+    Every pipe, valve and source id given gets an entry in the result, even when its
+    geometry was unusable (then it is on no pipe / in no segment, and reported).
+    """
+    problems: list[str] = []
+    pipes, bad_pipes = clean_layer(list(pipes), "pipe", problems)
+    valves, bad_valves = clean_layer(list(valves), "valve", problems)
+    sources, bad_sources = clean_layer(list(sources), "source", problems)
+    pipe_ids = [p.pipe_id for p in pipes]
+    geoms = np.array([p.geom for p in pipes], dtype=object)
+    tree = STRtree(geoms)
+    node_of, ends, size = end_nodes(geoms, node_tolerance) if len(pipes) else ([], [], [])
+    if len(pipes):
+        problems += loose_end_problems(pipe_ids, tree, ends, size, node_tolerance)
+    valve_pts = np.array([v.geom for v in valves], dtype=object)
+    on_pipe, cuts, position_of = place_valves(valves, geoms, tree, valve_tolerance)
+    parts, net, sides = cut_pipes(geoms, node_of, cuts)
+    segment_parts, segment_of_node = _number_segments(net, sides)
     part_segment = {k: no for no, idx in segment_parts.items() for k in idx}
 
     # Sources go on the nearest part, hence onto a segment.
     source_pts = np.array([s.geom for s in sources], dtype=object)
     part_tree = STRtree([g for _, _, g in parts])
-    src_on = _nearest(part_tree, source_pts, source_tolerance)
+    src_on = nearest(part_tree, source_pts, source_tolerance)
     source_segments = {part_segment[t] for _, t in src_on.values()}
 
     sg = SegmentGraph()
@@ -311,9 +211,7 @@ def build_water_topology(pipes: list[PipeIn], valves: list[ValveIn], sources: li
             no in source_segments, sg.reaches_source(no), float(sum(g.length for g in lines)),
             MultiLineString(lines)))
 
-    off_pipe = [i for i in range(len(valves)) if i not in on_pipe]
-    far = _nearest(tree, valve_pts[off_pipe], None)
-    far_of = {i: far[q] for q, i in enumerate(off_pipe) if q in far}
+    far_of = nearest_any(tree, valve_pts, on_pipe)
     for i, v in enumerate(valves):
         if i in on_pipe:
             d, p = on_pipe[i]
@@ -322,9 +220,8 @@ def build_water_topology(pipes: list[PipeIn], valves: list[ValveIn], sources: li
             continue
         d, p = far_of.get(i, (None, None))
         topo.valves[v.valve_id] = ValveOut(v.valve_id, None, [], operable[v.valve_id], None, d)
-        where = (f"nearest pipe {pipe_ids[p]} is {d:.1f} m away" if p is not None
-                 else "the network has no pipes")
-        problems.append(f"valve {v.valve_id} lies on no pipe ({where}; tolerance {valve_tolerance:g} m)")
+        problems.append(off_network_problem("valve", v.valve_id, d, pipe_ids[p] if p is not None else None,
+                                     valve_tolerance))
     for valve_id in bad_valves:
         topo.valves[valve_id] = ValveOut(valve_id, None, [], True)
     for v in valves:
@@ -337,9 +234,7 @@ def build_water_topology(pipes: list[PipeIn], valves: list[ValveIn], sources: li
             problems.append(f"valve {v.valve_id} is marked inoperable: isolation traces go past it "
                             "to the next valves")
 
-    src_off = [i for i in range(len(sources)) if i not in src_on]
-    src_far = _nearest(tree, source_pts[src_off], None)
-    src_far_of = {i: src_far[q] for q, i in enumerate(src_off) if q in src_far}
+    src_far_of = nearest_any(tree, source_pts, src_on)
     for i, s in enumerate(sources):
         if i in src_on:
             d, t = src_on[i]
@@ -348,9 +243,8 @@ def build_water_topology(pipes: list[PipeIn], valves: list[ValveIn], sources: li
             continue
         d, p = src_far_of.get(i, (None, None))
         topo.sources[s.source_id] = SourceOut(s.source_id, None, None, d)
-        where = (f"nearest pipe {pipe_ids[p]} is {d:.1f} m away" if p is not None
-                 else "the network has no pipes")
-        problems.append(f"source {s.source_id} lies on no pipe ({where}; tolerance {source_tolerance:g} m)")
+        problems.append(off_network_problem("source", s.source_id, d, pipe_ids[p] if p is not None else None,
+                                     source_tolerance))
     for source_id in bad_sources:
         topo.sources[source_id] = SourceOut(source_id, None, None)
 

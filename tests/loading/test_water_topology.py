@@ -246,7 +246,7 @@ def test_bad_and_duplicate_inputs_are_reported_not_fatal():
     assert any("no water source lies on the network" in p for p in topo.problems)
 
 
-def grid(n: int, seed: int = 1):
+def grid(n: int, seed: int = 1, valve_share: float = 0.65):
     """An n x n street grid of 100 m pipes, valves at random points, a few stuck, 3 sources."""
     rnd = random.Random(seed)
     pipes, valves = [], []
@@ -256,7 +256,7 @@ def grid(n: int, seed: int = 1):
                 pipes.append(PipeIn(f"H{i}_{j}", line((i * 100, j * 100), (i * 100 + 100, j * 100))))
             if j + 1 < n:
                 pipes.append(PipeIn(f"V{i}_{j}", line((i * 100, j * 100), (i * 100, j * 100 + 100))))
-    for k, p in enumerate(rnd.sample(pipes, k=int(len(pipes) * 0.65))):
+    for k, p in enumerate(rnd.sample(pipes, k=int(len(pipes) * valve_share))):
         at = p.geom.interpolate(rnd.choice([0.3, 2.0, 50.0, rnd.uniform(0, 100)]))
         valves.append(ValveIn(f"W{k}", Point(at.x, at.y + 0.2), operable=rnd.random() > 0.1))
     sources = [SourceIn(f"S{k}", Point(rnd.uniform(0, n * 100), rnd.uniform(0, n * 100)))
