@@ -163,6 +163,30 @@ def incidents_recompute(slug: str) -> None:
     click.echo(f"replayed {replayed} reports: {now_open} open incidents")
 
 
+@click.command("simulate")
+@click.option("--url", default=None, help="Base URL of a running service (replay mode).")
+@click.option("--key", default=None, help="An operator API key of that service.")
+@click.option("--hours", default=8.0, show_default=True, type=float)
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--history", default=None, type=int, help="Write N past, closed reports straight into the database.")
+@click.option("--municipality", default=None, help="Slug (optional when one town is loaded).")
+@click.option("--years", default=2.0, show_default=True, type=float)
+@click.option("--speed", default=None, type=float, help="Replay speed (60 = 60x real time); default: at once.")
+@click.option("--truth", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the planted faults (ground truth) as JSON.")
+def simulate(url, key, hours, seed, history, municipality, years, speed, truth) -> None:
+    """Replay a realistic night of calls with planted faults, or write past reports (--history N)."""
+    from geo_urp.simulate import cli_simulate
+
+    try:
+        code = cli_simulate(_url(), url=url, key=key, hours=hours, seed=seed, history=history,
+                            municipality=municipality, years=years, jurisdiction_id=municipality,
+                            speed=speed, truth=truth, echo=click.echo)
+    except GeoUrpError as exc:
+        _fail(exc)
+    sys.exit(code)
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
@@ -185,5 +209,5 @@ def worker() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    for command in (layers_cli, keys_cli, users_cli, incidents_cli, map_command, serve, worker):
+    for command in (layers_cli, keys_cli, users_cli, incidents_cli, map_command, simulate, serve, worker):
         app.cli.add_command(command)

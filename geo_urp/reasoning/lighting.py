@@ -60,6 +60,9 @@ def _maybe_cabinet(session: Session, report: Report, circuit: Incident, rules: R
     for inc in failed:
         store.absorb(session, inc, cabinet,
                      why=f"{len(failed)} circuits of cabinet {report.cabinet_id} dark at once")
+    # Once the cabinet is dark every lamp it feeds is dark: earlier single-lamp calls belong here too.
+    for inc in _lamp_incidents_on_cabinet(session, report.municipality_id, report.cabinet_id):
+        store.absorb(session, inc, cabinet, why=f"lamp {inc.asset_ids[0]} is fed by dark cabinet {report.cabinet_id}")
     return cabinet
 
 
@@ -81,7 +84,15 @@ def _lamp_incidents_on_circuit(session: Session, mid: int, circuit_id: str) -> l
     lamp_ids = session.execute(text(
         "SELECT lamp_id FROM lamps WHERE municipality_id = :mid AND circuit_id = :c"),
         {"mid": mid, "c": circuit_id}).scalars().all()
-    return [i for i in store.open_incidents(session, mid, ("lamp",)) if i.asset_ids and i.asset_ids[0] in set(lamp_ids)]
+    lamp_ids = set(lamp_ids)
+    return [i for i in store.open_incidents(session, mid, ("lamp",)) if i.asset_ids and i.asset_ids[0] in lamp_ids]
+
+
+def _lamp_incidents_on_cabinet(session: Session, mid: int, cabinet_id: str) -> list[Incident]:
+    lamp_ids = set(session.execute(text(
+        "SELECT lamp_id FROM lamps WHERE municipality_id = :mid AND cabinet_id = :q"),
+        {"mid": mid, "q": cabinet_id}).scalars())
+    return [i for i in store.open_incidents(session, mid, ("lamp",)) if i.asset_ids and i.asset_ids[0] in lamp_ids]
 
 
 def _cabinet_of(session: Session, mid: int, circuit_id: str) -> str | None:

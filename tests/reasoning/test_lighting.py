@@ -75,3 +75,15 @@ def test_calls_outside_the_window_do_not_add_up(session, borgo, call):
 def test_a_street_light_call_far_from_any_lamp_still_gets_an_incident(session, borgo, call):
     _, inc = call("streetlight_out", 0, at=(900, 900))
     assert inc.kind == "lamp" and inc.asset_ids == []
+
+
+def test_a_cabinet_takes_in_earlier_single_lamps_of_its_other_circuits(session, borgo, call):
+    session.get(Municipality, borgo).rules = {"lighting": {"circuit_min_share": 0.9}}
+    early, _ = call("streetlight_out", 0, lamp="L05")             # C2, alone for now
+    for m, lamp in ((5, "L01"), (10, "L02"), (15, "L03")):        # C1 fails
+        call("streetlight_out", m, lamp=lamp)
+    session.get(Municipality, borgo).rules = {}
+    _, cab = call("streetlight_out", 20, lamp="L06")              # C2 fails (2 of 3): cabinet Q1
+    assert (cab.kind, cab.asset_ids) == ("lighting_cabinet", ["Q1"])
+    assert incident_of(session, early).id == cab.id
+    assert [i.id for i in open_incidents(session, borgo)] == [cab.id]

@@ -1,0 +1,70 @@
+"""Realistic calls for demos, load tests and council maps (``python -m geo_urp simulate``).
+
+``scenario.plan_night`` plans a night of calls with planted faults and their
+ground truth; ``replay.replay`` sends it through a running service's Open311
+API; ``history.write_history`` writes years of closed reports straight into the
+database; ``mix`` holds the real aggregates (Comune di Alessandria open data)
+and the words the simulated callers use. ``cli_simulate`` is the one function
+the command line calls.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import text
+
+from geo_urp.db import session_scope
+from geo_urp.errors import BadInput, NotFound
+
+
+def _municipality(session, slug: str | None) -> tuple[int, str]:
+    """The municipality named by ``slug``, or the only one loaded."""
+    if slug:
+        row = session.execute(text("SELECT id, slug FROM municipalities WHERE slug = :s"), {"s": slug}).first()
+        if row is None:
+            raise NotFound(f"no municipality with slug {slug!r}")
+        return row.id, row.slug
+    rows = session.execute(text("SELECT id, slug FROM municipalities ORDER BY slug")).all()
+    if len(rows) != 1:
+        raise BadInput(f"{len(rows)} municipalities are loaded: say which one with --municipality"
+                       + (f" ({', '.join(r.slug for r in rows)})" if rows else ""))
+    return rows[0].id, rows[0].slug
+
+
+def cli_simulate(database_url: str, *, url: str | None = None, key: str | None = None, hours: float = 8,
+                 seed: int = 1, history: int | None = None, municipality: str | None = None,
+                 years: float = 2, jurisdiction_id: str | None = None, speed: float | None = None,
+                 truth: Path | None = None, echo: Callable[[str], None] = print) -> int:
+    """Run ``simulate``: replay a night (``url`` + ``key``) or write ``history`` past reports; returns the exit code.
+
+    Raises ``GeoUrpError`` (``BadInput``/``NotFound``) for bad options; nothing is written then.
+    """
+    from geo_urp.simulate.history import write_history
+    from geo_urp.simulate.replay import replay
+    from geo_urp.simulate.scenario import plan_night
+
+    if history is not None:
+        with session_scope(database_url) as session:
+            mid, slug = _municipality(session, municipality)
+            written = write_history(session, mid, history, years=years, seed=seed)
+        echo(f"wrote {written} closed reports over {years:g} years for {slug}")
+        return 0
+    if not url or not key:
+        raise BadInput("simulate needs --url and --key to replay a night, or --history N to write past reports")
+    with session_scope(database_url) as session:
+        mid, slug = _municipality(session, municipality or jurisdiction_id)
+        night = plan_night(session, mid, seed, hours=hours)
+    if truth is not None:
+        truth.write_text(json.dumps(night.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    echo(f"{len(night.calls)} calls from {night.start:%Y-%m-%d %H:%M %Z}, {len(night.faults)} planted faults:")
+    for fault in night.faults:
+        echo(f"  {fault.kind} {' '.join(fault.asset_ids)} ({fault.note}): {len(fault.call_indexes)} calls"
+             + (f", close {' '.join(fault.valves_to_close)}" if fault.valves_to_close else ""))
+    result = replay(night, url, key, jurisdiction_id=jurisdiction_id or slug, speed=speed)
+    echo(f"sent {len(result.ids)} of {len(night.calls)} calls in {result.elapsed_s:.1f} s"
+         + (f" ({result.retried} retries)" if result.retried else ""))
+    for index, problem in sorted(result.errors.items()):
+        echo(f"  call {index} ({night.calls[index].service_code}): {problem}")
+    return 0 if result.ok else 1
