@@ -47,6 +47,12 @@ def from_env() -> dict:
         "WATER_NODE_TOLERANCE_M": _float("WATER_NODE_TOLERANCE_M", 0.5),
         "WATER_VALVE_TOLERANCE_M": _float("WATER_VALVE_TOLERANCE_M", 1.0),
         "WATER_SOURCE_TOLERANCE_M": _float("WATER_SOURCE_TOLERANCE_M", 25.0),
+        # Snapping a report to the assets it concerns (locating/snapping.py).
+        "SNAP_LAMP_MAX_M": _float("SNAP_LAMP_MAX_M", 60.0),
+        "SNAP_PIPE_MAX_M": _float("SNAP_PIPE_MAX_M", 80.0),
+        "SNAP_STREET_MAX_M": _float("SNAP_STREET_MAX_M", 150.0),
+        # A report's point may lie this far outside the municipality's boundary.
+        "INTAKE_BOUNDARY_MARGIN_M": _float("INTAKE_BOUNDARY_MARGIN_M", 200.0),
         "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
         "SMTP_USER": os.environ.get("SMTP_USER", ""),

@@ -1,0 +1,25 @@
+"""Taking a call: store the report (locating), then update its incident (reasoning), in one transaction.
+
+The report and its incident commit together or not at all, so a call is never
+stored without its incident, and an idempotent retry (the same report handed
+back) is not reasoned about twice.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from geo_urp.locating import intake
+from geo_urp.reasoning import on_report_stored
+
+
+def take_call(session: Session, api_key: str | None, fields: Mapping[str, str],
+              attributes: Mapping[str, str | list[str]] | None = None, idempotency_key: str | None = None,
+              limits: intake.IntakeLimits = intake.IntakeLimits(), now: datetime | None = None) -> intake.Receipt:
+    """Create the report of an Open311 POST and place it in its incident."""
+    receipt = intake.submit_request(session, api_key, fields, attributes, idempotency_key, limits, now)
+    if receipt.created:
+        on_report_stored(session, receipt.report)
+    return receipt

@@ -1,0 +1,207 @@
+"""Call intake: turn one Open311 submission into a stored, placed and snapped ``Report``.
+
+``submit_request`` checks the api_key, then ``create_report`` validates every
+field (which field, which value, what was expected), resolves the municipality,
+places the report (lat/long, ``address_id`` or ``address_string`` through the
+geocoder), snaps it to its street and to the lamp or water main its service
+concerns, stores the report and, apart, the caller's contact data. Handing the report on to incident reasoning, in
+the same transaction, is ``acting.calls.take_call``'s job: locating knows
+nothing of reasoning.
+
+Retries are safe: a submission carrying an ``Idempotency-Key`` that its api_key
+already used returns the first report. The unique constraint on
+``(api_key_id, idempotency_key)`` decides races: the losing insert fails inside
+a savepoint and the winner's report is returned instead.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from geoalchemy2 import WKTElement
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from geo_urp.accounts import Principal, hash_key
+from geo_urp.catalog import Service, service_for
+from geo_urp.errors import BadInput, Forbidden
+from geo_urp.locating import placing
+from geo_urp.locating.open311_reads import municipality_for
+from geo_urp.locating.snapping import SnapLimits, snap
+from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Report
+
+POST_ROLES = ("operator", "public", "admin")          # council reads, crews work their list
+BACKDATE_ROLES = ("operator", "admin")               # may send requested_datetime (SPEC §4)
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "device_id", "account_id")
+MAX_FIELD = 200
+MAX_DESCRIPTION = 4000
+MAX_IDEMPOTENCY_KEY = 200
+FUTURE_SLACK = timedelta(minutes=5)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,29}$")
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """Settings intake works with: the boundary margin and the snapping distances."""
+
+    boundary_margin_m: float = 200.0
+    snap: SnapLimits = field(default_factory=SnapLimits)
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "IntakeLimits":
+        """The limits from settings (``INTAKE_BOUNDARY_MARGIN_M`` and ``SNAP_*_MAX_M``)."""
+        return cls(float(config.get("INTAKE_BOUNDARY_MARGIN_M", 200.0)), SnapLimits.from_config(config))
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The stored report, its service, and whether this call created it (False: an idempotent retry)."""
+
+    report: Report
+    service: Service
+    created: bool
+
+    def as_open311(self) -> dict:
+        """The GeoReport v2 answer to a POST: the id, the notice for the caller, and the token."""
+        return {"service_request_id": self.report.service_request_id, "token": self.report.token,
+                "service_notice": self.report.service_notice}
+
+
+def key_principal(session: Session, api_key: str | None) -> tuple[Principal, int]:
+    """The principal and row id of a valid api_key; ``Forbidden`` when it is missing or invalid."""
+    if not api_key:
+        raise Forbidden("api_key was not provided", details=[{"field": "api_key"}])
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(api_key), ApiKey.revoked_at.is_(None)))
+    if row is None:
+        raise Forbidden("api_key is invalid or revoked", details=[{"field": "api_key"}])
+    return Principal(row.role, row.municipality_id, row.crew_id, f"key:{row.prefix}"), row.id
+
+
+def submit_request(session: Session, api_key: str | None, fields: Mapping[str, str],
+                   attributes: Mapping[str, str | list[str]] | None = None, idempotency_key: str | None = None,
+                   limits: IntakeLimits = IntakeLimits(), now: datetime | None = None) -> Receipt:
+    """Create a report from an Open311 POST authenticated by ``api_key``."""
+    principal, key_id = key_principal(session, api_key)
+    return create_report(session, principal, fields, attributes or {}, idempotency_key, key_id, limits, now)
+
+
+def _text(fields: Mapping[str, str], name: str, limit: int = MAX_FIELD) -> str | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    value = str(value).strip()
+    if len(value) > limit:
+        raise BadInput(f"{name} is {len(value)} characters long; at most {limit} are accepted",
+                       details=[{"field": name}])
+    return value or None
+
+
+def _contact(fields: Mapping[str, str]) -> dict:
+    contact = {name: _text(fields, name) for name in CONTACT_FIELDS}
+    if contact["email"] and not _EMAIL.match(contact["email"]):
+        raise BadInput(f"email {contact['email']!r} is not an e-mail address", details=[{"field": "email"}])
+    if contact["phone"] and not _PHONE.match(contact["phone"]):
+        raise BadInput(f"phone {contact['phone']!r} is not a phone number (digits, spaces, an optional +)",
+                       details=[{"field": "phone"}])
+    return {k: v for k, v in contact.items() if v}
+
+
+def _media_url(fields: Mapping[str, str]) -> str | None:
+    url = _text(fields, "media_url", 2000)
+    if url and not re.match(r"^https?://[^\s/]+\S*$", url):
+        raise BadInput(f"media_url must be an http(s) URL, not {url!r}", details=[{"field": "media_url"}])
+    return url
+
+
+def _requested_at(fields: Mapping[str, str], principal: Principal, now: datetime) -> datetime:
+    raw = _text(fields, "requested_datetime", 64)
+    if raw is None:
+        return now
+    if principal.role not in BACKDATE_ROLES:
+        raise Forbidden(f"requested_datetime may only be sent with an operator key, not a {principal.role} key",
+                        details=[{"field": "requested_datetime"}])
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise BadInput(f"requested_datetime must be ISO 8601 with an offset, e.g. 2026-11-27T22:05:00+01:00, "
+                       f"not {raw!r}", details=[{"field": "requested_datetime", "value": raw}])
+    if value > now + FUTURE_SLACK:
+        raise BadInput(f"requested_datetime {raw} is in the future", details=[{"field": "requested_datetime"}])
+    return value
+
+
+def _idempotency_key(raw: str | None) -> str | None:
+    key = (raw or "").strip() or None
+    if key and len(key) > MAX_IDEMPOTENCY_KEY:
+        raise BadInput(f"Idempotency-Key is {len(key)} characters long; at most {MAX_IDEMPOTENCY_KEY}",
+                       details=[{"field": "Idempotency-Key"}])
+    return key
+
+
+def _earlier(session: Session, key_id: int | None, idem: str | None) -> Report | None:
+    if key_id is None or idem is None:
+        return None
+    return session.scalar(select(Report).where(Report.api_key_id == key_id, Report.idempotency_key == idem))
+
+
+def _replay(session: Session, report: Report, service_code: str | None, idem: str) -> Receipt:
+    if service_code and service_code != report.service_code:
+        raise BadInput(f"Idempotency-Key {idem!r} was already used for service_request_id "
+                       f"{report.id} ({report.service_code}), not for {service_code!r}",
+                       details=[{"field": "Idempotency-Key"}])
+    return Receipt(report, service_for(session, report.municipality_id, report.service_code), False)
+
+
+def create_report(session: Session, principal: Principal, fields: Mapping[str, str],
+                  attributes: Mapping[str, str | list[str]], idempotency_key: str | None = None,
+                  api_key_id: int | None = None, limits: IntakeLimits = IntakeLimits(),
+                  now: datetime | None = None) -> Receipt:
+    """Validate, place, snap and store one report; nothing is written when any field is wrong."""
+    now = now or datetime.now(timezone.utc)
+    if principal.role not in POST_ROLES:
+        raise Forbidden(f"a {principal.role} key may not submit service requests")
+    idem = _idempotency_key(idempotency_key)
+    earlier = _earlier(session, api_key_id, idem)
+    if earlier is not None:
+        return _replay(session, earlier, fields.get("service_code"), idem)
+
+    muni = municipality_for(session, _text(fields, "jurisdiction_id", 64), principal.municipality_id)
+    service = service_for(session, muni.id, _text(fields, "service_code", 64))
+    answers = service.clean_attributes(attributes)
+    description = _text(fields, "description", MAX_DESCRIPTION)
+    media_url = _media_url(fields)
+    contact = _contact(fields)
+    requested = _requested_at(fields, principal, now)
+    place = placing.place(session, muni, fields, limits.boundary_margin_m)
+    snapped = snap(session, muni.id, place.x, place.y, service.network, limits.snap).report_fields()
+    if place.street_id:
+        snapped["street_id"] = place.street_id
+
+    report = Report(
+        municipality_id=muni.id, token=secrets.token_hex(16), service_code=service.code, status="open",
+        description=description, agency_responsible=service.agency, service_notice=service.notice,
+        requested_datetime=requested, updated_datetime=now, address=place.address,
+        address_id=place.address_id, media_url=media_url, attributes=answers,
+        geom=WKTElement(f"POINT({place.x} {place.y})", srid=METRIC_SRID),
+        geocode_kind=place.kind, geocode_score=place.score, api_key_id=api_key_id,
+        idempotency_key=idem if api_key_id else None, **snapped)
+    if contact:
+        report.contact = CallerContact(**contact)
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        # A concurrent retry with the same Idempotency-Key won the insert: answer with its report.
+        winner = _earlier(session, api_key_id, idem)
+        if winner is None:
+            raise
+        return _replay(session, winner, service.code, idem)
+    return Receipt(report, service, True)

@@ -1,0 +1,202 @@
+"""The read side of Open311: which municipality is asked for, its services, and the public view of reports.
+
+The public view (``OPEN311_FIELDS``) holds only what GeoReport v2 shows about a
+service request. Caller contact data lives in another table and is never
+joined here, so no Open311 GET can leak it. Filters follow the GeoReport v2
+``GET requests`` rules: ``service_request_id`` (a comma list) overrides the
+others; dates default to the last 90 days and may not span more than that; at
+most ``MAX_REQUESTS`` come back, newest first.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from geo_urp.catalog import catalog_for
+from geo_urp.errors import BadInput, Forbidden, NotFound
+from geo_urp.models import WGS84, Municipality, Report
+
+MAX_REQUESTS = 1000
+WINDOW = timedelta(days=90)
+STATUSES = ("open", "closed")
+
+OPEN311_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code",
+                  "description", "agency_responsible", "service_notice", "requested_datetime",
+                  "updated_datetime", "expected_datetime", "address", "address_id", "zipcode",
+                  "lat", "long", "media_url")
+
+
+def municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None = None) -> Municipality:
+    """The municipality a request is for: ``jurisdiction_id`` (its slug), else the key's, else the only one."""
+    if jurisdiction_id:
+        muni = session.scalar(select(Municipality).where(Municipality.slug == jurisdiction_id))
+        if muni is None:
+            served = ", ".join(session.scalars(select(Municipality.slug).order_by(Municipality.slug)))
+            raise NotFound(f"jurisdiction_id {jurisdiction_id!r} was not found; served: {served or 'none'}",
+                           details=[{"field": "jurisdiction_id", "value": jurisdiction_id}])
+        if bound_to is not None and muni.id != bound_to:
+            raise Forbidden(f"this key or login is not for jurisdiction_id {jurisdiction_id!r}")
+        return muni
+    if bound_to is not None:
+        return session.get(Municipality, bound_to)
+    found = list(session.scalars(select(Municipality).order_by(Municipality.slug).limit(50)))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFound("no municipality is loaded yet")
+    raise BadInput("jurisdiction_id was not provided: this service answers for "
+                   + ", ".join(m.slug for m in found), details=[{"field": "jurisdiction_id"}])
+
+
+def services(session: Session, jurisdiction_id: str | None) -> list[dict]:
+    """The municipality's service list as ``GET services`` shows it."""
+    muni = municipality_for(session, jurisdiction_id)
+    return [s.as_open311() for s in catalog_for(session, muni.id).services]
+
+
+def service_definition(session: Session, jurisdiction_id: str | None, service_code: str) -> dict:
+    """The Open311 definition (attributes) of one service; ``NotFound`` for an unknown code."""
+    muni = municipality_for(session, jurisdiction_id)
+    catalog = catalog_for(session, muni.id)
+    service = catalog.get(service_code)
+    if service is None:
+        raise NotFound(f"service_code {service_code!r} was not found: one of {', '.join(catalog.codes)}",
+                       details=[{"field": "service_code", "value": service_code}])
+    return service.definition()
+
+
+def iso(value: datetime | None) -> str | None:
+    """A date-time as ISO 8601 in UTC with its offset, to the second."""
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds") if value else None
+
+
+def _columns():
+    point = func.ST_Transform(Report.geom, WGS84)
+    return (Report, func.ST_Y(point).label("lat"), func.ST_X(point).label("long"))
+
+
+def _public(session: Session, municipality_id: int, rows) -> list[dict]:
+    catalog = catalog_for(session, municipality_id)
+    out = []
+    for report, lat, lon in rows:
+        service = catalog.get(report.service_code)
+        out.append({
+            "service_request_id": report.service_request_id, "status": report.status,
+            "status_notes": report.status_notes, "service_name": service.name if service else None,
+            "service_code": report.service_code, "description": report.description,
+            "agency_responsible": report.agency_responsible, "service_notice": report.service_notice,
+            "requested_datetime": iso(report.requested_datetime),
+            "updated_datetime": iso(report.updated_datetime),
+            "expected_datetime": iso(report.expected_datetime), "address": report.address,
+            "address_id": report.address_id, "zipcode": report.zipcode,
+            "lat": round(lat, 7) if lat is not None else None,
+            "long": round(lon, 7) if lon is not None else None, "media_url": report.media_url,
+        })
+    return out
+
+
+def _comma_list(args: Mapping[str, str], name: str) -> list[str]:
+    return [part.strip() for part in (args.get(name) or "").split(",") if part.strip()]
+
+
+def _date(args: Mapping[str, str], name: str) -> datetime | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(f"{name} must be an ISO 8601 date-time such as 2026-11-27T22:00:00+01:00, not {raw!r}",
+                       details=[{"field": name, "value": raw}]) from None
+    # A date-time without offset is read as UTC.
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _ids(raw: list[str]) -> list[int]:
+    try:
+        ids = [int(part) for part in raw]
+    except ValueError:
+        raise BadInput(f"service_request_id must be a comma-separated list of ids, not {','.join(raw)!r}",
+                       details=[{"field": "service_request_id"}]) from None
+    if len(ids) > MAX_REQUESTS:
+        raise BadInput(f"at most {MAX_REQUESTS} service_request_id values at once, not {len(ids)}",
+                       details=[{"field": "service_request_id"}])
+    return ids
+
+
+def _window(args: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
+    start, end = _date(args, "start_date"), _date(args, "end_date")
+    if start is None and end is None:
+        end = now
+    if start is None:
+        start = end - WINDOW
+    if end is None:
+        end = start + WINDOW
+    if start > end:
+        raise BadInput(f"start_date {iso(start)} is after end_date {iso(end)}",
+                       details=[{"field": "start_date"}, {"field": "end_date"}])
+    if end - start > WINDOW:
+        raise BadInput(f"start_date to end_date spans {(end - start).days} days; at most {WINDOW.days} are allowed",
+                       details=[{"field": "start_date"}, {"field": "end_date"}])
+    return start, end
+
+
+def _filtered(session: Session, municipality_id: int, args: Mapping[str, str], now: datetime) -> Select:
+    query = select(*_columns()).where(Report.municipality_id == municipality_id)
+    ids = _comma_list(args, "service_request_id")
+    if ids:  # GeoReport v2: with service_request_id every other filter is ignored
+        return query.where(Report.id.in_(_ids(ids)))
+    codes = _comma_list(args, "service_code")
+    if codes:
+        known = catalog_for(session, municipality_id).codes
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise BadInput(f"service_code {', '.join(unknown)} is not offered here: one of {', '.join(known)}",
+                           details=[{"field": "service_code", "value": unknown}])
+        query = query.where(Report.service_code.in_(codes))
+    statuses = _comma_list(args, "status")
+    if statuses:
+        wrong = [s for s in statuses if s not in STATUSES]
+        if wrong:
+            raise BadInput(f"status must be open or closed (or both, comma-separated), not {', '.join(wrong)}",
+                           details=[{"field": "status", "value": wrong}])
+        query = query.where(Report.status.in_(statuses))
+    start, end = _window(args, now)
+    return query.where(Report.requested_datetime >= start, Report.requested_datetime <= end)
+
+
+def search_requests(session: Session, jurisdiction_id: str | None, args: Mapping[str, str],
+                    now: datetime | None = None) -> list[dict]:
+    """Service requests matching the GeoReport v2 filters in ``args``, newest first, at most 1000."""
+    muni = municipality_for(session, jurisdiction_id)
+    query = _filtered(session, muni.id, args, now or datetime.now(timezone.utc))
+    rows = session.execute(query.order_by(Report.requested_datetime.desc(), Report.id.desc())
+                           .limit(MAX_REQUESTS)).all()
+    return _public(session, muni.id, rows)
+
+
+def get_request(session: Session, jurisdiction_id: str | None, service_request_id: str) -> dict:
+    """One service request by id; ``NotFound`` when there is none (in that jurisdiction)."""
+    report_id = int(service_request_id) if service_request_id.isdigit() else None
+    query = select(*_columns()).where(Report.id == report_id)
+    if jurisdiction_id:
+        query = query.where(Report.municipality_id == municipality_for(session, jurisdiction_id).id)
+    row = session.execute(query).first() if report_id is not None and report_id < 2 ** 63 else None
+    if row is None:
+        raise NotFound(f"service_request_id {service_request_id!r} was not found",
+                       details=[{"field": "service_request_id", "value": service_request_id}])
+    return _public(session, row[0].municipality_id, [row])[0]
+
+
+def request_for_token(session: Session, jurisdiction_id: str | None, token: str) -> dict:
+    """The service request id behind a submission token; ``NotFound`` when the token is unknown."""
+    query = select(Report.id, Report.token, Report.municipality_id).where(Report.token == token)
+    if jurisdiction_id:
+        query = query.where(Report.municipality_id == municipality_for(session, jurisdiction_id).id)
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound(f"token {token!r} was not found", details=[{"field": "token", "value": token}])
+    return {"service_request_id": str(row[0]), "token": row[1]}

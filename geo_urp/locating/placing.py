@@ -1,0 +1,129 @@
+"""Where a submitted report is: from lat/long, an ``address_id`` or an ``address_string``.
+
+lat/long wins when given (a phone's GPS or a click on the operator's map), then
+``address_id`` (a civic picked from a list), then ``address_string`` (what the
+caller said, through the geocoder). A point farther outside the municipality
+than the margin, an address the geocoder cannot place, or one it finds
+ambiguous is refused with a 400 that says why and, for text, which places came
+closest, so the operator can ask the caller again instead of sending a crew to
+a guess.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from geo_urp.errors import BadInput, NotFound
+from geo_urp.locating import geocoder
+from geo_urp.locating.open311_reads import municipality_for
+from geo_urp.locating.snapping import project
+from geo_urp.models import Municipality
+
+
+@dataclass(frozen=True)
+class Place:
+    """A report's point (metric CRS), its label and how it was found."""
+
+    x: float
+    y: float
+    address: str | None
+    kind: str            # latlong | address | interpolated | intersection | landmark | street
+    score: float | None
+    address_id: str | None = None
+    street_id: str | None = None
+
+
+def _number(fields: Mapping[str, str], name: str, low: float, high: float) -> float:
+    raw = str(fields.get(name)).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise BadInput(f"{name} must be a number from {low:g} to {high:g} (WGS84 degrees), not {raw!r}",
+                       details=[{"field": name, "value": raw}])
+    return value
+
+
+def _given(fields: Mapping[str, str], name: str) -> bool:
+    return str(fields.get(name) or "").strip() != ""
+
+
+def _from_latlong(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float) -> Place:
+    lat = _number(fields, "lat", -90, 90)
+    lon = _number(fields, "long", -180, 180)
+    point = project(session, muni.id, lat, lon)
+    if point.outside_m > margin_m:
+        raise BadInput(f"lat/long ({lat}, {lon}) lies {point.outside_m:.0f} m outside {muni.name}; "
+                       f"at most {margin_m:.0f} m outside is accepted",
+                       details=[{"field": "lat"}, {"field": "long"}])
+    try:
+        label = geocoder.reverse_geocode(session, muni.id, point.x, point.y).label
+    except NotFound:
+        label = None
+    return Place(point.x, point.y, label or _text(fields, "address_string"), "latlong", None)
+
+
+def _text(fields: Mapping[str, str], name: str) -> str | None:
+    value = str(fields.get(name) or "").strip()
+    return value[:200] or None
+
+
+def _choices(items: list[dict]) -> str:
+    return "; ".join(f"{d.get('label')} ({d.get('score')})" for d in items[:5] if d.get("label"))
+
+
+def _from_text(session: Session, muni: Municipality, query: str) -> Place:
+    try:
+        result = geocoder.geocode(session, muni.id, query)
+    except NotFound as exc:
+        near = _choices(exc.details)
+        raise BadInput(f"address_string {query!r} could not be located in {muni.name}"
+                       + (f"; closest: {near}" if near else ""),
+                       details=[{"field": "address_string", "value": query, "candidates": exc.details}]) from None
+    except BadInput as exc:
+        raise BadInput(f"address_string: {exc.message}", details=[{"field": "address_string"}]) from None
+    best = result.best
+    if result.ambiguous:
+        options = [best] + result.alternatives
+        listed = _choices([{"label": m.label, "score": m.score} for m in options])
+        raise BadInput(f"address_string {query!r} is ambiguous in {muni.name}: {listed}; "
+                       "add the civic number, a cross street or send lat/long",
+                       details=[{"field": "address_string", "value": query,
+                                 "candidates": [m.as_dict() for m in options]}])
+    return Place(best.x, best.y, best.label, best.kind, best.score, best.address_id, best.street_id)
+
+
+def _from_address_id(session: Session, muni: Municipality, address_id: str) -> Place:
+    try:
+        match = geocoder.geocode_address_id(session, muni.id, address_id)
+    except NotFound:
+        raise BadInput(f"address_id {address_id!r} is not a civic number of {muni.name}",
+                       details=[{"field": "address_id", "value": address_id}]) from None
+    return Place(match.x, match.y, match.label, match.kind, match.score, match.address_id, match.street_id)
+
+
+def place(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float) -> Place:
+    """The point of a submission from its location fields; ``BadInput`` saying what is missing or wrong."""
+    has_lat, has_long = _given(fields, "lat"), _given(fields, "long")
+    if has_lat or has_long:
+        if not (has_lat and has_long):
+            missing = "long" if has_lat else "lat"
+            raise BadInput(f"{missing} is missing: lat and long go together",
+                           details=[{"field": missing}])
+        return _from_latlong(session, muni, fields, margin_m)
+    if _given(fields, "address_id"):
+        return _from_address_id(session, muni, str(fields["address_id"]).strip())
+    if _given(fields, "address_string"):
+        return _from_text(session, muni, str(fields["address_string"]).strip())
+    raise BadInput("a location is required: lat and long, address_string or address_id",
+                   details=[{"field": "lat"}, {"field": "long"}, {"field": "address_string"},
+                            {"field": "address_id"}])
+
+
+def locate_text(session: Session, jurisdiction_id: str | None, bound_to: int | None, query: str | None) -> dict:
+    """``GET /api/geocode``: best match and alternatives for ``query`` in the municipality asked for."""
+    muni = municipality_for(session, jurisdiction_id, bound_to)
+    return geocoder.geocode(session, muni.id, query).as_dict()

@@ -1,0 +1,162 @@
+"""Snapping a report's point to what it concerns: the street, the lamp, the water main.
+
+All of it happens in PostGIS, where the layers are: each lookup is one KNN query
+(``ORDER BY geom <-> point LIMIT 1``, served by the GiST index) bounded by
+``ST_DWithin`` so that a point far from any lamp or pipe snaps to nothing rather
+than to something two streets away. A lamp brings its circuit and cabinet; a
+water main is found through its parts (``water_pipe_parts``), so the report
+lands on the valve segment of the piece of pipe it is next to, not just on the
+pipe. Distances are settings (``SNAP_*_MAX_M``), passed in as ``SnapLimits``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo_urp.models import METRIC_SRID
+
+DEFAULT_LAMP_MAX_M = 60.0
+DEFAULT_PIPE_MAX_M = 80.0
+DEFAULT_STREET_MAX_M = 150.0
+
+
+@dataclass(frozen=True)
+class SnapLimits:
+    """How far (metres) a point may be from a lamp, a pipe or a street to snap to it."""
+
+    lamp_m: float = DEFAULT_LAMP_MAX_M
+    pipe_m: float = DEFAULT_PIPE_MAX_M
+    street_m: float = DEFAULT_STREET_MAX_M
+
+    @classmethod
+    def from_config(cls, config: Mapping) -> "SnapLimits":
+        """The limits from settings (``SNAP_LAMP_MAX_M``, ``SNAP_PIPE_MAX_M``, ``SNAP_STREET_MAX_M``)."""
+        return cls(float(config.get("SNAP_LAMP_MAX_M", DEFAULT_LAMP_MAX_M)),
+                   float(config.get("SNAP_PIPE_MAX_M", DEFAULT_PIPE_MAX_M)),
+                   float(config.get("SNAP_STREET_MAX_M", DEFAULT_STREET_MAX_M)))
+
+
+@dataclass(frozen=True)
+class StreetSnap:
+    """The nearest street segment."""
+
+    street_id: str
+    name: str
+    distance_m: float
+
+
+@dataclass(frozen=True)
+class LampSnap:
+    """The nearest lamp, with the circuit and cabinet that feed it."""
+
+    lamp_id: str
+    circuit_id: str
+    cabinet_id: str
+    distance_m: float
+
+
+@dataclass(frozen=True)
+class PipeSnap:
+    """The nearest water main and the valve segment of the part of it that is nearest."""
+
+    pipe_id: str
+    segment_no: int
+    distance_m: float
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Everything a point snapped to; None where nothing was close enough or not asked."""
+
+    street: StreetSnap | None = None
+    lamp: LampSnap | None = None
+    pipe: PipeSnap | None = None
+
+    def report_fields(self) -> dict:
+        """The ``Report`` columns this snap fills."""
+        out: dict = {}
+        if self.street:
+            out["street_id"] = self.street.street_id
+        if self.lamp:
+            out.update(lamp_id=self.lamp.lamp_id, circuit_id=self.lamp.circuit_id,
+                       cabinet_id=self.lamp.cabinet_id)
+        if self.pipe:
+            out.update(pipe_id=self.pipe.pipe_id, segment_no=self.pipe.segment_no)
+        return out
+
+
+_POINT = f"ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID})"
+
+_STREET_SQL = text(f"""
+    SELECT street_id, name, ST_Distance(geom, {_POINT}) AS d FROM streets
+    WHERE municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :max_m)
+    ORDER BY geom <-> {_POINT} LIMIT 1""")
+
+_LAMP_SQL = text(f"""
+    SELECT lamp_id, circuit_id, cabinet_id, ST_Distance(geom, {_POINT}) AS d FROM lamps
+    WHERE municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :max_m)
+    ORDER BY geom <-> {_POINT} LIMIT 1""")
+
+_PIPE_SQL = text(f"""
+    SELECT pipe_id, segment_no, ST_Distance(geom, {_POINT}) AS d FROM water_pipe_parts
+    WHERE municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :max_m)
+    ORDER BY geom <-> {_POINT}, pipe_id LIMIT 1""")
+
+
+def _params(municipality_id: int, x: float, y: float, max_m: float) -> dict:
+    return {"mid": municipality_id, "x": float(x), "y": float(y), "max_m": float(max_m)}
+
+
+def nearest_street(session: Session, municipality_id: int, x: float, y: float,
+                   max_m: float = DEFAULT_STREET_MAX_M) -> StreetSnap | None:
+    """The street segment nearest metric (x, y) within ``max_m``, else None."""
+    row = session.execute(_STREET_SQL, _params(municipality_id, x, y, max_m)).first()
+    return StreetSnap(row[0], row[1], round(row[2], 1)) if row else None
+
+
+def nearest_lamp(session: Session, municipality_id: int, x: float, y: float,
+                 max_m: float = DEFAULT_LAMP_MAX_M) -> LampSnap | None:
+    """The lamp nearest metric (x, y) within ``max_m``, with its circuit and cabinet, else None."""
+    row = session.execute(_LAMP_SQL, _params(municipality_id, x, y, max_m)).first()
+    return LampSnap(row[0], row[1], row[2], round(row[3], 1)) if row else None
+
+
+def nearest_pipe(session: Session, municipality_id: int, x: float, y: float,
+                 max_m: float = DEFAULT_PIPE_MAX_M) -> PipeSnap | None:
+    """The water main nearest metric (x, y) within ``max_m`` and the valve segment there, else None."""
+    row = session.execute(_PIPE_SQL, _params(municipality_id, x, y, max_m)).first()
+    return PipeSnap(row[0], int(row[1]), round(row[2], 1)) if row else None
+
+
+def snap(session: Session, municipality_id: int, x: float, y: float, network: str | None,
+         limits: SnapLimits = SnapLimits()) -> Snap:
+    """Snap metric (x, y) to its street and, for ``network`` "lighting" or "water", to that asset."""
+    street = nearest_street(session, municipality_id, x, y, limits.street_m)
+    lamp = nearest_lamp(session, municipality_id, x, y, limits.lamp_m) if network == "lighting" else None
+    pipe = nearest_pipe(session, municipality_id, x, y, limits.pipe_m) if network == "water" else None
+    return Snap(street, lamp, pipe)
+
+
+@dataclass(frozen=True)
+class Projected:
+    """A WGS84 point in the metric CRS, and how far outside the municipality it lies."""
+
+    x: float
+    y: float
+    outside_m: float  # 0 inside the boundary (or when the boundary is unknown)
+
+
+_PROJECT_SQL = text(f"""
+    SELECT ST_X(p.g), ST_Y(p.g),
+           COALESCE(CASE WHEN ST_Covers(m.boundary, p.g) THEN 0 ELSE ST_Distance(m.boundary, p.g) END, 0)
+    FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), {METRIC_SRID}) AS g) p
+    JOIN municipalities m ON m.id = :mid""")
+
+
+def project(session: Session, municipality_id: int, lat: float, lon: float) -> Projected:
+    """WGS84 (lat, lon) in the metric CRS, with its distance outside the municipality's boundary."""
+    row = session.execute(_PROJECT_SQL, {"mid": municipality_id, "lat": float(lat), "lon": float(lon)}).one()
+    return Projected(float(row[0]), float(row[1]), round(float(row[2]), 1))

@@ -1,0 +1,124 @@
+"""Open311 GeoReport v2 under ``/open311/v2/`` (SPEC §4), every endpoint in ``.json`` and ``.xml``.
+
+Views parse the request, call one service (``locating.open311_reads`` to read,
+``locating.intake`` to submit) and render with ``open311_format``. Errors raised
+here answer in the GeoReport v2 error list, in the format the URL asked for.
+No GET answer carries caller contact data: the read side never touches it.
+CSRF does not apply: clients authenticate with ``api_key``, not a cookie.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from geo_urp.acting import calls
+from geo_urp.db import get_session
+from geo_urp.errors import GeoUrpError, NotFound
+from geo_urp.extensions import csrf
+from geo_urp.locating import intake, open311_reads
+from geo_urp.showing.open311_format import discovery as discovery_document
+from geo_urp.showing.open311_format import error, render
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+csrf.exempt(bp)
+
+FMT = "<any(json, xml):fmt>"
+_ATTRIBUTE = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
+
+
+def _fmt() -> str:
+    fmt = (request.view_args or {}).get("fmt")
+    return fmt or ("xml" if request.path.endswith(".xml") else "json")
+
+
+@bp.errorhandler(GeoUrpError)
+def _domain_error(exc: GeoUrpError):
+    return error(exc.status, exc.message, _fmt())
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return error(exc.code or 500, exc.description or exc.name, _fmt())
+
+
+def _jurisdiction() -> str | None:
+    return request.values.get("jurisdiction_id") or None
+
+
+def _submission() -> tuple[dict, dict]:
+    """The POST's plain fields and its ``attribute[code]`` answers (lists for ``attribute[code][]``)."""
+    body = request.get_json(silent=True) if request.is_json else None
+    values = MultiDict(body) if isinstance(body, dict) else request.values
+    fields, attributes = {}, {}
+    for key in values.keys():
+        match = _ATTRIBUTE.match(key)
+        if match:
+            items = values.getlist(key)
+            attributes[match.group(1)] = items if match.group(2) or len(items) > 1 else items[0]
+        elif key != "attributes":
+            fields[key] = values.get(key)
+    if isinstance(body, dict) and isinstance(body.get("attributes"), dict):
+        attributes.update(body["attributes"])
+    return fields, attributes
+
+
+@bp.get(f"/discovery.{FMT}")
+def discovery(fmt: str):
+    """Where the API is, which specification and formats it speaks."""
+    return render(discovery_document(request.url_root + "open311/v2"), fmt, "discovery")
+
+
+@bp.get(f"/services.{FMT}")
+def services(fmt: str):
+    """The municipality's service list."""
+    return render(open311_reads.services(get_session(), _jurisdiction()), fmt, "services")
+
+
+@bp.get(f"/services/<service_code>.{FMT}")
+def service_definition(service_code: str, fmt: str):
+    """A service's extra questions (attributes)."""
+    definition = open311_reads.service_definition(get_session(), _jurisdiction(), service_code)
+    return render(definition, fmt, "service_definition")
+
+
+@bp.get(f"/requests.{FMT}")
+def list_requests(fmt: str):
+    """Service requests by id list, service_code, status and date window (last 90 days by default)."""
+    found = open311_reads.search_requests(get_session(), _jurisdiction(), request.args)
+    return render(found, fmt, "service_requests")
+
+
+@bp.post(f"/requests.{FMT}")
+def create_request(fmt: str):
+    """Submit a service request: api_key, service_code, a location, optional attributes and contact."""
+    fields, attributes = _submission()
+    session = get_session()
+    receipt = calls.take_call(
+        session, fields.get("api_key") or request.headers.get("X-API-Key"), fields, attributes,
+        request.headers.get("Idempotency-Key"), intake.IntakeLimits.from_config(current_app.config))
+    session.commit()
+    return render([receipt.as_open311()], fmt, "service_requests", 201 if receipt.created else 200)
+
+
+@bp.get(f"/requests/<service_request_id>.{FMT}")
+def get_request(service_request_id: str, fmt: str):
+    """One service request."""
+    found = open311_reads.get_request(get_session(), _jurisdiction(), service_request_id)
+    return render([found], fmt, "service_requests")
+
+
+@bp.get(f"/tokens/<token>.{FMT}")
+def token(token: str, fmt: str):
+    """The service_request_id behind a submission token."""
+    return render([open311_reads.request_for_token(get_session(), _jurisdiction(), token)], fmt,
+                  "service_requests")
+
+
+@bp.route("/<path:rest>", methods=["GET", "POST"])
+def unknown(rest: str):
+    """Anything else under /open311/v2/: a 404 in the Open311 error format."""
+    raise NotFound(f"no Open311 endpoint {rest!r}: use discovery, services, services/{{code}}, requests, "
+                   "requests/{id} or tokens/{token}, each ending in .json or .xml")

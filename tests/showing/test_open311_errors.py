@@ -1,0 +1,144 @@
+"""Open311 errors as GeoReport v2 says (400/403/404 with the error list, JSON and XML), privacy, retries, roles."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from geo_urp.db import session_scope
+from geo_urp.models import CallerContact, Report
+from tests.showing.open311_support import API, keys, latlong, post, validate, xml_of  # noqa: F401
+
+FORMATS = ("json", "xml")
+PERSON = {"first_name": "Giuseppina", "last_name": "Zanoni", "email": "giuseppina.zanoni@example.it",
+          "phone": "+39 347 9876543", "device_id": "device-7f3a9", "account_id": "account-55821"}
+
+
+def assert_error(resp, status: int, fmt: str, words: str = "") -> str:
+    """The answer is the GeoReport v2 error list with ``status``; returns its description."""
+    assert resp.status_code == status, resp.data
+    if fmt == "json":
+        validate(resp.json, "errors.json")
+        assert resp.json[0]["code"] == status
+        description = resp.json[0]["description"]
+    else:
+        root = xml_of(resp)
+        assert root.tag == "errors" and [c.tag for c in root] == ["error"]
+        assert root.findtext("error/code") == str(status)
+        description = root.findtext("error/description")
+    assert words in description
+    return description
+
+
+def _count(app, model=Report) -> int:
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("key, fields, status, words", [
+    (None, {"service_code": "noise"}, 403, "api_key was not provided"),
+    ("gu_not-a-key", {"service_code": "noise"}, 403, "api_key is invalid"),
+    ("council", {"service_code": "noise"}, 403, "may not submit"),
+    ("public", {}, 400, "service_code is required"),
+    ("public", {"service_code": "potholes"}, 400, "'potholes' is not offered"),
+    ("public", {"service_code": "noise", "lat": "", "long": ""}, 400, "a location is required"),
+    ("public", {"service_code": "noise", "address_string": "via romagnoli 3"}, 400, "closest: Via Roma"),
+    ("public", {"service_code": "noise", **latlong(3000, 500)}, 400, "outside Borgo Prova"),
+    ("public", {"service_code": "noise", "jurisdiction_id": "atlantide"}, 404, "'atlantide' was not found"),
+    ("public", {"service_code": "noise", "requested_datetime": "2026-01-01T00:00:00+01:00",
+                **latlong(500, 500)}, 403, "requested_datetime"),
+    ("public", {"service_code": "noise", "attribute[source]": "tuba", **latlong(500, 500)}, 400,
+     "attribute[source]"),
+])
+def test_post_errors(app, client, keys, fmt, key, fields, status, words):
+    resp = post(client, keys.get(key, key), fmt, **fields)
+    assert_error(resp, status, fmt, words)
+    assert _count(app) == 0
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("path, status, words", [
+    ("/services/potholes", 404, "'potholes' was not found"),
+    ("/requests/999999", 404, "'999999' was not found"),
+    ("/requests/abc", 404, "'abc' was not found"),
+    ("/tokens/nope", 404, "token 'nope' was not found"),
+    ("/requests?status=pending", 400, "status must be open or closed"),
+    ("/requests?service_code=potholes", 400, "potholes"),
+    ("/requests?start_date=yesterday", 400, "start_date must be an ISO 8601"),
+    ("/requests?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z", 400, "at most 90"),
+    ("/requests?start_date=2026-06-01T00:00:00Z&end_date=2026-01-01T00:00:00Z", 400, "is after"),
+    ("/requests?service_request_id=1,x", 400, "comma-separated"),
+    ("/services?jurisdiction_id=atlantide", 404, "'atlantide' was not found"),
+    ("/nonsense", 404, "no Open311 endpoint"),
+])
+def test_get_errors(client, keys, fmt, path, status, words):
+    base, _, query = path.partition("?")
+    url = f"{API}{base}.{fmt}" + (f"?{query}" if query else "")
+    assert_error(client.get(url), status, fmt, words)
+
+
+def test_unknown_format_is_a_404_in_open311_form(client, keys):
+    assert_error(client.get(f"{API}/services.html"), 404, "json", "no Open311 endpoint")
+
+
+def test_jurisdiction_is_required_when_several_towns_are_served(app, client, keys):
+    from geo_urp.loading.loader import load_municipality
+    from tests.conftest import BORGO
+
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        load_municipality(s, BORGO, "borgo-due")
+    assert_error(client.get(f"{API}/services.json"), 400, "json", "jurisdiction_id was not provided")
+    assert client.get(f"{API}/services.json?jurisdiction_id=borgo-due").status_code == 200
+    # The key is bound to borgo: it may not post for another town.
+    resp = post(client, keys["public"], service_code="noise", jurisdiction_id="borgo-due", **latlong(500, 500))
+    assert_error(resp, 403, "json", "borgo-due")
+
+
+def test_no_personal_data_in_any_get(app, client, keys):
+    rid = post(client, keys["operator"], service_code="no_water", **latlong(400, 455), **PERSON,
+               **{"attribute[extent]": "via"}).json[0]["service_request_id"]
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        contact = s.get(CallerContact, int(rid))
+        assert contact.email == PERSON["email"] and contact.account_id == PERSON["account_id"]
+        token = s.get(Report, int(rid)).token
+    paths = ["/requests", f"/requests/{rid}", f"/tokens/{token}", "/services", "/services/no_water",
+             f"/requests?service_request_id={rid}", "/requests?status=open&service_code=no_water", "/discovery"]
+    for path in paths:
+        base, _, query = path.partition("?")
+        for fmt in ("json", "xml"):
+            resp = client.get(f"{API}{base}.{fmt}" + (f"?{query}" if query else ""))
+            assert resp.status_code == 200, (path, fmt)
+            body = resp.get_data(as_text=True)
+            for value in PERSON.values():
+                assert value not in body, (path, fmt, value)
+            assert "Zanoni" not in body and "9876543" not in body
+    assert rid in client.get(f"{API}/requests.json").get_data(as_text=True)  # the loop did look at it
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_same_idempotency_key_same_request_one_row(app, client, keys, fmt):
+    headers = {"Idempotency-Key": "call-2026-11-27-0042"}
+    first = post(client, keys["public"], fmt, headers, service_code="noise", **latlong(500, 500), **PERSON)
+    again = post(client, keys["public"], fmt, headers, service_code="noise", **latlong(500, 500), **PERSON)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.data == again.data
+    assert _count(app) == 1 and _count(app, CallerContact) == 1
+    other = post(client, keys["public"], fmt, {"Idempotency-Key": "call-2026-11-27-0043"},
+                 service_code="noise", **latlong(500, 500))
+    assert other.status_code == 201 and _count(app) == 2
+
+
+def test_requested_datetime_from_operator_key_is_kept(client, keys):
+    when = "2026-01-10T03:10:00+01:00"
+    rid = post(client, keys["operator"], service_code="noise", requested_datetime=when,
+               **latlong(500, 500)).json[0]["service_request_id"]
+    got = client.get(f"{API}/requests/{rid}.json").json[0]
+    assert got["requested_datetime"] == "2026-01-10T02:10:00+00:00"
+    assert got["updated_datetime"] > got["requested_datetime"]
+
+
+def test_requested_datetime_from_public_key_is_refused(app, client, keys):
+    resp = post(client, keys["public"], service_code="noise", requested_datetime="2026-01-10T03:10:00+01:00",
+                **latlong(500, 500))
+    assert_error(resp, 403, "json", "operator")
+    assert _count(app) == 0
