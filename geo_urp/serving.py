@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 
 from gunicorn.app.base import BaseApplication
 
@@ -23,6 +24,10 @@ class _Gunicorn(BaseApplication):
 
 def run_server(config: dict, host: str, port: int, workers: int, with_worker: bool = True) -> None:
     """Serve on ``host:port`` until stopped; the worker runs in a child process."""
+    # Every gunicorn worker builds its own app: they must share one secret, or a
+    # login made on one worker is unknown to the next. Without SECRET_KEY set, the
+    # random one of this process is handed down through the environment.
+    os.environ.setdefault("SECRET_KEY", config["SECRET_KEY"])
     child = None
     if with_worker:
         from geo_urp.acting.worker import run_forever

@@ -8,16 +8,20 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, mapping, shape
-from shapely.ops import transform
 
 from geo_urp.loading.synth import synth_utilities
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "marcallo"
-TO_UTM = Transformer.from_crs(4326, 32632, always_xy=True).transform
-TO_WGS = Transformer.from_crs(32632, 4326, always_xy=True).transform
+_UTM = Transformer.from_crs(4326, 32632, always_xy=True)
+_WGS = Transformer.from_crs(32632, 4326, always_xy=True)
+
+
+def _to(transformer, geom):
+    return shapely.transform(geom, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
 def _names() -> list[str]:
@@ -28,14 +32,14 @@ def _names() -> list[str]:
 
 def _fc(features) -> dict:
     return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": p, "geometry": mapping(transform(TO_WGS, g))} for g, p in features]}
+        {"type": "Feature", "properties": p, "geometry": mapping(_to(_WGS, g))} for g, p in features]}
 
 
 def marcallo_town(folder: Path, seed: int = 2, spacing: float = 130.0, lines: int = 9) -> Path:
     """Write the layer folder of the second town into ``folder`` and return it."""
     folder.mkdir(parents=True, exist_ok=True)
     src = json.loads((DATA / "marcallo_boundary_istat2026.geojson").read_text())["features"][0]
-    boundary = transform(TO_UTM, shape(src["geometry"]))
+    boundary = _to(_UTM, shape(src["geometry"]))
     (folder / "boundary.geojson").write_text(json.dumps(_fc([(boundary, {
         "name": src["properties"]["name"], "istat_code": src["properties"]["com_istat_code"]})])))
     centre = boundary.centroid

@@ -61,8 +61,8 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
 def describe(session: Session, inc: Incident, reports: list[Report]) -> tuple[str, float]:
     """The sentence for the operator, and the confidence that these calls are one problem."""
     head = f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
-    labels = [r.address.split(",")[0] if r.address else "" for r in reports]
-    where = f" near {words.places(labels)}" if any(labels) else ""
+    streets = store.street_names(session, inc.municipality_id, [r.street_id for r in reports])
+    where = f" in {words.places(streets)}" if streets else ""
     noun = NOUN.get(inc.kind, "the same problem")
     if len(reports) == 1:
         return f"{head}{where} about {noun}; no other call nearby yet.", 0.5

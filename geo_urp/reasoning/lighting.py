@@ -123,7 +123,7 @@ def _cabinet_geom(session: Session, mid: int, cabinet_id: str):
 def describe(session: Session, inc: Incident, reports: list[Report]) -> tuple[str, float]:
     """The sentence to read to the next caller, and how sure we are."""
     lamps = sorted({r.lamp_id for r in reports if r.lamp_id})
-    streets = _street_names(session, inc.municipality_id, [r.street_id for r in reports])
+    streets = store.street_names(session, inc.municipality_id, [r.street_id for r in reports])
     head = f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
     where = f" along {words.places(streets)}" if streets else ""
     if inc.kind == "lamp":
@@ -139,13 +139,3 @@ def describe(session: Session, inc: Incident, reports: list[Report]) -> tuple[st
     circuits = sorted({r.circuit_id for r in reports if r.circuit_id})
     return (f"{head}{where}; {len(circuits)} circuits ({words.ids(circuits)}) of cabinet {inc.asset_ids[0]} "
             "went dark together: probable cabinet fault.", min(0.95, 0.6 + 0.1 * len(circuits) + 0.02 * len(reports)))
-
-
-def _street_names(session: Session, mid: int, street_ids: list[str | None]) -> list[str]:
-    ids = [s for s in street_ids if s]
-    if not ids:
-        return []
-    rows = dict(session.execute(text(
-        "SELECT street_id, name FROM streets WHERE municipality_id = :mid AND street_id = ANY(:ids)"),
-        {"mid": mid, "ids": ids}).all())
-    return [rows[s] for s in ids if s in rows]

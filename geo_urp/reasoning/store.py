@@ -94,3 +94,14 @@ def hexgeom(geom) -> str | None:
 def geom_param(name: str) -> str:
     """SQL for a bound geometry parameter in the metric CRS."""
     return f"ST_SetSRID(CAST(:{name} AS geometry), {METRIC_SRID})"
+
+
+def street_names(session: Session, municipality_id: int, street_ids: list[str | None]) -> list[str]:
+    """The names of the streets the reports were placed on, in the reports' order."""
+    ids = [s for s in street_ids if s]
+    if not ids:
+        return []
+    rows = dict(session.execute(text(
+        "SELECT street_id, name FROM streets WHERE municipality_id = :mid AND street_id = ANY(:ids)"),
+        {"mid": municipality_id, "ids": ids}).all())
+    return [rows[s] for s in ids if s in rows]
