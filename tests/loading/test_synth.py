@@ -192,4 +192,4 @@ def test_committed_demo_layers_are_up_to_date(mezzo):
         pytest.skip("layers/mezzolombardo not generated")
     names = sorted(p.name for p in folder.iterdir())
     match, mismatch, errors = filecmp.cmpfiles(folder, committed, names, shallow=False)
-    assert not mismatch and not errors, f"regenerate with scripts/build_demo_layers.py: {mismatch or errors}"
+    assert not mismatch and not errors, f"regenerate with the commands in layers/README.md: {mismatch or errors}"

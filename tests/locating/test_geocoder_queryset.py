@@ -7,7 +7,7 @@ as words or Roman numerals, exponent spelled another way, filler words, the
 town's name), adds crossings of streets that touch in streets.geojson and
 landmarks by their unique aliases, each with the points it should land near.
 The geocoder must place at least 98 % of them within 25 m, and must never put
-one far away with high confidence. ``scripts/bench_geocoder.py`` reuses the set.
+one far away with high confidence. ``benchmarks/bench_geocoder.py`` reuses the set.
 """
 from __future__ import annotations
 
