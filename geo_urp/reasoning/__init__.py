@@ -21,8 +21,12 @@ def _rules(session: Session, municipality_id: int) -> Rules:
     return rules_for(overrides)
 
 
-def on_report_stored(session: Session, report: Report) -> Incident | None:
-    """Update the incidents for a newly stored report; return its incident (None: no incident)."""
+def on_report_stored(session: Session, report: Report, describe: bool = True) -> Incident | None:
+    """Update the incidents for a newly stored report; return its incident (None: no incident).
+
+    ``describe=False`` leaves explanation, crew and confidence for a later ``refresh``
+    (a recomputation describes each incident once, at the end).
+    """
     rules = _rules(session, report.municipality_id)
     if not rules.makes_incident(report.service_code):
         return None
@@ -35,7 +39,8 @@ def on_report_stored(session: Session, report: Report) -> Incident | None:
         inc = clusters.handle(session, report, rules, kind="lamp")
     else:
         inc = clusters.handle(session, report, rules)
-    refresh(session, inc)
+    if describe:
+        refresh(session, inc)
     return inc
 
 

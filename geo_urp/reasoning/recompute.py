@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from geo_urp.models import Incident, Report
-from geo_urp.reasoning import on_report_stored, store
+from geo_urp.reasoning import on_report_stored, refresh, store
 
 
 def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
@@ -29,7 +29,12 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
     session.execute(delete(Incident).where(Incident.id.in_(open_ids)))
     session.flush()
     for rid in report_ids:
-        on_report_stored(session, session.get(Report, rid))
-    now_open = session.scalar(select(text("count(*)")).select_from(Incident).where(
-        Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES)))
-    return len(report_ids), now_open
+        on_report_stored(session, session.get(Report, rid), describe=False)
+        # Everything is flushed; a small identity map keeps each flush cheap.
+        session.flush()
+        session.expunge_all()
+    rebuilt = session.scalars(select(Incident).where(
+        Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all()
+    for inc in rebuilt:
+        refresh(session, inc)
+    return len(report_ids), len(rebuilt)

@@ -113,12 +113,32 @@ def _recompute(session: Session, inc: Incident, rules: Rules) -> Incident:
         inc.geom = session.execute(text(
             "SELECT ST_Multi(ST_Union(geom)) FROM water_valve_segments WHERE municipality_id = :mid "
             "AND segment_no = ANY(:s)"), {"mid": mid, "s": inc.affected_segment_nos}).scalar() or reports[0].geom
-    inc.affected_addresses = session.execute(text(
-        "SELECT count(*) FROM addresses a WHERE a.municipality_id = :mid AND EXISTS (SELECT 1 FROM water_pipe_parts p "
-        "WHERE p.municipality_id = :mid AND p.segment_no = ANY(:s) AND ST_DWithin(p.geom, a.geom, :d))"),
-        {"mid": mid, "s": inc.affected_segment_nos, "d": rules.water["address_buffer_m"]}).scalar()
+    served = addresses_per_segment(session, mid, rules.water["address_buffer_m"])
+    inc.affected_addresses = sum(served.get(no, 0) for no in inc.affected_segment_nos)
     session.flush()
     return inc
+
+
+_SERVED: dict[tuple, dict[int, int]] = {}
+
+
+def addresses_per_segment(session: Session, mid: int, buffer_m: float) -> dict[int, int]:
+    """How many civic numbers each valve segment serves: each address counts once, for the
+    segment of its nearest main within ``buffer_m``. One KNN query per loaded network, then cached."""
+    loaded_at = session.execute(text("SELECT layers_loaded_at FROM municipalities WHERE id = :mid"),
+                                {"mid": mid}).scalar()
+    key = (session.get_bind().url.render_as_string(), mid, loaded_at, buffer_m)
+    if key not in _SERVED:
+        rows = session.execute(text(
+            "SELECT p.segment_no, count(*) FROM addresses a CROSS JOIN LATERAL ("
+            " SELECT segment_no, geom FROM water_pipe_parts WHERE municipality_id = :mid"
+            " ORDER BY geom <-> a.geom LIMIT 1) p "
+            "WHERE a.municipality_id = :mid AND ST_DWithin(p.geom, a.geom, :d) GROUP BY p.segment_no"),
+            {"mid": mid, "d": buffer_m}).all()
+        if len(_SERVED) > 64:
+            _SERVED.clear()
+        _SERVED[key] = dict(rows)
+    return _SERVED[key]
 
 
 def explaining_segments(session: Session, mid: int, reported: frozenset[int]) -> set[int]:
