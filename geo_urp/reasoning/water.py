@@ -127,7 +127,8 @@ def addresses_per_segment(session: Session, mid: int, buffer_m: float) -> dict[i
     segment of its nearest main within ``buffer_m``. One KNN query per loaded network, then cached."""
     loaded_at = session.execute(text("SELECT layers_loaded_at FROM municipalities WHERE id = :mid"),
                                 {"mid": mid}).scalar()
-    key = (session.get_bind().url.render_as_string(), mid, loaded_at, buffer_m)
+    bind = session.get_bind()
+    key = (getattr(bind, "engine", bind).url.render_as_string(), mid, loaded_at, buffer_m)
     if key not in _SERVED:
         rows = session.execute(text(
             "SELECT p.segment_no, count(*) FROM addresses a CROSS JOIN LATERAL ("
