@@ -7,7 +7,7 @@ so the database is left as it was, then replays the operator query set of
 rate, per-kind latencies and the share of queries refused. A benchmark, not a
 test: it measures and prints, it asserts nothing.
 
-    python benchmarks/bench_geocoder.py [--url URL] [--seconds 10]
+    python -m benchmarks.bench_geocoder [--url URL] [--seconds 10]
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Benchmark: load a generated town of 20,000 addresses, 5,000 lamps and 3,000 pipes.
 
-Usage: .venv/bin/python benchmarks/bench_load.py [--addresses 20000 --lamps 5000 --pipes 3000]
+Usage: .venv/bin/python -m benchmarks.bench_load [--addresses 20000 --lamps 5000 --pipes 3000]
 Creates a scratch database on the embedded server (or DATABASE_URL's), loads the
 town twice (a first load and a replacement), times ``isolate_pipes`` for every
 pipe, prints the figures and drops the database. Not a test: it measures.
@@ -13,14 +13,12 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
-from geo_urp import settings
-from geo_urp.db import engine_for, init_db, session_scope
+from benchmarks.scratch import scratch_database
+from geo_urp.db import session_scope
 from geo_urp.loading.isolation import isolate_pipes
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import Municipality, Pipe
@@ -104,14 +102,7 @@ def main() -> None:
     ap.add_argument("--lamps", type=int, default=5000)
     ap.add_argument("--pipes", type=int, default=3000)
     args = ap.parse_args()
-    server = make_url(settings.database_url())
-    name = f"geo_urp_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        init_db(url)
+    with scratch_database() as url:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             t = time.perf_counter()
@@ -140,10 +131,6 @@ def main() -> None:
             for group in sets:
                 isolate_pipes(s, mid, group)
             print(f"isolate_pipes, sets of 3 pipes: {(time.perf_counter() - t) * 1000 / len(sets):.2f} ms each")
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ Usage, from the repository root with the service's virtualenv::
     python -m geo_urp db init
     python -m geo_urp layers load layers/mezzolombardo --municipality mezzolombardo
     python -m geo_urp serve --port 8000 &          # in another terminal
-    python benchmarks/bench_open311_post.py --url http://127.0.0.1:8000 --municipality mezzolombardo
+    python -m benchmarks.bench_open311_post --url http://127.0.0.1:8000 --municipality mezzolombardo
 
 Options: ``--seed-reports N`` first inserts N stored (mostly closed) reports
 straight into ``DATABASE_URL`` with one ``INSERT … SELECT generate_series``

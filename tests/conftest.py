@@ -81,6 +81,18 @@ def fresh_db_url(db_url):
 
 
 @pytest.fixture()
+def borgo(session):
+    """The Borgo fixture town loaded in the test's rolled-back transaction; its municipality id."""
+    from sqlalchemy import select
+
+    from geo_urp.loading.loader import load_municipality
+    from geo_urp.models import Municipality
+
+    load_municipality(session, BORGO, "borgo")
+    return session.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
+
+
+@pytest.fixture()
 def app(fresh_db_url):
     """The Flask app on a database of its own."""
     return create_app({"DATABASE_URL": fresh_db_url, "TESTING": True, "WTF_CSRF_ENABLED": False,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import shapely
 from pyproj import CRS, Transformer
-from shapely.geometry import MultiLineString, MultiPolygon
+from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import LayerLoadError

@@ -8,7 +8,7 @@ its answers stored, so later stages read them in one lookup.
 from __future__ import annotations
 
 from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiLineString, MultiPolygon, Point
+from shapely.geometry import MultiLineString, MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session

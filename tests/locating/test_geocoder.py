@@ -13,23 +13,13 @@ from datetime import datetime, timezone
 import pytest
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiLineString, Point
-from sqlalchemy import select
 
 from geo_urp.errors import BadInput, NotFound
-from geo_urp.loading.loader import load_municipality
 from geo_urp.locating.geocoder import (GeocodeResult, GeoMatch, geocode, geocode_address_id,
                                        reverse_geocode)
 from geo_urp.models import METRIC_SRID, Address, Municipality, Street
-from tests.conftest import BORGO
 
 X0, Y0 = 660000, 5118000
-
-
-@pytest.fixture()
-def borgo(session):
-    """Borgo loaded in the test's rolled-back transaction; its municipality id."""
-    load_municipality(session, BORGO, "borgo")
-    return session.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
 
 
 def _near(match: GeoMatch, x: float, y: float, tolerance: float = 3.0) -> bool:

@@ -20,7 +20,7 @@ from geo_urp.db import session_factory, session_scope
 from geo_urp.errors import BadInput, Forbidden, NotFound
 from geo_urp.loading.loader import load_municipality
 from geo_urp.locating.intake import IntakeLimits, submit_request
-from geo_urp.models import METRIC_SRID, WGS84, CallerContact, IncidentReport, Municipality, Report, Street
+from geo_urp.models import METRIC_SRID, WGS84, CallerContact, Municipality, Report, Street
 from tests.conftest import BORGO
 
 X0, Y0 = 660000, 5118000
@@ -31,12 +31,6 @@ def latlong(x: float, y: float) -> dict:
     """Open311 lat/long fields of a Borgo point given in metres from (X0, Y0)."""
     lon, lat = Transformer.from_crs(METRIC_SRID, WGS84, always_xy=True).transform(X0 + x, Y0 + y)
     return {"lat": f"{lat:.8f}", "long": f"{lon:.8f}"}
-
-
-@pytest.fixture()
-def borgo(session):
-    load_municipality(session, BORGO, "borgo")
-    return session.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
 
 
 @pytest.fixture()

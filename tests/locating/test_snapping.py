@@ -21,12 +21,6 @@ from tests.conftest import BORGO
 X0, Y0 = 660000, 5118000
 
 
-@pytest.fixture()
-def borgo(session):
-    load_municipality(session, BORGO, "borgo")
-    return session.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
-
-
 @pytest.mark.parametrize("x, y, lamp, circuit, cabinet", [
     (152, 500, "L01", "C1", "Q1"),
     (239, 530, "L04", "C1", "Q1"),

@@ -9,19 +9,11 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select, text
 
-from geo_urp.loading.loader import load_municipality
-from geo_urp.models import METRIC_SRID, Incident, IncidentReport, Municipality, Report
+from geo_urp.models import METRIC_SRID, Incident, IncidentReport, Report
 from geo_urp.reasoning import on_report_stored
-from tests.conftest import BORGO
 
 T0 = datetime(2026, 11, 27, 22, 0, tzinfo=timezone.utc)
 X0, Y0 = 660000, 5118000
-
-
-@pytest.fixture()
-def borgo(session):
-    load_municipality(session, BORGO, "borgo")
-    return session.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
 
 
 @pytest.fixture()

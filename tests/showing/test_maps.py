@@ -1,7 +1,6 @@
 """The layer map: written by ``map``, opened in a real browser with no internet."""
 from __future__ import annotations
 
-from sqlalchemy import select
 
 from geo_urp.loading.loader import load_municipality
 from geo_urp.showing.maps import colour_for, municipality_map, write_map
