@@ -11,6 +11,7 @@ def blueprints() -> list[Blueprint]:
     from geo_urp.showing.assets import bp as assets
     from geo_urp.showing.health import bp as health
     from geo_urp.showing.open311 import bp as open311
+    from geo_urp.showing.openapi import bp as openapi
     from geo_urp.showing.pages import bp as pages
 
-    return [health, assets, api_incidents, api_geocode, open311, pages]
+    return [health, assets, api_incidents, api_geocode, open311, openapi, pages]

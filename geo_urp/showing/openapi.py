@@ -1,0 +1,101 @@
+"""``GET /openapi.json``: the machine-readable description of every ``/api/`` route (OpenAPI 3.1).
+
+Written out by hand, next to the routes it describes; a test checks that every
+``/api/`` rule of the app is in it, so the two cannot drift apart.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from geo_urp.models.incidents import KINDS, STATUSES
+
+bp = Blueprint("openapi", __name__)
+
+_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_AUTH_ERRORS = {"401": _ERROR, "403": _ERROR}
+_JURISDICTION = {"name": "jurisdiction_id", "in": "query", "required": False, "schema": {"type": "string"},
+                 "description": "municipality slug (default: every municipality the caller may see)"}
+
+DOCUMENT: dict = {
+    "openapi": "3.1.0",
+    "info": {"title": "geo_urp API", "version": "1",
+             "description": "Incidents, corrections and geocoding of a municipal 24-hour citizen line. "
+                            "Open311 GeoReport v2 lives under /open311/v2/ and follows its own specification."},
+    "security": [{"apiKey": []}, {"session": []}],
+    "paths": {
+        "/api/incidents": {"get": {
+            "summary": "Open (or all) incidents as a GeoJSON FeatureCollection in WGS84",
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {"enum": ["open", "all"], "default": "open"}},
+                {"name": "kind", "in": "query", "schema": {"enum": list(KINDS)}},
+                {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                _JURISDICTION],
+            "responses": {"200": {"description": "incidents", "content": {"application/geo+json": {
+                "schema": {"$ref": "#/components/schemas/IncidentCollection"}}}}, "400": _ERROR, **_AUTH_ERRORS}}},
+        "/api/incidents/{incident_id}/history": {"get": {
+            "summary": "Every change of one incident, oldest first (operator)",
+            "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "history", "content": {"application/json": {"schema": {
+                "type": "array", "items": {"type": "object", "properties": {
+                    "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
+                    "action": {"type": "string"}, "detail": {"type": "object"}}}}}}}, **_AUTH_ERRORS}}},
+        "/api/incidents/merge": {"post": {
+            "summary": "Merge incidents into the oldest of them (operator)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["ids"],
+                "properties": {"ids": {"type": "array", "items": {"type": "integer"}, "minItems": 2}}}}}},
+            "responses": {"200": {"description": "the merged incident", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/IncidentRef"}}}}, "400": _ERROR, "404": _ERROR,
+                **_AUTH_ERRORS}}},
+        "/api/reports/{report_id}/move": {"post": {
+            "summary": "Move a report into another incident (operator)",
+            "parameters": [{"name": "report_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["incident_id"], "properties": {"incident_id": {"type": "integer"}}}}}},
+            "responses": {"200": {"description": "the incident it joined", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/IncidentRef"}}}}, "400": _ERROR, "404": _ERROR,
+                **_AUTH_ERRORS}}},
+        "/api/geocode": {"get": {
+            "summary": "Geocode what a caller says on the municipality's own layers",
+            "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                           _JURISDICTION],
+            "responses": {"200": {"description": "best match and alternatives", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Geocode"}}}}, "400": _ERROR, "404": _ERROR,
+                **_AUTH_ERRORS}}},
+    },
+    "components": {
+        "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                            "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        "schemas": {
+            "Error": {"type": "object", "properties": {"error": {"type": "string"}, "details": {"type": "array"}}},
+            "IncidentRef": {"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"enum": list(KINDS)}}},
+            "IncidentCollection": {"type": "object", "properties": {
+                "type": {"const": "FeatureCollection"},
+                "features": {"type": "array", "items": {"type": "object", "properties": {
+                    "type": {"const": "Feature"}, "geometry": {"type": "object"},
+                    "properties": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "kind": {"enum": list(KINDS)},
+                        "asset_ids": {"type": "array", "items": {"type": "string"}},
+                        "valves_to_close": {"type": "array", "items": {"type": "string"}},
+                        "report_ids": {"type": "array", "items": {"type": "string"}},
+                        "area_id": {"type": ["string", "null"]}, "crew_id": {"type": ["string", "null"]},
+                        "priority": {"type": "integer", "minimum": 1, "maximum": 4},
+                        "status": {"enum": list(STATUSES)},
+                        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                        "explanation": {"type": "string"}}}}}}}},
+            "Geocode": {"type": "object", "properties": {
+                "lat": {"type": "number"}, "lon": {"type": "number"}, "score": {"type": "number"},
+                "match": {"type": "object", "properties": {
+                    "kind": {"enum": ["address", "interpolated", "intersection", "landmark", "street"]},
+                    "street": {"type": ["string", "null"]}, "number": {"type": ["string", "null"]},
+                    "label": {"type": "string"}}},
+                "alternatives": {"type": "array"}}},
+        },
+    },
+}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI description of the /api/ routes."""
+    return jsonify(DOCUMENT)
