@@ -8,7 +8,7 @@ circuit never start two incidents.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from geo_urp.models import Incident, Municipality, Report
@@ -16,7 +16,8 @@ from geo_urp.reasoning import clusters, lighting, responsibility, store, water
 from geo_urp.reasoning.rules import Rules, rules_for
 
 
-def _rules(session: Session, municipality_id: int) -> Rules:
+def rules_of(session: Session, municipality_id: int) -> Rules:
+    """The effective rules of a municipality (defaults with its overrides)."""
     overrides = session.scalar(select(Municipality.rules).where(Municipality.id == municipality_id))
     return rules_for(overrides)
 
@@ -27,26 +28,34 @@ def on_report_stored(session: Session, report: Report, describe: bool = True) ->
     ``describe=False`` leaves explanation, crew and confidence for a later ``refresh``
     (a recomputation describes each incident once, at the end).
     """
-    rules = _rules(session, report.municipality_id)
+    rules = rules_of(session, report.municipality_id)
     if not rules.makes_incident(report.service_code):
         return None
     store.lock_municipality(session, report.municipality_id)
-    if report.service_code == "streetlight_out" and report.lamp_id:
-        inc = lighting.handle(session, report, rules)
-    elif report.service_code in water.SERVICES and report.pipe_id:
-        inc = water.handle(session, report, rules)
-    elif report.service_code == "streetlight_out":
-        inc = clusters.handle(session, report, rules, kind="lamp")
-    else:
-        inc = clusters.handle(session, report, rules)
+    inc = place(session, report, rules)
     if describe:
         refresh(session, inc)
     return inc
 
 
-def refresh(session: Session, inc: Incident) -> None:
-    """Recompute an incident's explanation, confidence, area, crew and priority."""
-    reports = store.reports_of(session, inc.id)
+def place(session: Session, report: Report, rules: Rules) -> Incident:
+    """Put a new report that makes an incident into one, under the municipality's lock (already taken)."""
+    if report.service_code == "streetlight_out" and report.lamp_id:
+        return lighting.handle(session, report, rules)
+    if report.service_code in water.SERVICES and report.pipe_id:
+        return water.handle(session, report, rules)
+    if report.service_code == "streetlight_out":
+        return clusters.handle(session, report, rules, kind="lamp")
+    return clusters.handle(session, report, rules)
+
+
+def refresh(session: Session, inc: Incident, reports: list[Row] | None = None) -> None:
+    """Recompute an incident's explanation, confidence, area, crew and priority.
+
+    ``reports``: its reports as ``store.reports_of`` gives them, when already loaded.
+    """
+    if reports is None:
+        reports = store.reports_of(session, inc.id)
     if not reports:
         return
     if inc.kind in lighting.KINDS and inc.asset_ids:

@@ -4,13 +4,13 @@ Incremental ST-DBSCAN with one point enough to start a cluster: a new report
 joins every open incident of its kind that has a report within the service's
 distance and time window; when it touches several, they merge (the report
 bridges them). The neighbour search is one PostGIS query (``ST_DWithin`` on the
-indexed report points); hulls for the map are made there too.
+indexed report points), which also makes the incident's hull for the map.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
 from geo_urp.models import Incident, Report
@@ -33,35 +33,37 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
     kind = kind or kind_for(report.service_code)
     cfg = rules.cluster(report.service_code)
     window = timedelta(hours=cfg["window_h"])
-    ids = session.execute(text(
-        "SELECT DISTINCT i.id, i.opened_at FROM incidents i JOIN incident_reports ir ON ir.incident_id = i.id "
+    # One round trip: the incidents the report is near, oldest first, and the shape of the
+    # incident they become with it (every report of theirs, and this one).
+    ids, shape = session.execute(text(
+        "WITH near AS (SELECT i.id, i.opened_at FROM incidents i JOIN incident_reports ir ON ir.incident_id = i.id "
         "JOIN reports r ON r.id = ir.report_id WHERE i.municipality_id = :mid AND i.kind = :kind "
         "AND i.status IN ('open', 'assigned', 'in_progress') AND r.service_code = :code "
         "AND r.requested_datetime BETWEEN :t0 AND :t1 AND ST_DWithin(r.geom, " + store.geom_param("g") + ", :d) "
-        "ORDER BY i.opened_at, i.id"),
+        "GROUP BY i.id, i.opened_at) "
+        "SELECT ARRAY(SELECT id FROM near ORDER BY opened_at, id), "
+        "(SELECT CASE WHEN count(*) = 1 THEN ST_Collect(g) ELSE ST_ConvexHull(ST_Buffer(ST_Collect(g), 15)) END "
+        " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
+        "       WHERE ir.incident_id IN (SELECT id FROM near) "
+        "       UNION ALL SELECT geom FROM reports WHERE id = :rid) s)"),
         {"mid": report.municipality_id, "kind": kind, "code": report.service_code,
          "t0": report.requested_datetime - window, "t1": report.requested_datetime + window,
-         "g": store.hexgeom(report.geom), "d": cfg["distance_m"]}).scalars().all()
+         "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id}).one()
     if not ids:
-        inc = store.create(session, report.municipality_id, kind, report.geom, report.requested_datetime)
-    else:
-        inc = session.get(Incident, ids[0])
-        for other in ids[1:]:
-            store.absorb(session, session.get(Incident, other), inc,
-                         why=f"call {report.id} lies within {cfg['distance_m']} m of both")
+        return store.create(session, report.municipality_id, kind, shape, report.requested_datetime, first=report)
+    inc, *others = session.scalars(select(Incident).where(Incident.id.in_(ids))
+                                   .order_by(Incident.opened_at, Incident.id))
+    for other in others:
+        store.absorb(session, other, inc, why=f"call {report.id} lies within {cfg['distance_m']} m of both")
     store.attach(session, report, inc)
-    inc.geom = session.execute(text(
-        "SELECT CASE WHEN count(*) = 1 THEN ST_Collect(r.geom) "
-        " ELSE ST_ConvexHull(ST_Buffer(ST_Collect(r.geom), 15)) END "
-        "FROM reports r JOIN incident_reports ir ON ir.report_id = r.id WHERE ir.incident_id = :i"),
-        {"i": inc.id}).scalar()
+    inc.geom = shape
     return inc
 
 
-def describe(session: Session, inc: Incident, reports: list[Report]) -> tuple[str, float]:
+def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, float]:
     """The sentence for the operator, and the confidence that these calls are one problem."""
     head = f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
-    streets = store.street_names(session, inc.municipality_id, [r.street_id for r in reports])
+    streets = store.street_names(reports)
     where = f" in {words.places(streets)}" if streets else ""
     noun = NOUN.get(inc.kind, "the same problem")
     if len(reports) == 1:

@@ -56,7 +56,12 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
     source = session.get(Incident, link.incident_id) if link else None
     if source is not None and source.id == target.id:
         return target
-    store.attach(session, report, target)
+    if link is None:
+        store.attach(session, report, target)
+    else:
+        link.incident_id = target.id
+        target.updated_at = store.now()
+        session.flush()
     store.log(session, target, "report moved in", actor, report_id=str(report.id),
               from_incident=source.id if source else None)
     if source is not None:

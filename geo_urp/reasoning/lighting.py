@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
-from geo_urp.models import Incident, Report
+from geo_urp.models import Circuit, Incident, Lamp, Report
 from geo_urp.reasoning import store, words
 from geo_urp.reasoning.rules import Rules
 
@@ -23,82 +23,86 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
     mid, t = report.municipality_id, report.requested_datetime
     cfg = rules.lighting
     since = t - timedelta(hours=cfg["window_h"])
+    found = _open_on_assets(session, mid, report)
     for kind, asset in (("lighting_cabinet", report.cabinet_id), ("lighting_circuit", report.circuit_id)):
-        dark = store.open_incidents(session, mid, (kind,), asset_id=asset)
+        dark = [i for i in found if i.kind == kind and asset is not None and asset in i.asset_ids]
         if dark:
             store.attach(session, report, dark[0])
             if kind == "lighting_circuit":
                 return _maybe_cabinet(session, report, dark[0], rules) or dark[0]
             return dark[0]
-    lamp_inc = store.open_incidents(session, mid, ("lamp",), asset_id=report.lamp_id)
-    inc = lamp_inc[0] if lamp_inc else store.create(session, mid, "lamp", _lamp_geom(session, report),
-                                                    t, [report.lamp_id])
-    store.attach(session, report, inc)
+    lamp_inc = [i for i in found if i.kind == "lamp" and report.lamp_id in i.asset_ids]
+    if lamp_inc:
+        inc = lamp_inc[0]
+        store.attach(session, report, inc)
+    else:
+        inc = store.create(session, mid, "lamp", _lamp_geom(session, report), t, [report.lamp_id], first=report)
     lamps, total = _circuit_evidence(session, mid, report.circuit_id, since)
     share = len(lamps) / total if total else 0.0
     if len(lamps) >= cfg["circuit_min_lamps"] or (len(lamps) >= 2 and share >= cfg["circuit_min_share"]):
         circuit = store.create(session, mid, "lighting_circuit", _circuit_geom(session, mid, report.circuit_id),
                                t, [report.circuit_id])
-        for small in _lamp_incidents_on_circuit(session, mid, report.circuit_id):
+        for small in _open_lamp_incidents(session, mid, "circuit_id", report.circuit_id):
             store.absorb(session, small, circuit,
                          why=f"{len(lamps)} of {total} lamps of circuit {report.circuit_id} reported dark")
         return _maybe_cabinet(session, report, circuit, rules) or circuit
     return inc
 
 
+def _open_on_assets(session: Session, mid: int, report: Report) -> list[Incident]:
+    """Open lighting incidents on the report's lamp, circuit or cabinet, oldest first (one query
+    for the three lookups; the caller matches kind and asset)."""
+    assets = [a for a in (report.lamp_id, report.circuit_id, report.cabinet_id) if a is not None]
+    return list(session.scalars(select(Incident).where(
+        Incident.municipality_id == mid, Incident.kind.in_(KINDS), Incident.status.in_(store.OPEN_STATUSES),
+        Incident.asset_ids.overlap(assets)).order_by(Incident.opened_at, Incident.id)))
+
+
 def _maybe_cabinet(session: Session, report: Report, circuit: Incident, rules: Rules) -> Incident | None:
     """Turn failed circuits of one cabinet into a cabinet incident once enough have failed."""
     cfg = rules.lighting
+    mid = report.municipality_id
     since = report.requested_datetime - timedelta(hours=cfg["window_h"])
-    failed = [i for i in store.open_incidents(session, report.municipality_id, ("lighting_circuit",))
-              if i.opened_at >= since and _cabinet_of(session, report.municipality_id, i.asset_ids[0]) == report.cabinet_id]
+    cabinet_of = (select(Circuit.cabinet_id).where(
+        Circuit.municipality_id == mid, Circuit.circuit_id == Incident.asset_ids[1])
+        .scalar_subquery())
+    rows = session.execute(select(Incident, cabinet_of).where(
+        Incident.municipality_id == mid, Incident.kind == "lighting_circuit",
+        Incident.status.in_(store.OPEN_STATUSES)).order_by(Incident.opened_at, Incident.id)).all()
+    failed = [i for i, cabinet_id in rows if i.opened_at >= since and cabinet_id == report.cabinet_id]
     if len(failed) < cfg["cabinet_min_circuits"]:
         return None
-    cabinet = store.create(session, report.municipality_id, "lighting_cabinet",
-                           _cabinet_geom(session, report.municipality_id, report.cabinet_id),
+    cabinet = store.create(session, mid, "lighting_cabinet", _cabinet_geom(session, mid, report.cabinet_id),
                            min(i.opened_at for i in failed), [report.cabinet_id])
     for inc in failed:
         store.absorb(session, inc, cabinet,
                      why=f"{len(failed)} circuits of cabinet {report.cabinet_id} dark at once")
     # Once the cabinet is dark every lamp it feeds is dark: earlier single-lamp calls belong here too.
-    for inc in _lamp_incidents_on_cabinet(session, report.municipality_id, report.cabinet_id):
+    for inc in _open_lamp_incidents(session, mid, "cabinet_id", report.cabinet_id):
         store.absorb(session, inc, cabinet, why=f"lamp {inc.asset_ids[0]} is fed by dark cabinet {report.cabinet_id}")
     return cabinet
 
 
 def _circuit_evidence(session: Session, mid: int, circuit_id: str, since) -> tuple[list[str], int]:
     """Distinct lamps of a circuit in open lamp incidents since ``since``, and the circuit's size."""
-    lamps = session.execute(text(
-        "SELECT DISTINCT r.lamp_id FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
+    lamps, total = session.execute(text(
+        "SELECT ARRAY(SELECT DISTINCT r.lamp_id FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
         "JOIN incidents i ON i.id = ir.incident_id WHERE r.municipality_id = :mid AND r.circuit_id = :c "
         "AND i.kind = 'lamp' AND i.status IN ('open', 'assigned', 'in_progress') "
-        "AND r.requested_datetime >= :since ORDER BY 1"),
-        {"mid": mid, "c": circuit_id, "since": since}).scalars().all()
-    total = session.execute(text(
-        "SELECT lamp_count FROM lighting_circuits WHERE municipality_id = :mid AND circuit_id = :c"),
-        {"mid": mid, "c": circuit_id}).scalar() or 0
-    return list(lamps), total
+        "AND r.requested_datetime >= :since ORDER BY 1), "
+        "(SELECT lamp_count FROM lighting_circuits WHERE municipality_id = :mid AND circuit_id = :c)"),
+        {"mid": mid, "c": circuit_id, "since": since}).one()
+    return list(lamps), total or 0
 
 
-def _lamp_incidents_on_circuit(session: Session, mid: int, circuit_id: str) -> list[Incident]:
-    lamp_ids = session.execute(text(
-        "SELECT lamp_id FROM lamps WHERE municipality_id = :mid AND circuit_id = :c"),
-        {"mid": mid, "c": circuit_id}).scalars().all()
-    lamp_ids = set(lamp_ids)
-    return [i for i in store.open_incidents(session, mid, ("lamp",)) if i.asset_ids and i.asset_ids[0] in lamp_ids]
-
-
-def _lamp_incidents_on_cabinet(session: Session, mid: int, cabinet_id: str) -> list[Incident]:
-    lamp_ids = set(session.execute(text(
-        "SELECT lamp_id FROM lamps WHERE municipality_id = :mid AND cabinet_id = :q"),
-        {"mid": mid, "q": cabinet_id}).scalars())
-    return [i for i in store.open_incidents(session, mid, ("lamp",)) if i.asset_ids and i.asset_ids[0] in lamp_ids]
-
-
-def _cabinet_of(session: Session, mid: int, circuit_id: str) -> str | None:
-    return session.execute(text(
-        "SELECT cabinet_id FROM lighting_circuits WHERE municipality_id = :mid AND circuit_id = :c"),
-        {"mid": mid, "c": circuit_id}).scalar()
+def _open_lamp_incidents(session: Session, mid: int, feeder: str, feeder_id: str) -> list[Incident]:
+    """Open lamp incidents on lamps of one circuit (``feeder="circuit_id"``) or cabinet (``"cabinet_id"``)."""
+    if feeder_id is None:
+        return []
+    fed = select(Lamp.lamp_id).where(Lamp.municipality_id == mid, getattr(Lamp, feeder) == feeder_id)
+    return list(session.scalars(select(Incident).where(
+        Incident.municipality_id == mid, Incident.kind == "lamp", Incident.status.in_(store.OPEN_STATUSES),
+        Incident.asset_ids[1].in_(fed)).order_by(Incident.opened_at, Incident.id)))
 
 
 def _lamp_geom(session: Session, report: Report):
@@ -120,10 +124,10 @@ def _cabinet_geom(session: Session, mid: int, cabinet_id: str):
         ") s"), {"mid": mid, "q": cabinet_id}).scalar()
 
 
-def describe(session: Session, inc: Incident, reports: list[Report]) -> tuple[str, float]:
+def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, float]:
     """The sentence to read to the next caller, and how sure we are."""
     lamps = sorted({r.lamp_id for r in reports if r.lamp_id})
-    streets = store.street_names(session, inc.municipality_id, [r.street_id for r in reports])
+    streets = store.street_names(reports)
     head = f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
     where = f" along {words.places(streets)}" if streets else ""
     if inc.kind == "lamp":
@@ -131,8 +135,10 @@ def describe(session: Session, inc: Incident, reports: list[Report]) -> tuple[st
                 "probable single lamp failure.", min(0.9, 0.6 + 0.1 * (len(reports) - 1)))
     if inc.kind == "lighting_circuit":
         circuit = inc.asset_ids[0]
-        cabinet = _cabinet_of(session, inc.municipality_id, circuit)
-        total = _circuit_evidence(session, inc.municipality_id, circuit, reports[0].requested_datetime)[1] or 1
+        cabinet, total = session.execute(text(
+            "SELECT cabinet_id, lamp_count FROM lighting_circuits WHERE municipality_id = :mid AND circuit_id = :c"),
+            {"mid": inc.municipality_id, "c": circuit}).first() or (None, 0)
+        total = total or 1
         share = len(lamps) / total
         return (f"{head}{where}; every lamp involved ({words.ids(lamps)}) is on circuit {circuit} of cabinet "
                 f"{cabinet}: probable circuit fault.", min(0.95, 0.55 + 0.08 * len(lamps) + 0.2 * share))

@@ -42,25 +42,29 @@ def fix_point_sql(kind: str) -> str:
 
 
 def assign(session: Session, inc: Incident) -> str | None:
-    """Set ``area_id``, ``crew_id`` and ``priority``; return a sentence when no crew can be named."""
+    """Set ``area_id``, ``crew_id`` and ``priority``; return a sentence when no crew can be named.
+
+    One query: the crew area holding the fix point, and the crew with the skill
+    that covers it (the fewest areas first).
+    """
     asset = inc.asset_ids[0] if inc.asset_ids else None
-    row = session.execute(text(
-        f"WITH p(geom) AS ({fix_point_sql(inc.kind)}) SELECT a.area_id FROM crew_areas a, p "
-        "WHERE a.municipality_id = :mid AND ST_Intersects(a.geom, p.geom) ORDER BY a.area_id LIMIT 1"),
-        {"mid": inc.municipality_id, "asset": asset, "geom": hexgeom(inc.geom)}).first()
-    inc.area_id = row[0] if row else None
-    inc.priority = PRIORITY.get(inc.kind, 3)
     skill = SKILL.get(inc.kind, "general")
+    row = session.execute(text(
+        f"WITH p(geom) AS ({fix_point_sql(inc.kind)}), "
+        "a AS (SELECT a.area_id FROM crew_areas a, p WHERE a.municipality_id = :mid "
+        "AND ST_Intersects(a.geom, p.geom) ORDER BY a.area_id LIMIT 1) "
+        "SELECT a.area_id, (SELECT crew_id FROM crews WHERE municipality_id = :mid AND a.area_id = ANY(area_ids) "
+        "AND CAST(:skill AS text) = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1) FROM a"),
+        {"mid": inc.municipality_id, "asset": asset, "geom": hexgeom(inc.geom), "skill": skill}).first()
+    inc.area_id, crew_id = row if row else (None, None)
+    inc.priority = PRIORITY.get(inc.kind, 3)
     if skill is None:
         inc.crew_id = None
         return "No municipal crew handles this: pass it to the local police."
     if inc.area_id is None:
         inc.crew_id = None
         return "It lies in no crew area, so no crew is assigned: dispatch by hand."
-    inc.crew_id = session.execute(text(
-        "SELECT crew_id FROM crews WHERE municipality_id = :mid AND :area = ANY(area_ids) "
-        "AND :skill = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1"),
-        {"mid": inc.municipality_id, "area": inc.area_id, "skill": skill}).scalar()
+    inc.crew_id = crew_id
     if inc.crew_id is None:
         return f"No {skill} crew covers area {inc.area_id}: dispatch by hand."
     return None

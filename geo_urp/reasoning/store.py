@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Row, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from geo_urp.models import METRIC_SRID, Incident, IncidentEvent, IncidentReport, Report
+from geo_urp.models import METRIC_SRID, Incident, IncidentEvent, IncidentReport, Report, Street
 
 OPEN_STATUSES = ("open", "assigned", "in_progress")
+# What reasoning reads of a report (``reports_of`` rows carry these, not whole ORM objects).
+REPORT_COLUMNS = (Report.id, Report.municipality_id, Report.service_code, Report.requested_datetime, Report.geom,
+                  Report.street_id, Report.lamp_id, Report.circuit_id, Report.cabinet_id, Report.pipe_id,
+                  Report.segment_no)
 
 
 def now() -> datetime:
@@ -32,26 +37,34 @@ def log(session: Session, target: Incident, action: str, actor: str = "system", 
 
 
 def create(session: Session, municipality_id: int, kind: str, geom, opened_at: datetime,
-           asset_ids: list[str] | None = None, actor: str = "system") -> Incident:
-    """A new open incident."""
+           asset_ids: list[str] | None = None, actor: str = "system", first: Report | None = None) -> Incident:
+    """A new open incident, holding ``first`` (a newly stored report) when given."""
     inc = Incident(municipality_id=municipality_id, kind=kind, status="open", asset_ids=asset_ids or [],
                    valves_to_close=[], affected_segment_nos=[], geom=geom, opened_at=opened_at,
                    updated_at=now(), explanation="", confidence=0.5, priority=3)
     session.add(inc)
     session.flush()
     log(session, inc, "created", actor, kind=kind, asset_ids=list(asset_ids or []))
+    if first is not None:
+        _link(session, first, inc)
     return inc
 
 
 def attach(session: Session, report: Report, incident: Incident) -> None:
-    """Put ``report`` in ``incident`` (moving it if it was elsewhere)."""
-    link = session.get(IncidentReport, report.id)
-    if link is None:
-        session.add(IncidentReport(report_id=report.id, incident_id=incident.id))
-    elif link.incident_id != incident.id:
-        link.incident_id = incident.id
-    incident.updated_at = now()
-    session.flush()
+    """Link a newly stored ``report`` to ``incident`` (``move`` re-links a report that has one).
+
+    One statement writes the link and the incident's ``updated_at`` at once, so the
+    SQL that follows sees the link and nothing is left for the next flush.
+    """
+    at = now()
+    session.execute(text(
+        "WITH link AS (INSERT INTO incident_reports (report_id, incident_id) VALUES (:r, :i)) "
+        "UPDATE incidents SET updated_at = :at WHERE id = :i"), {"r": report.id, "i": incident.id, "at": at})
+    set_committed_value(incident, "updated_at", at)
+
+
+def _link(session: Session, report: Report, incident: Incident) -> None:
+    session.execute(IncidentReport.__table__.insert(), {"report_id": report.id, "incident_id": incident.id})
 
 
 def absorb(session: Session, small: Incident, big: Incident, actor: str = "system", why: str = "") -> None:
@@ -70,20 +83,27 @@ def absorb(session: Session, small: Incident, big: Incident, actor: str = "syste
     session.flush()
 
 
-def reports_of(session: Session, incident_id: int) -> list[Report]:
-    """The reports of an incident, oldest first."""
-    return list(session.scalars(
-        select(Report).join(IncidentReport, IncidentReport.report_id == Report.id)
-        .where(IncidentReport.incident_id == incident_id).order_by(Report.requested_datetime, Report.id)))
+def reports_of(session: Session, incident_id: int) -> list[Row]:
+    """The reports of an incident, oldest first: the columns reasoning reads, plus ``street_name``
+    (the name of the street the report was placed on, None when there is none)."""
+    return reports_of_many(session, [incident_id]).get(incident_id, [])
 
 
-def open_incidents(session: Session, municipality_id: int, kinds: tuple[str, ...], **asset) -> list[Incident]:
-    """Open incidents of some kinds, optionally on one asset (``asset_id="C07"``)."""
-    q = select(Incident).where(Incident.municipality_id == municipality_id, Incident.kind.in_(kinds),
-                               Incident.status.in_(OPEN_STATUSES))
-    if "asset_id" in asset:
-        q = q.where(Incident.asset_ids.any(asset["asset_id"]))
-    return list(session.scalars(q.order_by(Incident.opened_at, Incident.id)))
+def reports_of_many(session: Session, incident_ids: list[int]) -> dict[int, list[Row]]:
+    """``reports_of`` for several incidents in one query: incident id -> its reports (none: left out)."""
+    # Links and reports are written at once, never left pending: no need to flush first.
+    with session.no_autoflush:
+        rows = session.execute(
+            select(IncidentReport.incident_id, *REPORT_COLUMNS, Street.name.label("street_name"))
+            .join(IncidentReport, IncidentReport.report_id == Report.id)
+            .outerjoin(Street, (Street.municipality_id == Report.municipality_id)
+                       & (Street.street_id == Report.street_id))
+            .where(IncidentReport.incident_id.in_(incident_ids))
+            .order_by(Report.requested_datetime, Report.id))
+        out: dict[int, list[Row]] = {}
+        for row in rows:
+            out.setdefault(row.incident_id, []).append(row)
+    return out
 
 
 def hexgeom(geom) -> str | None:
@@ -96,12 +116,6 @@ def geom_param(name: str) -> str:
     return f"ST_SetSRID(CAST(:{name} AS geometry), {METRIC_SRID})"
 
 
-def street_names(session: Session, municipality_id: int, street_ids: list[str | None]) -> list[str]:
+def street_names(reports: list[Row]) -> list[str]:
     """The names of the streets the reports were placed on, in the reports' order."""
-    ids = [s for s in street_ids if s]
-    if not ids:
-        return []
-    rows = dict(session.execute(text(
-        "SELECT street_id, name FROM streets WHERE municipality_id = :mid AND street_id = ANY(:ids)"),
-        {"mid": municipality_id, "ids": ids}).all())
-    return [rows[s] for s in ids if s in rows]
+    return [r.street_name for r in reports if r.street_name is not None]

@@ -12,12 +12,12 @@ from collections import Counter
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import text
+from sqlalchemy import Row, func, select, text
 from sqlalchemy.orm import Session
 
 from geo_urp.loading.isolation import isolate_pipes, segment_graph
 from geo_urp.loading.water_isolation import isolation_trace, segments_without_source
-from geo_urp.models import Incident, Report
+from geo_urp.models import Incident, IncidentReport, Report
 from geo_urp.reasoning import store, words
 from geo_urp.reasoning.rules import Rules
 
@@ -29,9 +29,14 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
     """Place a water report in a burst or an outage, upgrading an outage when a leak call arrives."""
     mid = report.municipality_id
     since = report.requested_datetime - timedelta(hours=rules.water["window_h"])
-    recent = lambda i: _last_call(session, i.id) >= since  # noqa: E731
-    bursts = [i for i in store.open_incidents(session, mid, ("water_main_burst",)) if recent(i)]
-    outages = [i for i in store.open_incidents(session, mid, ("water_outage",)) if recent(i)]
+    # Open bursts and outages, oldest first, with their latest call: only recent ones can grow.
+    last_call = (select(func.max(Report.requested_datetime)).join(IncidentReport, IncidentReport.report_id == Report.id)
+                 .where(IncidentReport.incident_id == Incident.id).scalar_subquery())
+    rows = session.execute(select(Incident, last_call).where(
+        Incident.municipality_id == mid, Incident.kind.in_(KINDS), Incident.status.in_(store.OPEN_STATUSES))
+        .order_by(Incident.opened_at, Incident.id)).all()
+    bursts = [i for i, last in rows if i.kind == "water_main_burst" and last >= since]
+    outages = [i for i, last in rows if i.kind == "water_outage" and last >= since]
     if report.service_code == "water_leak":
         for burst in bursts:
             if _near_burst(session, burst, report, rules):
@@ -60,12 +65,6 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
             return _join(session, report, outage, rules)
     outage = store.create(session, mid, "water_outage", report.geom, report.requested_datetime, [])
     return _join(session, report, outage, rules)
-
-
-def _last_call(session: Session, incident_id: int):
-    return session.execute(text(
-        "SELECT max(r.requested_datetime) FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
-        "WHERE ir.incident_id = :i"), {"i": incident_id}).scalar()
 
 
 def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> Incident:
@@ -173,7 +172,7 @@ def _dry_area(graph, candidate: int) -> frozenset[int]:
     return frozenset(isolated | segments_without_source(graph, valves, isolated))
 
 
-def describe(session: Session, inc: Incident, reports: list[Report]) -> tuple[str, float]:
+def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, float]:
     """The sentence for the operator, and the confidence."""
     leaks = [r for r in reports if r.service_code == "water_leak"]
     dry = [r for r in reports if r.service_code != "water_leak"]
