@@ -9,7 +9,7 @@ once, at the end (their reports, again, in one query).
 """
 from __future__ import annotations
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo_urp.models import Incident, Report
@@ -27,9 +27,12 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         " EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id AND ir.incident_id = ANY(:ids))"
         " OR NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id))"
         " ORDER BY r.requested_datetime, r.id"), {"mid": municipality_id, "ids": list(open_ids)}).scalars().all()
-    # Absorbed incidents point at open ones; they go too, with their history.
-    session.execute(delete(Incident).where(Incident.absorbed_into_id.in_(open_ids)))
-    session.execute(delete(Incident).where(Incident.id.in_(open_ids)))
+    # Incidents absorbed into the open ones, at any depth (lamp -> circuit -> cabinet),
+    # go too, with their history: the replay absorbs them again.
+    session.execute(text(
+        "WITH RECURSIVE doomed(id) AS (SELECT unnest(CAST(:ids AS bigint[])) UNION "
+        " SELECT i.id FROM incidents i JOIN doomed d ON i.absorbed_into_id = d.id) "
+        "DELETE FROM incidents WHERE id IN (SELECT id FROM doomed)"), {"ids": list(open_ids)})
     session.flush()
     loaded = {r.id: r for r in session.scalars(select(Report).where(Report.id.in_(report_ids)))}
     for rid in report_ids:
