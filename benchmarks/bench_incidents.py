@@ -1,6 +1,6 @@
 """Benchmark: incident update per new report, and full recomputation, with 100,000 past reports.
 
-Usage: .venv/bin/python benchmarks/bench_incidents.py [--history 100000] [--nights 6]
+Usage: .venv/bin/python -m benchmarks.bench_incidents [--history 100000] [--nights 6]
 Creates a scratch database on the embedded server (or DATABASE_URL's), loads
 Mezzolombardo, writes the past reports with ``simulate --history``'s writer,
 then feeds several planned nights (planted faults plus background calls), call
@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 
-from geo_urp import settings
+from benchmarks.scratch import scratch_database
 from geo_urp.accounts import Principal
-from geo_urp.db import engine_for, init_db, session_scope
+from geo_urp.db import engine_for, session_scope
 from geo_urp.loading.loader import load_municipality
 from geo_urp.locating.intake import create_report
 from geo_urp.models import Municipality
@@ -45,14 +43,7 @@ def main() -> None:
     ap.add_argument("--history", type=int, default=100_000)
     ap.add_argument("--nights", type=int, default=6)
     args = ap.parse_args()
-    server = make_url(settings.database_url())
-    name = f"geo_urp_bench_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        init_db(url)
+    with scratch_database() as url:
         with session_scope(url) as s:
             load_municipality(s, DEMO, "mezzolombardo")
             mid = s.scalar(select(Municipality.id).where(Municipality.slug == "mezzolombardo"))
@@ -93,10 +84,6 @@ def main() -> None:
                 runs.append(time.perf_counter() - t)
         print(f"  full recomputation of open incidents ({replayed} reports -> {now_open} incidents, "
               f"{open_now} before): best {min(runs):.2f} s, worst {max(runs):.2f} s")
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":
