@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, redirect, request, url_for
+from werkzeug.exceptions import MethodNotAllowed
 
 from geo_urp.errors import GeoUrpError
 
@@ -19,3 +20,14 @@ def register(app: Flask) -> None:
         if exc.details:
             body["details"] = exc.details
         return jsonify(body), exc.status
+
+    @app.errorhandler(MethodNotAllowed)
+    def _wrong_method(exc: MethodNotAllowed):
+        # Raised while routing, before any blueprint is chosen: answer machine paths in their own format.
+        if request.path.startswith("/open311/"):
+            from geo_urp.showing.open311_format import error
+
+            return error(405, f"{request.method} is not allowed here", "xml" if request.path.endswith(".xml") else "json")
+        if request.path.startswith("/api/"):
+            return jsonify(error=f"{request.method} is not allowed here"), 405
+        return exc

@@ -142,3 +142,14 @@ def test_requested_datetime_from_public_key_is_refused(app, client, keys):
                 **latlong(500, 500))
     assert_error(resp, 403, "json", "operator")
     assert _count(app) == 0
+
+
+@pytest.mark.parametrize("path, fmt", [("/open311/v2/requests.json", "json"), ("/open311/v2/services.xml", "xml")])
+def test_a_wrong_method_gets_an_open311_error(client, path, fmt):
+    resp = client.put(path)
+    assert resp.status_code == 405
+    body = resp.get_data(as_text=True)
+    if fmt == "json":
+        assert resp.get_json() == [{"code": 405, "description": "PUT is not allowed here"}]
+    else:
+        assert "<errors>" in body and "<code>405</code>" in body
