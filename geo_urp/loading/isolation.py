@@ -60,8 +60,8 @@ _GRAPHS: dict[tuple[int, datetime | None], SegmentGraph] = {}
 
 def segment_graph(session: Session, municipality_id: int) -> SegmentGraph:
     """The municipality's valve-segment graph, cached until its layers are reloaded."""
-    loaded_at = session.scalar(select(Municipality.layers_loaded_at).where(Municipality.id == municipality_id))
-    key = (municipality_id, loaded_at)
+    muni = session.get(Municipality, municipality_id)  # usually already in the session: no query
+    key = (municipality_id, muni.layers_loaded_at if muni is not None else None)
     if key not in _GRAPHS:
         valves = session.execute(select(Valve.valve_id, Valve.operable, Valve.segment_nos)
                                  .where(Valve.municipality_id == municipality_id)).tuples()

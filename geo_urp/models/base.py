@@ -33,9 +33,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict: JSONB, datetime: DateTime(timezone=True)}
 
 
-def geom(kind: str, nullable: bool = False):
-    """A geometry column of ``kind`` in the database's metric CRS, spatially indexed."""
-    return mapped_column(Geometry(kind, srid=METRIC_SRID), nullable=nullable)
+def geom(kind: str, nullable: bool = False, deferred: bool = False):
+    """A geometry column of ``kind`` in the database's metric CRS, spatially indexed.
+
+    ``deferred``: read only when the attribute is used (large shapes that SQL, not Python, works with).
+    """
+    return mapped_column(Geometry(kind, srid=METRIC_SRID), nullable=nullable, deferred=deferred)
 
 
 def municipality_fk():
@@ -55,11 +58,12 @@ class Municipality(Base):
     name: Mapped[str]
     istat_code: Mapped[str | None]
     srid: Mapped[int] = mapped_column(default=METRIC_SRID)
-    boundary: Mapped[WKBElement | None] = geom("MULTIPOLYGON", nullable=True)
+    # Read by PostGIS in queries; loaded into Python only when asked for.
+    boundary: Mapped[WKBElement | None] = geom("MULTIPOLYGON", nullable=True, deferred=True)
     boundary_approximate: Mapped[bool] = mapped_column(default=False)
     # Per layer: features read/kept/rejected at the last load, and which
     # capabilities are off because an optional layer is missing.
-    layer_summary: Mapped[dict] = mapped_column(default=dict)
+    layer_summary: Mapped[dict] = mapped_column(default=dict, deferred=True)
     layers_loaded_at: Mapped[datetime | None]
     # Overrides of the incident rules (``reasoning.rules.DEFAULTS``) for this town.
     rules: Mapped[dict] = mapped_column(default=dict, server_default="{}")

@@ -2,9 +2,10 @@
 
 ``on_report_stored`` runs in the same transaction as the report's insert, so an
 incident is visible as soon as the call is (no batch job, no queue to lose):
-the report and its incident commit together or not at all. A per-municipality
-advisory lock serialises concurrent calls of one town, so two calls on one
-circuit never start two incidents.
+the report and its incident commit together or not at all. An advisory lock
+per municipality and family of incidents (lighting, water, each cluster kind)
+serialises concurrent calls that could meet, so two calls on one circuit never
+start two incidents, while a flooding call does not wait for a street-light one.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from geo_urp.reasoning.rules import Rules, rules_for
 
 def rules_of(session: Session, municipality_id: int) -> Rules:
     """The effective rules of a municipality (defaults with its overrides)."""
-    overrides = session.scalar(select(Municipality.rules).where(Municipality.id == municipality_id))
-    return rules_for(overrides)
+    muni = session.get(Municipality, municipality_id)  # usually already in the session: no query
+    return rules_for(muni.rules if muni is not None else None)
 
 
 def on_report_stored(session: Session, report: Report, describe: bool = True) -> Incident | None:
@@ -31,11 +32,20 @@ def on_report_stored(session: Session, report: Report, describe: bool = True) ->
     rules = rules_of(session, report.municipality_id)
     if not rules.makes_incident(report.service_code):
         return None
-    store.lock_municipality(session, report.municipality_id)
+    store.lock_family(session, report.municipality_id, family(report))
     inc = place(session, report, rules)
     if describe:
         refresh(session, inc)
     return inc
+
+
+def family(report: Report) -> str:
+    """Which incidents a report can touch, as ``place`` routes it: its lock's name."""
+    if report.service_code == "streetlight_out":
+        return "lighting"
+    if report.service_code in water.SERVICES and report.pipe_id:
+        return "water"
+    return clusters.kind_for(report.service_code)
 
 
 def place(session: Session, report: Report, rules: Rules) -> Incident:

@@ -26,9 +26,30 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# Advisory lock classes: the whole municipality, and one family of incidents inside it.
+_MUNICIPALITY_LOCK, _FAMILY_LOCK = 7311, 7312
+
+
 def lock_municipality(session: Session, municipality_id: int) -> None:
-    """Serialise incident updates of one municipality (two calls at once never split a group)."""
-    session.execute(text("SELECT pg_advisory_xact_lock(7311, :mid)"), {"mid": municipality_id})
+    """Hold every incident of a municipality still: an operator's correction, a recomputation.
+
+    Waits for the live updates in progress (they hold this lock shared) and keeps new ones out.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock(:cls, :mid)"),
+                    {"cls": _MUNICIPALITY_LOCK, "mid": municipality_id})
+
+
+def lock_family(session: Session, municipality_id: int, family: str) -> None:
+    """Serialise live updates of one family of incidents of a municipality, until commit.
+
+    Two calls of one family at once never split a group; calls of different
+    families (lighting, water, each cluster kind) never touch the same incidents,
+    so they go on side by side. The municipality lock is held shared, so a
+    correction or a recomputation (which take it exclusively) waits for them.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(:cls, :mid), "
+                         "pg_advisory_xact_lock(:fam, hashtext(CAST(:mid AS text) || '/' || :family))"),
+                    {"cls": _MUNICIPALITY_LOCK, "fam": _FAMILY_LOCK, "mid": municipality_id, "family": family})
 
 
 def log(session: Session, target: Incident, action: str, actor: str = "system", **detail) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp.loading.isolation import isolate_pipes, segment_graph
 from geo_urp.loading.water_isolation import isolation_trace, segments_without_source
-from geo_urp.models import Incident, IncidentReport, Report
+from geo_urp.models import Incident, IncidentReport, Municipality, Report
 from geo_urp.reasoning import store, words
 from geo_urp.reasoning.rules import Rules
 
@@ -124,8 +124,8 @@ _SERVED: dict[tuple, dict[int, int]] = {}
 def addresses_per_segment(session: Session, mid: int, buffer_m: float) -> dict[int, int]:
     """How many civic numbers each valve segment serves: each address counts once, for the
     segment of its nearest main within ``buffer_m``. One KNN query per loaded network, then cached."""
-    loaded_at = session.execute(text("SELECT layers_loaded_at FROM municipalities WHERE id = :mid"),
-                                {"mid": mid}).scalar()
+    muni = session.get(Municipality, mid)  # usually already in the session: no query
+    loaded_at = muni.layers_loaded_at if muni is not None else None
     bind = session.get_bind()
     key = (getattr(bind, "engine", bind).url.render_as_string(), mid, loaded_at, buffer_m)
     if key not in _SERVED:
