@@ -13,7 +13,10 @@ Usage, from the repository root with the service's virtualenv::
     python -m geo_urp serve --port 8000 &          # in another terminal
     python -m benchmarks.bench_open311_post --url http://127.0.0.1:8000 --municipality mezzolombardo
 
-Options: ``--seed-reports N`` first inserts N stored (mostly closed) reports
+Options: ``--rate R`` offers R requests per second in all (open loop, as calls
+arrive at a contact centre whatever the server is doing) instead of the default
+closed loop where every client posts again the moment it is answered (a stress
+test: latency then is mostly queueing behind the two cores); ``--seed-reports N`` first inserts N stored (mostly closed) reports
 straight into ``DATABASE_URL`` with one ``INSERT … SELECT generate_series``
 (default 100000; 0 skips it), ``--requests`` how many POSTs to time (default
 2000), ``--concurrency`` (default 20), ``--key`` an existing api_key (default:
@@ -121,6 +124,9 @@ def main() -> None:
     parser.add_argument("--seed-reports", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="open loop: offer this many requests per second in all, spread over the clients "
+                             "(default 0: closed loop, each client posts again as soon as it is answered)")
     parser.add_argument("--drop-seeded", action="store_true")
     args = parser.parse_args()
 
@@ -144,8 +150,15 @@ def main() -> None:
     _post(base, key, args.municipality, 0, where[0])  # warm-up: connections, geocoder index
 
     started = time.perf_counter()
+
+    def one(ip: tuple[int, tuple[float, float]]) -> tuple[float, int]:
+        if args.rate:  # open loop: request i is due at i / rate, whether or not earlier ones are done
+            due = started + ip[0] / args.rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+        return _post(base, key, args.municipality, ip[0], ip[1])
+
     with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-        results = list(pool.map(lambda ip: _post(base, key, args.municipality, ip[0], ip[1]), enumerate(where)))
+        results = list(pool.map(one, enumerate(where)))
     wall = time.perf_counter() - started
 
     ok = sorted(ms for ms, status in results if status in (200, 201))
@@ -154,8 +167,9 @@ def main() -> None:
         if status not in (200, 201):
             errors[status] = errors.get(status, 0) + 1
     print(f"reports in the table before: {total}")
-    print(f"POST /open311/v2/requests.json: {len(results)} requests, {args.concurrency} concurrent clients, "
-          f"{wall:.1f} s, {len(results) / wall:.1f} req/s")
+    offered = f", {args.rate:g} req/s offered" if args.rate else ", closed loop"
+    print(f"POST /open311/v2/requests.json: {len(results)} requests, {args.concurrency} concurrent clients"
+          f"{offered}, {wall:.1f} s, {len(results) / wall:.1f} req/s served")
     print(f"errors by status: {errors or 'none'}")
     if ok:
         print(f"latency ms: mean {statistics.fmean(ok):.1f}  p50 {percentile(ok, 50):.1f}  "
