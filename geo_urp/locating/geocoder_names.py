@@ -8,7 +8,10 @@ apart from the name).
 
 A score is 0..1: 1 when every typed word is a word of the name and the name has
 no other word. Words typed that the name lacks cost most; name words left out
-cost less, the last one (usually the surname) more than the others.
+cost less, the last one (usually the surname) more than the others. A typed word
+that no name of the town contains at all ("alighieri" where the street is just
+"Via Dante") costs less than one that belongs to another street: it tells
+nothing against this street.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ INITIAL = 0.85          # "g" for "giuseppe"
 JOINED_MIN = 0.85       # whole-name comparison, catches "devigili" for "de vigili"
 VIA_LIKE = frozenset({"via", "viale", "vicolo", "corso", "strada", "largo", "salita", "contrada"})
 PREFILTER = 12         # names rescored after rapidfuzz's shortlist
+UNKNOWN_WEIGHT = 0.15  # weight of a typed word that is no word of any name of the town
 
 
 def word_similarity(typed: str, word: str) -> float:
@@ -36,12 +40,16 @@ def word_similarity(typed: str, word: str) -> float:
     return ratio if ratio >= WORD_MIN else 0.0
 
 
-def words_score(typed: tuple[str, ...], name: tuple[str, ...]) -> float:
-    """Score of the name words against the typed words, order ignored (0..1)."""
+def words_score(typed: tuple[str, ...], name: tuple[str, ...], typed_weights: tuple[float, ...] | None = None) -> float:
+    """Score of the name words against the typed words, order ignored (0..1).
+
+    ``typed_weights``: how much each typed word counts (default: all alike).
+    """
     if not typed or not name:
         return 0.0
+    weights_t = typed_weights or (1.0,) * len(typed)
     table = [[word_similarity(t, w) for w in name] for t in typed]
-    typed_cover = sum(max(row) for row in table) / len(typed)
+    typed_cover = sum(wt * max(row) for wt, row in zip(weights_t, table)) / sum(weights_t)
     weights = [1.0] * len(name)
     weights[-1] = 2.0 if len(name) > 1 else 1.0
     name_cover = sum(wt * max(table[i][j] for i in range(len(typed)))
@@ -66,9 +74,9 @@ def type_adjustment(typed: str | None, name: str | None) -> float:
     return -0.10
 
 
-def part_score(typed: StreetPart, name: StreetPart) -> float:
+def part_score(typed: StreetPart, name: StreetPart, typed_weights: tuple[float, ...] | None = None) -> float:
     """Score of an official name (as a parsed key) for what was typed (0..1)."""
-    body = words_score(typed.words, name.words)
+    body = words_score(typed.words, name.words, typed_weights)
     if body <= 0.0:
         return 0.0
     return max(0.0, min(1.0, body + type_adjustment(typed.street_type, name.street_type)))
@@ -85,6 +93,19 @@ class NameMatcher:
     def __init__(self, keys: list[tuple[int, StreetPart]]):
         self.keys = [(owner, key) for owner, key in keys if key.words]
         self.joined = [" ".join(key.words) for _, key in self.keys]
+        self.vocabulary = sorted({w for _, key in self.keys for w in key.words})
+
+    def typed_weights(self, words: tuple[str, ...]) -> tuple[float, ...]:
+        """1 for a typed word some name contains (typos allowed), ``UNKNOWN_WEIGHT`` for any other.
+
+        Only when a known word of letters is typed too: a number or an initial alone
+        is too little to name a street, so then every word counts fully.
+        """
+        known = [len(w) == 1 or w[0].isdigit() or process.extractOne(
+            w, self.vocabulary, scorer=fuzz.ratio, score_cutoff=WORD_MIN * 100) is not None for w in words]
+        if not any(k and len(w) > 1 and not w[0].isdigit() for k, w in zip(known, words)):
+            return (1.0,) * len(words)
+        return tuple(1.0 if k else UNKNOWN_WEIGHT for k in known)
 
     def match(self, typed: StreetPart, limit: int = 8, ignore_type: bool = False) -> list[tuple[int, float]]:
         """The best owners for ``typed`` with their scores, best first."""
@@ -93,10 +114,12 @@ class NameMatcher:
         query = " ".join(typed.words)
         shortlist = process.extract(query, self.joined, scorer=fuzz.WRatio,
                                     limit=PREFILTER, score_cutoff=30)
+        weights = self.typed_weights(typed.words)
         best: dict[int, float] = {}
         for _, _, i in shortlist:
             owner, key = self.keys[i]
-            score = words_score(typed.words, key.words) if ignore_type else part_score(typed, key)
+            score = (words_score(typed.words, key.words, weights) if ignore_type
+                     else part_score(typed, key, weights))
             if score > best.get(owner, 0.0):
                 best[owner] = score
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -36,6 +36,8 @@ def _near(match: GeoMatch, x: float, y: float, tolerance: float = 3.0) -> bool:
     ("G. Garibaldi 14", "address", "Via Giuseppe Garibaldi 14", 510, 700),
     ("garibaldi giuseppe 14", "address", "Via Giuseppe Garibaldi 14", 510, 700),
     ("garibaldi 3", "address", "Via Giuseppe Garibaldi 3", 490, 150),
+    # a word no name of Borgo has (a title, a full name the layer shortens) does not hide the street
+    ("via generale giuseppe garibaldi 14", "address", "Via Giuseppe Garibaldi 14", 510, 700),
     ("p.zza della libertà 1", "address", "Piazza della Libertà 1", 560, 570),
     ("piazza liberta civico 1", "address", "Piazza della Libertà 1", 560, 570),
     ("quattro novembre 7", "address", "Via IV Novembre 7", 400, 190),
@@ -167,3 +169,18 @@ def test_index_follows_a_reload(session, borgo):
     session.get(Municipality, borgo).layers_loaded_at = datetime.now(timezone.utc)
     session.flush()
     assert geocode(session, borgo, "via mazzini 4").best.label == "Via Giuseppe Mazzini"
+
+
+def test_unknown_words_weigh_less_than_words_of_other_streets():
+    from geo_urp.locating.address_parser import name_key
+    from geo_urp.locating.geocoder_names import UNKNOWN_WEIGHT, NameMatcher
+    matcher = NameMatcher([(0, name_key("Via Dante")), (1, name_key("Via Trento")), (2, name_key("Via IV Novembre"))])
+    assert matcher.typed_weights(("dante", "alighieri")) == (1.0, UNKNOWN_WEIGHT)
+    assert matcher.typed_weights(("dante", "trento")) == (1.0, 1.0)
+    assert matcher.typed_weights(("dnate", "alighieri")) == (1.0, UNKNOWN_WEIGHT)  # a typo is still known
+    # a number alone names nothing: then every word counts
+    assert matcher.typed_weights(("mazzini", "4")) == (1.0, 1.0)
+    dante = dict(matcher.match(name_key("via dante alighieri")))
+    assert dante[0] > 0.8
+    # "via dante trento" names two streets: neither is sure
+    assert max(score for _, score in matcher.match(name_key("via dante trento"))) < 0.8
