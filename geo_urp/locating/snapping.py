@@ -90,20 +90,32 @@ class Snap:
 
 _POINT = f"ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID})"
 
-_STREET_SQL = text(f"""
+# One KNN look-up per network; ``{max}`` names the distance parameter, ``{when}`` a
+# condition that, when false, skips the look-up (the planner sees a constant).
+_STREET_Q = f"""
     SELECT street_id, name, ST_Distance(geom, {_POINT}) AS d FROM streets
-    WHERE municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :max_m)
-    ORDER BY geom <-> {_POINT} LIMIT 1""")
+    WHERE {{when}} municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :{{max}})
+    ORDER BY geom <-> {_POINT} LIMIT 1"""
 
-_LAMP_SQL = text(f"""
+_LAMP_Q = f"""
     SELECT lamp_id, circuit_id, cabinet_id, ST_Distance(geom, {_POINT}) AS d FROM lamps
-    WHERE municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :max_m)
-    ORDER BY geom <-> {_POINT} LIMIT 1""")
+    WHERE {{when}} municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :{{max}})
+    ORDER BY geom <-> {_POINT} LIMIT 1"""
 
-_PIPE_SQL = text(f"""
+_PIPE_Q = f"""
     SELECT pipe_id, segment_no, ST_Distance(geom, {_POINT}) AS d FROM water_pipe_parts
-    WHERE municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :max_m)
-    ORDER BY geom <-> {_POINT}, pipe_id LIMIT 1""")
+    WHERE {{when}} municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :{{max}})
+    ORDER BY geom <-> {_POINT}, pipe_id LIMIT 1"""
+
+_STREET_SQL, _LAMP_SQL, _PIPE_SQL = (text(q.format(when="", max="max_m")) for q in (_STREET_Q, _LAMP_Q, _PIPE_Q))
+
+# ``snap``: the three look-ups in one round trip.
+_SNAP_SQL = text(f"""
+    SELECT s.street_id, s.name, s.d, l.lamp_id, l.circuit_id, l.cabinet_id, l.d, p.pipe_id, p.segment_no, p.d
+    FROM (SELECT 1) AS one
+    LEFT JOIN LATERAL ({_STREET_Q.format(when="", max="street_m")}) s ON true
+    LEFT JOIN LATERAL ({_LAMP_Q.format(when=":want_lamp AND", max="lamp_m")}) l ON true
+    LEFT JOIN LATERAL ({_PIPE_Q.format(when=":want_pipe AND", max="pipe_m")}) p ON true""")
 
 
 def _params(municipality_id: int, x: float, y: float, max_m: float) -> dict:
@@ -133,11 +145,17 @@ def nearest_pipe(session: Session, municipality_id: int, x: float, y: float,
 
 def snap(session: Session, municipality_id: int, x: float, y: float, network: str | None,
          limits: SnapLimits = SnapLimits()) -> Snap:
-    """Snap metric (x, y) to its street and, for ``network`` "lighting" or "water", to that asset."""
-    street = nearest_street(session, municipality_id, x, y, limits.street_m)
-    lamp = nearest_lamp(session, municipality_id, x, y, limits.lamp_m) if network == "lighting" else None
-    pipe = nearest_pipe(session, municipality_id, x, y, limits.pipe_m) if network == "water" else None
-    return Snap(street, lamp, pipe)
+    """Snap metric (x, y) to its street and, for ``network`` "lighting" or "water", to that asset.
+
+    One query: the same look-ups as ``nearest_street``, ``nearest_lamp`` and ``nearest_pipe``.
+    """
+    r = session.execute(_SNAP_SQL, {
+        "mid": municipality_id, "x": float(x), "y": float(y), "street_m": float(limits.street_m),
+        "lamp_m": float(limits.lamp_m), "pipe_m": float(limits.pipe_m),
+        "want_lamp": network == "lighting", "want_pipe": network == "water"}).one()
+    return Snap(StreetSnap(r[0], r[1], round(r[2], 1)) if r[0] is not None else None,
+                LampSnap(r[3], r[4], r[5], round(r[6], 1)) if r[3] is not None else None,
+                PipeSnap(r[7], int(r[8]), round(r[9], 1)) if r[7] is not None else None)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,20 @@ def test_snap_looks_only_at_the_services_network(session, borgo, network, lamp, 
     assert fields["street_id"] == "S1" and fields.get("lamp_id") == lamp and fields.get("pipe_id") == pipe
 
 
+@pytest.mark.parametrize("limits", [SnapLimits(60, 80, 150), SnapLimits(20, 20, 40)])
+def test_snap_answers_as_the_single_look_ups(session, borgo, limits):
+    # snap() asks the three look-ups in one query: over the whole town it must agree with each.
+    for x in range(0, 1001, 125):
+        for y in range(0, 1001, 125):
+            px, py = X0 + x, Y0 + y
+            lighting = snap(session, borgo, px, py, "lighting", limits)
+            water = snap(session, borgo, px, py, "water", limits)
+            assert lighting.street == water.street == nearest_street(session, borgo, px, py, limits.street_m)
+            assert lighting.lamp == nearest_lamp(session, borgo, px, py, limits.lamp_m)
+            assert water.pipe == nearest_pipe(session, borgo, px, py, limits.pipe_m)
+            assert lighting.pipe is None and water.lamp is None
+
+
 def test_snap_of_another_municipality_finds_nothing(session, borgo):
     load_municipality(session, BORGO, "borgo-bis")
     other = session.scalar(select(Municipality.id).where(Municipality.slug == "borgo-bis"))
