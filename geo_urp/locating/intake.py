@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo_urp.accounts import Principal, hash_key
@@ -184,7 +184,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     if place.street_id:
         snapped["street_id"] = place.street_id
 
-    values = dict(
+    report = Report(
         municipality_id=muni.id, token=secrets.token_hex(16), service_code=service.code, status="open",
         description=description, agency_responsible=service.agency, service_notice=service.notice,
         requested_datetime=requested, updated_datetime=now, address=place.address,
@@ -192,17 +192,16 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         geom=WKTElement(f"POINT({place.x} {place.y})", srid=METRIC_SRID),
         geocode_kind=place.kind, geocode_score=place.score, api_key_id=api_key_id,
         idempotency_key=idem if api_key_id else None, **snapped)
-    # One statement, no savepoint: a concurrent retry with the same Idempotency-Key that
-    # won the insert leaves nothing inserted here, and its report is the answer.
-    report = session.scalars(
-        pg_insert(Report).values(**values)
-        .on_conflict_do_nothing(index_elements=[Report.api_key_id, Report.idempotency_key])
-        .returning(Report)).first()
-    if report is None:
-        winner = _earlier(session, api_key_id, idem)
-        if winner is None:  # only the idempotency constraint is skipped, so its row is there
-            raise RuntimeError(f"report with Idempotency-Key {idem!r} neither inserted nor found")
-        return _replay(session, winner, service.code, idem)
     if contact:
-        session.execute(CallerContact.__table__.insert(), {"report_id": report.id, **contact})
+        report.contact = CallerContact(**contact)
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        # A concurrent retry with the same Idempotency-Key won the insert: answer with its report.
+        winner = _earlier(session, api_key_id, idem)
+        if winner is None:
+            raise
+        return _replay(session, winner, service.code, idem)
     return Receipt(report, service, True)
