@@ -28,10 +28,12 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
                        key=lambda i: (i.opened_at, i.id))
     if len({i.municipality_id for i in incidents}) > 1:
         raise BadInput("incidents of different municipalities cannot be merged")
+    store.lock_municipality(session, incidents[0].municipality_id)
+    for inc in incidents:  # read again under the lock: a call taken meanwhile may have changed them
+        session.refresh(inc)
     closed = [i.id for i in incidents if i.status not in store.OPEN_STATUSES]
     if closed:
         raise BadInput(f"incident(s) {', '.join(map(str, closed))} are no longer open")
-    store.lock_municipality(session, incidents[0].municipality_id)
     target = incidents[0]
     for other in incidents[1:]:
         store.absorb(session, other, target, actor=actor, why="merged by an operator")
@@ -46,13 +48,14 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
     report = session.get(Report, report_id)
     if report is None or (municipality_ids is not None and report.municipality_id not in municipality_ids):
         raise NotFound(f"no report {report_id}")
+    store.lock_municipality(session, report.municipality_id)  # before reading what it changes
     target = _incident(session, incident_id, municipality_ids)
+    session.refresh(target)
     if target.municipality_id != report.municipality_id:
         raise BadInput("a report can only move to an incident of its own municipality")
     if target.status not in store.OPEN_STATUSES:
         raise BadInput(f"incident {incident_id} is no longer open")
-    store.lock_municipality(session, report.municipality_id)
-    link = session.get(IncidentReport, report.id)
+    link = session.get(IncidentReport, report.id, populate_existing=True)
     source = session.get(Incident, link.incident_id) if link else None
     if source is not None and source.id == target.id:
         return target

@@ -1,10 +1,14 @@
 """Taking a call: the report and its incident land together; a retry is not reasoned about twice."""
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import func, select
 
 from geo_urp.accounts import create_api_key
 from geo_urp.acting.calls import take_call
+from geo_urp.db import session_factory, session_scope
+from geo_urp.reasoning import corrections
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import Incident, IncidentReport, Report
 from tests.conftest import BORGO
@@ -39,3 +43,62 @@ def test_an_information_request_is_stored_without_an_incident(session):
     key = create_api_key(session, "operator", "borgo")
     r = take_call(session, key, {"service_code": "info_request", **_near_lamp(session, "L05")}).report
     assert r.id and session.get(IncidentReport, r.id) is None
+
+
+def _call_in_thread(url, key, fields, out, name):
+    def run():
+        with session_scope(url) as s:
+            out[name] = take_call(s, key, fields).report.id
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_calls_that_could_meet_wait_for_each_other_and_others_do_not(fresh_db_url):
+    """Live updates lock one family of incidents: a second call on a circuit waits for the first
+    to commit (so the two never start two groups), a flooding call meanwhile does not wait, and an
+    operator's merge waits for every update in progress."""
+    with session_scope(fresh_db_url) as s:
+        load_municipality(s, BORGO, "borgo")
+        key = create_api_key(s, "operator", "borgo")
+        near = {lamp: _near_lamp(s, lamp) for lamp in ("L01", "L02", "L03", "L06")}
+        noisy = [take_call(s, key, {"service_code": "noise", **near[lamp]}).report.id for lamp in ("L01", "L06")]
+    first = session_factory(fresh_db_url)()
+    take_call(first, key, {"service_code": "streetlight_out", **near["L01"]})  # holds the lighting lock
+    out: dict = {}
+    same = _call_in_thread(fresh_db_url, key, {"service_code": "streetlight_out", **near["L02"]}, out, "L02")
+    other = _call_in_thread(fresh_db_url, key, {"service_code": "flooding", **near["L03"]}, out, "flood")
+    other.join(timeout=10)
+    assert not other.is_alive() and "flood" in out  # another family went through
+    same.join(timeout=1.0)
+    assert same.is_alive() and "L02" not in out  # the same family waits
+    merger = session_factory(fresh_db_url)()
+    with merger.begin():
+        ids = list(merger.scalars(select(IncidentReport.incident_id).where(IncidentReport.report_id.in_(noisy))))
+    merged: dict = {}
+
+    def merge_them():
+        merged["into"] = corrections.merge(merger, ids, "operator").id
+        merger.commit()
+
+    merging = threading.Thread(target=merge_them)
+    merging.start()
+    merging.join(timeout=1.0)
+    assert merging.is_alive()  # a correction waits for the update in progress
+    first.commit()
+    first.close()
+    for thread in (same, merging):
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    merger.close()
+    with session_scope(fresh_db_url) as s:
+        take_call(s, key, {"service_code": "streetlight_out", **near["L03"]})
+    with session_scope(fresh_db_url) as s:
+        reports = s.scalars(select(Report.id)).all()
+        links = s.execute(select(IncidentReport.report_id, IncidentReport.incident_id)).all()
+        assert sorted(r for r, _ in links) == sorted(reports) and len(reports) == 6  # each linked once
+        assert len({i for r, i in links if r in noisy}) == 1 == len({merged["into"]})
+        circuit = s.scalars(select(Incident).where(Incident.kind == "lighting_circuit",
+                                                   Incident.status == "open")).all()
+        # L01 and L02 were grouped, once; the third lamp of C1 then makes the circuit
+        assert len(circuit) == 1 and circuit[0].asset_ids == ["C1"]
