@@ -1,10 +1,32 @@
 """Domain errors to HTTP responses, in one place."""
 from __future__ import annotations
 
+import re
+
 from flask import Flask, jsonify, redirect, request, url_for
 from werkzeug.exceptions import MethodNotAllowed
 
-from geo_urp.errors import GeoUrpError
+from geo_urp.errors import BadInput, GeoUrpError
+
+# Characters PostgreSQL cannot store in text: NUL, and UTF-16 halves that came alone through JSON.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_field(values, name: str = "") -> str | None:
+    """The name of the first field (or path) whose text holds an unstorable character, else None."""
+    if isinstance(values, str):
+        return name or "request" if _UNSTORABLE.search(values) else None
+    if isinstance(values, dict):
+        for key, value in values.items():
+            found = _unstorable_field(str(key), name or str(key)) or _unstorable_field(value, name or str(key))
+            if found:
+                return found
+    if isinstance(values, list):
+        for value in values:
+            found = _unstorable_field(value, name)
+            if found:
+                return found
+    return None
 
 MACHINE_PREFIXES = ("/api/", "/open311/")
 
@@ -20,6 +42,17 @@ def register(app: Flask) -> None:
         if exc.details:
             body["details"] = exc.details
         return jsonify(body), exc.status
+
+    @app.before_request
+    def _refuse_unstorable_text():
+        # Refused before any handler runs, so nothing is read or written with it.
+        found = (_unstorable_field(request.path, "path")
+                 or _unstorable_field({k: request.args.getlist(k) for k in request.args})
+                 or _unstorable_field({k: request.form.getlist(k) for k in request.form})
+                 or _unstorable_field(request.get_json(silent=True) if request.is_json else None))
+        if found:
+            raise BadInput(f"{found} holds a character that cannot be stored (a NUL byte or a lone "
+                           "UTF-16 surrogate)", details=[{"field": found}])
 
     @app.errorhandler(MethodNotAllowed)
     def _wrong_method(exc: MethodNotAllowed):

@@ -1,0 +1,20 @@
+"""Text PostgreSQL cannot store (NUL, a lone surrogate) is refused with a 400 naming the field."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("path", ["/open311/v2/services.json?jurisdiction_id=a%00",
+                                  "/open311/v2/tokens/a%00b.json",
+                                  "/open311/v2/requests.json?service_code=no%00ise"])
+def test_nul_in_a_get_is_a_400(client, path):
+    resp = client.get(path)
+    assert resp.status_code == 400
+    assert "cannot be stored" in resp.get_json()[0]["description"]
+
+
+def test_nul_or_surrogate_in_a_post_is_a_400(client):
+    for body in ({"description": "a\x00b"}, {"description": "a\ud800b"}):
+        resp = client.post("/open311/v2/requests.json", json={"service_code": "noise", **body})
+        assert resp.status_code == 400
+        assert "description" in resp.get_json()[0]["description"]
