@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo_urp.errors import BadInput
+from geo_urp.errors import BadInput, NotFound
 from geo_urp.models.incidents import KINDS
 from geo_urp.reasoning.store import OPEN_STATUSES
 
@@ -51,8 +51,11 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
     return {"type": "FeatureCollection", "features": features}
 
 
-def history(session: Session, incident_id: int) -> list[dict]:
-    """An incident's history, oldest first."""
+def history(session: Session, incident_id: int, municipality_ids: list[int] | set[int] | None = None) -> list[dict]:
+    """An incident's history, oldest first; ``NotFound`` when it is not an incident of ``municipality_ids``."""
+    mid = session.execute(text("SELECT municipality_id FROM incidents WHERE id = :i"), {"i": incident_id}).scalar()
+    if mid is None or (municipality_ids is not None and mid not in set(municipality_ids)):
+        raise NotFound(f"no incident {incident_id}")
     rows = session.execute(text(
         "SELECT at, actor, action, detail FROM incident_events WHERE incident_id = :i ORDER BY at, id"),
         {"i": incident_id}).all()

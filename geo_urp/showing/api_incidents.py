@@ -47,7 +47,7 @@ def list_incidents():
 @require("operator")
 def incident_history(incident_id: int):
     """Every change of one incident, oldest first."""
-    return jsonify(queries.history(get_session(), incident_id))
+    return jsonify(queries.history(get_session(), incident_id, set(municipality_ids(g.principal, None))))
 
 
 @bp.post("/incidents/merge")

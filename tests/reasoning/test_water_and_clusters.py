@@ -2,8 +2,10 @@
 for the drawing of its network: P4 isolates with V2, V3, V5 and leaves segment 5 (P6's tail) dry)."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
+from geo_urp.errors import NotFound
 from geo_urp.models import Incident, IncidentReport, Report
 from geo_urp.reasoning import corrections, queries
 from tests.reasoning.conftest import incident_of, open_incidents, report_ids
@@ -82,6 +84,11 @@ def test_merge_and_move_keep_every_report_linked_once(session, borgo, call):
     assert linked == reports == 3
     actions = [h["action"] for h in queries.history(session, a.id)]
     assert "merged" in actions and "report moved in" in actions
+    assert queries.history(session, a.id, {borgo})  # its own town may read it
+    with pytest.raises(NotFound):  # another town's operator may not, and an unknown id is no incident
+        queries.history(session, a.id, {borgo + 1})
+    with pytest.raises(NotFound):
+        queries.history(session, 987654321)
     fc = queries.incidents_geojson(session, [borgo])
     assert [f["properties"]["id"] for f in fc["features"]] == [a.id]
     assert sorted(fc["features"][0]["properties"]["report_ids"]) == sorted(str(r.id) for r in (r1, r2, r3))
