@@ -22,8 +22,9 @@ def _incident(session: Session, incident_id: int, municipality_ids: set[int] | N
 
 def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[int] | None = None) -> Incident:
     """Merge incidents into the oldest of them; the others are closed as absorbed."""
-    if not isinstance(ids, list) or len(ids) < 2 or not all(isinstance(i, int) for i in ids):
-        raise BadInput('"ids" must be a list of at least two incident ids (integers)')
+    if (not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+            or len(set(ids)) < 2):
+        raise BadInput('"ids" must be a list of at least two different incident ids (integers)')
     incidents = sorted({i: _incident(session, i, municipality_ids) for i in ids}.values(),
                        key=lambda i: (i.opened_at, i.id))
     if len({i.municipality_id for i in incidents}) > 1:

@@ -66,7 +66,7 @@ def merge_incidents():
 def move_report(report_id: int):
     """Move a report to another incident: {"incident_id": …}"""
     target = _json_body().get("incident_id")
-    if not isinstance(target, int):
+    if not isinstance(target, int) or isinstance(target, bool):
         raise BadInput('"incident_id" must be an integer')
     session = get_session()
     inc = corrections.move(session, report_id, target, g.principal.name, set(municipality_ids(g.principal, None)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from geo_urp.errors import NotFound
+from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
 from geo_urp.reasoning import corrections, queries
 from tests.reasoning.conftest import incident_of, open_incidents, report_ids
@@ -73,6 +73,9 @@ def test_merge_and_move_keep_every_report_linked_once(session, borgo, call):
     r1, a = call("road_damage", 0, at=(100, 500))
     r2, b = call("road_damage", 5, at=(600, 900))
     r3, c = call("flooding", 10, at=(900, 100))
+    for bad in ([a.id, a.id], [True, a.id], [a.id], "1,2"):
+        with pytest.raises(BadInput):
+            corrections.merge(session, bad, "user:anna")
     merged = corrections.merge(session, [b.id, a.id], "user:anna")
     assert merged.id == a.id and report_ids(session, a) == {r1.id, r2.id}
     assert b.status == "closed" and b.absorbed_into_id == a.id
