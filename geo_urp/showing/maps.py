@@ -8,6 +8,7 @@ tiles the streets layer is the base, so the map also works offline.
 from __future__ import annotations
 
 import hashlib
+import html
 from pathlib import Path
 
 import folium
@@ -34,6 +35,17 @@ def pipe_style(diameter) -> dict:
     d = float(diameter or 80)
     return {"color": "#08306b" if d >= 200 else "#2171b5" if d >= 150 else "#6baed6",
             "weight": 2 + d / 50, "opacity": 0.9}
+
+
+def _text_safe(collection: dict) -> dict:
+    """The collection with every text property HTML-escaped: Folium's tooltips write values as HTML,
+    and layer names come from files anyone may have edited (OpenStreetMap)."""
+    for feature in collection.get("features", []):
+        props = feature.get("properties") or {}
+        for key, value in props.items():
+            if isinstance(value, str):
+                props[key] = html.escape(value)
+    return collection
 
 
 def _points(data: dict, name: str, colour, radius: float, tooltip: list[str], show: bool = True):
@@ -63,30 +75,30 @@ def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
                        style_function=lambda f: {"color": "#444", "weight": 2, "fill": False,
                                                  "dashArray": "6 4"}).add_to(m)
     mid = muni.id
-    areas = layer_collection(session, mid, "crew_areas")
+    areas = _text_safe(layer_collection(session, mid, "crew_areas"))
     area_colour = {f["properties"]["area_id"]: AREA_COLOURS[i % len(AREA_COLOURS)]
                    for i, f in enumerate(areas["features"])}
     layers = [
         folium.GeoJson(areas, name="crew areas", style_function=lambda f: {
             "color": area_colour[f["properties"]["area_id"]], "fillOpacity": 0.12, "weight": 1},
             tooltip=folium.GeoJsonTooltip(fields=["area_id", "name"])),
-        folium.GeoJson(layer_collection(session, mid, "streets"), name="streets",
+        folium.GeoJson(_text_safe(layer_collection(session, mid, "streets")), name="streets",
                        style_function=lambda f: {"color": "#555", "weight": 3},
                        tooltip=folium.GeoJsonTooltip(fields=["name", "street_id"])),
-        folium.GeoJson(layer_collection(session, mid, "water_pipes"), name="water pipes (by diameter)",
+        folium.GeoJson(_text_safe(layer_collection(session, mid, "water_pipes")), name="water pipes (by diameter)",
                        style_function=lambda f: pipe_style(f["properties"]["diameter_mm"]),
                        tooltip=folium.GeoJsonTooltip(fields=["pipe_id", "diameter_mm", "material", "segment_nos"])),
-        _points(layer_collection(session, mid, "water_valves"), "water valves",
+        _points(_text_safe(layer_collection(session, mid, "water_valves")), "water valves",
                 lambda p: "#2ca02c" if p["operable"] else "#d62728", 4, ["valve_id", "operable", "pipe_id"]),
-        _points(layer_collection(session, mid, "water_sources"), "water sources",
+        _points(_text_safe(layer_collection(session, mid, "water_sources")), "water sources",
                 lambda p: "#17becf", 8, ["source_id"]),
-        _points(layer_collection(session, mid, "lamps"), "lamps (by circuit)",
+        _points(_text_safe(layer_collection(session, mid, "lamps")), "lamps (by circuit)",
                 lambda p: colour_for(p["circuit_id"]), 3, ["lamp_id", "circuit_id", "cabinet_id"]),
-        _points(layer_collection(session, mid, "lighting_cabinets"), "lighting cabinets",
+        _points(_text_safe(layer_collection(session, mid, "lighting_cabinets")), "lighting cabinets",
                 lambda p: "#000", 7, ["cabinet_id", "circuit_count", "lamp_count"]),
-        _points(layer_collection(session, mid, "landmarks"), "landmarks",
+        _points(_text_safe(layer_collection(session, mid, "landmarks")), "landmarks",
                 lambda p: "#ffd700", 6, ["name", "aliases"]),
-        _points(layer_collection(session, mid, "addresses"), "civic numbers",
+        _points(_text_safe(layer_collection(session, mid, "addresses")), "civic numbers",
                 lambda p: "#999", 2, ["street", "number"], show=False),
     ]
     for layer in layers:

@@ -44,3 +44,10 @@ def test_map_of_unknown_municipality_is_refused(session):
 
     with pytest.raises(NotFound, match="no municipality with slug 'nowhere'"):
         municipality_map(session, "nowhere")
+
+
+def test_layer_text_reaches_the_map_escaped():
+    from geo_urp.showing.maps import _text_safe
+    fc = {"features": [{"properties": {"name": '<img src=x onerror="alert(1)">', "diameter_mm": 150}}]}
+    props = _text_safe(fc)["features"][0]["properties"]
+    assert "<" not in props["name"] and "&lt;img" in props["name"] and props["diameter_mm"] == 150
