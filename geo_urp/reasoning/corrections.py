@@ -60,6 +60,8 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
     source = session.get(Incident, link.incident_id) if link else None
     if source is not None and source.id == target.id:
         return target
+    if source is not None and source.status not in store.OPEN_STATUSES:
+        raise BadInput(f"report {report.id} belongs to incident {source.id}, which is no longer open")
     if link is None:
         store.attach(session, report, target)
     else:

@@ -97,6 +97,16 @@ def test_merge_and_move_keep_every_report_linked_once(session, borgo, call):
     assert sorted(fc["features"][0]["properties"]["report_ids"]) == sorted(str(r.id) for r in (r1, r2, r3))
 
 
+def test_a_report_of_a_closed_incident_does_not_move(session, borgo, call):
+    r1, a = call("road_damage", 0, at=(100, 500))
+    _, b = call("road_damage", 5, at=(600, 900))
+    a.status, a.closed_at = "closed", b.opened_at
+    session.flush()
+    with pytest.raises(BadInput, match="no longer open"):
+        corrections.move(session, r1.id, b.id, "user:anna")
+    assert incident_of(session, r1).id == a.id
+
+
 def test_recompute_rebuilds_the_same_open_incidents(session, borgo, call):
     from geo_urp.reasoning.recompute import recompute_open
 
