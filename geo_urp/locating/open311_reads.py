@@ -131,10 +131,14 @@ def _window(args: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]
     start, end = _date(args, "start_date"), _date(args, "end_date")
     if start is None and end is None:
         end = now
-    if start is None:
-        start = end - WINDOW
-    if end is None:
-        end = start + WINDOW
+    try:
+        if start is None:
+            start = end - WINDOW
+        if end is None:
+            end = start + WINDOW
+    except OverflowError:
+        raise BadInput(f"start_date/end_date leave no {WINDOW.days}-day window inside the calendar",
+                       details=[{"field": "start_date"}, {"field": "end_date"}]) from None
     if start > end:
         raise BadInput(f"start_date {iso(start)} is after end_date {iso(end)}",
                        details=[{"field": "start_date"}, {"field": "end_date"}])

@@ -67,6 +67,8 @@ def test_post_errors(app, client, keys, fmt, key, fields, status, words):
     ("/requests?start_date=yesterday", 400, "start_date must be an ISO 8601"),
     ("/requests?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z", 400, "at most 90"),
     ("/requests?start_date=2026-06-01T00:00:00Z&end_date=2026-01-01T00:00:00Z", 400, "is after"),
+    ("/requests?end_date=0001-01-01T00:00:00Z", 400, "inside the calendar"),
+    ("/requests?start_date=9999-12-30T00:00:00Z", 400, "inside the calendar"),
     ("/requests?service_request_id=1,x", 400, "comma-separated"),
     ("/services?jurisdiction_id=atlantide", 404, "'atlantide' was not found"),
     ("/nonsense", 404, "no Open311 endpoint"),
