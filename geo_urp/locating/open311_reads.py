@@ -184,7 +184,7 @@ def search_requests(session: Session, jurisdiction_id: str | None, args: Mapping
 
 def get_request(session: Session, jurisdiction_id: str | None, service_request_id: str) -> dict:
     """One service request by id; ``NotFound`` when there is none (in that jurisdiction)."""
-    report_id = int(service_request_id) if service_request_id.isdigit() else None
+    report_id = int(service_request_id) if service_request_id.isascii() and service_request_id.isdigit() else None
     query = select(*_columns()).where(Report.id == report_id)
     if jurisdiction_id:
         query = query.where(Report.municipality_id == municipality_for(session, jurisdiction_id).id)

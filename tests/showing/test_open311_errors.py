@@ -61,6 +61,7 @@ def test_post_errors(app, client, keys, fmt, key, fields, status, words):
     ("/services/potholes", 404, "'potholes' was not found"),
     ("/requests/999999", 404, "'999999' was not found"),
     ("/requests/abc", 404, "'abc' was not found"),
+    ("/requests/\u00b2", 404, "was not found"),  # a superscript two is a digit to str.isdigit, not an id
     ("/tokens/nope", 404, "token 'nope' was not found"),
     ("/requests?status=pending", 400, "status must be open or closed"),
     ("/requests?service_code=potholes", 400, "potholes"),
