@@ -94,23 +94,23 @@ def _distance(a: Candidate, b: Candidate) -> float:
     return ((a.place.x - b.place.x) ** 2 + (a.place.y - b.place.y) ** 2) ** 0.5
 
 
-def _check_text(query) -> None:
+def _check_text(query, field: str) -> None:
     if not isinstance(query, str) or not query.strip():
-        raise BadInput("geocoding query 'q' is empty: type a street and number, a crossing or a place",
-                       details=[{"field": "q", "value": query}])
+        raise BadInput(f"{field} is empty: type a street and number, a crossing or a place",
+                       details=[{"field": field, "value": query}])
     if len(query) > MAX_QUERY_LENGTH:
-        raise BadInput(f"geocoding query 'q' is {len(query)} characters long; at most "
-                       f"{MAX_QUERY_LENGTH} are accepted", details=[{"field": "q"}])
+        raise BadInput(f"{field} is {len(query)} characters long; at most "
+                       f"{MAX_QUERY_LENGTH} are accepted", details=[{"field": field}])
     if not re.search(r"[a-z]{2}", fold(query)):
-        raise BadInput(f"geocoding query {query!r} names no street or place: expected words such as "
-                       "'via roma 12' or 'davanti al municipio'", details=[{"field": "q", "value": query}])
+        raise BadInput(f"{field} {query!r} names no street or place: expected words such as "
+                       "'via roma 12' or 'davanti al municipio'", details=[{"field": field, "value": query}])
 
 
-def _candidates(session: Session, town, query: str, limit: int) -> list[Candidate]:
+def _candidates(session: Session, town, query: str, limit: int, field: str) -> list[Candidate]:
     try:
         parsed = parse_query(query, (town.town_name,))
     except ValueError as exc:
-        raise BadInput(f"geocoding query {query!r}: {exc}", details=[{"field": "q", "value": query}]) from exc
+        raise BadInput(f"{field} {query!r}: {exc}", details=[{"field": field, "value": query}]) from exc
     cands: list[Candidate] = []
     if parsed.intersection:
         cands += resolve.crossing_candidates(session, town, *parsed.streets)
@@ -140,17 +140,19 @@ def _candidates(session: Session, town, query: str, limit: int) -> list[Candidat
     return unique
 
 
-def geocode(session: Session, municipality_id: int, query: str, limit: int = 5) -> GeocodeResult:
+def geocode(session: Session, municipality_id: int, query: str, limit: int = 5,
+            field: str = "q") -> GeocodeResult:
     """Place operator text on the municipality's layers.
 
     Returns the best match, up to ``limit - 1`` alternatives, and ``ambiguous``
     when another place scores nearly as well. Raises ``BadInput`` for empty,
     overlong or wordless text and ``NotFound`` (with the nearest names and
-    their scores in ``details``) when nothing matches credibly.
+    their scores in ``details``) when nothing matches credibly. ``field`` is
+    the request field the text came from, named in those errors.
     """
-    _check_text(query)
+    _check_text(query, field)
     town = town_index(session, municipality_id)
-    cands = _candidates(session, town, query, limit)
+    cands = _candidates(session, town, query, limit, field)
     if not cands or cands[0].score < MIN_SCORE:
         raise NotFound(f"no street, civic or place of {town.town_name} matches {query!r}",
                        details=_suggestions(session, municipality_id, query, cands))

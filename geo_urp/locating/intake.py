@@ -41,6 +41,7 @@ MAX_FIELD = 200
 MAX_DESCRIPTION = 4000
 MAX_IDEMPOTENCY_KEY = 200
 FUTURE_SLACK = timedelta(minutes=5)
+MAX_BACKDATE = timedelta(days=366)    # a call logged late or a replayed stream; older is a typing error
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,29}$")
 
@@ -132,8 +133,12 @@ def _requested_at(fields: Mapping[str, str], principal: Principal, now: datetime
     if value is None or value.tzinfo is None:
         raise BadInput(f"requested_datetime must be ISO 8601 with an offset, e.g. 2026-11-27T22:05:00+01:00, "
                        f"not {raw!r}", details=[{"field": "requested_datetime", "value": raw}])
-    if value > now + FUTURE_SLACK:
+    age = now - value
+    if age < -FUTURE_SLACK:
         raise BadInput(f"requested_datetime {raw} is in the future", details=[{"field": "requested_datetime"}])
+    if age > MAX_BACKDATE:
+        raise BadInput(f"requested_datetime {raw} is more than {MAX_BACKDATE.days} days ago; "
+                       "older calls belong in an import, not in intake", details=[{"field": "requested_datetime"}])
     return value
 
 

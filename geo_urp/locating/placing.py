@@ -77,14 +77,12 @@ def _choices(items: list[dict]) -> str:
 
 def _from_text(session: Session, muni: Municipality, query: str) -> Place:
     try:
-        result = geocoder.geocode(session, muni.id, query)
+        result = geocoder.geocode(session, muni.id, query, field="address_string")
     except NotFound as exc:
         near = _choices(exc.details)
         raise BadInput(f"address_string {query!r} could not be located in {muni.name}"
                        + (f"; closest: {near}" if near else ""),
                        details=[{"field": "address_string", "value": query, "candidates": exc.details}]) from None
-    except BadInput as exc:
-        raise BadInput(f"address_string: {exc.message}", details=[{"field": "address_string"}]) from None
     best = result.best
     if result.ambiguous:
         options = [best] + result.alternatives

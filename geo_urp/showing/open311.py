@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, current_app, request
-from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from geo_urp.acting import calls
 from geo_urp.db import get_session
-from geo_urp.errors import GeoUrpError, NotFound
+from geo_urp.errors import BadInput, GeoUrpError, NotFound
 from geo_urp.extensions import csrf
 from geo_urp.locating import intake, open311_reads
 from geo_urp.showing.open311_format import discovery as discovery_document
@@ -48,20 +47,55 @@ def _jurisdiction() -> str | None:
     return request.values.get("jurisdiction_id") or None
 
 
+def _scalar(value, name: str) -> str | None:
+    """A JSON value as the text a form would have carried; other types are refused naming the field."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    kind = {bool: "true/false", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    raise BadInput(f"{name} must be text or a number, not {kind}", details=[{"field": name}])
+
+
+def _json_body() -> dict | None:
+    """The POST's JSON object, None for a form post; a 400 for a body that is not a JSON object."""
+    if not request.is_json:
+        return None
+    try:
+        body = request.get_json(force=True)
+    except BadRequest:
+        raise BadInput("the request body is not valid JSON", details=[{"field": "body"}]) from None
+    if not isinstance(body, dict):
+        raise BadInput("the request body must be a JSON object of fields", details=[{"field": "body"}])
+    return body
+
+
 def _submission() -> tuple[dict, dict]:
     """The POST's plain fields and its ``attribute[code]`` answers (lists for ``attribute[code][]``)."""
-    body = request.get_json(silent=True) if request.is_json else None
-    values = MultiDict(body) if isinstance(body, dict) else request.values
+    body = _json_body()
+    if body is None:
+        pairs = [(key, request.values.getlist(key)) for key in request.values.keys()]
+    else:
+        pairs = [(key, value if isinstance(value, list) and _ATTRIBUTE.match(key) else [value])
+                 for key, value in body.items()]
     fields, attributes = {}, {}
-    for key in values.keys():
+    for key, items in pairs:
         match = _ATTRIBUTE.match(key)
         if match:
-            items = values.getlist(key)
+            items = [_scalar(v, key) for v in items]
             attributes[match.group(1)] = items if match.group(2) or len(items) > 1 else items[0]
         elif key != "attributes":
-            fields[key] = values.get(key)
-    if isinstance(body, dict) and isinstance(body.get("attributes"), dict):
-        attributes.update(body["attributes"])
+            items = [_scalar(v, key) for v in items]
+            if len(set(items)) != 1:
+                raise BadInput(f"{key} must be given once, as text or a number", details=[{"field": key}])
+            fields[key] = items[0]
+    if body is not None and "attributes" in body:
+        given = body["attributes"]
+        if not isinstance(given, dict):
+            raise BadInput("attributes must be an object of code: answer", details=[{"field": "attributes"}])
+        for code, answer in given.items():
+            name = f"attributes.{code}"
+            attributes[code] = [_scalar(v, name) for v in answer] if isinstance(answer, list) else _scalar(answer, name)
     return fields, attributes
 
 
