@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import UserMixin, current_user
 from sqlalchemy import select
 
 from geo_urp.accounts import Principal, principal_for_key
 from geo_urp.db import get_session
 from geo_urp.errors import Forbidden, GeoUrpError, NotFound
-from geo_urp.extensions import login_manager
+from geo_urp.extensions import csrf, login_manager
 from geo_urp.models import Municipality, User
 
 
@@ -39,11 +39,18 @@ def _load_user(user_id: str) -> LoginUser | None:
 
 
 def current_principal() -> Principal | None:
-    """The principal of this request, from its API key or its login session."""
+    """The principal of this request, from its API key or its login session.
+
+    A change asked with the session cookie must carry the page's CSRF token
+    (form field or ``X-CSRFToken`` header): a cookie rides along on requests
+    other sites make, an API key does not.
+    """
     key = request.headers.get("X-API-Key")
     if key:
         return principal_for_key(get_session(), key)
     if current_user.is_authenticated:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
         return current_user.principal
     return None
 

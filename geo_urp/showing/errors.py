@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from flask import Flask, jsonify, redirect, request, url_for
-from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from geo_urp.errors import BadInput, GeoUrpError
 
@@ -63,4 +64,17 @@ def register(app: Flask) -> None:
             return error(405, f"{request.method} is not allowed here", "xml" if request.path.endswith(".xml") else "json")
         if request.path.startswith("/api/"):
             return jsonify(error=f"{request.method} is not allowed here"), 405
+        return exc
+
+    @app.errorhandler(HTTPNotFound)
+    def _no_such_path(exc: HTTPNotFound):
+        if request.path.startswith("/api/"):
+            return jsonify(error=f"no API route {request.path}; GET /openapi.json lists them"), 404
+        return exc
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(exc: InternalServerError):
+        # The cause is in the log (Flask logs it before calling this); the client gets no internals.
+        if request.path.startswith("/api/"):
+            return jsonify(error="internal error: the request was not carried out; it is logged"), 500
         return exc

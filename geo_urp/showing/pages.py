@@ -1,9 +1,10 @@
 """Pages: ``/login`` and each role's landing page (SPEC §6)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -19,8 +20,21 @@ LANDING = {"operator": "pages.operator", "admin": "pages.operator"}
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Utente", validators=[DataRequired(), Length(max=80)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    username = StringField("Utente", validators=[
+        DataRequired("Scrivi il nome utente."), Length(max=80, message="Il nome utente ha al massimo 80 caratteri.")])
+    password = PasswordField("Password", validators=[
+        DataRequired("Scrivi la password."), Length(max=200, message="La password ha al massimo 200 caratteri.")])
+
+
+@bp.app_errorhandler(CSRFError)
+def _expired_form(exc: CSRFError):
+    """A form without a valid CSRF token: say so in the page's language (JSON on machine paths)."""
+    if request.path.startswith(("/api/", "/open311/")):
+        return jsonify(error=f"CSRF check failed: {exc.description} Send the X-CSRFToken header of the "
+                             "page, or authenticate with X-API-Key"), 400
+    form = LoginForm(formdata=None)
+    return render_template("login.html", form=form, principal=None,
+                           error="Il modulo è scaduto o incompleto: ricarica la pagina e accedi di nuovo."), 400
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -34,7 +48,8 @@ def login():
             login_user(LoginUser(user))
             return redirect(url_for(LANDING.get(user.role, "pages.operator")))
         error = "Utente o password errati."
-    return render_template("login.html", form=form, error=error, principal=None), (401 if error else 200)
+    status = 401 if error else 400 if form.errors else 200
+    return render_template("login.html", form=form, error=error, principal=None), status
 
 
 @bp.post("/logout")
