@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput, NotFound
-from geo_urp.models import ApiKey, Municipality, User
+from geo_urp.models import ApiKey, Crew, Municipality, User
 from geo_urp.models.auth import KEY_ROLES, USER_ROLES
 
 _hasher = PasswordHasher()
@@ -45,14 +45,32 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _check_crew(session: Session, role: str, crew_id: str | None, municipality_id: int | None) -> None:
+    """A crew principal needs a crew that exists (in its municipality); other roles take none."""
+    if role != "crew":
+        if crew_id:
+            raise BadInput(f"--crew is only for the crew role, not for {role}")
+        return
+    if not crew_id:
+        raise BadInput("a crew key or login needs --crew CREW_ID: it sees only that crew's work")
+    query = select(Crew.crew_id).where(Crew.crew_id == crew_id)
+    if municipality_id is not None:
+        query = query.where(Crew.municipality_id == municipality_id)
+    if session.scalar(query.limit(1)) is None:
+        where = "" if municipality_id is None else " in that municipality"
+        raise BadInput(f"no crew {crew_id!r}{where}: load it with the layers (crews.csv) first")
+
+
 def create_api_key(session: Session, role: str, municipality: str | None = None,
                    crew_id: str | None = None, label: str | None = None) -> str:
     """Create an API key with ``role`` and return it; only its hash is stored."""
     if role not in KEY_ROLES:
         raise BadInput(f"role must be one of {', '.join(KEY_ROLES)}, not {role!r}")
+    mid = _municipality_id(session, municipality)
+    _check_crew(session, role, crew_id, mid)
     key = "gu_" + secrets.token_urlsafe(32)
     session.add(ApiKey(key_hash=hash_key(key), prefix=key[:10], role=role, crew_id=crew_id,
-                       municipality_id=_municipality_id(session, municipality), label=label))
+                       municipality_id=mid, label=label))
     session.flush()
     return key
 
@@ -71,14 +89,14 @@ def create_user(session: Session, username: str, password: str, role: str,
     """Create a login; the password is stored as an Argon2 hash."""
     if role not in USER_ROLES:
         raise BadInput(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
-    if role == "crew" and not crew_id:
-        raise BadInput("a crew login needs --crew CREW_ID")
+    mid = _municipality_id(session, municipality)
+    _check_crew(session, role, crew_id, mid)
     if len(password) < 8:
         raise BadInput("password must have at least 8 characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise BadInput(f"user {username!r} already exists")
     user = User(username=username, password_hash=_hasher.hash(password), role=role,
-                crew_id=crew_id, municipality_id=_municipality_id(session, municipality))
+                crew_id=crew_id, municipality_id=mid)
     session.add(user)
     session.flush()
     return user

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from geo_urp.db import session_scope
 from geo_urp.errors import GeoUrpError
+from geo_urp.models.auth import KEY_ROLES, USER_ROLES
 
 layers_cli = AppGroup("layers", help="Load and build municipal layers.")
 keys_cli = AppGroup("keys", help="API keys.")
@@ -108,7 +109,7 @@ def map_command(slug: str, out: Path) -> None:
 
 
 @keys_cli.command("add")
-@click.option("--role", required=True, type=click.Choice(["operator", "crew", "council", "public", "admin"]))
+@click.option("--role", required=True, type=click.Choice(list(KEY_ROLES)))
 @click.option("--municipality", "slug", default=None, help="Restrict the key to one municipality.")
 @click.option("--crew", "crew_id", default=None, help="For a crew key: the crew it belongs to.")
 @click.option("--label", default=None, help="Who or what the key is for.")
@@ -127,7 +128,7 @@ def keys_add(role: str, slug: str | None, crew_id: str | None, label: str | None
 
 @users_cli.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["operator", "crew", "council", "admin"]))
+@click.option("--role", required=True, type=click.Choice(list(USER_ROLES)))
 @click.option("--crew", "crew_id", default=None)
 @click.option("--municipality", "slug", default=None)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)

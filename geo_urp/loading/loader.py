@@ -50,12 +50,13 @@ class LoadReport:
     off: list[str] = field(default_factory=list)
     topology: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    margin_m: float = 1000.0
 
     def summary(self) -> dict:
         """The JSON summary stored on the municipality."""
         return {
-            "layers": {k: {"read": r.read, "kept": r.kept, "rejected": len(r.rejections)}
-                       for k, r in self.results.items()},
+            "layers": {k: {"read": r.read, "kept": r.kept, "rejected": len(r.rejections),
+                           "outside_boundary": r.outside} for k, r in self.results.items()},
             "off": self.off, "topology": self.topology, "problems": self.problems,
         }
 
@@ -73,6 +74,8 @@ class LoadReport:
                     out.append(f"    ... and {len(r.rejections) - 50} more")
             for note in r.notes[:20]:
                 out.append(f"  {name}: {note}")
+            if r.outside_note(self.margin_m):
+                out.append(f"  {name}: {r.outside_note(self.margin_m)}")
         out += [f"  topology: {t}" for t in self.topology]
         out += [f"  warning: {p}" for p in self.problems[:50]]
         out += [f"  off: {o}" for o in self.off]
@@ -151,7 +154,7 @@ def load_municipality(session: Session, folder: Path, slug: str, name: str | Non
                                  details=bad)
     brow = results["boundary"].rows[0]
     name = name or brow.get("name") or slug
-    report = LoadReport(slug, name, results)
+    report = LoadReport(slug, name, results, margin_m=options.boundary_margin_m)
     report.off = [f"{spec.name}: {spec.without}" for spec in LAYERS.values()
                   if spec.without and spec.name not in files]
     if crew_rows is None:

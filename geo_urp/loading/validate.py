@@ -43,10 +43,20 @@ class LayerResult:
     rows: list[dict] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Kept features that lie outside the boundary, within the margin, and the farthest one (m).
+    outside: int = 0
+    outside_max_m: float = 0.0
 
     @property
     def kept(self) -> int:
         return len(self.rows)
+
+    def outside_note(self, margin_m: float) -> str | None:
+        """A sentence about the kept features outside the boundary, None when there are none."""
+        if not self.outside:
+            return None
+        return (f"{self.outside} kept feature(s) lie outside the boundary, the farthest "
+                f"{self.outside_max_m:.0f} m (within the {margin_m:.0f} m margin)")
 
 
 def _is_blank(value) -> bool:
@@ -116,6 +126,7 @@ def validate_layer(spec: LayerSpec, gdf: gpd.GeoDataFrame, boundary: BaseGeometr
     near = boundary.buffer(margin_m) if boundary is not None else None
     if near is not None:
         shapely.prepare(near)
+        shapely.prepare(boundary)
     records = gdf.to_dict("records")
     geoms = list(gdf.geometry)
     for pos, (rec, geom) in enumerate(zip(records, geoms), start=1):
@@ -132,6 +143,7 @@ def validate_layer(spec: LayerSpec, gdf: gpd.GeoDataFrame, boundary: BaseGeometr
             km = boundary.distance(geom) / 1000
             result.rejections.append(Rejection(pos, fid, f"lies {km:.1f} km outside the boundary"))
             continue
+        outside_m = boundary.distance(geom) if near is not None and not boundary.intersects(geom) else 0.0
         if fid is not None:
             if fid in seen:
                 result.rejections.append(
@@ -148,6 +160,9 @@ def validate_layer(spec: LayerSpec, gdf: gpd.GeoDataFrame, boundary: BaseGeometr
             continue
         row["props"] = {c: _clean(rec[c]) for c in extra_cols if not _is_blank(rec[c])}
         row["geometry"] = geom
+        if outside_m:
+            result.outside += 1
+            result.outside_max_m = max(result.outside_max_m, outside_m)
         if note:
             result.notes.append(f"feature {pos}" + (f" ({fid})" if fid else "") + f": {note}")
         result.rows.append(row)

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from geo_urp.models.base import Base
 
 USER_ROLES = ("operator", "crew", "council", "admin")
-KEY_ROLES = ("operator", "crew", "council", "public", "admin")
+# Keys are for software (SPEC §5); administration needs a person logged in.
+KEY_ROLES = ("operator", "crew", "council", "public")
 
 
 class User(Base):

@@ -43,7 +43,7 @@ def family(report: Report) -> str:
     """Which incidents a report can touch, as ``place`` routes it: its lock's name."""
     if report.service_code == "streetlight_out":
         return "lighting"
-    if report.service_code in water.SERVICES and report.pipe_id:
+    if report.service_code in water.SERVICES:
         return "water"
     return clusters.kind_for(report.service_code)
 
@@ -56,6 +56,11 @@ def place(session: Session, report: Report, rules: Rules) -> Incident:
         return water.handle(session, report, rules)
     if report.service_code == "streetlight_out":
         return clusters.handle(session, report, rules, kind="lamp")
+    if report.service_code in water.SERVICES:
+        # No main within reach (or no water layer): still a water problem for the water crew,
+        # grouped by place and time until someone locates the cause.
+        return clusters.handle(session, report, rules, kind="water_outage", codes=water.SERVICES,
+                               config="water_unlocated")
     return clusters.handle(session, report, rules)
 
 
@@ -70,7 +75,7 @@ def refresh(session: Session, inc: Incident, reports: list[Row] | None = None) -
         return
     if inc.kind in lighting.KINDS and inc.asset_ids:
         sentence, confidence = lighting.describe(session, inc, reports)
-    elif inc.kind in water.KINDS:
+    elif inc.kind in water.KINDS and water.located(inc):
         sentence, confidence = water.describe(session, inc, reports)
     else:
         sentence, confidence = clusters.describe(session, inc, reports)

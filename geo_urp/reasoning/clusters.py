@@ -21,24 +21,34 @@ from geo_urp.reasoning.rules import Rules
 KIND_OF = {"flooding": "flooding", "road_damage": "road_damage", "noise": "noise",
            "social_distress": "social_distress"}
 NOUN = {"flooding": "flooding", "road_damage": "road damage", "noise": "noise",
-        "social_distress": "a person in distress", "other": "the same problem"}
+        "social_distress": "a person in distress", "other": "the same problem",
+        "water_outage": "water trouble"}
+# What an operator should know about a cluster of this kind, beyond the calls.
+CAVEAT = {"flooding": " (no water-network evidence: not a burst main)",
+          "water_outage": " (no water main lies near enough to these calls: the cause is not located yet)"}
 
 
 def kind_for(service_code: str) -> str:
     return KIND_OF.get(service_code, "other")
 
 
-def handle(session: Session, report: Report, rules: Rules, kind: str | None = None) -> Incident:
-    """Join the report to the incidents it is near in space and time, merging them if it bridges several."""
+def handle(session: Session, report: Report, rules: Rules, kind: str | None = None,
+           codes: tuple[str, ...] | None = None, config: str | None = None) -> Incident:
+    """Join the report to the incidents it is near in space and time, merging them if it bridges several.
+
+    ``kind`` defaults to the service's; ``codes``, the services whose calls may
+    group together (default: the report's own); ``config``, the rules entry
+    giving distance and window (default: the service's).
+    """
     kind = kind or kind_for(report.service_code)
-    cfg = rules.cluster(report.service_code)
+    cfg = rules.cluster(config or report.service_code)
     window = timedelta(hours=cfg["window_h"])
     # One round trip: the incidents the report is near, oldest first, and the shape of the
     # incident they become with it (every report of theirs, and this one).
     ids, shape = session.execute(text(
         "WITH near AS (SELECT i.id, i.opened_at FROM incidents i JOIN incident_reports ir ON ir.incident_id = i.id "
         "JOIN reports r ON r.id = ir.report_id WHERE i.municipality_id = :mid AND i.kind = :kind "
-        "AND i.status IN ('open', 'assigned', 'in_progress') AND r.service_code = :code "
+        "AND i.status IN ('open', 'assigned', 'in_progress') AND r.service_code = ANY(:codes) "
         "AND r.requested_datetime BETWEEN :t0 AND :t1 AND ST_DWithin(r.geom, " + store.geom_param("g") + ", :d) "
         "GROUP BY i.id, i.opened_at) "
         "SELECT ARRAY(SELECT id FROM near ORDER BY opened_at, id), "
@@ -46,7 +56,7 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
         " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
         "       WHERE ir.incident_id IN (SELECT id FROM near) "
         "       UNION ALL SELECT geom FROM reports WHERE id = :rid) s)"),
-        {"mid": report.municipality_id, "kind": kind, "code": report.service_code,
+        {"mid": report.municipality_id, "kind": kind, "codes": list(codes or (report.service_code,)),
          "t0": report.requested_datetime - window, "t1": report.requested_datetime + window,
          "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id}).one()
     if not ids:
@@ -66,8 +76,8 @@ def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, 
     streets = store.street_names(reports)
     where = f" in {words.places(streets)}" if streets else ""
     noun = NOUN.get(inc.kind, "the same problem")
+    extra = CAVEAT.get(inc.kind, "")
     if len(reports) == 1:
-        return f"{head}{where} about {noun}; no other call nearby yet.", 0.5
-    extra = " (no water-network evidence: not a burst main)" if inc.kind == "flooding" else ""
+        return f"{head}{where} about {noun}; no other call nearby yet{extra}.", 0.5
     return (f"{head}{where} about {noun}, close together in space and time: one {noun} area{extra}.",
             min(0.9, 0.5 + 0.08 * len(reports)))

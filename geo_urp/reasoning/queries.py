@@ -12,8 +12,13 @@ from geo_urp.reasoning.store import OPEN_STATUSES
 
 
 def incidents_geojson(session: Session, municipality_ids: list[int], status: str = "open",
-                      kind: str | None = None, since: datetime | None = None, crew_id: str | None = None) -> dict:
-    """Incidents as a WGS84 FeatureCollection; absorbed incidents are left out."""
+                      kind: str | None = None, since: datetime | None = None, crew_id: str | None = None,
+                      aggregate: bool = False) -> dict:
+    """Incidents as a WGS84 FeatureCollection; absorbed incidents are left out.
+
+    Every feature counts its calls in ``report_count``; ``aggregate`` (the
+    council's view, SPEC §6) leaves out ``report_ids``, which lead to single calls.
+    """
     if status not in ("open", "all"):
         raise BadInput(f"status must be 'open' or 'all', not {status!r}")
     if kind is not None and kind not in KINDS:
@@ -29,7 +34,7 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
     if since:
         where.append("i.updated_at >= :since")
         params["since"] = since
-    if crew_id:
+    if crew_id is not None:
         where.append("i.crew_id = :crew")
         params["crew"] = crew_id
     sql = text(
@@ -39,14 +44,17 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         " 'properties', jsonb_build_object("
         "  'id', i.id, 'kind', i.kind, 'asset_ids', to_jsonb(i.asset_ids),"
         "  'valves_to_close', to_jsonb(i.valves_to_close),"
-        "  'report_ids', (SELECT coalesce(jsonb_agg(ir.report_id::text ORDER BY ir.report_id), '[]'::jsonb)"
-        "                 FROM incident_reports ir WHERE ir.incident_id = i.id),"
+        "  'report_ids', r.ids, 'report_count', r.n,"
         "  'area_id', i.area_id, 'crew_id', i.crew_id, 'priority', i.priority, 'status', i.status,"
         "  'confidence', i.confidence, 'explanation', i.explanation,"
         "  'affected_addresses', i.affected_addresses, 'municipality', m.slug,"
         "  'opened_at', i.opened_at, 'updated_at', i.updated_at)"
+        "  - CASE WHEN CAST(:aggregate AS boolean) THEN 'report_ids' ELSE '' END"
         ") ORDER BY i.priority, i.opened_at, i.id), '[]'::jsonb) "
-        "FROM incidents i JOIN municipalities m ON m.id = i.municipality_id WHERE " + " AND ".join(where))
+        "FROM incidents i JOIN municipalities m ON m.id = i.municipality_id "
+        "CROSS JOIN LATERAL (SELECT coalesce(jsonb_agg(ir.report_id::text ORDER BY ir.report_id), '[]'::jsonb) AS ids,"
+        " count(*) AS n FROM incident_reports ir WHERE ir.incident_id = i.id) r WHERE " + " AND ".join(where))
+    params["aggregate"] = aggregate
     features = session.execute(sql, params).scalar()
     return {"type": "FeatureCollection", "features": features}
 

@@ -38,6 +38,8 @@ DEFAULTS: dict = {
         "road_damage": {"distance_m": 30, "window_h": 24 * 30},
         "noise": {"distance_m": 15, "window_h": 24 * 7},
         "social_distress": {"distance_m": 50, "window_h": 24},
+        # Water calls with no main within reach: grouped like the network's window.
+        "water_unlocated": {"distance_m": 150, "window_h": 12},
         "default": {"distance_m": 100, "window_h": 24},
     },
     # Services that never make an incident.

@@ -25,6 +25,15 @@ SERVICES = ("water_leak", "no_water", "low_pressure")
 KINDS = ("water_main_burst", "water_outage")
 
 
+def located(inc: Incident) -> bool:
+    """Whether a water incident lies on the network (its pipes or segments are known).
+
+    Calls with no main within reach make ``water_outage`` clusters with neither:
+    those group by place and time (``reasoning.clusters``), not on the graph.
+    """
+    return bool(inc.asset_ids or inc.affected_segment_nos)
+
+
 def handle(session: Session, report: Report, rules: Rules) -> Incident:
     """Place a water report in a burst or an outage, upgrading an outage when a leak call arrives."""
     mid = report.municipality_id
@@ -36,7 +45,7 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
         Incident.municipality_id == mid, Incident.kind.in_(KINDS), Incident.status.in_(store.OPEN_STATUSES))
         .order_by(Incident.opened_at, Incident.id)).all()
     bursts = [i for i, last in rows if i.kind == "water_main_burst" and last >= since]
-    outages = [i for i, last in rows if i.kind == "water_outage" and last >= since]
+    outages = [i for i, last in rows if i.kind == "water_outage" and last >= since and located(i)]
     if report.service_code == "water_leak":
         for burst in bursts:
             if _near_burst(session, burst, report, rules):

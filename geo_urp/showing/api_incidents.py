@@ -36,11 +36,13 @@ def _json_body() -> dict:
 def list_incidents():
     """Incidents as GeoJSON: ?status=open|all&kind=…&since=…&jurisdiction_id=…"""
     p = g.principal
-    crew = p.crew_id if p.role == "crew" else None
-    return jsonify(queries.incidents_geojson(
+    crew = (p.crew_id or "") if p.role == "crew" else None      # a crew bound to no crew sees nothing
+    resp = jsonify(queries.incidents_geojson(
         get_session(), municipality_ids(p, request.args.get("jurisdiction_id")),
         request.args.get("status", "open"), request.args.get("kind") or None,
-        _since(request.args.get("since")), crew))
+        _since(request.args.get("since")), crew, aggregate=p.role == "council"))
+    resp.mimetype = "application/geo+json"
+    return resp
 
 
 @bp.get("/incidents/<int:incident_id>/history")

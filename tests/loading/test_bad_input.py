@@ -174,3 +174,16 @@ def test_bad_crew_rows_are_rejected(session, broken):
     assert "area(s) A9 not in crew_areas" in reasons[0]
     assert "unknown skill(s) magic" in reasons[1]
     assert report.results["crews"].kept == 4
+
+
+def test_features_just_outside_the_boundary_are_kept_and_said(session, broken):
+    def step_out(fs):
+        _feature(fs, "lamp_id", "L05")["geometry"]["coordinates"] = [661300, 5118500]   # 300 m east
+    _edit(broken, "lamps", step_out)
+    report = load_municipality(session, broken, "borgo")
+    lamps = report.results["lamps"]
+    assert lamps.outside == 1 and round(lamps.outside_max_m) == 300
+    assert "lamps: 1 kept feature(s) lie outside the boundary, the farthest 300 m (within the 1000 m margin)" \
+        in "\n".join(report.lines())
+    assert report.summary()["layers"]["lamps"]["outside_boundary"] == 1
+    assert report.results["streets"].outside == 0

@@ -47,7 +47,7 @@ def test_clean_load_keeps_every_valid_feature(session):
     for model, expected in LAYER_COUNTS.items():
         assert _count(session, model, muni.id) == expected, model.__name__
     assert all(not r.rejections for r in report.results.values())
-    assert muni.layer_summary["layers"]["lamps"] == {"read": 11, "kept": 11, "rejected": 0}
+    assert muni.layer_summary["layers"]["lamps"] == {"read": 11, "kept": 11, "rejected": 0, "outside_boundary": 0}
     assert any("P7" in p for p in report.problems), report.problems
     assert any("V6" in p for p in report.problems), report.problems
 

@@ -35,7 +35,8 @@ def latlong(x: float, y: float) -> dict:
 
 @pytest.fixture()
 def keys(session, borgo):
-    return {role: create_api_key(session, role, "borgo") for role in ("operator", "public", "council", "crew")}
+    return {role: create_api_key(session, role, "borgo", "ACQUA" if role == "crew" else None)
+            for role in ("operator", "public", "council", "crew")}
 
 
 def count(session, model=Report) -> int:

@@ -131,3 +131,16 @@ def test_recompute_rebuilds_the_same_open_incidents(session, borgo, call):
         assert replayed == 7 and now_open == 3
         assert summary() == before
         assert every_incident() == rows_before  # absorbed lamps and circuits are rebuilt, not left behind
+
+
+def test_water_calls_far_from_any_main_are_a_water_problem_for_the_water_crew(session, borgo, call):
+    # No pipe snapped (the main is farther than SNAP_PIPE_MAX_M): the calls still go to water.
+    first, inc = call("no_water", 0, at=(40, 960))
+    second, again = call("low_pressure", 20, at=(90, 980))
+    assert again.id == inc.id and report_ids(session, inc) == {first.id, second.id}
+    assert inc.kind == "water_outage" and inc.asset_ids == [] and inc.affected_segment_nos == []
+    assert "not located" in inc.explanation
+    assert (inc.area_id, inc.crew_id) == ("A1", "ACQUA")
+    # A leak call on a real main elsewhere makes its own burst; the unlocated cluster stays apart.
+    _, burst = call("water_leak", 30, pipe="P4")
+    assert burst.kind == "water_main_burst" and burst.id != inc.id

@@ -101,7 +101,8 @@ def keys(app):
     """Borgo loaded into the app's database; an API key per role."""
     with session_scope(app.config["DATABASE_URL"]) as s:
         load_municipality(s, BORGO, "borgo")
-        return {role: create_api_key(s, role, "borgo") for role in ("operator", "public", "council", "crew")}
+        return {role: create_api_key(s, role, "borgo", "ACQUA" if role == "crew" else None)
+                for role in ("operator", "public", "council", "crew")}
 
 
 def post(client, key: str | None, fmt: str = "json", headers: dict | None = None, **fields):

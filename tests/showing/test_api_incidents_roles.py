@@ -1,0 +1,61 @@
+"""GET /api/incidents by role (SPEC §6): operators see the calls, council aggregates, a crew its own work."""
+from __future__ import annotations
+
+import pytest
+
+from geo_urp.accounts import create_api_key
+from geo_urp.db import session_scope
+from geo_urp.errors import BadInput
+from tests.showing.open311_support import keys, latlong, post  # noqa: F401
+
+
+@pytest.fixture()
+def night(client, keys):
+    """A leak on main P4 (water crew ACQUA), a pothole (roads crew STRADE), noise (no crew)."""
+    ids = {}
+    for code, where in (("water_leak", (503, 380)), ("road_damage", (200, 700)), ("noise", (800, 200))):
+        resp = post(client, keys["operator"], service_code=code, **latlong(*where))
+        assert resp.status_code == 201, resp.data
+        ids[code] = resp.json[0]["service_request_id"]
+    return ids
+
+
+def _features(client, key) -> list[dict]:
+    resp = client.get("/api/incidents", headers={"X-API-Key": key})
+    assert resp.status_code == 200, resp.data
+    return [f["properties"] for f in resp.json["features"]]
+
+
+def test_the_operator_sees_every_incident_with_its_calls(client, keys, night):
+    got = {p["kind"]: p for p in _features(client, keys["operator"])}
+    assert set(got) == {"water_main_burst", "road_damage", "noise"}
+    assert got["water_main_burst"]["report_ids"] == [night["water_leak"]]
+    assert all(p["report_count"] == 1 for p in got.values())
+
+
+def test_the_council_sees_counts_but_no_call(client, keys, night):
+    got = _features(client, keys["council"])
+    assert len(got) == 3 and all(p["report_count"] == 1 for p in got)
+    assert all("report_ids" not in p for p in got)
+
+
+def test_a_crew_sees_only_its_own_work(client, keys, night):
+    got = _features(client, keys["crew"])                       # the ACQUA crew's key
+    assert [(p["kind"], p["crew_id"]) for p in got] == [("water_main_burst", "ACQUA")]
+
+
+def test_a_crew_key_needs_an_existing_crew(app, keys):
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        with pytest.raises(BadInput, match="--crew"):
+            create_api_key(s, "crew", "borgo")
+        with pytest.raises(BadInput, match="no crew 'NESSUNA'"):
+            create_api_key(s, "crew", "borgo", "NESSUNA")
+        with pytest.raises(BadInput, match="only for the crew role"):
+            create_api_key(s, "operator", "borgo", "ACQUA")
+        with pytest.raises(BadInput, match="role must be one of"):
+            create_api_key(s, "admin", "borgo")
+
+
+def test_incidents_are_served_as_geojson(client, keys, night):
+    resp = client.get("/api/incidents", headers={"X-API-Key": keys["operator"]})
+    assert resp.mimetype == "application/geo+json" and resp.json["type"] == "FeatureCollection"
