@@ -30,7 +30,23 @@ OPEN311_FIELDS = ("service_request_id", "status", "status_notes", "service_name"
 
 
 def municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None = None) -> Municipality:
-    """The municipality a request is for: ``jurisdiction_id`` (its slug), else the key's, else the only one."""
+    """The municipality a request is for: ``jurisdiction_id`` (its slug), else the key's, else the only one.
+
+    The row stays pinned to the session (see ``_pin``), so that later
+    ``session.get(Municipality, id)`` calls of the same request find it without a query.
+    """
+    return _pin(session, _municipality_for(session, jurisdiction_id, bound_to))
+
+
+def _pin(session: Session, muni: Municipality) -> Municipality:
+    # The ORM's identity map holds objects weakly: once intake lets go of the row,
+    # reasoning's session.get() would read it again. A strong reference in
+    # session.info lives as long as the session (one request).
+    session.info.setdefault("pinned", {})[("municipality", muni.id)] = muni
+    return muni
+
+
+def _municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None) -> Municipality:
     if jurisdiction_id:
         muni = session.scalar(select(Municipality).where(Municipality.slug == jurisdiction_id))
         if muni is None:

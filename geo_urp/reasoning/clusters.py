@@ -4,7 +4,9 @@ Incremental ST-DBSCAN with one point enough to start a cluster: a new report
 joins every open incident of its kind that has a report within the service's
 distance and time window; when it touches several, they merge (the report
 bridges them). The neighbour search is one PostGIS query (``ST_DWithin`` on the
-indexed report points), which also makes the incident's hull for the map.
+indexed report points), which also makes the incident's hull for the map: the
+convex hull of its calls widened by 15 m (hull first, then buffer: the same
+shape as buffering every call first, at a fraction of the cost for big clusters).
 """
 from __future__ import annotations
 
@@ -52,7 +54,7 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
         "AND r.requested_datetime BETWEEN :t0 AND :t1 AND ST_DWithin(r.geom, " + store.geom_param("g") + ", :d) "
         "GROUP BY i.id, i.opened_at) "
         "SELECT ARRAY(SELECT id FROM near ORDER BY opened_at, id), "
-        "(SELECT CASE WHEN count(*) = 1 THEN ST_Collect(g) ELSE ST_ConvexHull(ST_Buffer(ST_Collect(g), 15)) END "
+        "(SELECT CASE WHEN count(*) = 1 THEN ST_Collect(g) ELSE ST_Buffer(ST_ConvexHull(ST_Collect(g)), 15) END "
         " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
         "       WHERE ir.incident_id IN (SELECT id FROM near) "
         "       UNION ALL SELECT geom FROM reports WHERE id = :rid) s)"),
