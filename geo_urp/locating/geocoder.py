@@ -42,7 +42,7 @@ SURE_STREET = 0.85       # a typed street type matched this well needs no landma
 ALTERNATIVE_MIN = 0.5    # weaker candidates are noise, not alternatives
 CROSSING_AS_STREET = 0.85  # an intersection asked but not found: each street alone, trusted less
 
-__all__ = ["GeoMatch", "GeocodeResult", "geocode", "reverse_geocode", "geocode_address_id"]
+__all__ = ["GeoMatch", "GeocodeResult", "geocode", "reverse_geocode", "geocode_address_id", "postcode"]
 
 
 @dataclass
@@ -198,6 +198,11 @@ def reverse_geocode(session: Session, municipality_id: int, x: float, y: float) 
                         address_id, street_id)
     return GeoMatch("street", official, None, official, place.x, place.y, place.lat, place.lon,
                     round(max(0.1, 0.8 - dist / 250.0), 3), None, street_id)
+
+
+def postcode(session: Session, municipality_id: int, address_id: str | None) -> str | None:
+    """The postcode of a civic (from the addresses layer), else the town's single one, else None."""
+    return town_index(session, municipality_id).postcode(address_id)
 
 
 def geocode_address_id(session: Session, municipality_id: int, address_id: str) -> GeoMatch:

@@ -70,9 +70,9 @@ def street_points(session: Session, mid: int) -> dict[str, tuple[Place, int]]:
 
 
 def address_rows(session: Session, mid: int) -> list:
-    """Every civic number: address_id, street, number and its point."""
+    """Every civic number: address_id, street, number, postcode and its point."""
     return session.execute(text(
-        f"SELECT address_id, street, number, {_XY.format(g='geom')} FROM addresses "
+        f"SELECT address_id, street, number, postcode, {_XY.format(g='geom')} FROM addresses "
         "WHERE municipality_id = :m ORDER BY id"), {"m": mid}).all()
 
 

@@ -99,6 +99,14 @@ class TownIndex:
     meetings: dict[tuple[int, int], tuple[float, Place]]
     streets: NameMatcher
     landmark_names: NameMatcher
+    postcodes: dict[str, str] = field(default_factory=dict)   # address_id -> postcode
+
+    def postcode(self, address_id: str | None) -> str | None:
+        """The postcode of a civic; without one, the town's when all its civics share one."""
+        if address_id is not None and address_id in self.postcodes:
+            return self.postcodes[address_id]
+        found = set(self.postcodes.values())
+        return found.pop() if len(found) == 1 else None
 
     def meeting(self, a: int, b: int) -> tuple[float, Place] | None:
         """Gap and point where entries ``a`` and ``b`` meet, if they do."""
@@ -150,7 +158,10 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
     orphans = sql.orphan_street_neighbours(session, mid)
     by_civic_street: dict[str, int] = {}
     loose: dict[int, list[Place]] = {}
-    for address_id, street, written, *xy in sql.address_rows(session, mid):
+    postcodes: dict[str, str] = {}
+    for address_id, street, written, postcode, *xy in sql.address_rows(session, mid):
+        if postcode:
+            postcodes[address_id] = postcode
         idx = by_civic_street.get(street)
         if idx is None:
             idx = by_street_name.get(street)
@@ -200,7 +211,7 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
         entry.weight = len(entry.civics) + len(entry.pieces)
     street_keys = [(i, e.key) for i, e in enumerate(entries)] + alt_keys
     return TownIndex(mid, town_name, entries, by_street_name, by_civic_street, landmarks, meetings,
-                     NameMatcher(street_keys), NameMatcher(landmark_keys))
+                     NameMatcher(street_keys), NameMatcher(landmark_keys), postcodes)
 
 
 def town_index(session: Session, municipality_id: int) -> TownIndex:

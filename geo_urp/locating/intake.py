@@ -193,7 +193,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         municipality_id=muni.id, token=secrets.token_hex(16), service_code=service.code, status="open",
         description=description, agency_responsible=service.agency, service_notice=service.notice,
         requested_datetime=requested, updated_datetime=now, address=place.address,
-        address_id=place.address_id, media_url=media_url, attributes=answers,
+        address_id=place.address_id, zipcode=place.zipcode, media_url=media_url, attributes=answers,
         geom=WKTElement(f"POINT({place.x} {place.y})", srid=METRIC_SRID),
         geocode_kind=place.kind, geocode_score=place.score, api_key_id=api_key_id,
         idempotency_key=idem if api_key_id else None, **snapped)

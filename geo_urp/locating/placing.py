@@ -11,7 +11,7 @@ a guess.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ class Place:
     score: float | None
     address_id: str | None = None
     street_id: str | None = None
+    zipcode: str | None = None
 
 
 def _number(fields: Mapping[str, str], name: str, low: float, high: float) -> float:
@@ -104,7 +105,15 @@ def _from_address_id(session: Session, muni: Municipality, address_id: str) -> P
 
 
 def place(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float) -> Place:
-    """The point of a submission from its location fields; ``BadInput`` saying what is missing or wrong."""
+    """The point of a submission from its location fields; ``BadInput`` saying what is missing or wrong.
+
+    The place carries the postcode of its civic (or the town's, when it has one).
+    """
+    found = _place(session, muni, fields, margin_m)
+    return replace(found, zipcode=geocoder.postcode(session, muni.id, found.address_id))
+
+
+def _place(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float) -> Place:
     has_lat, has_long = _given(fields, "lat"), _given(fields, "long")
     if has_lat or has_long:
         if not (has_lat and has_long):

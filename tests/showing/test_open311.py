@@ -158,3 +158,10 @@ def test_csrf_does_not_apply(app, client, keys):
     app.config["WTF_CSRF_ENABLED"] = True
     resp = post(client, keys["public"], service_code="noise", **latlong(500, 500))
     assert resp.status_code == 201, resp.data
+
+
+@pytest.mark.parametrize("where", [{"address_string": "via roma 12/a"}, "latlong"])
+def test_a_placed_report_carries_its_postcode(client, keys, where):
+    fields = latlong(300, 510) if where == "latlong" else where
+    rid = post(client, keys["public"], service_code="noise", **fields).json[0]["service_request_id"]
+    assert client.get(f"{API}/requests/{rid}.json").json[0]["zipcode"] == "38017"
