@@ -39,7 +39,8 @@ class Place:
 def _number(fields: Mapping[str, str], name: str, low: float, high: float) -> float:
     raw = str(fields.get(name)).strip()
     try:
-        value = float(raw)
+        # float() also reads "4_6.2", "nan" and "inf": none of them is a coordinate.
+        value = float(raw) if "_" not in raw else None
     except ValueError:
         value = None
     if value is None or not low <= value <= high:

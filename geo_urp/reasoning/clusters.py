@@ -1,8 +1,8 @@
 """Space-time clusters for everything without a network (flooding, road damage, noise, ...).
 
 Incremental ST-DBSCAN with one point enough to start a cluster: a new report
-joins every open incident of its kind that has a report within the service's
-distance and time window; when it touches several, they merge (the report
+joins every open incident of its kind, not tied to an asset, that has a report
+within the service's distance and time window; when it touches several, they merge (the report
 bridges them). The neighbour search is one PostGIS query (``ST_DWithin`` on the
 indexed report points), which also makes the incident's hull for the map: the
 convex hull of its calls widened by 15 m (hull first, then buffer: the same
@@ -30,6 +30,19 @@ CAVEAT = {"flooding": " (no water-network evidence: not a burst main)",
           "water_outage": " (no water main lies near enough to these calls: the cause is not located yet)"}
 
 
+# The map shape of a cluster, over its calls' points ``g``: the point itself for one call.
+_SHAPE = "CASE WHEN count(*) = 1 THEN ST_Collect(g) ELSE ST_Buffer(ST_ConvexHull(ST_Collect(g)), 15) END"
+
+
+def reshape(session: Session, inc: Incident) -> None:
+    """Redraw a cluster's shape from the calls it holds now (after an operator's merge or move)."""
+    shape = session.execute(text(
+        "SELECT " + _SHAPE + " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir "
+        "ON ir.report_id = r.id WHERE ir.incident_id = :i) s"), {"i": inc.id}).scalar()
+    if shape is not None:
+        inc.geom = shape
+
+
 def kind_for(service_code: str) -> str:
     return KIND_OF.get(service_code, "other")
 
@@ -51,11 +64,12 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
         "WITH near AS (SELECT i.id, i.opened_at FROM incidents i JOIN incident_reports ir ON ir.incident_id = i.id "
         "JOIN reports r ON r.id = ir.report_id WHERE i.municipality_id = :mid AND i.kind = :kind "
         "AND i.status IN ('open', 'assigned', 'in_progress') AND r.service_code = ANY(:codes) "
+        # Only incidents placed by place and time: a lamp or water incident on the network has its assets.
+        "AND cardinality(i.asset_ids) = 0 AND cardinality(i.affected_segment_nos) = 0 "
         "AND r.requested_datetime BETWEEN :t0 AND :t1 AND ST_DWithin(r.geom, " + store.geom_param("g") + ", :d) "
         "GROUP BY i.id, i.opened_at) "
         "SELECT ARRAY(SELECT id FROM near ORDER BY opened_at, id), "
-        "(SELECT CASE WHEN count(*) = 1 THEN ST_Collect(g) ELSE ST_Buffer(ST_ConvexHull(ST_Collect(g)), 15) END "
-        " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
+        "(SELECT " + _SHAPE + " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
         "       WHERE ir.incident_id IN (SELECT id FROM near) "
         "       UNION ALL SELECT geom FROM reports WHERE id = :rid) s)"),
         {"mid": report.municipality_id, "kind": kind, "codes": list(codes or (report.service_code,)),

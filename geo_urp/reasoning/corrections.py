@@ -5,12 +5,12 @@ history of every incident involved.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
-from geo_urp.reasoning import refresh, store
+from geo_urp.reasoning import clusters, refresh, rules_of, store, water
 
 
 def _incident(session: Session, incident_id: int, municipality_ids: set[int] | None) -> Incident:
@@ -20,8 +20,17 @@ def _incident(session: Session, incident_id: int, municipality_ids: set[int] | N
     return inc
 
 
+# Which cause a merge keeps: the widest of the incidents merged (then the oldest). Kinds
+# not listed (clusters) rank lowest; an operator merging a lamp into a flooding area keeps the lamp.
+_RANK = {"lighting_cabinet": 3, "lighting_circuit": 2, "lamp": 1, "water_main_burst": 2, "water_outage": 1}
+
+
 def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[int] | None = None) -> Incident:
-    """Merge incidents into the oldest of them; the others are closed as absorbed."""
+    """Merge incidents into the one with the widest cause (a cabinet over its circuits, a burst over
+    an outage; the oldest among equals); the others are closed as absorbed. The merged incident
+    holds every asset, valve and dry segment of the others, its opening is the earliest, and what
+    it says of its cause (suspected main, valves, dry area, map shape) is worked out again from
+    all its calls."""
     if (not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
             or len(set(ids)) < 2):
         raise BadInput('"ids" must be a list of at least two different incident ids (integers)')
@@ -35,12 +44,37 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
     closed = [i.id for i in incidents if i.status not in store.OPEN_STATUSES]
     if closed:
         raise BadInput(f"incident(s) {', '.join(map(str, closed))} are no longer open")
-    target = incidents[0]
-    for other in incidents[1:]:
+    target = min(incidents, key=lambda i: (-_RANK.get(i.kind, 0), i.opened_at, i.id))
+    others = [i for i in incidents if i is not target]
+    for other in others:
         store.absorb(session, other, target, actor=actor, why="merged by an operator")
-    store.log(session, target, "merged", actor, incidents=[i.id for i in incidents[1:]])
+        target.asset_ids = _union(target.asset_ids, other.asset_ids)
+        target.valves_to_close = _union(target.valves_to_close, other.valves_to_close)
+        target.affected_segment_nos = sorted(set(target.affected_segment_nos) | set(other.affected_segment_nos))
+    if target.asset_ids and target.kind not in water.KINDS:
+        # Lighting: every merged lamp, circuit or cabinet stays on the map.
+        target.geom = session.execute(text(
+            "SELECT ST_Union(geom) FROM incidents WHERE id = ANY(:ids)"), {"ids": [i.id for i in incidents]}).scalar()
+    _redraw(session, target)
+    store.log(session, target, "merged", actor, incidents=[i.id for i in others], kind=target.kind,
+              asset_ids=list(target.asset_ids))
     refresh(session, target)
     return target
+
+
+def _union(first: list, more: list) -> list:
+    """``first`` then what ``more`` adds, in order, without repeats."""
+    return list(dict.fromkeys([*first, *more]))
+
+
+def _redraw(session: Session, inc: Incident) -> None:
+    """Work out again from the calls an incident holds now what depends on them: a water
+    incident's suspected main, valves and dry area; a cluster's shape. (A lamp, circuit or
+    cabinet is the operator's call: its assets stay as they are.)"""
+    if inc.kind in water.KINDS and water.located(inc):
+        water.recompute(session, inc, rules_of(session, inc.municipality_id))
+    elif not inc.asset_ids:
+        clusters.reshape(session, inc)
 
 
 def move(session: Session, report_id: int, incident_id: int, actor: str,
@@ -79,6 +113,8 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
             source.absorbed_into_id = target.id
             store.log(session, source, "emptied", actor, into=target.id)
         else:
+            _redraw(session, source)
             refresh(session, source)
+    _redraw(session, target)
     refresh(session, target)
     return target

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, func, select, text
 from sqlalchemy.orm import Session
 
-from geo_urp.models import Circuit, Incident, Lamp, Report
+from geo_urp.models import Circuit, Incident, IncidentReport, Lamp, Report
 from geo_urp.reasoning import store, words
 from geo_urp.reasoning.rules import Rules
 
@@ -42,7 +42,7 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
     if len(lamps) >= cfg["circuit_min_lamps"] or (len(lamps) >= 2 and share >= cfg["circuit_min_share"]):
         circuit = store.create(session, mid, "lighting_circuit", _circuit_geom(session, mid, report.circuit_id),
                                t, [report.circuit_id])
-        for small in _open_lamp_incidents(session, mid, "circuit_id", report.circuit_id):
+        for small in _open_lamp_incidents(session, mid, "circuit_id", report.circuit_id, since):
             store.absorb(session, small, circuit,
                          why=f"{len(lamps)} of {total} lamps of circuit {report.circuit_id} reported dark")
         return _maybe_cabinet(session, report, circuit, rules) or circuit
@@ -66,10 +66,14 @@ def _maybe_cabinet(session: Session, report: Report, circuit: Incident, rules: R
     cabinet_of = (select(Circuit.cabinet_id).where(
         Circuit.municipality_id == mid, Circuit.circuit_id == Incident.asset_ids[1])
         .scalar_subquery())
-    rows = session.execute(select(Incident, cabinet_of).where(
+    # A circuit counts as failed in the window while it is still being reported dark (its latest
+    # call is in the window), however old its first call: absorbing an old lamp incident moves
+    # a circuit's opening back, not its failure.
+    rows = session.execute(select(Incident, cabinet_of, _last_call()).where(
         Incident.municipality_id == mid, Incident.kind == "lighting_circuit",
         Incident.status.in_(store.OPEN_STATUSES)).order_by(Incident.opened_at, Incident.id)).all()
-    failed = [i for i, cabinet_id in rows if i.opened_at >= since and cabinet_id == report.cabinet_id]
+    failed = [i for i, cabinet_id, last in rows if last is not None and last >= since
+              and cabinet_id == report.cabinet_id]
     if len(failed) < cfg["cabinet_min_circuits"]:
         return None
     cabinet = store.create(session, mid, "lighting_cabinet", _cabinet_geom(session, mid, report.cabinet_id),
@@ -78,7 +82,7 @@ def _maybe_cabinet(session: Session, report: Report, circuit: Incident, rules: R
         store.absorb(session, inc, cabinet,
                      why=f"{len(failed)} circuits of cabinet {report.cabinet_id} dark at once")
     # Once the cabinet is dark every lamp it feeds is dark: earlier single-lamp calls belong here too.
-    for inc in _open_lamp_incidents(session, mid, "cabinet_id", report.cabinet_id):
+    for inc in _open_lamp_incidents(session, mid, "cabinet_id", report.cabinet_id, since):
         store.absorb(session, inc, cabinet, why=f"lamp {inc.asset_ids[0]} is fed by dark cabinet {report.cabinet_id}")
     return cabinet
 
@@ -95,14 +99,22 @@ def _circuit_evidence(session: Session, mid: int, circuit_id: str, since) -> tup
     return list(lamps), total or 0
 
 
-def _open_lamp_incidents(session: Session, mid: int, feeder: str, feeder_id: str) -> list[Incident]:
-    """Open lamp incidents on lamps of one circuit (``feeder="circuit_id"``) or cabinet (``"cabinet_id"``)."""
+def _last_call():
+    """The time of an incident's latest call, as a correlated subquery on ``Incident``."""
+    return (select(func.max(Report.requested_datetime))
+            .join(IncidentReport, IncidentReport.report_id == Report.id)
+            .where(IncidentReport.incident_id == Incident.id).scalar_subquery())
+
+
+def _open_lamp_incidents(session: Session, mid: int, feeder: str, feeder_id: str, since) -> list[Incident]:
+    """Open lamp incidents called in since ``since`` on lamps of one circuit (``feeder="circuit_id"``)
+    or cabinet (``"cabinet_id"``): the evidence of the window, not a bulb reported days before."""
     if feeder_id is None:
         return []
     fed = select(Lamp.lamp_id).where(Lamp.municipality_id == mid, getattr(Lamp, feeder) == feeder_id)
     return list(session.scalars(select(Incident).where(
         Incident.municipality_id == mid, Incident.kind == "lamp", Incident.status.in_(store.OPEN_STATUSES),
-        Incident.asset_ids[1].in_(fed)).order_by(Incident.opened_at, Incident.id)))
+        Incident.asset_ids[1].in_(fed), _last_call() >= since).order_by(Incident.opened_at, Incident.id)))
 
 
 def _lamp_geom(session: Session, report: Report):

@@ -9,7 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_urp.models import Incident
-from geo_urp.reasoning.store import hexgeom
+from geo_urp.reasoning.store import geom_param, hexgeom
+
+_GEOM = geom_param("geom")  # the incident's geometry, bound as :geom
 
 # Incident kind -> the crew skill that fixes it; None: no municipal crew (local police).
 SKILL = {
@@ -27,18 +29,19 @@ PRIORITY = {
 def fix_point_sql(kind: str) -> str:
     """SQL for the point the crew goes to, given :mid, :asset and :geom (the incident geometry)."""
     if kind == "lamp":
-        return "SELECT geom FROM lamps WHERE municipality_id = :mid AND lamp_id = :asset"
+        return ("SELECT coalesce((SELECT geom FROM lamps WHERE municipality_id = :mid AND lamp_id = :asset), "
+                "ST_PointOnSurface(" + _GEOM + "))")
     if kind == "lighting_circuit":
         return ("SELECT coalesce((SELECT q.geom FROM lighting_cabinets q JOIN lighting_circuits c "
                 "ON c.cabinet_id = q.cabinet_id AND c.municipality_id = q.municipality_id "
-                "WHERE c.municipality_id = :mid AND c.circuit_id = :asset), ST_Centroid(ST_SetSRID(CAST(:geom AS geometry), 32632)))")
+                "WHERE c.municipality_id = :mid AND c.circuit_id = :asset), ST_Centroid(" + _GEOM + "))")
     if kind == "lighting_cabinet":
         return ("SELECT coalesce((SELECT geom FROM lighting_cabinets WHERE municipality_id = :mid "
-                "AND cabinet_id = :asset), ST_Centroid(ST_SetSRID(CAST(:geom AS geometry), 32632)))")
+                "AND cabinet_id = :asset), ST_Centroid(" + _GEOM + "))")
     if kind == "water_main_burst":
         return ("SELECT coalesce((SELECT ST_LineInterpolatePoint(geom, 0.5) FROM water_pipes "
-                "WHERE municipality_id = :mid AND pipe_id = :asset), ST_PointOnSurface(ST_SetSRID(CAST(:geom AS geometry), 32632)))")
-    return "SELECT ST_PointOnSurface(ST_SetSRID(CAST(:geom AS geometry), 32632))"
+                "WHERE municipality_id = :mid AND pipe_id = :asset), ST_PointOnSurface(" + _GEOM + "))")
+    return "SELECT ST_PointOnSurface(" + _GEOM + ")"
 
 
 def assign(session: Session, inc: Incident) -> str | None:

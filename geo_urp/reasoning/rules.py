@@ -24,8 +24,9 @@ DEFAULTS: dict = {
         "window_h": 12,
         # A leak call joins a burst whose suspected pipes lie this close.
         "leak_join_m": 150,
-        # Radius around the mains of the affected segments that counts an address as affected.
-        "address_buffer_m": 40,
+        # An address counts for the segment of its nearest main within this distance: the same
+        # reach as the intake's snapping of a call to a main (setting SNAP_PIPE_MAX_M, 80 m).
+        "address_buffer_m": 80,
         # A no-water call joins an outage when one failure explains both with a dry
         # area of at most max(outage_min_spread, outage_spread x reported segments).
         "outage_spread": 3,

@@ -38,13 +38,15 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
     """Place a water report in a burst or an outage, upgrading an outage when a leak call arrives."""
     mid = report.municipality_id
     since = report.requested_datetime - timedelta(hours=rules.water["window_h"])
-    # Open bursts and outages, oldest first, with their latest call: only recent ones can grow.
+    # Open bursts and outages, oldest first, with their latest call: only recent ones can grow,
+    # except that a burst nobody has closed yet still takes calls on its own mains and dry area.
     last_call = (select(func.max(Report.requested_datetime)).join(IncidentReport, IncidentReport.report_id == Report.id)
                  .where(IncidentReport.incident_id == Incident.id).scalar_subquery())
     rows = session.execute(select(Incident, last_call).where(
         Incident.municipality_id == mid, Incident.kind.in_(KINDS), Incident.status.in_(store.OPEN_STATUSES))
         .order_by(Incident.opened_at, Incident.id)).all()
-    bursts = [i for i, last in rows if i.kind == "water_main_burst" and last >= since]
+    bursts = [i for i, last in rows if i.kind == "water_main_burst"
+              and (last >= since or report.pipe_id in i.asset_ids or report.segment_no in i.affected_segment_nos)]
     outages = [i for i, last in rows if i.kind == "water_outage" and last >= since and located(i)]
     if report.service_code == "water_leak":
         for burst in bursts:
@@ -62,7 +64,7 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
         for outage in outages:  # calls already explained by this burst join it
             if set(_segments_of_reports(session, outage.id)) <= set(inc.affected_segment_nos):
                 store.absorb(session, outage, inc, why="no-water calls inside the burst's dry area")
-        return _recompute(session, inc, rules)
+        return recompute(session, inc, rules)
     for burst in bursts:
         if report.segment_no in burst.affected_segment_nos:
             return _join(session, report, burst, rules)
@@ -78,7 +80,7 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
 
 def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> Incident:
     store.attach(session, report, inc)
-    return _recompute(session, inc, rules)
+    return recompute(session, inc, rules)
 
 
 def _near_burst(session: Session, burst: Incident, report: Report, rules: Rules) -> bool:
@@ -95,12 +97,16 @@ def _segments_of_reports(session: Session, incident_id: int) -> list[int]:
     return [r.segment_no for r in store.reports_of(session, incident_id) if r.segment_no is not None]
 
 
-def _recompute(session: Session, inc: Incident, rules: Rules) -> Incident:
-    """Suspected pipes, valves, dry area, geometry and address count from the incident's calls."""
+def recompute(session: Session, inc: Incident, rules: Rules) -> Incident:
+    """Suspected pipes, valves, dry area, geometry and address count from the incident's calls
+    (also after an operator's merge or move)."""
     reports = store.reports_of(session, inc.id)
     mid = inc.municipality_id
     leaks = [r for r in reports if r.service_code == "water_leak" and r.pipe_id]
-    if inc.kind == "water_main_burst" and leaks:
+    if inc.kind == "water_main_burst" and not leaks:  # its leak calls were moved out: an outage again
+        inc.kind = "water_outage"
+        store.log(session, inc, "downgraded", kind="water_outage", reason="no leak call left")
+    if inc.kind == "water_main_burst":
         counts = Counter(r.pipe_id for r in leaks)
         first = {}
         for r in leaks:

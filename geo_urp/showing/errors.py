@@ -47,10 +47,14 @@ def register(app: Flask) -> None:
     @app.before_request
     def _refuse_unstorable_text():
         # Refused before any handler runs, so nothing is read or written with it.
-        found = (_unstorable_field(request.path, "path")
-                 or _unstorable_field({k: request.args.getlist(k) for k in request.args})
-                 or _unstorable_field({k: request.form.getlist(k) for k in request.form})
-                 or _unstorable_field(request.get_json(silent=True) if request.is_json else None))
+        try:
+            found = (_unstorable_field(request.path, "path")
+                     or _unstorable_field({k: request.args.getlist(k) for k in request.args})
+                     or _unstorable_field({k: request.form.getlist(k) for k in request.form})
+                     or _unstorable_field(request.get_json(silent=True) if request.is_json else None))
+        except RecursionError:
+            # JSON nested thousands deep: the parser gives up with RecursionError, not a ValueError.
+            raise BadInput("the request body nests too deeply to be read", details=[{"field": "request"}]) from None
         if found:
             raise BadInput(f"{found} holds a character that cannot be stored (a NUL byte or a lone "
                            "UTF-16 surrogate)", details=[{"field": found}])

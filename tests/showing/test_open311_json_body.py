@@ -75,3 +75,16 @@ def test_an_overlong_address_names_address_string(app, client, keys):
     description = _error(_post_json(client, body), 400)
     assert description.startswith("address_string is") and "'q'" not in description
     assert _count(app) == 0
+
+
+def test_json_nested_too_deeply_is_refused_not_a_crash(app, client):
+    raw = '{"service_code": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    assert "nests too deeply" in _error(_post_json(client, None, raw), 400)
+    assert _count(app) == 0
+
+
+@pytest.mark.parametrize("lat", ["4_5.1", "nan", "inf"])
+def test_a_coordinate_python_would_read_but_no_one_writes_is_refused(app, client, keys, lat):
+    body = {"api_key": keys["public"], "service_code": "noise", **latlong(500, 500), "lat": lat}
+    assert "lat must be a number" in _error(_post_json(client, body), 400)
+    assert _count(app) == 0
