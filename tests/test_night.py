@@ -23,6 +23,17 @@ from tests.showing.live_server import live_server
 from tests.towns import marcallo_town
 
 DEMO = Path(__file__).resolve().parent.parent / "layers" / "mezzolombardo"
+_AREAS = "SELECT area_id FROM crew_areas WHERE municipality_id = :m AND ST_Intersects(geom, ({}))"
+FIX_AREAS = {  # kind -> the crew areas holding the thing a crew repairs (:a, the fault's asset)
+    "lamp": _AREAS.format("SELECT geom FROM lamps WHERE municipality_id = :m AND lamp_id = :a"),
+    "lighting_circuit": _AREAS.format(
+        "SELECT q.geom FROM lighting_cabinets q JOIN lighting_circuits c ON c.cabinet_id = q.cabinet_id "
+        "AND c.municipality_id = q.municipality_id WHERE c.municipality_id = :m AND c.circuit_id = :a"),
+    "lighting_cabinet": _AREAS.format(
+        "SELECT geom FROM lighting_cabinets WHERE municipality_id = :m AND cabinet_id = :a"),
+    "water_main_burst": _AREAS.format(
+        "SELECT ST_LineInterpolatePoint(geom, 0.5) FROM water_pipes WHERE municipality_id = :m AND pipe_id = :a"),
+}
 
 
 def _town(name: str, tmp_path: Path) -> Path:
@@ -39,6 +50,9 @@ def test_every_planted_fault_is_one_incident(app, tmp_path, town, seed):
         night = plan_night(s, mid, seed)
         crews = {c: (set(a), set(k)) for c, a, k in s.execute(text(
             "SELECT crew_id, area_ids, skills FROM crews WHERE municipality_id = :m"), {"m": mid})}
+        # Where each planted fault's fix is, asked of PostGIS apart from the engine: the crew areas holding it.
+        fix_areas = {n: set(s.scalars(text(FIX_AREAS[f.kind]), {"m": mid, "a": f.asset_ids[0]}))
+                     for n, f in enumerate(night.faults) if f.kind in FIX_AREAS}
     with live_server(app) as base:
         result = replay(night, base, key, jurisdiction_id=town)
         assert result.ok, result.errors
@@ -50,7 +64,7 @@ def test_every_planted_fault_is_one_incident(app, tmp_path, town, seed):
     assert len(linked) == len(set(linked))
     for i, c in enumerate(night.calls):
         assert (result.ids[i] in by_report) == (c.service_code != "info_request"), c
-    for fault in night.faults:
+    for n, fault in enumerate(night.faults):
         calls = {result.ids[i] for i in fault.call_indexes}
         incidents = {by_report[r]["id"] for r in calls}
         assert len(incidents) == 1, (fault, incidents)
@@ -60,6 +74,8 @@ def test_every_planted_fault_is_one_incident(app, tmp_path, town, seed):
         if fault.asset_ids:
             assert inc["asset_ids"][:1] == list(fault.asset_ids[:1]), (fault, inc)
         assert inc["valves_to_close"] == list(fault.valves_to_close), (fault, inc)
+        if n in fix_areas:
+            assert inc["area_id"] in fix_areas[n], (fault, inc, fix_areas[n])
         skill = SKILL[inc["kind"]]
         if skill is None:
             assert inc["crew_id"] is None

@@ -1,4 +1,4 @@
-"""Keeping incidents and their reports consistent: create, attach, absorb, merge, move.
+"""Keeping incidents and their reports consistent: create, attach, absorb, split (merge and move build on them).
 
 Every change goes through these few functions, so that a report always belongs
 to exactly one incident (``incident_reports`` has the report as primary key),
@@ -101,6 +101,18 @@ def absorb(session: Session, small: Incident, big: Incident, actor: str = "syste
     log(session, small, "absorbed", actor, into=big.id, reason=why, report_ids=[str(r) for r in moved])
     log(session, big, "absorbed", actor, incident=small.id, kind=small.kind, reason=why,
         report_ids=[str(r) for r in moved])
+    session.flush()
+
+
+def split(session: Session, report_ids: list[int], source: Incident, target: Incident,
+          actor: str = "system", why: str = "") -> None:
+    """Move some reports of ``source`` into ``target`` (a new incident), with both histories told."""
+    session.execute(update(IncidentReport).where(IncidentReport.incident_id == source.id,
+                                                 IncidentReport.report_id.in_(report_ids))
+                    .values(incident_id=target.id))
+    ids = [str(r) for r in report_ids]
+    log(session, source, "split", actor, into=target.id, reason=why, report_ids=ids)
+    log(session, target, "split from", actor, incident=source.id, reason=why, report_ids=ids)
     session.flush()
 
 

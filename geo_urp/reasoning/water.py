@@ -52,19 +52,7 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
         for burst in bursts:
             if _near_burst(session, burst, report, rules):
                 return _join(session, report, burst, rules)
-        for outage in outages:
-            if report.segment_no in outage.affected_segment_nos:
-                outage.kind = "water_main_burst"
-                store.log(session, outage, "upgraded", kind="water_main_burst",
-                          reason=f"leak call {report.id} inside the dry area")
-                return _join(session, report, outage, rules)
-        burst = store.create(session, mid, "water_main_burst", report.geom, report.requested_datetime,
-                             [report.pipe_id])
-        inc = _join(session, report, burst, rules)
-        for outage in outages:  # calls already explained by this burst join it
-            if set(_segments_of_reports(session, outage.id)) <= set(inc.affected_segment_nos):
-                store.absorb(session, outage, inc, why="no-water calls inside the burst's dry area")
-        return recompute(session, inc, rules)
+        return _leak(session, report, outages, rules)
     for burst in bursts:
         if report.segment_no in burst.affected_segment_nos:
             return _join(session, report, burst, rules)
@@ -76,6 +64,45 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
             return _join(session, report, outage, rules)
     outage = store.create(session, mid, "water_outage", report.geom, report.requested_datetime, [])
     return _join(session, report, outage, rules)
+
+
+def _leak(session: Session, report: Report, outages: list[Incident], rules: Rules) -> Incident:
+    """A leak call that joins no burst: the outage whose dry area holds it becomes the burst (a new
+    burst when none does); other outages it explains join it, calls it does not explain leave it."""
+    upgraded = next((o for o in outages if report.segment_no in o.affected_segment_nos), None)
+    if upgraded is not None:
+        upgraded.kind = "water_main_burst"
+        store.log(session, upgraded, "upgraded", kind="water_main_burst",
+                  reason=f"leak call {report.id} inside the dry area")
+        burst = _join(session, report, upgraded, rules)
+    else:
+        burst = store.create(session, report.municipality_id, "water_main_burst", report.geom,
+                             report.requested_datetime, [report.pipe_id])
+        burst = _join(session, report, burst, rules)
+    for outage in outages:
+        if outage is not upgraded and set(_segments_of_reports(session, outage.id)) <= set(burst.affected_segment_nos):
+            store.absorb(session, outage, burst, why="no-water calls inside the burst's dry area")
+    _shed_unexplained(session, burst, rules)
+    return recompute(session, burst, rules)
+
+
+def _shed_unexplained(session: Session, burst: Incident, rules: Rules) -> None:
+    """An outage just became a burst: its dry calls that the burst does not explain (their segment
+    keeps its water when the burst is isolated) go on as an outage of their own."""
+    stray = [r for r in store.reports_of(session, burst.id) if r.service_code != "water_leak"
+             and r.segment_no is not None and r.segment_no not in burst.affected_segment_nos]
+    if not stray:
+        return
+    from geo_urp.reasoning import refresh  # the package imports this module: import at call time
+
+    outage = store.create(session, burst.municipality_id, "water_outage", stray[0].geom,
+                          stray[0].requested_datetime, [])
+    store.split(session, [r.id for r in stray], burst, outage,
+                why=f"segments {', '.join(map(str, sorted({r.segment_no for r in stray})))} stay wet "
+                    f"when main {burst.asset_ids[0]} is isolated")
+    burst.opened_at = min(r.requested_datetime for r in store.reports_of(session, burst.id))
+    recompute(session, outage, rules)
+    refresh(session, outage)
 
 
 def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> Incident:

@@ -145,6 +145,10 @@ class _Planner:
         self.fault_cabinets: set[str] = set()
         self.burst_pipe: TownPipe | None = None
         self.burst_dry: set[int] = set()
+        # (circuit, its calls' lamps, first and last call offset) and the burst's (first, last)
+        self.circuit_fault: tuple[str, list, float, float] | None = None
+        self.burst_span: tuple[float, float] = (0.0, 0.0)
+        self.dark_cabinet_id: str | None = None
 
     # -- time ---------------------------------------------------------------
     def window(self, span_h: float) -> tuple[float, float]:
@@ -165,9 +169,14 @@ class _Planner:
         if len(cabinets) < 2:
             raise BadInput("the town needs two lighting cabinets with two circuits of 4+ lamps each")
         cab_k, cab_c = rng.sample(cabinets, 2)
-        self.fault_cabinets = {cab_k, cab_c}
+        self.fault_cabinets, self.dark_cabinet_id = {cab_k, cab_c}, cab_k
         faults = [self.dark_circuit(cab_c, 0), self.dark_cabinet(cab_k, 1), self.burst(session, mid, 2),
                   self.flood(3)]
+        # Near misses: close in space and time to a fault, but not of it on the network.
+        for near_miss in (lambda no: self.lamp_beside(self.circuit_fault, no), self.dry_beside):
+            fault = near_miss(len(faults))
+            if fault is not None:
+                faults.append(fault)
         faults.extend(self.single_lamps(len(faults)))
         faults.append(self.noise(len(faults)))
         return faults
@@ -189,7 +198,10 @@ class _Planner:
         sizes = {c: len(self.town.lamps_of_circuit[c]) for c in self.town.circuits_of_cabinet[cabinet]}
         circuit = self.rng.choice([c for c, n in sizes.items() if n >= 6] or [c for c, n in sizes.items() if n >= 4])
         count = min(self.rng.randint(4, 6), len(self.town.lamps_of_circuit[circuit]))
-        self.circuit_calls(circuit, count, self.times(count, self.rng.uniform(1, 2)), no)
+        times = self.times(count, self.rng.uniform(1, 2))
+        self.circuit_calls(circuit, count, times, no)
+        lamps = [d for d in self.drafts if d.fault == no]
+        self.circuit_fault = (circuit, lamps, times[0], times[-1])
         return PlantedFault("lighting_circuit", (circuit,), (), note=f"circuit {circuit} of cabinet {cabinet}")
 
     def dark_cabinet(self, cabinet: str, no: int) -> PlantedFault:
@@ -230,6 +242,7 @@ class _Planner:
         for home, t in zip(rng.sample(homes, n_dry), dry_times):
             self.address_call(home, t, "no_water", fault=no)
         self.burst_pipe, self.burst_dry = pipe, set(iso.affected_segment_nos)
+        self.burst_span = (times[0], times[-1])
         return PlantedFault("water_main_burst", (pipe.pipe_id,), (), iso.valves_to_close,
                             iso.affected_segment_nos, note=f"main {pipe.pipe_id}")
 
@@ -252,6 +265,34 @@ class _Planner:
                 r, a = 50 * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
                 self.drafts.append(_Draft(t, "flooding", spot.x + r * math.cos(a), spot.y + r * math.sin(a), fault=no))
         return PlantedFault("flooding", (), (), note=f"rain near {spot.street} {spot.number}")
+
+    def lamp_beside(self, circuit_fault, no: int) -> PlantedFault | None:
+        """One lamp of another circuit, the nearest to the dark circuit's calls, called while it is
+        dark: a neighbour's lamp is a lamp incident, never part of the circuit (nor, with one
+        lamp, a second failed circuit of its cabinet)."""
+        circuit, calls, t0, t1 = circuit_fault
+        # Its own cabinet's other circuits are allowed (the hardest case); the dark cabinet's are not.
+        others = [lamp for c, lamps in sorted(self.town.lamps_of_circuit.items()) if c not in self.used_circuits
+                  for lamp in lamps if lamp.cabinet_id != self.dark_cabinet_id]
+        if not others:
+            return None
+        lamp = min(others, key=lambda lp: (min(math.dist((lp.x, lp.y), (d.x, d.y)) for d in calls), lp.lamp_id))
+        self.lamp_call(lamp, self.rng.uniform(t0, t1), fault=no)
+        self.used_circuits.add(lamp.circuit_id)
+        self.fault_cabinets.add(lamp.cabinet_id)
+        return PlantedFault("lamp", (lamp.lamp_id,), (), note=f"next to dark circuit {circuit}, on {lamp.circuit_id}")
+
+    def dry_beside(self, no: int) -> PlantedFault | None:
+        """A no-water call from the address nearest the burst main that keeps its water when the main
+        is isolated, during the burst's calls: an outage of its own, never one of the burst's calls."""
+        pipe = self.burst_pipe
+        homes = [a for a in self.town.speakable if a.part_segment is not None and a.part_segment not in self.burst_dry
+                 and not set(a.pipe_segments) & self.burst_dry and self.town.distance_to_pipe(a.x, a.y, pipe) < 400]
+        if pipe is None or not homes:
+            return None
+        home = min(homes, key=lambda a: (self.town.distance_to_pipe(a.x, a.y, pipe), a.address_id))
+        self.address_call(home, self.rng.uniform(*self.burst_span), "no_water", fault=no)
+        return PlantedFault("water_outage", (), (), note=f"{home.street} {home.number}, outside the burst's dry area")
 
     def single_lamps(self, first_no: int) -> list[PlantedFault]:
         town, rng = self.town, self.rng

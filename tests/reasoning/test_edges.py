@@ -120,3 +120,17 @@ def test_moving_a_call_out_of_a_cluster_redraws_it(session, borgo, call):
     after = session.scalar(text("SELECT ST_Area(geom) FROM incidents WHERE id = :i"), {"i": flood.id})
     assert before > 1000 and after == 0                              # one call left: its point
     assert session.scalar(text("SELECT ST_Area(geom) FROM incidents WHERE id = :i"), {"i": road.id}) > 1000
+
+
+def test_an_outage_that_becomes_a_burst_leaves_out_the_calls_it_does_not_explain(session, borgo, call):
+    r1, out = call("no_water", 0, pipe="P6", at=(690, 455))      # segment 5, in P4's dry area
+    r2, same = call("no_water", 10, pipe="P2")                   # upstream: one failure could explain both
+    assert same.id == out.id
+    leak, burst = call("water_leak", 20, pipe="P4")              # P4 isolated: 3, 4, 5 dry, P2 still wet
+    assert burst.id == out.id and burst.kind == "water_main_burst"
+    assert report_ids(session, burst) == {r1.id, leak.id}
+    rest = incident_of(session, r2)
+    assert rest.kind == "water_outage" and rest.id != burst.id and report_ids(session, rest) == {r2.id}
+    assert rest.explanation and rest.crew_id == "ACQUA"
+    assert not set(rest.affected_segment_nos) <= set(burst.affected_segment_nos)
+    assert _each_report_linked_once(session, borgo)

@@ -106,7 +106,8 @@ def test_fault_sizes(demo, seed):
     kinds = [f.kind for f in n.faults]
     assert kinds.count("lighting_circuit") == kinds.count("lighting_cabinet") == 1
     assert kinds.count("water_main_burst") == kinds.count("flooding") == kinds.count("noise") == 1
-    assert 3 <= kinds.count("lamp") <= 4
+    assert 4 <= kinds.count("lamp") <= 5  # 3 or 4 scattered, and the one beside the dark circuit
+    assert kinds.count("water_outage") == 1  # the dry tap beside the burst's dry area
     circuit, = _faults(n, "lighting_circuit")
     assert 4 <= len(circuit.call_indexes) <= 6
     burst, = _faults(n, "water_main_burst")
@@ -275,3 +276,26 @@ def test_replay_sends_true_times_and_retries_with_the_same_key(demo):
         assert datetime.fromisoformat(form["requested_datetime"][0]) == call.at.replace(microsecond=0)
         assert form["service_code"] == [call.service_code] and form["api_key"] == ["k3y"]
         assert ("address_string" in form) == bool(call.address_string)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_near_misses_sit_beside_their_fault_in_space_and_time(demo, seed):
+    session, mid, night = demo
+    n = night(seed)
+    circuit, = _faults(n, "lighting_circuit")
+    beside = next(f for f in _faults(n, "lamp") if "next to dark circuit" in f.note)
+    dark = [n.calls[i] for i in circuit.call_indexes]
+    call, = (n.calls[i] for i in beside.call_indexes)
+    lamp, lamp_circuit, _ = _nearest_lamp(session, mid, call)
+    assert lamp == beside.asset_ids[0] and lamp_circuit != circuit.asset_ids[0]
+    assert dark[0].at <= call.at <= dark[-1].at
+    assert min(_metres(call, c) for c in dark) < 150
+    burst, = _faults(n, "water_main_burst")
+    outage, = _faults(n, "water_outage")
+    dry_call, = (n.calls[i] for i in outage.call_indexes)
+    segment = session.execute(text(
+        f"SELECT segment_no FROM water_pipe_parts WHERE municipality_id = :mid ORDER BY geom <-> {_metric(dry_call)} "
+        "LIMIT 1"), {"mid": mid}).scalar()
+    assert dry_call.service_code == "no_water" and segment not in burst.affected_segment_nos
+    times = sorted(n.calls[i].at for i in burst.call_indexes)
+    assert times[0] <= dry_call.at <= times[-1]
