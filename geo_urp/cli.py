@@ -164,6 +164,48 @@ def incidents_recompute(slug: str) -> None:
     click.echo(f"replayed {replayed} reports: {now_open} open incidents")
 
 
+@incidents_cli.command("rules")
+@click.option("--municipality", "slug", required=True)
+@click.option("--set", "overrides_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="A JSON file of overrides, e.g. {\"lighting\": {\"circuit_min_lamps\": 4}}.")
+@click.option("--reset", is_flag=True, help="Drop the municipality's overrides: the defaults apply.")
+def incidents_rules(slug: str, overrides_file, reset: bool) -> None:
+    """Show a municipality's incident rules (defaults with its overrides), or change its overrides.
+
+    New rules apply to the next calls; ``incidents recompute`` applies them to the open incidents.
+    """
+    import json
+
+    from sqlalchemy import select
+
+    from geo_urp.models import Municipality
+    from geo_urp.reasoning.rules import check_overrides, rules_for
+
+    try:
+        with session_scope(_url()) as session:
+            muni = session.scalar(select(Municipality).where(Municipality.slug == slug))
+            if muni is None:
+                raise GeoUrpError(f"no municipality with slug {slug!r}")
+            if overrides_file is not None and reset:
+                raise GeoUrpError("give --set FILE or --reset, not both")
+            if overrides_file is not None:
+                try:
+                    overrides = json.load(overrides_file)
+                except ValueError as exc:
+                    raise GeoUrpError(f"{overrides_file.name} is not valid JSON: {exc}") from None
+                muni.rules = check_overrides(overrides)
+            elif reset:
+                muni.rules = {}
+            effective = rules_for(muni.rules).values
+            own = muni.rules or {}
+    except GeoUrpError as exc:
+        _fail(exc)
+    click.echo(json.dumps({"overrides": own, "effective": effective}, indent=2, ensure_ascii=False))
+    if overrides_file is not None or reset:
+        click.echo(f"saved; run `incidents recompute --municipality {slug}` to apply them to the open incidents",
+                   err=True)
+
+
 @click.command("simulate")
 @click.option("--url", default=None, help="Base URL of a running service (replay mode).")
 @click.option("--key", default=None, help="An operator API key of that service.")

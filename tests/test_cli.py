@@ -86,3 +86,51 @@ def test_healthz_when_the_database_is_down():
 
     app = create_app({"DATABASE_URL": "postgresql+psycopg2://postgres@127.0.0.1:1/nothing", "TESTING": True})
     assert app.test_client().get("/healthz").status_code == 503
+
+
+def _rules_of(url):
+    with session_scope(url) as s:
+        return s.scalar(select(Municipality.rules).where(Municipality.slug == "borgo"))
+
+
+def test_incidents_rules_shows_sets_checks_and_resets_a_towns_overrides(runner, app, tmp_path):
+    import json
+
+    runner.invoke(args=["layers", "load", str(BORGO), "--municipality", "borgo"])
+    url = app.config["DATABASE_URL"]
+    shown = runner.invoke(args=["incidents", "rules", "--municipality", "borgo"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["effective"]["lighting"]["circuit_min_lamps"] == 3
+
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"lighting": {"circuit_min_lamps": 4},
+                                "clusters": {"pothole_big": {"distance_m": 20, "window_h": 48}}}))
+    result = runner.invoke(args=["incidents", "rules", "--municipality", "borgo", "--set", str(good)])
+    assert result.exit_code == 0, result.output
+    effective = json.loads(result.stdout)["effective"]
+    assert effective["lighting"]["circuit_min_lamps"] == 4 and effective["lighting"]["window_h"] == 12
+    assert effective["clusters"]["pothole_big"] == {"distance_m": 20, "window_h": 48}
+    assert "incidents recompute" in result.stderr
+
+    for body, words in ((["x"], "rules must be an object"),
+                        ({"lighting": {"circuit_min_lamp": 4}}, "lighting.circuit_min_lamp is not a rule"),
+                        ({"lighting": {"circuit_min_lamps": 2.5}}, "must be a whole number"),
+                        ({"lighting": {"circuit_min_share": 1.5}}, "at most 1"),
+                        ({"water": {"window_h": -1}}, "water.window_h must be a positive number"),
+                        ({"water": {"window_h": True}}, "must be a positive number"),
+                        ({"clusters": {"noise": {"distance_m": "15"}}}, "clusters.noise.distance_m"),
+                        ({"clusters": {"new_code": {"distance_m": 15}}}, "clusters.new_code needs window_h"),
+                        ({"no_incident": "info_request"}, "no_incident must be a list")):
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps(body))
+        result = runner.invoke(args=["incidents", "rules", "--municipality", "borgo", "--set", str(bad)])
+        assert result.exit_code == 1 and words in result.output, (body, result.output)
+    (tmp_path / "broken.json").write_text("{lighting")
+    result = runner.invoke(args=["incidents", "rules", "--municipality", "borgo", "--set", str(tmp_path / "broken.json")])
+    assert result.exit_code == 1 and "broken.json is not valid JSON" in result.output
+    assert _rules_of(url)["lighting"] == {"circuit_min_lamps": 4}  # no bad file changed anything
+
+    result = runner.invoke(args=["incidents", "rules", "--municipality", "borgo", "--reset"])
+    assert result.exit_code == 0 and _rules_of(url) == {}
+    result = runner.invoke(args=["incidents", "rules", "--municipality", "nowhere"])
+    assert result.exit_code == 1 and "no municipality with slug 'nowhere'" in result.output

@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from geo_urp.errors import BadInput
+
 DEFAULTS: dict = {
     "lighting": {
         # A circuit has failed when this many distinct lamps of it are reported in the window...
@@ -84,3 +86,39 @@ class Rules:
 def rules_for(overrides: dict | None) -> Rules:
     """Defaults with a municipality's overrides applied."""
     return Rules(_merge(DEFAULTS, overrides or {}))
+
+
+def check_overrides(overrides: object, path: str = "", base: object = DEFAULTS) -> dict:
+    """Refuse overrides the rules cannot use, naming the first wrong entry; return them unchanged.
+
+    Every key must be one of the defaults' (a new ``clusters`` entry, for a service
+    code, needs ``distance_m`` and ``window_h``), numbers must be positive numbers,
+    a share at most 1, and ``no_incident`` a list of service codes.
+    """
+    where = path or "rules"
+    if isinstance(base, dict):
+        if not isinstance(overrides, dict):
+            raise BadInput(f"{where} must be an object")
+        for key, value in overrides.items():
+            sub = f"{path}.{key}" if path else key
+            if key in base:
+                check_overrides(value, sub, base[key])
+            elif path == "clusters":
+                check_overrides(value, sub, DEFAULTS["clusters"]["default"])
+                missing = {"distance_m", "window_h"} - set(value)
+                if missing:
+                    raise BadInput(f"{sub} needs {' and '.join(sorted(missing))}")
+            else:
+                raise BadInput(f"{sub} is not a rule (known here: {', '.join(sorted(base))})")
+        return overrides
+    if isinstance(base, list):
+        if not isinstance(overrides, list) or not all(isinstance(v, str) and v for v in overrides):
+            raise BadInput(f"{where} must be a list of service codes")
+        return overrides
+    if isinstance(overrides, bool) or not isinstance(overrides, (int, float)) or not overrides > 0:
+        raise BadInput(f"{where} must be a positive number, not {overrides!r}")
+    if isinstance(base, int) and not isinstance(overrides, int):
+        raise BadInput(f"{where} must be a whole number, not {overrides!r}")
+    if path.endswith("_share") and overrides > 1:
+        raise BadInput(f"{where} is a share of the circuit's lamps: at most 1, not {overrides!r}")
+    return overrides
