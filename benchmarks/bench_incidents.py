@@ -58,7 +58,8 @@ def main() -> None:
         first = default_start()
         for night_no in range(args.nights):
             with session_scope(url) as s:
-                night = plan_night(s, mid, seed=100 + night_no, start=first - timedelta(days=2 * night_no))
+                night = plan_night(s, mid, seed=100 + night_no,  # oldest night first: calls in time order
+                                   start=first - timedelta(days=2 * (args.nights - 1 - night_no)))
             for call in night.calls:
                 form = request_form(call, "unused", "mezzolombardo")
                 with session_scope(url) as s:
