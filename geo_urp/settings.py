@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 EMBEDDED_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/geo_urp"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,11 @@ def database_url() -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url[len("postgresql://"):]
     return url
+
+
+def local_zone() -> ZoneInfo:
+    """The towns' local time (``TIME_ZONE``, default Europe/Rome): the clock operators and callers read."""
+    return ZoneInfo(os.environ.get("TIME_ZONE") or "Europe/Rome")
 
 
 def from_env() -> dict:

@@ -218,7 +218,9 @@ def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, 
     """The sentence for the operator, and the confidence."""
     leaks = [r for r in reports if r.service_code == "water_leak"]
     dry = [r for r in reports if r.service_code != "water_leak"]
-    head = f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
+    streets = store.street_names(reports)
+    head = (f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
+            + (f" from {words.places(streets)}" if streets else ""))
     if inc.kind == "water_main_burst":
         what = f"{len(leaks)} about water in the street" + (f" and {len(dry)} about no water or low pressure" if dry else "")
         valves = (f"close valves {words.ids(inc.valves_to_close)}" if inc.valves_to_close

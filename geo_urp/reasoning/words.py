@@ -3,16 +3,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from geo_urp.settings import local_zone
+
 
 def calls(n: int) -> str:
     return "1 call" if n == 1 else f"{n} calls"
 
 
 def span(times: list[datetime]) -> str:
-    """'at 23:10', 'in 40 minutes', 'in 2 hours', 'over 3 days'."""
+    """'at 23:10' (the towns' local time), 'in 40 minutes', 'in 2 hours', 'over 3 days'."""
     if not times:
         return ""
     first, last = min(times), max(times)
+    first = first.astimezone(local_zone()) if first.tzinfo else first
     minutes = (last - first).total_seconds() / 60
     if len(times) == 1 or minutes < 1:
         return f"at {first:%H:%M}"
