@@ -38,8 +38,14 @@ def _fail(exc: GeoUrpError) -> None:
 @click.option("--name", default=None, help="Display name (default: the boundary's name).")
 @click.option("--strict", is_flag=True, help="Refuse the whole load if any feature is rejected.")
 def layers_load(folder: Path, slug: str, name: str | None, strict: bool) -> None:
-    """Load or replace a municipality's layers from FOLDER (all or nothing)."""
-    from geo_urp.loading.loader import LoadOptions, load_municipality
+    """Load or replace a municipality's layers from FOLDER (all or nothing).
+
+    An existing municipality's open calls are snapped again to the new layers and its
+    open incidents rebuilt from them, in the same transaction.
+    """
+    from geo_urp.acting.layers import load_layers
+    from geo_urp.loading.loader import LoadOptions
+    from geo_urp.locating.snapping import SnapLimits
 
     cfg = current_app.config
     options = LoadOptions(
@@ -48,11 +54,11 @@ def layers_load(folder: Path, slug: str, name: str | None, strict: bool) -> None
         strict=strict)
     try:
         with session_scope(_url()) as session:
-            report = load_municipality(session, folder, slug, name, options)
+            report, reload = load_layers(session, folder, slug, name, options, SnapLimits.from_config(cfg))
     except GeoUrpError as exc:
         click.echo(f"nothing changed for {slug}", err=True)
         _fail(exc)
-    for line in report.lines():
+    for line in report.lines() + (reload.lines() if reload.replayed else []):
         click.echo(line)
     click.echo(f"loaded {slug}")
 
@@ -146,20 +152,28 @@ def users_add(username: str, role: str, crew_id: str | None, slug: str | None, p
 
 @incidents_cli.command("recompute")
 @click.option("--municipality", "slug", required=True)
-def incidents_recompute(slug: str) -> None:
+@click.option("--dry-run", is_flag=True, help="Only tell what would be rebuilt, and which operator changes lost.")
+def incidents_recompute(slug: str, dry_run: bool) -> None:
     """Rebuild the open incidents of a municipality from their reports (after new rules or layers).
 
-    Operator merges and moves on open incidents are not kept.
+    Operator merges and moves on open incidents are not kept: the command counts them first.
     """
     from sqlalchemy import select
 
     from geo_urp.models import Municipality
-    from geo_urp.reasoning.recompute import recompute_open
+    from geo_urp.reasoning.recompute import operator_corrections, recompute_open
 
     with session_scope(_url()) as session:
         mid = session.scalar(select(Municipality.id).where(Municipality.slug == slug))
         if mid is None:
             _fail(GeoUrpError(f"no municipality with slug {slug!r}"))
+        lost = operator_corrections(session, mid)
+        if lost:
+            click.echo(f"{lost} operator merge(s) and move(s) on open incidents "
+                       f"{'would not be' if dry_run else 'are not'} replayed", err=True)
+        if dry_run:
+            click.echo("dry run: nothing changed")
+            return
         replayed, now_open = recompute_open(session, mid)
     click.echo(f"replayed {replayed} reports: {now_open} open incidents")
 

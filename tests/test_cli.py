@@ -134,3 +134,48 @@ def test_incidents_rules_shows_sets_checks_and_resets_a_towns_overrides(runner, 
     assert result.exit_code == 0 and _rules_of(url) == {}
     result = runner.invoke(args=["incidents", "rules", "--municipality", "nowhere"])
     assert result.exit_code == 1 and "no municipality with slug 'nowhere'" in result.output
+
+
+def _road_calls(url, *points):
+    """Road-damage calls straight into the database, each placed in its incident; their incident ids."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from geoalchemy2.shape import from_shape
+    from shapely.geometry import Point
+
+    from geo_urp.models import METRIC_SRID, Report
+    from geo_urp.reasoning import on_report_stored
+
+    t = datetime(2026, 11, 27, 22, 0, tzinfo=timezone.utc)
+    with session_scope(url) as s:
+        mid = s.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
+        out = []
+        for x, y in points:
+            r = Report(municipality_id=mid, token=uuid.uuid4().hex, service_code="road_damage", requested_datetime=t,
+                       updated_datetime=t, attributes={}, geom=from_shape(Point(x, y), srid=METRIC_SRID))
+            s.add(r)
+            s.flush()
+            out.append(on_report_stored(s, r).id)
+        return out
+
+
+def test_recompute_tells_the_operator_changes_it_drops_and_a_reload_places_open_calls_again(runner, app):
+    from geo_urp.models import Incident
+    from geo_urp.reasoning import corrections
+
+    url = app.config["DATABASE_URL"]
+    runner.invoke(args=["layers", "load", str(BORGO), "--municipality", "borgo"])
+    a, b = _road_calls(url, (660100, 5118500), (660600, 5118900))
+    with session_scope(url) as s:
+        corrections.merge(s, [a, b], "user:anna")
+    result = runner.invoke(args=["incidents", "recompute", "--municipality", "borgo", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "1 operator merge(s) and move(s) on open incidents would not be replayed" in result.stderr
+    assert "nothing changed" in result.stdout
+    with session_scope(url) as s:
+        assert s.scalar(select(func.count()).select_from(Incident).where(Incident.status == "open")) == 1
+    result = runner.invoke(args=["layers", "load", str(BORGO), "--municipality", "borgo"])
+    assert result.exit_code == 0, result.output
+    assert "open calls: 2 placed again on the new layers" in result.stdout
+    assert "2 open incidents" in result.stdout          # the merge was not replayed, as the dry run said

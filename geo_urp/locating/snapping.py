@@ -178,3 +178,32 @@ def project(session: Session, municipality_id: int, lat: float, lon: float) -> P
     """WGS84 (lat, lon) in the metric CRS, with its distance outside the municipality's boundary."""
     row = session.execute(_PROJECT_SQL, {"mid": municipality_id, "lat": float(lat), "lon": float(lon)}).one()
     return Projected(float(row[0]), float(row[1]), round(float(row[2]), 1))
+
+
+_ASSET_COLUMNS = ("street_id", "lamp_id", "circuit_id", "cabinet_id", "pipe_id", "segment_no")
+
+
+def resnap_open_reports(session: Session, municipality_id: int, network_of: Mapping[str, str | None],
+                        limits: SnapLimits = SnapLimits()) -> int:
+    """Snap every open report of a municipality again, to the layers loaded now; return how many
+    changed street, lamp or main.
+
+    Asset ids and valve-segment numbers belong to one load of the layers: after a reload a
+    report's old ``lamp_id`` may name another lamp or none. ``network_of`` maps a service code
+    to the network its calls snap to (the catalog's). A report placed on a street the new
+    layers no longer have keeps its point and gets the nearest street.
+    """
+    rows = session.execute(text(
+        "SELECT id, service_code, ST_X(geom), ST_Y(geom), " + ", ".join(_ASSET_COLUMNS) +
+        " FROM reports WHERE municipality_id = :mid AND status = 'open' ORDER BY id"),
+        {"mid": municipality_id}).all()
+    changed = 0
+    for row in rows:
+        fresh = dict.fromkeys(_ASSET_COLUMNS)
+        fresh.update(snap(session, municipality_id, row[2], row[3], network_of.get(row[1]), limits).report_fields())
+        if tuple(fresh[c] for c in _ASSET_COLUMNS) != tuple(row[4:]):
+            session.execute(text(
+                "UPDATE reports SET " + ", ".join(f"{c} = :{c}" for c in _ASSET_COLUMNS) + " WHERE id = :id"),
+                {**fresh, "id": row[0]})
+            changed += 1
+    return changed

@@ -38,7 +38,7 @@ class Incident(Base):
     crew_id: Mapped[str | None]
     # An incident absorbed by a larger one (lamp -> circuit -> cabinet) points to it.
     absorbed_into_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("incidents.id", ondelete="SET NULL")
+        BigInteger, ForeignKey("incidents.id", ondelete="SET NULL"), index=True
     )
     geom: Mapped[WKBElement] = geom("GEOMETRY")
     opened_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
-from geo_urp.reasoning import clusters, refresh, rules_of, store, water
+from geo_urp.reasoning import clusters, family, lighting, refresh, rules_of, store, water
 
 
 def _incident(session: Session, incident_id: int, municipality_ids: set[int] | None) -> Incident:
@@ -20,9 +20,19 @@ def _incident(session: Session, incident_id: int, municipality_ids: set[int] | N
     return inc
 
 
-# Which cause a merge keeps: the widest of the incidents merged (then the oldest). Kinds
-# not listed (clusters) rank lowest; an operator merging a lamp into a flooding area keeps the lamp.
+# Which cause a merge keeps: the widest of the incidents merged (then the oldest); clusters
+# have one kind each, so rank alike.
 _RANK = {"lighting_cabinet": 3, "lighting_circuit": 2, "lamp": 1, "water_main_burst": 2, "water_outage": 1}
+
+
+def _family(kind: str) -> str:
+    """What an incident's cause is about, named as ``reasoning.family`` names a call's: street
+    lighting, the water network, or its own kind (flooding, noise, ...). Merges and moves stay inside one."""
+    if kind in lighting.KINDS:
+        return "lighting"
+    if kind in water.KINDS:
+        return "water"
+    return kind
 
 
 def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[int] | None = None) -> Incident:
@@ -44,6 +54,10 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
     closed = [i.id for i in incidents if i.status not in store.OPEN_STATUSES]
     if closed:
         raise BadInput(f"incident(s) {', '.join(map(str, closed))} are no longer open")
+    families = {_family(i.kind) for i in incidents}
+    if len(families) > 1:
+        raise BadInput("incidents about different things cannot be merged: " + ", ".join(
+            f"{i.id} is {i.kind}" for i in incidents))
     target = min(incidents, key=lambda i: (-_RANK.get(i.kind, 0), i.opened_at, i.id))
     others = [i for i in incidents if i is not target]
     for other in others:
@@ -83,11 +97,16 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
     report = session.get(Report, report_id)
     if report is None or (municipality_ids is not None and report.municipality_id not in municipality_ids):
         raise NotFound(f"no report {report_id}")
+    if not rules_of(session, report.municipality_id).makes_incident(report.service_code):
+        raise BadInput(f"report {report.id} is a {report.service_code} call, which belongs to no incident")
     store.lock_municipality(session, report.municipality_id)  # before reading what it changes
     target = _incident(session, incident_id, municipality_ids)
     session.refresh(target)
     if target.municipality_id != report.municipality_id:
         raise BadInput("a report can only move to an incident of its own municipality")
+    if _family(target.kind) != family(report):
+        raise BadInput(f"report {report.id} is a {report.service_code} call and cannot join incident "
+                       f"{target.id} ({target.kind})")
     if target.status not in store.OPEN_STATUSES:
         raise BadInput(f"incident {incident_id} is no longer open")
     link = session.get(IncidentReport, report.id, populate_existing=True)

@@ -14,7 +14,9 @@ from geo_urp.reasoning.store import OPEN_STATUSES
 def incidents_geojson(session: Session, municipality_ids: list[int], status: str = "open",
                       kind: str | None = None, since: datetime | None = None, crew_id: str | None = None,
                       aggregate: bool = False) -> dict:
-    """Incidents as a WGS84 FeatureCollection; absorbed incidents are left out.
+    """Incidents as a WGS84 FeatureCollection; absorbed incidents are left out, except for a
+    poller asking what changed ``since`` (with ``status="all"``): it learns that they were
+    absorbed (``absorbed_into_id``), and can take them off its map.
 
     Every feature counts its calls in ``report_count``; ``aggregate`` (the
     council's view, SPEC §6) leaves out ``report_ids``, which lead to single calls.
@@ -23,7 +25,9 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         raise BadInput(f"status must be 'open' or 'all', not {status!r}")
     if kind is not None and kind not in KINDS:
         raise BadInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    where = ["i.municipality_id = ANY(:mids)", "i.absorbed_into_id IS NULL"]
+    where = ["i.municipality_id = ANY(:mids)"]
+    if not since:
+        where.append("i.absorbed_into_id IS NULL")
     params: dict = {"mids": municipality_ids}
     if status == "open":
         where.append("i.status = ANY(:open)")
@@ -48,7 +52,7 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         "  'area_id', i.area_id, 'crew_id', i.crew_id, 'priority', i.priority, 'status', i.status,"
         "  'confidence', i.confidence, 'explanation', i.explanation,"
         "  'affected_addresses', i.affected_addresses, 'municipality', m.slug,"
-        "  'opened_at', i.opened_at, 'updated_at', i.updated_at)"
+        "  'opened_at', i.opened_at, 'updated_at', i.updated_at, 'absorbed_into_id', i.absorbed_into_id)"
         "  - CASE WHEN CAST(:aggregate AS boolean) THEN 'report_ids' ELSE '' END"
         ") ORDER BY i.priority, i.opened_at, i.id), '[]'::jsonb) "
         "FROM incidents i JOIN municipalities m ON m.id = i.municipality_id "

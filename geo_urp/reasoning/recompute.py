@@ -16,6 +16,21 @@ from geo_urp.models import Incident, Report
 from geo_urp.reasoning import place, refresh, rules_of, store
 
 
+_OPEN_TREE = (
+    "WITH RECURSIVE tree(id) AS (SELECT id FROM incidents WHERE municipality_id = :mid "
+    " AND status IN ('open', 'assigned', 'in_progress') UNION "
+    " SELECT i.id FROM incidents i JOIN tree t ON i.absorbed_into_id = t.id) ")
+
+
+def operator_corrections(session: Session, municipality_id: int) -> int:
+    """How many operators' changes (merges, moves) the open incidents hold: what a recomputation
+    would not replay."""
+    return session.execute(text(
+        _OPEN_TREE + "SELECT count(*) FROM incident_events e JOIN tree t ON t.id = e.incident_id "
+        "WHERE e.actor <> 'system' AND e.action IN ('merged', 'report moved in')"),
+        {"mid": municipality_id}).scalar()
+
+
 def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
     """Rebuild every open incident of a municipality; return (reports replayed, incidents now open)."""
     store.lock_municipality(session, municipality_id)
@@ -34,7 +49,9 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         " SELECT i.id FROM incidents i JOIN doomed d ON i.absorbed_into_id = d.id) "
         "DELETE FROM incidents WHERE id IN (SELECT id FROM doomed)"), {"ids": list(open_ids)})
     session.flush()
-    loaded = {r.id: r for r in session.scalars(select(Report).where(Report.id.in_(report_ids)))}
+    # Read as stored now (a reload of the layers has just snapped them again), not as held in the session.
+    loaded = {r.id: r for r in session.scalars(select(Report).where(Report.id.in_(report_ids))
+                                               .execution_options(populate_existing=True))}
     for rid in report_ids:
         report = loaded[rid]
         if rules.makes_incident(report.service_code):

@@ -45,9 +45,11 @@ DEFAULTS: dict = {
         "water_unlocated": {"distance_m": 150, "window_h": 12},
         "default": {"distance_m": 100, "window_h": 24},
     },
-    # Services that never make an incident.
+    # Services that never make an incident (a town's list adds to ALWAYS_NO_INCIDENT).
     "no_incident": ["info_request"],
 }
+# A question is not a fault, whatever a town's rules say.
+ALWAYS_NO_INCIDENT = frozenset({"info_request"})
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -80,7 +82,8 @@ class Rules:
         return clusters.get(service_code, clusters["default"])
 
     def makes_incident(self, service_code: str) -> bool:
-        return service_code not in self.values["no_incident"]
+        """Information requests never make an incident; a town's ``no_incident`` adds to that."""
+        return service_code not in ALWAYS_NO_INCIDENT and service_code not in self.values["no_incident"]
 
 
 def rules_for(overrides: dict | None) -> Rules:

@@ -79,7 +79,9 @@ def attach(session: Session, report: Report, incident: Incident) -> None:
     """
     at = now()
     session.execute(text(
-        "WITH link AS (INSERT INTO incident_reports (report_id, incident_id) VALUES (:r, :i)) "
+        "WITH link AS (INSERT INTO incident_reports (report_id, incident_id) VALUES (:r, :i)), "
+        "event AS (INSERT INTO incident_events (incident_id, at, actor, action, detail) "
+        "          VALUES (:i, :at, 'system', 'call joined', jsonb_build_object('report_id', CAST(:r AS text)))) "
         "UPDATE incidents SET updated_at = :at WHERE id = :i"), {"r": report.id, "i": incident.id, "at": at})
     set_committed_value(incident, "updated_at", at)
 
@@ -95,7 +97,7 @@ def absorb(session: Session, small: Incident, big: Incident, actor: str = "syste
     moved = session.execute(update(IncidentReport).where(IncidentReport.incident_id == small.id)
                             .values(incident_id=big.id).returning(IncidentReport.report_id)).scalars().all()
     small.status = "closed"
-    small.closed_at = now()
+    small.closed_at = small.updated_at = big.updated_at = now()  # pollers (``?since=``) see both change
     small.absorbed_into_id = big.id
     big.opened_at = min(big.opened_at, small.opened_at)
     log(session, small, "absorbed", actor, into=big.id, reason=why, report_ids=[str(r) for r in moved])
@@ -111,9 +113,21 @@ def split(session: Session, report_ids: list[int], source: Incident, target: Inc
                                                  IncidentReport.report_id.in_(report_ids))
                     .values(incident_id=target.id))
     ids = [str(r) for r in report_ids]
+    source.updated_at = target.updated_at = now()
     log(session, source, "split", actor, into=target.id, reason=why, report_ids=ids)
     log(session, target, "split from", actor, incident=source.id, reason=why, report_ids=ids)
     session.flush()
+
+
+def called_between(since: datetime, until: datetime):
+    """Whether the incident (``Incident``, correlated) has a call between ``since`` and ``until``.
+
+    Windows look both ways from a call's time: an operator may log a call late
+    (``requested_datetime`` in the past), and it belongs with the calls of its own hours.
+    """
+    return (select(IncidentReport.report_id).join(Report, Report.id == IncidentReport.report_id)
+            .where(IncidentReport.incident_id == Incident.id, Report.requested_datetime.between(since, until))
+            .exists())
 
 
 def reports_of(session: Session, incident_id: int) -> list[Row]:

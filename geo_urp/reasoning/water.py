@@ -12,12 +12,13 @@ from collections import Counter
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
+from geo_urp.errors import NotFound
 from geo_urp.loading.isolation import isolate_pipes, segment_graph
 from geo_urp.loading.water_isolation import isolation_trace, segments_without_source
-from geo_urp.models import Incident, IncidentReport, Municipality, Report
+from geo_urp.models import Incident, Municipality, Report
 from geo_urp.reasoning import store, words
 from geo_urp.reasoning.rules import Rules
 
@@ -37,17 +38,17 @@ def located(inc: Incident) -> bool:
 def handle(session: Session, report: Report, rules: Rules) -> Incident:
     """Place a water report in a burst or an outage, upgrading an outage when a leak call arrives."""
     mid = report.municipality_id
-    since = report.requested_datetime - timedelta(hours=rules.water["window_h"])
-    # Open bursts and outages, oldest first, with their latest call: only recent ones can grow,
-    # except that a burst nobody has closed yet still takes calls on its own mains and dry area.
-    last_call = (select(func.max(Report.requested_datetime)).join(IncidentReport, IncidentReport.report_id == Report.id)
-                 .where(IncidentReport.incident_id == Incident.id).scalar_subquery())
-    rows = session.execute(select(Incident, last_call).where(
+    half = timedelta(hours=rules.water["window_h"])
+    # Open bursts and outages, oldest first, and whether they have a call within the window of
+    # this one: only those can grow, except that a burst nobody has closed yet still takes
+    # calls on its own mains and dry area.
+    rows = session.execute(select(Incident, store.called_between(report.requested_datetime - half,
+                                                                 report.requested_datetime + half)).where(
         Incident.municipality_id == mid, Incident.kind.in_(KINDS), Incident.status.in_(store.OPEN_STATUSES))
         .order_by(Incident.opened_at, Incident.id)).all()
-    bursts = [i for i, last in rows if i.kind == "water_main_burst"
-              and (last >= since or report.pipe_id in i.asset_ids or report.segment_no in i.affected_segment_nos)]
-    outages = [i for i, last in rows if i.kind == "water_outage" and last >= since and located(i)]
+    bursts = [i for i, recent in rows if i.kind == "water_main_burst"
+              and (recent or report.pipe_id in i.asset_ids or report.segment_no in i.affected_segment_nos)]
+    outages = [i for i, recent in rows if i.kind == "water_outage" and recent and located(i)]
     if report.service_code == "water_leak":
         for burst in bursts:
             if _near_burst(session, burst, report, rules):
@@ -82,13 +83,13 @@ def _leak(session: Session, report: Report, outages: list[Incident], rules: Rule
     for outage in outages:
         if outage is not upgraded and set(_segments_of_reports(session, outage.id)) <= set(burst.affected_segment_nos):
             store.absorb(session, outage, burst, why="no-water calls inside the burst's dry area")
-    _shed_unexplained(session, burst, rules)
-    return recompute(session, burst, rules)
+    return burst
 
 
 def _shed_unexplained(session: Session, burst: Incident, rules: Rules) -> None:
-    """An outage just became a burst: its dry calls that the burst does not explain (their segment
-    keeps its water when the burst is isolated) go on as an outage of their own."""
+    """Dry calls of a burst that it does not explain (their segment keeps its water when the
+    suspected main is isolated: an outage just became a burst, or the suspected main changed)
+    go on as an outage of their own."""
     stray = [r for r in store.reports_of(session, burst.id) if r.service_code != "water_leak"
              and r.segment_no is not None and r.segment_no not in burst.affected_segment_nos]
     if not stray:
@@ -107,16 +108,21 @@ def _shed_unexplained(session: Session, burst: Incident, rules: Rules) -> None:
 
 def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> Incident:
     store.attach(session, report, inc)
-    return recompute(session, inc, rules)
+    recompute(session, inc, rules)
+    if inc.kind == "water_main_burst":
+        _shed_unexplained(session, inc, rules)
+    return inc
 
 
 def _near_burst(session: Session, burst: Incident, report: Report, rules: Rules) -> bool:
-    if report.segment_no in burst.affected_segment_nos:
+    """Whether a leak call belongs to a burst: on one of its suspected mains, inside its dry
+    area, or within ``leak_join_m`` of the main most likely burst (a caller across the street)."""
+    if report.pipe_id in burst.asset_ids or report.segment_no in burst.affected_segment_nos:
         return True
     return bool(session.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM water_pipes WHERE municipality_id = :mid AND pipe_id = ANY(:ids) "
+        "SELECT EXISTS (SELECT 1 FROM water_pipes WHERE municipality_id = :mid AND pipe_id = :p "
         "AND ST_DWithin(geom, " + store.geom_param("g") + ", :d))"),
-        {"mid": burst.municipality_id, "ids": burst.asset_ids, "g": store.hexgeom(report.geom),
+        {"mid": burst.municipality_id, "p": burst.asset_ids[0], "g": store.hexgeom(report.geom),
          "d": rules.water["leak_join_m"]}).scalar())
 
 
@@ -139,7 +145,10 @@ def recompute(session: Session, inc: Incident, rules: Rules) -> Incident:
         for r in leaks:
             first.setdefault(r.pipe_id, r.requested_datetime)
         suspects = sorted(counts, key=lambda p: (-counts[p], first[p], p))
-        iso = isolate_pipes(session, mid, suspects[0])
+        suspects, iso = _isolation(session, mid, suspects)
+        if inc.asset_ids and inc.asset_ids[0] != suspects[0]:
+            store.log(session, inc, "suspected main changed", main=suspects[0], was=inc.asset_ids[0],
+                      reason=f"{counts[suspects[0]]} leak call(s) on main {suspects[0]}")
         inc.asset_ids = suspects
         inc.valves_to_close = list(iso.valves_to_close)
         inc.affected_segment_nos = list(iso.affected_segment_nos)
@@ -158,6 +167,18 @@ def recompute(session: Session, inc: Incident, rules: Rules) -> Incident:
     inc.affected_addresses = sum(served.get(no, 0) for no in inc.affected_segment_nos)
     session.flush()
     return inc
+
+
+def _isolation(session: Session, mid: int, suspects: list[str]):
+    """The suspected mains still in the layers (the first of them most likely burst) and its
+    isolation: a main the layers no longer have (they were replaced, the call not snapped
+    again) gives way to the next. ``NotFound`` when none is left."""
+    for n, pipe in enumerate(suspects):
+        try:
+            return suspects[n:], isolate_pipes(session, mid, pipe)
+        except NotFound:
+            if n == len(suspects) - 1:
+                raise
 
 
 _SERVED: dict[tuple, dict[int, int]] = {}

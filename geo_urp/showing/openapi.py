@@ -28,7 +28,9 @@ DOCUMENT: dict = {
             "parameters": [
                 {"name": "status", "in": "query", "schema": {"enum": ["open", "all"], "default": "open"}},
                 {"name": "kind", "in": "query", "schema": {"enum": list(KINDS)}},
-                {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}},
+                {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"},
+                 "description": "only incidents changed since then; with status=all also those absorbed "
+                                "meanwhile (absorbed_into_id set, no calls left), so a poller can drop them"},
                 _JURISDICTION],
             "responses": {"200": {"description": "incidents", "content": {"application/geo+json": {
                 "schema": {"$ref": "#/components/schemas/IncidentCollection"}}}}, "400": _ERROR, **_AUTH_ERRORS}}},
@@ -79,7 +81,10 @@ DOCUMENT: dict = {
                         "valves_to_close": {"type": "array", "items": {"type": "string"}},
                         "report_ids": {"type": "array", "items": {"type": "string"},
                                        "description": "Open311 service_request_ids; not shown to the council"},
-                        "report_count": {"type": "integer", "minimum": 1},
+                        "report_count": {"type": "integer", "minimum": 0,
+                                         "description": "0 only for an absorbed incident"},
+                        "absorbed_into_id": {"type": ["integer", "null"],
+                                             "description": "the incident that took this one's calls"},
                         "area_id": {"type": ["string", "null"]}, "crew_id": {"type": ["string", "null"]},
                         "priority": {"type": "integer", "minimum": 1, "maximum": 4},
                         "status": {"enum": list(STATUSES)},

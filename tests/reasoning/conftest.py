@@ -18,9 +18,11 @@ X0, Y0 = 660000, 5118000
 
 @pytest.fixture()
 def call(session, borgo):
-    """call(service_code, minutes after 22:00, lamp=…|pipe=…|at=(x, y)) -> (report, incident)."""
+    """call(service_code, minutes after 22:00, lamp=…|pipe=… [segment=…]|at=(x, y)) -> (report, incident).
+
+    ``pipe``: on the longest part of that main, or on its part in valve segment ``segment``."""
     def make(service_code: str, minutes: float = 0, lamp: str | None = None, pipe: str | None = None,
-             at: tuple[float, float] | None = None, mid: int | None = None):
+             at: tuple[float, float] | None = None, mid: int | None = None, segment: int | None = None):
         mid = mid or borgo
         fields = {}
         if lamp:
@@ -32,8 +34,9 @@ def call(session, borgo):
         if pipe:
             seg, x, y = session.execute(text(
                 "SELECT p.segment_no, ST_X(ST_LineInterpolatePoint(p.geom, 0.5)), ST_Y(ST_LineInterpolatePoint(p.geom, 0.5)) "
-                "FROM water_pipe_parts p WHERE p.municipality_id = :m AND p.pipe_id = :p ORDER BY ST_Length(p.geom) DESC LIMIT 1"),
-                {"m": mid, "p": pipe}).one()
+                "FROM water_pipe_parts p WHERE p.municipality_id = :m AND p.pipe_id = :p "
+                "AND (CAST(:s AS integer) IS NULL OR p.segment_no = :s) ORDER BY ST_Length(p.geom) DESC LIMIT 1"),
+                {"m": mid, "p": pipe, "s": segment}).one()
             fields = {"pipe_id": pipe, "segment_no": seg}
             at = at or (x + 3, y + 3)
         x, y = at if at[0] > 100000 else (X0 + at[0], Y0 + at[1])

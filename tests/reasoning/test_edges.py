@@ -104,7 +104,8 @@ def test_moving_the_only_leak_call_out_makes_the_burst_an_outage_again(session, 
     r1, _ = call("no_water", 0, pipe="P6", at=(690, 455))
     leak, burst = call("water_leak", 20, pipe="P4")
     assert burst.kind == "water_main_burst" and report_ids(session, burst) == {r1.id, leak.id}
-    _, other = call("road_damage", 30, at=(100, 500))
+    _, other = call("water_leak", 30, pipe="P7")                 # another burst, far away
+    assert other.id != burst.id
     corrections.move(session, leak.id, other.id, "user:anna")
     assert burst.kind == "water_outage" and burst.asset_ids == [] and burst.valves_to_close == []
     assert 5 in burst.affected_segment_nos and "no leak reported yet" in burst.explanation
@@ -115,7 +116,7 @@ def test_moving_a_call_out_of_a_cluster_redraws_it(session, borgo, call):
     call("flooding", 0, at=(480, 310))
     r2, flood = call("flooding", 10, at=(560, 390))
     before = session.scalar(text("SELECT ST_Area(geom) FROM incidents WHERE id = :i"), {"i": flood.id})
-    _, road = call("road_damage", 20, at=(100, 500))
+    _, road = call("flooding", 20, at=(100, 500))                 # another flooded spot, far away
     corrections.move(session, r2.id, road.id, "user:anna")
     after = session.scalar(text("SELECT ST_Area(geom) FROM incidents WHERE id = :i"), {"i": flood.id})
     assert before > 1000 and after == 0                              # one call left: its point

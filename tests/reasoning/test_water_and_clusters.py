@@ -72,7 +72,7 @@ def test_information_requests_make_no_incident(session, borgo, call):
 def test_merge_and_move_keep_every_report_linked_once(session, borgo, call):
     r1, a = call("road_damage", 0, at=(100, 500))
     r2, b = call("road_damage", 5, at=(600, 900))
-    r3, c = call("flooding", 10, at=(900, 100))
+    r3, c = call("road_damage", 10, at=(900, 100))
     for bad in ([a.id, a.id], [True, a.id], [a.id], "1,2"):
         with pytest.raises(BadInput):
             corrections.merge(session, bad, "user:anna")
@@ -95,6 +95,23 @@ def test_merge_and_move_keep_every_report_linked_once(session, borgo, call):
     fc = queries.incidents_geojson(session, [borgo])
     assert [f["properties"]["id"] for f in fc["features"]] == [a.id]
     assert sorted(fc["features"][0]["properties"]["report_ids"]) == sorted(str(r.id) for r in (r1, r2, r3))
+
+
+def test_merge_and_move_stay_within_what_the_calls_are_about(session, borgo, call):
+    r1, road = call("road_damage", 0, at=(100, 500))
+    r2, flood = call("flooding", 5, at=(110, 510))
+    r3, lamp = call("streetlight_out", 10, lamp="L01")
+    r4, _ = call("info_request", 15, at=(100, 500))
+    for ids in ([road.id, flood.id], [lamp.id, flood.id]):
+        with pytest.raises(BadInput, match="different things"):
+            corrections.merge(session, ids, "user:anna")
+    with pytest.raises(BadInput, match="cannot join"):
+        corrections.move(session, r2.id, road.id, "user:anna")
+    with pytest.raises(BadInput, match="belongs to no incident"):
+        corrections.move(session, r4.id, road.id, "user:anna")
+    assert [incident_of(session, r).id for r in (r1, r2, r3)] == [road.id, flood.id, lamp.id]
+    assert session.get(IncidentReport, r4.id) is None
+    assert all(i.status == "open" for i in (road, flood, lamp))
 
 
 def test_a_report_of_a_closed_incident_does_not_move(session, borgo, call):
