@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geo_urp import locks
 from geo_urp.catalog import catalog_for
 from geo_urp.loading.loader import LoadOptions, LoadReport, load_municipality
 from geo_urp.locating.snapping import SnapLimits, resnap_open_reports
 from geo_urp.models import Municipality
-from geo_urp.reasoning import store
 from geo_urp.reasoning.recompute import recompute_open
 
 
@@ -44,7 +44,7 @@ def load_layers(session: Session, folder: Path, slug: str, name: str | None = No
     """
     mid = session.scalar(select(Municipality.id).where(Municipality.slug == slug))
     if mid is not None:
-        store.lock_municipality(session, mid)  # waits for calls being placed; holds new ones
+        locks.lock_municipality(session, mid)  # waits for calls being placed; holds new ones
     report = load_municipality(session, folder, slug, name, options)
     if mid is None:
         return report, Reload()

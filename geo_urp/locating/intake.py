@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from geo_urp import locks
 from geo_urp.accounts import Principal, hash_key
 from geo_urp.catalog import Service, service_for
 from geo_urp.errors import BadInput, Forbidden
@@ -178,6 +179,10 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         return _replay(session, earlier, fields.get("service_code"), idem)
 
     muni = municipality_for(session, _text(fields, "jurisdiction_id", 64), principal.municipality_id)
+    # From here the call reads the town's layers: a reload of them waits until this call is
+    # stored and placed, or this call waits for the reload and is placed on the new layers.
+    locks.share_municipality(session, muni.id)
+    session.expire(muni, ["layers_loaded_at"])  # read again if needed: it names the cached water graph
     service = service_for(session, muni.id, _text(fields, "service_code", 64))
     answers = service.clean_attributes(attributes)
     description = _text(fields, "description", MAX_DESCRIPTION)

@@ -9,9 +9,10 @@ start two incidents, while a flooding call does not wait for a street-light one.
 """
 from __future__ import annotations
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
+from geo_urp import locks
 from geo_urp.models import Incident, Municipality, Report
 from geo_urp.reasoning import clusters, lighting, responsibility, store, water
 from geo_urp.reasoning.rules import Rules, rules_for
@@ -32,7 +33,7 @@ def on_report_stored(session: Session, report: Report, describe: bool = True) ->
     rules = rules_of(session, report.municipality_id)
     if not rules.makes_incident(report.service_code):
         return None
-    store.lock_family(session, report.municipality_id, family(report))
+    locks.lock_family(session, report.municipality_id, family(report))
     inc = place(session, report, rules)
     if describe:
         refresh(session, inc)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from geo_urp import locks
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
 from geo_urp.reasoning import clusters, family, lighting, refresh, rules_of, store, water
@@ -48,7 +49,7 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
                        key=lambda i: (i.opened_at, i.id))
     if len({i.municipality_id for i in incidents}) > 1:
         raise BadInput("incidents of different municipalities cannot be merged")
-    store.lock_municipality(session, incidents[0].municipality_id)
+    locks.lock_municipality(session, incidents[0].municipality_id)
     for inc in incidents:  # read again under the lock: a call taken meanwhile may have changed them
         session.refresh(inc)
     closed = [i.id for i in incidents if i.status not in store.OPEN_STATUSES]
@@ -99,7 +100,7 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
         raise NotFound(f"no report {report_id}")
     if not rules_of(session, report.municipality_id).makes_incident(report.service_code):
         raise BadInput(f"report {report.id} is a {report.service_code} call, which belongs to no incident")
-    store.lock_municipality(session, report.municipality_id)  # before reading what it changes
+    locks.lock_municipality(session, report.municipality_id)  # before reading what it changes
     target = _incident(session, incident_id, municipality_ids)
     session.refresh(target)
     if target.municipality_id != report.municipality_id:
@@ -124,6 +125,7 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
     store.log(session, target, "report moved in", actor, report_id=str(report.id),
               from_incident=source.id if source else None)
     if source is not None:
+        source.updated_at = store.now()  # a polling map sees it shrink or go
         store.log(session, source, "report moved out", actor, report_id=str(report.id), to_incident=target.id)
         left = session.scalar(select(IncidentReport.report_id).where(IncidentReport.incident_id == source.id).limit(1))
         if left is None:

@@ -6,12 +6,12 @@ incident is done here, in Python, because it reads like the rule it applies.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
-from geo_urp.models import Circuit, Incident, Lamp, Municipality, Report
+from geo_urp.models import Circuit, Incident, IncidentReport, Municipality, Report
 from geo_urp.reasoning import store, words
 from geo_urp.reasoning.rules import Rules, rules_for
 
@@ -22,14 +22,13 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
     """Place a street-light report in its incident, growing lamp -> circuit -> cabinet as evidence allows."""
     mid, t = report.municipality_id, report.requested_datetime
     cfg = rules.lighting
-    since, until = window(report, rules)
     found = _open_on_assets(session, mid, report)
     for kind, asset in (("lighting_cabinet", report.cabinet_id), ("lighting_circuit", report.circuit_id)):
         dark = [i for i in found if i.kind == kind and asset is not None and asset in i.asset_ids]
         if dark:
             store.attach(session, report, dark[0])
             if kind == "lighting_circuit":
-                return _maybe_cabinet(session, report, dark[0], rules) or dark[0]
+                return _maybe_cabinet(session, report, rules) or dark[0]
             return dark[0]
     lamp_inc = [i for i in found if i.kind == "lamp" and report.lamp_id in i.asset_ids]
     if lamp_inc:
@@ -37,7 +36,7 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
         store.attach(session, report, inc)
     else:
         inc = store.create(session, mid, "lamp", _lamp_geom(session, report), t, [report.lamp_id], first=report)
-    lamps, total = _circuit_evidence(session, mid, report.circuit_id, since, until)
+    lamps, (since, until), total = _circuit_evidence(session, report, cfg["window_h"])
     share = len(lamps) / total if total else 0.0
     if len(lamps) >= cfg["circuit_min_lamps"] or (len(lamps) >= 2 and share >= cfg["circuit_min_share"]):
         circuit = store.create(session, mid, "lighting_circuit", _circuit_geom(session, mid, report.circuit_id),
@@ -45,14 +44,25 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
         for small in _open_lamp_incidents(session, mid, "circuit_id", report.circuit_id, since, until):
             store.absorb(session, small, circuit,
                          why=f"{len(lamps)} of {total} lamps of circuit {report.circuit_id} reported dark")
-        return _maybe_cabinet(session, report, circuit, rules) or circuit
+        return _maybe_cabinet(session, report, rules) or circuit
     return inc
 
 
-def window(report: Report, rules: Rules) -> tuple:
-    """The hours a street-light call counts with: the window on either side of its time."""
-    half = timedelta(hours=rules.lighting["window_h"])
-    return report.requested_datetime - half, report.requested_datetime + half
+def busiest_span(calls: list[tuple[object, datetime]], t: datetime, hours: float) -> tuple[set, tuple]:
+    """The span of ``hours`` that holds time ``t`` and the most distinct keys among ``calls``
+    ((key, time) pairs): those keys, and the span's (start, end).
+
+    "3 lamps within 12 h" means within one 12-hour span, wherever the new call falls in it: a
+    call logged late counts with the calls of its own hours, and lamps a day apart never add up.
+    """
+    width = timedelta(hours=hours)
+    best: tuple[set, tuple] = (set(), (t - width, t))
+    # The busiest span can always start at a call (or as early as it may while still holding t).
+    for start in sorted({at for _, at in calls if t - width <= at <= t} | {t - width}):
+        keys = {key for key, at in calls if start <= at <= start + width}
+        if len(keys) > len(best[0]):
+            best = (keys, (start, start + width))
+    return best
 
 
 def _open_on_assets(session: Session, mid: int, report: Report) -> list[Incident]:
@@ -64,26 +74,34 @@ def _open_on_assets(session: Session, mid: int, report: Report) -> list[Incident
         Incident.asset_ids.overlap(assets)).order_by(Incident.opened_at, Incident.id)))
 
 
-def _maybe_cabinet(session: Session, report: Report, circuit: Incident, rules: Rules) -> Incident | None:
+def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident | None:
     """Turn failed circuits of one cabinet into a cabinet incident once enough have failed.
 
-    A circuit counts as failed in the window while it is still being reported dark (it has a
-    call in the window), however old its first call: absorbing an old lamp incident moves a
-    circuit's opening back, not its failure. The cabinet then takes every open circuit and lamp
-    incident it feeds that was called in the window: once it is dark, so are they.
+    A circuit counts as failed while it is still being reported dark: enough of them must have
+    calls in one span of the window, however old their first call (absorbing an old lamp
+    incident moves a circuit's opening back, not its failure). The cabinet then takes every
+    open circuit incident it feeds, and its lamp incidents of that span: once it is dark, so are they.
     """
-    mid = report.municipality_id
+    mid, t = report.municipality_id, report.requested_datetime
     if report.cabinet_id is None:
         return None
-    since, until = window(report, rules)
+    hours = rules.lighting["window_h"]
     cabinet_of = (select(Circuit.cabinet_id).where(
         Circuit.municipality_id == mid, Circuit.circuit_id == Incident.asset_ids[1])
         .scalar_subquery())
-    rows = session.execute(select(Incident, store.called_between(since, until)).where(
+    circuits = list(session.scalars(select(Incident).where(
         Incident.municipality_id == mid, Incident.kind == "lighting_circuit",
         Incident.status.in_(store.OPEN_STATUSES), cabinet_of == report.cabinet_id)
-        .order_by(Incident.opened_at, Incident.id)).all()
-    failed = [i for i, recent in rows if recent]
+        .order_by(Incident.opened_at, Incident.id)))
+    if len(circuits) < rules.lighting["cabinet_min_circuits"]:
+        return None
+    calls = session.execute(
+        select(IncidentReport.incident_id, Report.requested_datetime)
+        .join(Report, Report.id == IncidentReport.report_id)
+        .where(IncidentReport.incident_id.in_([c.id for c in circuits]),
+               Report.requested_datetime.between(t - timedelta(hours=hours), t + timedelta(hours=hours)))).all()
+    dark, (since, until) = busiest_span([tuple(c) for c in calls], t, hours)
+    failed = [c for c in circuits if c.id in dark]
     if len(failed) < rules.lighting["cabinet_min_circuits"]:
         return None
     cabinet = store.create(session, mid, "lighting_cabinet", _cabinet_geom(session, mid, report.cabinet_id),
@@ -91,7 +109,7 @@ def _maybe_cabinet(session: Session, report: Report, circuit: Incident, rules: R
     for inc in failed:
         store.absorb(session, inc, cabinet,
                      why=f"{len(failed)} circuits of cabinet {report.cabinet_id} dark at once")
-    for inc, _ in rows:
+    for inc in circuits:
         if inc not in failed:  # dark since earlier and not closed yet: the same cabinet fault
             store.absorb(session, inc, cabinet,
                          why=f"circuit {inc.asset_ids[0]}, still open, is fed by dark cabinet {report.cabinet_id}")
@@ -100,30 +118,36 @@ def _maybe_cabinet(session: Session, report: Report, circuit: Incident, rules: R
     return cabinet
 
 
-def _circuit_evidence(session: Session, mid: int, circuit_id: str, since, until) -> tuple[list[str], int]:
-    """Distinct lamps of a circuit in open lamp incidents called in between ``since`` and ``until``,
-    and the circuit's size."""
-    lamps, total = session.execute(text(
-        "SELECT ARRAY(SELECT DISTINCT r.lamp_id FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
+def _circuit_evidence(session: Session, report: Report, hours: float) -> tuple[set, tuple, int]:
+    """The distinct lamps of the report's circuit called in, in open lamp incidents, within the
+    busiest span of ``hours`` holding the report; that span; and the circuit's size."""
+    t, width = report.requested_datetime, timedelta(hours=hours)
+    rows = session.execute(text(
+        "SELECT r.lamp_id, r.requested_datetime FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
         "JOIN incidents i ON i.id = ir.incident_id WHERE r.municipality_id = :mid AND r.circuit_id = :c "
         "AND i.kind = 'lamp' AND i.status IN ('open', 'assigned', 'in_progress') "
-        "AND r.requested_datetime BETWEEN :since AND :until ORDER BY 1), "
-        "(SELECT lamp_count FROM lighting_circuits WHERE municipality_id = :mid AND circuit_id = :c)"),
-        {"mid": mid, "c": circuit_id, "since": since, "until": until}).one()
-    return list(lamps), total or 0
+        "AND r.requested_datetime BETWEEN :since AND :until"),
+        {"mid": report.municipality_id, "c": report.circuit_id, "since": t - width, "until": t + width}).all()
+    total = session.execute(text(
+        "SELECT lamp_count FROM lighting_circuits WHERE municipality_id = :mid AND circuit_id = :c"),
+        {"mid": report.municipality_id, "c": report.circuit_id}).scalar()
+    lamps, span = busiest_span([tuple(r) for r in rows], t, hours)
+    return lamps, span, total or 0
 
 
 def _open_lamp_incidents(session: Session, mid: int, feeder: str, feeder_id: str, since, until) -> list[Incident]:
-    """Open lamp incidents called in between ``since`` and ``until`` on lamps of one circuit
-    (``feeder="circuit_id"``) or cabinet (``"cabinet_id"``): the evidence of the window, not a
-    bulb reported days before."""
+    """Open lamp incidents with a call between ``since`` and ``until`` on a lamp of one circuit
+    (``feeder="circuit_id"``) or cabinet (``"cabinet_id"``): the evidence of the span, not a bulb
+    reported days before. Matched by their calls' lamps, so an operator's merge of lamps of
+    two circuits goes, whole, with the circuit its calls counted for."""
     if feeder_id is None:
         return []
-    fed = select(Lamp.lamp_id).where(Lamp.municipality_id == mid, getattr(Lamp, feeder) == feeder_id)
+    on_feeder = (select(IncidentReport.report_id).join(Report, Report.id == IncidentReport.report_id)
+                 .where(IncidentReport.incident_id == Incident.id, getattr(Report, feeder) == feeder_id,
+                        Report.requested_datetime.between(since, until)).exists())
     return list(session.scalars(select(Incident).where(
         Incident.municipality_id == mid, Incident.kind == "lamp", Incident.status.in_(store.OPEN_STATUSES),
-        Incident.asset_ids[1].in_(fed), store.called_between(since, until))
-        .order_by(Incident.opened_at, Incident.id)))
+        on_feeder).order_by(Incident.opened_at, Incident.id)))
 
 
 def _lamp_geom(session: Session, report: Report):

@@ -1,9 +1,11 @@
 """Rebuilding a municipality's open incidents from their reports (after new rules or new layers).
 
-The open incidents are dropped and their reports replayed in time order
+The open incidents are closed and their reports replayed in time order
 through the same live rules, so the result is what the live path would have
-built. Operator corrections to open incidents are not replayed: the command
-that calls this says so. The rules are read and the lock taken once for the
+built. Each old incident is kept, with its history, pointing (``absorbed_into_id``)
+at the new incident that holds most of its calls: a map polling for changes
+takes it off, an operator can read what it was. Operator corrections to open
+incidents are not replayed: the command that calls this says so. The rules are read and the lock taken once for the
 whole replay, the reports loaded in one query, and each incident described
 once, at the end (their reports, again, in one query).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from geo_urp import locks
 from geo_urp.models import Incident, Report
 from geo_urp.reasoning import place, refresh, rules_of, store
 
@@ -33,7 +36,7 @@ def operator_corrections(session: Session, municipality_id: int) -> int:
 
 def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
     """Rebuild every open incident of a municipality; return (reports replayed, incidents now open)."""
-    store.lock_municipality(session, municipality_id)
+    locks.lock_municipality(session, municipality_id)
     rules = rules_of(session, municipality_id)
     open_ids = session.scalars(select(Incident.id).where(
         Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all()
@@ -42,13 +45,14 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         " EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id AND ir.incident_id = ANY(:ids))"
         " OR NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id))"
         " ORDER BY r.requested_datetime, r.id"), {"mid": municipality_id, "ids": list(open_ids)}).scalars().all()
-    # Incidents absorbed into the open ones, at any depth (lamp -> circuit -> cabinet),
-    # go too, with their history: the replay absorbs them again.
+    # Unlink the open incidents' calls and close the incidents; they stay, with their history.
+    was = session.execute(text(
+        "DELETE FROM incident_reports WHERE incident_id = ANY(:ids) RETURNING report_id, incident_id"),
+        {"ids": list(open_ids)}).all()
     session.execute(text(
-        "WITH RECURSIVE doomed(id) AS (SELECT unnest(CAST(:ids AS bigint[])) UNION "
-        " SELECT i.id FROM incidents i JOIN doomed d ON i.absorbed_into_id = d.id) "
-        "DELETE FROM incidents WHERE id IN (SELECT id FROM doomed)"), {"ids": list(open_ids)})
-    session.flush()
+        "UPDATE incidents SET status = 'closed', closed_at = :at, updated_at = :at WHERE id = ANY(:ids)"),
+        {"ids": list(open_ids), "at": store.now()})
+    session.expunge_all()
     # Read as stored now (a reload of the layers has just snapped them again), not as held in the session.
     loaded = {r.id: r for r in session.scalars(select(Report).where(Report.id.in_(report_ids))
                                                .execution_options(populate_existing=True))}
@@ -60,9 +64,28 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         # reports, loaded above, are only read).
         session.flush()
         session.expunge_all()
+    _point_to_rebuilt(session, list(open_ids), was)
     rebuilt = session.scalars(select(Incident).where(
         Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all()
     reports = store.reports_of_many(session, [inc.id for inc in rebuilt])
     for inc in rebuilt:
         refresh(session, inc, reports.get(inc.id, []))
     return len(report_ids), len(rebuilt)
+
+
+def _point_to_rebuilt(session: Session, old_ids: list[int], was: list) -> None:
+    """Point each old incident at the new one holding most of its former calls, and say so in
+    its history (``into`` is null when none of its calls is in an incident any more)."""
+    session.execute(text(
+        "WITH w AS (SELECT * FROM unnest(CAST(:reports AS bigint[]), CAST(:olds AS bigint[])) AS w(report_id, old_id)), "
+        "moved AS (SELECT w.old_id, ir.incident_id AS new_id, count(*) AS n, "
+        "          array_agg(CAST(w.report_id AS text) ORDER BY w.report_id) AS reports "
+        "          FROM w JOIN incident_reports ir ON ir.report_id = w.report_id GROUP BY 1, 2), "
+        "best AS (SELECT DISTINCT ON (old_id) old_id, new_id FROM moved ORDER BY old_id, n DESC, new_id), "
+        "pointed AS (UPDATE incidents i SET absorbed_into_id = b.new_id FROM best b WHERE i.id = b.old_id) "
+        "INSERT INTO incident_events (incident_id, at, actor, action, detail) "
+        "SELECT o.id, :at, 'system', 'rebuilt', jsonb_build_object("
+        " 'into', b.new_id, 'reason', 'open incidents recomputed from their calls', "
+        " 'report_ids', coalesce((SELECT jsonb_agg(x) FROM moved m, unnest(m.reports) x WHERE m.old_id = o.id), '[]')) "
+        "FROM unnest(CAST(:ids AS bigint[])) AS o(id) LEFT JOIN best b ON b.old_id = o.id"),
+        {"reports": [r for r, _ in was], "olds": [o for _, o in was], "ids": old_ids, "at": store.now()})

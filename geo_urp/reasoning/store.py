@@ -26,32 +26,6 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# Advisory lock classes: the whole municipality, and one family of incidents inside it.
-_MUNICIPALITY_LOCK, _FAMILY_LOCK = 7311, 7312
-
-
-def lock_municipality(session: Session, municipality_id: int) -> None:
-    """Hold every incident of a municipality still: an operator's correction, a recomputation.
-
-    Waits for the live updates in progress (they hold this lock shared) and keeps new ones out.
-    """
-    session.execute(text("SELECT pg_advisory_xact_lock(:cls, :mid)"),
-                    {"cls": _MUNICIPALITY_LOCK, "mid": municipality_id})
-
-
-def lock_family(session: Session, municipality_id: int, family: str) -> None:
-    """Serialise live updates of one family of incidents of a municipality, until commit.
-
-    Two calls of one family at once never split a group; calls of different
-    families (lighting, water, each cluster kind) never touch the same incidents,
-    so they go on side by side. The municipality lock is held shared, so a
-    correction or a recomputation (which take it exclusively) waits for them.
-    """
-    session.execute(text("SELECT pg_advisory_xact_lock_shared(:cls, :mid), "
-                         "pg_advisory_xact_lock(:fam, hashtext(CAST(:mid AS text) || '/' || :family))"),
-                    {"cls": _MUNICIPALITY_LOCK, "fam": _FAMILY_LOCK, "mid": municipality_id, "family": family})
-
-
 def log(session: Session, target: Incident, action: str, actor: str = "system", **detail) -> None:
     """Add one line to an incident's history."""
     session.add(IncidentEvent(incident_id=target.id, action=action, actor=actor, detail=detail, at=now()))
@@ -68,6 +42,7 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
     log(session, inc, "created", actor, kind=kind, asset_ids=list(asset_ids or []))
     if first is not None:
         _link(session, first, inc)
+        log(session, inc, "call joined", report_id=str(first.id))
     return inc
 
 

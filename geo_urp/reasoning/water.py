@@ -139,6 +139,10 @@ def recompute(session: Session, inc: Incident, rules: Rules) -> Incident:
     if inc.kind == "water_main_burst" and not leaks:  # its leak calls were moved out: an outage again
         inc.kind = "water_outage"
         store.log(session, inc, "downgraded", kind="water_outage", reason="no leak call left")
+    elif inc.kind == "water_outage" and leaks:  # an operator moved a leak call in: a burst now
+        inc.kind = "water_main_burst"
+        store.log(session, inc, "upgraded", kind="water_main_burst",
+                  reason=f"leak call {leaks[0].id} on main {leaks[0].pipe_id}")
     if inc.kind == "water_main_burst":
         counts = Counter(r.pipe_id for r in leaks)
         first = {}

@@ -141,13 +141,21 @@ def test_recompute_rebuilds_the_same_open_incidents(session, borgo, call):
     def every_incident():
         return session.scalar(select(func.count()).select_from(Incident))
 
-    before, rows_before = summary(), every_incident()
+    before, built = summary(), every_incident()   # what the live path built, absorbed ones included
     assert ("lighting_cabinet", ("Q1",), 4) in before and ("water_main_burst", ("P4",), 1) in before
     for _ in range(2):
+        old = {i.id: i.kind for i in open_incidents(session, borgo)}
+        rows_before = every_incident()
         replayed, now_open = recompute_open(session, borgo)
         assert replayed == 7 and now_open == 3
         assert summary() == before
-        assert every_incident() == rows_before  # absorbed lamps and circuits are rebuilt, not left behind
+        # The old incidents stay, closed, each pointing at the new one of its kind that took its calls.
+        for old_id, kind in old.items():
+            gone = session.get(Incident, old_id)
+            new = session.get(Incident, gone.absorbed_into_id)
+            assert gone.status == "closed" and new.status == "open" and new.kind == kind
+            assert queries.history(session, old_id)[-1]["action"] == "rebuilt"
+        assert every_incident() == rows_before + built  # the replay builds the same, absorbed ones again
 
 
 def test_water_calls_far_from_any_main_are_a_water_problem_for_the_water_crew(session, borgo, call):

@@ -8,10 +8,10 @@ from sqlalchemy import func, select, text
 
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import IncidentEvent, IncidentReport, Municipality
-from geo_urp.reasoning import queries
+from geo_urp.reasoning import queries, store
 from geo_urp.reasoning.rules import DEFAULTS
 from tests.reasoning.borgo_variants import borgo_copy
-from tests.reasoning.conftest import incident_of, report_ids
+from tests.reasoning.conftest import incident_of, open_incidents, report_ids
 
 HOURS = DEFAULTS["lighting"]["window_h"]
 
@@ -83,8 +83,8 @@ def test_every_call_that_joins_and_every_absorption_is_told_and_seen_by_pollers(
     r2, same = call("streetlight_out", 5, lamp="L01")
     assert same.id == a.id
     joined = session.scalars(select(IncidentEvent.detail).where(
-        IncidentEvent.incident_id == a.id, IncidentEvent.action == "call joined")).all()
-    assert joined == [{"report_id": str(r2.id)}]
+        IncidentEvent.incident_id == a.id, IncidentEvent.action == "call joined").order_by(IncidentEvent.id)).all()
+    assert joined == [{"report_id": str(r1.id)}, {"report_id": str(r2.id)}]
     before = a.updated_at
     call("streetlight_out", 10, lamp="L02")
     _, circuit = call("streetlight_out", 20, lamp="L03")
@@ -118,3 +118,55 @@ def test_a_leak_call_beside_another_main_far_from_the_burst_makes_its_own(sessio
     _, burst = call("water_leak", 0, pipe="P4")
     _, other = call("water_leak", 5, pipe="P1")                     # P1: 200 m from P4, wet when P4 is shut
     assert other.id != burst.id and burst.asset_ids == ["P4"] and other.asset_ids == ["P1"]
+
+
+def test_lamps_count_for_a_circuit_only_within_one_span_of_the_window(session, borgo, call):
+    from geo_urp.reasoning.recompute import recompute_open
+
+    session.execute(text("UPDATE municipalities SET rules = :r WHERE id = :m"),
+                    {"r": json.dumps({"lighting": {"circuit_min_share": 1.0}}), "m": borgo})
+    session.expire_all()
+    call("streetlight_out", 0, lamp="L01")
+    call("streetlight_out", (HOURS * 2 - 1) * 60, lamp="L03")       # 23 h later
+    _, late = call("streetlight_out", (HOURS - 1) * 60, lamp="L02")  # logged last, for 11 h: 12 h from either
+    assert late.kind == "lamp"
+    kinds = lambda: sorted(i.kind for i in open_incidents(session, borgo))  # noqa: E731
+    assert kinds() == ["lamp", "lamp", "lamp"]
+    recompute_open(session, borgo)                                   # the replay, in time order, agrees
+    assert kinds() == ["lamp", "lamp", "lamp"]
+
+
+def test_lamps_an_operator_merged_go_with_the_circuit_their_calls_count_for(session, borgo, call):
+    from geo_urp.reasoning import corrections
+
+    r1, a = call("streetlight_out", 0, lamp="L05")                   # circuit C2
+    r2, b = call("streetlight_out", 5, lamp="L01")                   # circuit C1
+    merged = corrections.merge(session, [a.id, b.id], "user:anna")
+    r3, circuit = call("streetlight_out", 10, lamp="L02")            # 2 of C1's 4 lamps
+    assert circuit.kind == "lighting_circuit" and circuit.asset_ids == ["C1"]
+    assert merged.status == "closed" and merged.absorbed_into_id == circuit.id
+    assert report_ids(session, circuit) == {r1.id, r2.id, r3.id}
+
+
+def test_a_move_that_empties_an_incident_is_seen_by_pollers(session, borgo, call):
+    from geo_urp.reasoning import corrections
+
+    _, a = call("road_damage", 0, at=(100, 500))
+    r, b = call("road_damage", 5, at=(600, 900))
+    before = store.now()                                             # after both were made
+    corrections.move(session, r.id, a.id, "user:anna")
+    changed = {f["id"]: f["properties"] for f in
+               queries.incidents_geojson(session, [borgo], status="all", since=before)["features"]}
+    assert changed[b.id]["status"] == "closed" and changed[b.id]["absorbed_into_id"] == a.id
+
+
+def test_a_leak_call_moved_into_an_outage_makes_it_a_burst(session, borgo, call):
+    from geo_urp.reasoning import corrections
+
+    _, outage = call("no_water", 0, pipe="P6", at=(690, 455))
+    leak, burst = call("water_leak", 5, pipe="P7")
+    assert outage.kind == "water_outage" and burst.id != outage.id
+    corrections.move(session, leak.id, outage.id, "user:anna")
+    assert outage.kind == "water_main_burst" and outage.asset_ids == ["P7"]
+    assert "probable burst" in outage.explanation and "no leak reported yet" not in outage.explanation
+    assert "upgraded" in [h["action"] for h in queries.history(session, outage.id)]

@@ -1,0 +1,48 @@
+"""Who may change a municipality's calls and incidents at once: PostgreSQL advisory locks.
+
+Three kinds of work meet on a town's data, each in one transaction:
+
+- a call being taken: placed and snapped on the town's layers, stored, put in its
+  incident. It holds the town's lock *shared* from before it reads the layers
+  (``share_municipality``), and the lock of its family of incidents
+  (``lock_family``) while it changes them;
+- an operator's merge or move, a recomputation of the open incidents, a reload of
+  the layers: they hold the town's lock *exclusively* (``lock_municipality``), so
+  they wait for the calls being taken and the calls arriving meanwhile wait for them.
+
+Locks are taken in that order (town, then family) and before any row lock on the
+town, so two transactions never wait for each other. All are released at commit.
+"""
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+# Advisory lock classes: the whole municipality, and one family of incidents inside it.
+_MUNICIPALITY_LOCK, _FAMILY_LOCK = 7311, 7312
+
+
+def lock_municipality(session: Session, municipality_id: int) -> None:
+    """Hold every call and incident of a municipality still: a correction, a recomputation, a reload."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:cls, :mid)"),
+                    {"cls": _MUNICIPALITY_LOCK, "mid": municipality_id})
+
+
+def share_municipality(session: Session, municipality_id: int) -> None:
+    """A call is being taken in this municipality: its layers and incidents must not be replaced
+    under it (calls share the lock with each other)."""
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(:cls, :mid)"),
+                    {"cls": _MUNICIPALITY_LOCK, "mid": municipality_id})
+
+
+def lock_family(session: Session, municipality_id: int, family: str) -> None:
+    """Serialise live updates of one family of incidents of a municipality, until commit.
+
+    Two calls of one family at once never split a group; calls of different
+    families (lighting, water, each cluster kind) never touch the same incidents,
+    so they go on side by side. The municipality lock is held shared as well (again,
+    if the call already holds it), so a correction, a recomputation or a reload waits.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(:cls, :mid), "
+                         "pg_advisory_xact_lock(:fam, hashtext(CAST(:mid AS text) || '/' || :family))"),
+                    {"cls": _MUNICIPALITY_LOCK, "fam": _FAMILY_LOCK, "mid": municipality_id, "family": family})
