@@ -38,8 +38,9 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
     """Rebuild every open incident of a municipality; return (reports replayed, incidents now open)."""
     locks.lock_municipality(session, municipality_id)
     rules = rules_of(session, municipality_id)
-    open_ids = session.scalars(select(Incident.id).where(
-        Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all()
+    prior = dict(session.execute(select(Incident.id, Incident.status).where(
+        Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all())
+    open_ids = list(prior)
     report_ids = session.execute(text(
         "SELECT r.id FROM reports r WHERE r.municipality_id = :mid AND r.status = 'open' AND ("
         " EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id AND ir.incident_id = ANY(:ids))"
@@ -64,7 +65,8 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         # reports, loaded above, are only read).
         session.flush()
         session.expunge_all()
-    _point_to_rebuilt(session, list(open_ids), was)
+    _point_to_rebuilt(session, open_ids, was)
+    _keep_progress(session, {i: st for i, st in prior.items() if st != "open"})
     rebuilt = session.scalars(select(Incident).where(
         Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all()
     reports = store.reports_of_many(session, [inc.id for inc in rebuilt])
@@ -89,3 +91,19 @@ def _point_to_rebuilt(session: Session, old_ids: list[int], was: list) -> None:
         " 'report_ids', coalesce((SELECT jsonb_agg(x) FROM moved m, unnest(m.reports) x WHERE m.old_id = o.id), '[]')) "
         "FROM unnest(CAST(:ids AS bigint[])) AS o(id) LEFT JOIN best b ON b.old_id = o.id"),
         {"reports": [r for r, _ in was], "olds": [o for _, o in was], "ids": old_ids, "at": store.now()})
+
+
+def _keep_progress(session: Session, prior: dict[int, str]) -> None:
+    """A crew already sent (``assigned``) or at work (``in_progress``) on an old incident is still
+    so on the new one that took its calls: the most advanced status of the old ones it took."""
+    if not prior:
+        return
+    session.execute(text(
+        "WITH p AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:sts AS text[])) AS p(id, status)), "
+        "best AS (SELECT DISTINCT ON (o.absorbed_into_id) o.absorbed_into_id AS new_id, p.status "
+        "         FROM incidents o JOIN p ON p.id = o.id WHERE o.absorbed_into_id IS NOT NULL "
+        "         ORDER BY o.absorbed_into_id, p.status = 'in_progress' DESC), "
+        "kept AS (UPDATE incidents i SET status = b.status FROM best b WHERE i.id = b.new_id RETURNING i.id, b.status) "
+        "INSERT INTO incident_events (incident_id, at, actor, action, detail) "
+        "SELECT id, :at, 'system', 'status kept', jsonb_build_object('status', status) FROM kept"),
+        {"ids": list(prior), "sts": list(prior.values()), "at": store.now()})

@@ -169,3 +169,18 @@ def test_water_calls_far_from_any_main_are_a_water_problem_for_the_water_crew(se
     # A leak call on a real main elsewhere makes its own burst; the unlocated cluster stays apart.
     _, burst = call("water_leak", 30, pipe="P4")
     assert burst.kind == "water_main_burst" and burst.id != inc.id
+
+
+def test_recompute_keeps_a_crew_at_work_on_the_rebuilt_incident(session, borgo, call):
+    from geo_urp.reasoning.recompute import recompute_open
+
+    _, flood = call("flooding", 0, at=(100, 900))
+    call("flooding", 5, at=(120, 900))
+    _, road = call("road_damage", 0, at=(600, 100))
+    flood.status = "in_progress"
+    session.flush()
+    recompute_open(session, borgo)
+    rebuilt = {i.kind: i for i in session.scalars(select(Incident).where(
+        Incident.municipality_id == borgo, Incident.status.in_(("open", "in_progress"))))}
+    assert rebuilt["flooding"].status == "in_progress" and rebuilt["road_damage"].status == "open"
+    assert session.get(Incident, flood.id).absorbed_into_id == rebuilt["flooding"].id
