@@ -179,3 +179,5 @@ def test_recompute_tells_the_operator_changes_it_drops_and_a_reload_places_open_
     assert result.exit_code == 0, result.output
     assert "open calls: 2 placed again on the new layers" in result.stdout
     assert "2 open incidents" in result.stdout          # the merge was not replayed, as the dry run said
+    result = runner.invoke(args=["incidents", "recompute", "--municipality", "borgo", "--dry-run"])
+    assert "not replayed" not in result.stderr         # that merge is gone: nothing more to warn about

@@ -22,7 +22,9 @@ from geo_urp.reasoning import place, refresh, rules_of, store
 _OPEN_TREE = (
     "WITH RECURSIVE tree(id) AS (SELECT id FROM incidents WHERE municipality_id = :mid "
     " AND status IN ('open', 'assigned', 'in_progress') UNION "
-    " SELECT i.id FROM incidents i JOIN tree t ON i.absorbed_into_id = t.id) ")
+    " SELECT i.id FROM incidents i JOIN tree t ON i.absorbed_into_id = t.id"
+    # An incident an earlier recomputation replaced is history: its corrections are already gone.
+    " WHERE NOT EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.action = 'rebuilt')) ")
 
 
 def operator_corrections(session: Session, municipality_id: int) -> int:
