@@ -79,7 +79,8 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
 
 def _point_to_rebuilt(session: Session, old_ids: list[int], was: list) -> None:
     """Point each old incident at the new one holding most of its former calls, and say so in
-    its history (``into`` is null when none of its calls is in an incident any more)."""
+    its history: the calls that went there, and (``others``: new incident -> calls) those that
+    went elsewhere (``into`` is null when none of its calls is in an incident any more)."""
     session.execute(text(
         "WITH w AS (SELECT * FROM unnest(CAST(:reports AS bigint[]), CAST(:olds AS bigint[])) AS w(report_id, old_id)), "
         "moved AS (SELECT w.old_id, ir.incident_id AS new_id, count(*) AS n, "
@@ -90,7 +91,10 @@ def _point_to_rebuilt(session: Session, old_ids: list[int], was: list) -> None:
         "INSERT INTO incident_events (incident_id, at, actor, action, detail) "
         "SELECT o.id, :at, 'system', 'rebuilt', jsonb_build_object("
         " 'into', b.new_id, 'reason', 'open incidents recomputed from their calls', "
-        " 'report_ids', coalesce((SELECT jsonb_agg(x) FROM moved m, unnest(m.reports) x WHERE m.old_id = o.id), '[]')) "
+        " 'report_ids', coalesce((SELECT jsonb_agg(x) FROM moved m, unnest(m.reports) x "
+        "                         WHERE m.old_id = o.id AND m.new_id = b.new_id), '[]'), "
+        " 'others', coalesce((SELECT jsonb_object_agg(m.new_id, to_jsonb(m.reports)) FROM moved m "
+        "                     WHERE m.old_id = o.id AND m.new_id <> b.new_id), '{}')) "
         "FROM unnest(CAST(:ids AS bigint[])) AS o(id) LEFT JOIN best b ON b.old_id = o.id"),
         {"reports": [r for r, _ in was], "olds": [o for _, o in was], "ids": old_ids, "at": store.now()})
 

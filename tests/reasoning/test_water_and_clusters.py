@@ -184,3 +184,19 @@ def test_recompute_keeps_a_crew_at_work_on_the_rebuilt_incident(session, borgo, 
         Incident.municipality_id == borgo, Incident.status.in_(("open", "in_progress"))))}
     assert rebuilt["flooding"].status == "in_progress" and rebuilt["road_damage"].status == "open"
     assert session.get(Incident, flood.id).absorbed_into_id == rebuilt["flooding"].id
+
+
+def test_recompute_tells_where_each_call_of_an_old_incident_went(session, borgo, call):
+    from geo_urp.reasoning.recompute import recompute_open
+
+    r1, a = call("streetlight_out", 0, lamp="L01")
+    r2, b = call("streetlight_out", 5, lamp="L08")
+    merged = corrections.merge(session, [a.id, b.id], "user:anna")     # two lamps of two cabinets
+    recompute_open(session, borgo)
+    line = queries.history(session, merged.id)[-1]
+    assert line["action"] == "rebuilt"
+    went = {line["detail"]["into"]: line["detail"]["report_ids"],
+            **{int(k): v for k, v in line["detail"]["others"].items()}}
+    assert sorted(sum(went.values(), [])) == sorted([str(r1.id), str(r2.id)]) and len(went) == 2
+    for new_id, reports in went.items():
+        assert report_ids(session, session.get(Incident, new_id)) == {int(r) for r in reports}
