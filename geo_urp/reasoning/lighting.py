@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
-from geo_urp.models import Circuit, Incident, IncidentReport, Municipality, Report
+from geo_urp.models import Circuit, Incident, IncidentReport, Report
 from geo_urp.reasoning import store, words
-from geo_urp.reasoning.rules import Rules, rules_for
+from geo_urp.reasoning.rules import Rules
 
 KINDS = ("lamp", "lighting_circuit", "lighting_cabinet")
 
@@ -118,20 +118,26 @@ def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident |
     return cabinet
 
 
-def _circuit_evidence(session: Session, report: Report, hours: float) -> tuple[set, tuple, int]:
-    """The distinct lamps of the report's circuit called in, in open lamp incidents, within the
-    busiest span of ``hours`` holding the report; that span; and the circuit's size."""
-    t, width = report.requested_datetime, timedelta(hours=hours)
-    rows = session.execute(text(
+def _circuit_calls(session: Session, mid: int, circuit_id: str, since, until) -> list[tuple]:
+    """(lamp id, time) of the calls on a circuit's lamps held by open lamp incidents, between
+    ``since`` and ``until``."""
+    return [tuple(r) for r in session.execute(text(
         "SELECT r.lamp_id, r.requested_datetime FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
         "JOIN incidents i ON i.id = ir.incident_id WHERE r.municipality_id = :mid AND r.circuit_id = :c "
         "AND i.kind = 'lamp' AND i.status IN ('open', 'assigned', 'in_progress') "
         "AND r.requested_datetime BETWEEN :since AND :until"),
-        {"mid": report.municipality_id, "c": report.circuit_id, "since": t - width, "until": t + width}).all()
+        {"mid": mid, "c": circuit_id, "since": since, "until": until})]
+
+
+def _circuit_evidence(session: Session, report: Report, hours: float) -> tuple[set, tuple, int]:
+    """The distinct lamps of the report's circuit called in, in open lamp incidents, within the
+    busiest span of ``hours`` holding the report; that span; and the circuit's size."""
+    t, width = report.requested_datetime, timedelta(hours=hours)
+    calls = _circuit_calls(session, report.municipality_id, report.circuit_id, t - width, t + width)
     total = session.execute(text(
         "SELECT lamp_count FROM lighting_circuits WHERE municipality_id = :mid AND circuit_id = :c"),
         {"mid": report.municipality_id, "c": report.circuit_id}).scalar()
-    lamps, span = busiest_span([tuple(r) for r in rows], t, hours)
+    lamps, span = busiest_span(calls, t, hours)
     return lamps, span, total or 0
 
 
@@ -197,16 +203,12 @@ def _neighbours(session: Session, inc: Incident, reports: list[Row]) -> str:
     circuit = next((r.circuit_id for r in reports if r.circuit_id), None)
     if circuit is None:
         return "its circuit is not known"
-    muni = session.get(Municipality, inc.municipality_id)
-    hours = rules_for(muni.rules if muni is not None else None).lighting["window_h"]
-    last = max(r.requested_datetime for r in reports)
-    others = session.execute(text(
-        "SELECT count(DISTINCT r.lamp_id) FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
-        "JOIN incidents i ON i.id = ir.incident_id WHERE r.municipality_id = :mid AND r.circuit_id = :c "
-        "AND r.lamp_id <> :l AND i.kind = 'lamp' AND i.status IN ('open', 'assigned', 'in_progress') "
-        "AND r.requested_datetime BETWEEN :t0 AND :t1"),
-        {"mid": inc.municipality_id, "c": circuit, "l": inc.asset_ids[0],
-         "t0": last - timedelta(hours=hours), "t1": last + timedelta(hours=hours)}).scalar()
+    from geo_urp.reasoning import rules_of  # the package imports this module: import at call time
+
+    hours = rules_of(session, inc.municipality_id).lighting["window_h"]
+    last, width = max(r.requested_datetime for r in reports), timedelta(hours=hours)
+    calls = _circuit_calls(session, inc.municipality_id, circuit, last - width, last + width)
+    others = len({lamp for lamp, _ in calls if lamp != inc.asset_ids[0]})
     if not others:
         return f"no other lamp of circuit {circuit} reported within {hours} h"
     return (f"{others} other lamp{'s' if others != 1 else ''} of circuit {circuit} reported within {hours} h, "

@@ -1,9 +1,8 @@
 """index incidents.absorbed_into_id
 
-Recomputation finds the incidents absorbed into the open ones (at any depth)
-and deleting an incident sets its absorbed ones' pointer to NULL: both look
-incidents up by ``absorbed_into_id``, a sequential scan of every incident ever
-made without this index.
+Recomputation walks down from the open incidents to those they absorbed (at
+any depth), looking incidents up by ``absorbed_into_id``: without this index,
+a sequential scan of every incident ever made at each step.
 
 Revision ID: 0003
 Revises: 0002
