@@ -84,12 +84,26 @@ def _union(first: list, more: list) -> list:
 
 def _redraw(session: Session, inc: Incident) -> None:
     """Work out again from the calls an incident holds now what depends on them: a water
-    incident's suspected main, valves and dry area; a cluster's shape. (A lamp, circuit or
-    cabinet is the operator's call: its assets stay as they are.)"""
-    if inc.kind in water.KINDS and water.located(inc):
-        water.recompute(session, inc, rules_of(session, inc.municipality_id))
-    elif not inc.asset_ids:
-        clusters.reshape(session, inc)
+    incident's suspected main, valves and dry area (on the network as soon as one of its calls
+    is: a call moved into a cluster of calls far from any main places it; once none is, it is
+    such a cluster again); a cluster's shape. A lamp, circuit or cabinet is the operator's call:
+    its assets stay as they are, except that a cluster of calls near no lamp takes the lamps
+    of the calls moved into it."""
+    calls = store.reports_of(session, inc.id)
+    if inc.kind in water.KINDS:
+        if any(r.pipe_id for r in calls):
+            water.recompute(session, inc, rules_of(session, inc.municipality_id))
+            return
+        if water.located(inc):
+            inc.kind = "water_outage"  # no call on a main left: nothing says which one burst
+            inc.asset_ids, inc.valves_to_close, inc.affected_segment_nos = [], [], []
+            inc.affected_addresses = None
+            store.log(session, inc, "not located", reason="no call left near a water main")
+    if inc.asset_ids:
+        return
+    clusters.reshape(session, inc)
+    if inc.kind == "lamp":
+        inc.asset_ids = list(dict.fromkeys(r.lamp_id for r in calls if r.lamp_id))
 
 
 def move(session: Session, report_id: int, incident_id: int, actor: str,
@@ -129,10 +143,12 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
         store.log(session, source, "report moved out", actor, report_id=str(report.id), to_incident=target.id)
         left = session.scalar(select(IncidentReport.report_id).where(IncidentReport.incident_id == source.id).limit(1))
         if left is None:
+            status_before = source.status
             source.status = "closed"
             source.closed_at = store.now()
             source.absorbed_into_id = target.id
             store.log(session, source, "emptied", actor, into=target.id)
+            store.carry_progress(session, source, target, status_before)
         else:
             _redraw(session, source)
             refresh(session, source)

@@ -16,6 +16,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from geo_urp.models import METRIC_SRID, Incident, IncidentEvent, IncidentReport, Report, Street
 
 OPEN_STATUSES = ("open", "assigned", "in_progress")
+# How far the work on an open incident has gone: a crew sent, then at work.
+_PROGRESS = {"open": 0, "assigned": 1, "in_progress": 2}
 # What reasoning reads of a report (``reports_of`` rows carry these, not whole ORM objects).
 REPORT_COLUMNS = (Report.id, Report.municipality_id, Report.service_code, Report.requested_datetime, Report.geom,
                   Report.street_id, Report.lamp_id, Report.circuit_id, Report.cabinet_id, Report.pipe_id,
@@ -71,6 +73,7 @@ def absorb(session: Session, small: Incident, big: Incident, actor: str = "syste
         return
     moved = session.execute(update(IncidentReport).where(IncidentReport.incident_id == small.id)
                             .values(incident_id=big.id).returning(IncidentReport.report_id)).scalars().all()
+    status_before = small.status
     small.status = "closed"
     small.closed_at = small.updated_at = big.updated_at = now()  # pollers (``?since=``) see both change
     small.absorbed_into_id = big.id
@@ -78,7 +81,16 @@ def absorb(session: Session, small: Incident, big: Incident, actor: str = "syste
     log(session, small, "absorbed", actor, into=big.id, reason=why, report_ids=[str(r) for r in moved])
     log(session, big, "absorbed", actor, incident=small.id, kind=small.kind, reason=why,
         report_ids=[str(r) for r in moved])
+    carry_progress(session, small, big, status_before)
     session.flush()
+
+
+def carry_progress(session: Session, old: Incident, new: Incident, old_status: str) -> None:
+    """A crew already sent to (``assigned``) or at work on (``in_progress``) ``old``, whose calls
+    ``new`` has taken, is so on ``new`` too: ``new`` keeps the more advanced of the two statuses."""
+    if _PROGRESS.get(old_status, 0) > _PROGRESS.get(new.status, 0):
+        new.status = old_status
+        log(session, new, "status kept", status=old_status, incident=old.id)
 
 
 def split(session: Session, report_ids: list[int], source: Incident, target: Incident,

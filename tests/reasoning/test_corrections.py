@@ -1,0 +1,84 @@
+"""Operators' corrections that change where an incident is or how far its work has gone:
+a call on the network moved into a cluster of calls near nothing, and a crew's progress
+surviving a merge or a move."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from geo_urp.models import IncidentEvent
+from geo_urp.reasoning import corrections
+from tests.reasoning.conftest import incident_of, report_ids
+
+
+def test_a_leak_call_moved_into_an_unlocated_cluster_places_it_on_its_main(session, borgo, call):
+    far, cluster = call("no_water", 0, at=(100, 500))            # near no main: a cluster
+    assert cluster.kind == "water_outage" and cluster.asset_ids == [] and cluster.affected_segment_nos == []
+    leak, burst = call("water_leak", 20, pipe="P4")
+    assert burst.id != cluster.id
+    corrections.move(session, leak.id, cluster.id, "user:anna")
+    assert report_ids(session, cluster) == {far.id, leak.id}
+    assert cluster.kind == "water_main_burst" and cluster.asset_ids == ["P4"]
+    assert cluster.valves_to_close == ["V2", "V3", "V5"] and cluster.affected_addresses > 0
+    assert burst.status == "closed" and burst.absorbed_into_id == cluster.id
+
+
+def test_the_last_call_on_a_main_moved_out_leaves_a_cluster_near_nothing(session, borgo, call):
+    far, cluster = call("no_water", 0, at=(100, 500))
+    dry, outage = call("no_water", 5, pipe="P6", at=(690, 455))
+    merged = corrections.merge(session, [cluster.id, outage.id], "user:anna")
+    assert merged.affected_segment_nos and report_ids(session, merged) == {far.id, dry.id}
+    _, other = call("no_water", 10, pipe="P7")
+    corrections.move(session, dry.id, other.id, "user:anna")
+    assert report_ids(session, merged) == {far.id}
+    assert merged.kind == "water_outage" and merged.asset_ids == [] and merged.affected_segment_nos == []
+    assert merged.valves_to_close == [] and merged.affected_addresses is None
+    assert "not located yet" in merged.explanation
+
+
+def test_a_lamp_call_moved_into_a_cluster_of_calls_near_no_lamp_gives_it_the_lamp(session, borgo, call):
+    _, cluster = call("streetlight_out", 0, at=(100, 500))
+    assert cluster.kind == "lamp" and cluster.asset_ids == []
+    lamp_call, lamp = call("streetlight_out", 5, lamp="L08")
+    corrections.move(session, lamp_call.id, cluster.id, "user:anna")
+    assert cluster.asset_ids == ["L08"] and lamp.status == "closed"
+
+
+def test_a_merge_keeps_the_crew_already_at_work(session, borgo, call):
+    _, outage = call("no_water", 0, pipe="P7")
+    _, burst = call("water_leak", 30, pipe="P4")
+    outage.status = "in_progress"                                  # a crew is already there
+    session.flush()
+    merged = corrections.merge(session, [outage.id, burst.id], "user:anna")
+    assert merged.id == burst.id and merged.status == "in_progress"
+    kept = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == merged.id, IncidentEvent.action == "status kept")).all()
+    assert kept == [{"status": "in_progress", "incident": outage.id}]
+
+
+def test_a_merge_never_sets_back_a_crew(session, borgo, call):
+    _, outage = call("no_water", 0, pipe="P7")
+    _, burst = call("water_leak", 30, pipe="P4")
+    outage.status, burst.status = "assigned", "in_progress"
+    session.flush()
+    merged = corrections.merge(session, [outage.id, burst.id], "user:anna")
+    assert merged.status == "in_progress"
+
+
+def test_moving_the_last_call_of_an_assigned_incident_hands_its_crew_on(session, borgo, call):
+    first, flood = call("flooding", 0, at=(480, 310))
+    _, other = call("flooding", 10, at=(100, 500))
+    flood.status = "assigned"
+    session.flush()
+    corrections.move(session, first.id, other.id, "user:anna")
+    assert flood.status == "closed" and flood.absorbed_into_id == other.id
+    assert other.status == "assigned" and incident_of(session, first).id == other.id
+
+
+def test_moving_one_call_of_several_leaves_progress_where_it_was(session, borgo, call):
+    first, flood = call("flooding", 0, at=(480, 310))
+    call("flooding", 5, at=(500, 330))
+    _, other = call("flooding", 10, at=(100, 500))
+    flood.status = "in_progress"
+    session.flush()
+    corrections.move(session, first.id, other.id, "user:anna")
+    assert flood.status == "in_progress" and other.status == "open"
