@@ -45,20 +45,28 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _check_crew(session: Session, role: str, crew_id: str | None, municipality_id: int | None) -> None:
-    """A crew principal needs a crew that exists (in its municipality); other roles take none."""
+def _check_crew(session: Session, role: str, crew_id: str | None, municipality_id: int | None) -> int | None:
+    """A crew principal needs a crew that exists; other roles take none. Returns the municipality
+    the principal is bound to: a crew is always bound to its own (crew ids are a town's own
+    names, and two towns may both have a crew ``ACQUA``), found when not given and unambiguous."""
     if role != "crew":
         if crew_id:
             raise BadInput(f"--crew is only for the crew role, not for {role}")
-        return
+        return municipality_id
     if not crew_id:
         raise BadInput("a crew key or login needs --crew CREW_ID: it sees only that crew's work")
-    query = select(Crew.crew_id).where(Crew.crew_id == crew_id)
+    query = select(Municipality.id, Municipality.slug).join(Crew, Crew.municipality_id == Municipality.id).where(
+        Crew.crew_id == crew_id)
     if municipality_id is not None:
         query = query.where(Crew.municipality_id == municipality_id)
-    if session.scalar(query.limit(1)) is None:
+    towns = session.execute(query.order_by(Municipality.slug)).all()
+    if not towns:
         where = "" if municipality_id is None else " in that municipality"
         raise BadInput(f"no crew {crew_id!r}{where}: load it with the layers (crews.csv) first")
+    if len(towns) > 1:
+        raise BadInput(f"crew {crew_id!r} exists in {', '.join(t.slug for t in towns)}: "
+                       "say which with --municipality SLUG")
+    return towns[0].id
 
 
 def create_api_key(session: Session, role: str, municipality: str | None = None,
@@ -66,8 +74,7 @@ def create_api_key(session: Session, role: str, municipality: str | None = None,
     """Create an API key with ``role`` and return it; only its hash is stored."""
     if role not in KEY_ROLES:
         raise BadInput(f"role must be one of {', '.join(KEY_ROLES)}, not {role!r}")
-    mid = _municipality_id(session, municipality)
-    _check_crew(session, role, crew_id, mid)
+    mid = _check_crew(session, role, crew_id, _municipality_id(session, municipality))
     key = "gu_" + secrets.token_urlsafe(32)
     session.add(ApiKey(key_hash=hash_key(key), prefix=key[:10], role=role, crew_id=crew_id,
                        municipality_id=mid, label=label))
@@ -89,8 +96,7 @@ def create_user(session: Session, username: str, password: str, role: str,
     """Create a login; the password is stored as an Argon2 hash."""
     if role not in USER_ROLES:
         raise BadInput(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
-    mid = _municipality_id(session, municipality)
-    _check_crew(session, role, crew_id, mid)
+    mid = _check_crew(session, role, crew_id, _municipality_id(session, municipality))
     if len(password) < 8:
         raise BadInput("password must have at least 8 characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:

@@ -11,6 +11,11 @@ from geo_urp.models.incidents import KINDS
 from geo_urp.reasoning.store import OPEN_STATUSES
 
 
+# The council's grid: an incident placed by its callers' positions is shown at its cell's centre.
+COUNCIL_GRID_M = 200
+_COUNCIL_HIDES = ["report_ids", "explanation"]
+
+
 def incidents_geojson(session: Session, municipality_ids: list[int], status: str = "open",
                       kind: str | None = None, since: datetime | None = None, crew_id: str | None = None,
                       aggregate: bool = False) -> dict:
@@ -18,8 +23,11 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
     poller asking what changed ``since`` (with ``status="all"``): it learns that they were
     absorbed (``absorbed_into_id``), and can take them off its map.
 
-    Every feature counts its calls in ``report_count``; ``aggregate`` (the
-    council's view, SPEC §6) leaves out ``report_ids``, which lead to single calls.
+    Every feature counts its calls in ``report_count``. ``aggregate`` is the council's view
+    (SPEC §6: no individual caller): no ``report_ids`` (they lead to single calls), no
+    ``explanation`` (it tells streets and hours of calls), times to the hour, and an incident
+    placed by its callers' positions rather than on a lamp, cabinet or main (a cluster: noise,
+    someone in distress, a flooded spot) shown at the centre of its ``COUNCIL_GRID_M`` grid cell.
     """
     if status not in ("open", "all"):
         raise BadInput(f"status must be 'open' or 'all', not {status!r}")
@@ -44,7 +52,9 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
     sql = text(
         "SELECT coalesce(jsonb_agg(jsonb_build_object("
         " 'type', 'Feature', 'id', i.id,"
-        " 'geometry', ST_AsGeoJSON(ST_Transform(i.geom, 4326), 7)::jsonb,"
+        " 'geometry', ST_AsGeoJSON(ST_Transform(CASE WHEN NOT CAST(:aggregate AS boolean)"
+        "   OR cardinality(i.asset_ids) > 0 OR cardinality(i.affected_segment_nos) > 0 THEN i.geom"
+        "   ELSE ST_SnapToGrid(ST_Centroid(i.geom), :cell / 2.0, :cell / 2.0, :cell, :cell) END, 4326), 7)::jsonb,"
         " 'properties', jsonb_build_object("
         "  'id', i.id, 'kind', i.kind, 'asset_ids', to_jsonb(i.asset_ids),"
         "  'valves_to_close', to_jsonb(i.valves_to_close),"
@@ -52,13 +62,14 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         "  'area_id', i.area_id, 'crew_id', i.crew_id, 'priority', i.priority, 'status', i.status,"
         "  'confidence', i.confidence, 'explanation', i.explanation,"
         "  'affected_addresses', i.affected_addresses, 'municipality', m.slug,"
-        "  'opened_at', i.opened_at, 'updated_at', i.updated_at, 'absorbed_into_id', i.absorbed_into_id)"
-        "  - CASE WHEN CAST(:aggregate AS boolean) THEN 'report_ids' ELSE '' END"
+        "  'opened_at', CASE WHEN CAST(:aggregate AS boolean) THEN date_trunc('hour', i.opened_at) ELSE i.opened_at END,"
+        "  'updated_at', CASE WHEN CAST(:aggregate AS boolean) THEN date_trunc('hour', i.updated_at) ELSE i.updated_at END,"
+        "  'absorbed_into_id', i.absorbed_into_id) - CAST(:hidden AS text[])"
         ") ORDER BY i.priority, i.opened_at, i.id), '[]'::jsonb) "
         "FROM incidents i JOIN municipalities m ON m.id = i.municipality_id "
         "CROSS JOIN LATERAL (SELECT coalesce(jsonb_agg(ir.report_id::text ORDER BY ir.report_id), '[]'::jsonb) AS ids,"
         " count(*) AS n FROM incident_reports ir WHERE ir.incident_id = i.id) r WHERE " + " AND ".join(where))
-    params["aggregate"] = aggregate
+    params.update(aggregate=aggregate, cell=COUNCIL_GRID_M, hidden=_COUNCIL_HIDES if aggregate else [])
     features = session.execute(sql, params).scalar()
     return {"type": "FeatureCollection", "features": features}
 

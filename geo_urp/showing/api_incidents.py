@@ -36,7 +36,9 @@ def _json_body() -> dict:
 def list_incidents():
     """Incidents as GeoJSON: ?status=open|all&kind=…&since=…&jurisdiction_id=…"""
     p = g.principal
-    crew = (p.crew_id or "") if p.role == "crew" else None      # a crew bound to no crew sees nothing
+    crew = None
+    if p.role == "crew":  # a crew key bound to no crew, or to no town (crews are a town's own), sees nothing
+        crew = p.crew_id if p.crew_id and p.municipality_id is not None else ""
     resp = jsonify(queries.incidents_geojson(
         get_session(), municipality_ids(p, request.args.get("jurisdiction_id")),
         request.args.get("status", "open"), request.args.get("kind") or None,

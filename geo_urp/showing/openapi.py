@@ -74,7 +74,9 @@ DOCUMENT: dict = {
             "IncidentCollection": {"type": "object", "properties": {
                 "type": {"const": "FeatureCollection"},
                 "features": {"type": "array", "items": {"type": "object", "properties": {
-                    "type": {"const": "Feature"}, "geometry": {"type": "object"},
+                    "type": {"const": "Feature"}, "geometry": {"type": "object", "description": (
+                        "the council sees an incident placed by its callers' positions (not on a lamp, "
+                        "cabinet or main) at the centre of its 200 m grid cell, and times to the hour")},
                     "properties": {"type": "object", "properties": {
                         "id": {"type": "integer"}, "kind": {"enum": list(KINDS)},
                         "asset_ids": {"type": "array", "items": {"type": "string"}},
@@ -89,7 +91,7 @@ DOCUMENT: dict = {
                         "priority": {"type": "integer", "minimum": 1, "maximum": 4},
                         "status": {"enum": list(STATUSES)},
                         "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-                        "explanation": {"type": "string"}}}}}}}},
+                        "explanation": {"type": "string", "description": "not shown to the council"}}}}}}}},
             "Geocode": {"type": "object", "properties": {
                 "lat": {"type": "number"}, "lon": {"type": "number"}, "score": {"type": "number"},
                 "match": {"type": "object", "properties": {

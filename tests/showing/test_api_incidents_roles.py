@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import pytest
+from pyproj import Transformer
 
-from geo_urp.accounts import create_api_key
+from sqlalchemy import select
+
+from geo_urp.accounts import create_api_key, principal_for_key
 from geo_urp.db import session_scope
 from geo_urp.errors import BadInput
+from geo_urp.loading.loader import load_municipality
+from geo_urp.models import Municipality
+from geo_urp.reasoning.queries import COUNCIL_GRID_M
+from tests.conftest import BORGO
 from tests.showing.open311_support import keys, latlong, post  # noqa: F401
 
 
@@ -33,10 +40,28 @@ def test_the_operator_sees_every_incident_with_its_calls(client, keys, night):
     assert all(p["report_count"] == 1 for p in got.values())
 
 
+def _collection(client, key) -> dict:
+    return {f["properties"]["kind"]: f for f in client.get(
+        "/api/incidents", headers={"X-API-Key": key}).json["features"]}
+
+
 def test_the_council_sees_counts_but_no_call(client, keys, night):
     got = _features(client, keys["council"])
     assert len(got) == 3 and all(p["report_count"] == 1 for p in got)
-    assert all("report_ids" not in p for p in got)
+    assert all("report_ids" not in p and "explanation" not in p for p in got)
+    assert all(p["opened_at"].endswith(":00:00+00:00") for p in got), got
+
+
+def test_the_council_sees_where_callers_were_only_to_a_grid_cell(client, keys, night):
+    council, operator = _collection(client, keys["council"]), _collection(client, keys["operator"])
+    to_metres = Transformer.from_crs(4326, 32632, always_xy=True)
+    for kind in ("noise", "road_damage"):                           # placed where the caller was
+        x, y = to_metres.transform(*council[kind]["geometry"]["coordinates"])
+        cell = COUNCIL_GRID_M
+        assert abs(x % cell - cell / 2) < 0.5 and abs(y % cell - cell / 2) < 0.5, (kind, x, y)
+        assert council[kind]["geometry"] != operator[kind]["geometry"]
+    # a burst main is the town's pipe, not anybody's doorstep: drawn as it is
+    assert council["water_main_burst"]["geometry"] == operator["water_main_burst"]["geometry"]
 
 
 def test_a_crew_sees_only_its_own_work(client, keys, night):
@@ -54,6 +79,19 @@ def test_a_crew_key_needs_an_existing_crew(app, keys):
             create_api_key(s, "operator", "borgo", "ACQUA")
         with pytest.raises(BadInput, match="role must be one of"):
             create_api_key(s, "admin", "borgo")
+
+
+def test_a_crew_key_is_bound_to_the_town_of_its_crew(app, keys, client, night):
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        key = create_api_key(s, "crew", None, "ACQUA")                # only Borgo has an ACQUA crew
+        assert principal_for_key(s, key).municipality_id == s.scalar(
+            select(Municipality.id).where(Municipality.slug == "borgo"))
+        load_municipality(s, BORGO, "borgo-bis")                      # a second town, with its own ACQUA
+        with pytest.raises(BadInput, match="crew 'ACQUA' exists in borgo, borgo-bis: say which"):
+            create_api_key(s, "crew", None, "ACQUA")
+        bis = create_api_key(s, "crew", "borgo-bis", "ACQUA")
+    assert [p["crew_id"] for p in _features(client, key)] == ["ACQUA"]
+    assert _features(client, bis) == []                               # Borgo's burst is not theirs
 
 
 def test_incidents_are_served_as_geojson(client, keys, night):
