@@ -14,14 +14,23 @@ from geo_urp.reasoning.store import OPEN_STATUSES
 # The council's grid: an incident placed by its callers' positions is shown at its cell's centre.
 COUNCIL_GRID_M = 200
 _COUNCIL_HIDES = ["report_ids", "explanation"]
+# ``next_since`` is this prefix and a transaction id (``since`` takes it back).
+CURSOR_PREFIX = "xid:"
 
 
 def incidents_geojson(session: Session, municipality_ids: list[int], status: str = "open",
-                      kind: str | None = None, since: datetime | None = None, crew_id: str | None = None,
-                      aggregate: bool = False) -> dict:
-    """Incidents as a WGS84 FeatureCollection; absorbed incidents are left out, except for a
-    poller asking what changed ``since`` (with ``status="all"``): it learns that they were
-    absorbed (``absorbed_into_id``), and can take them off its map.
+                      kind: str | None = None, since: datetime | int | None = None,
+                      crew_id: str | None = None, aggregate: bool = False) -> dict:
+    """Incidents as a WGS84 FeatureCollection, with ``next_since``: the cursor of the next poll.
+
+    Without ``since``: the incidents matching the filters (absorbed ones left out). With it
+    (a cursor, the ``next_since`` of the previous poll; or, less safely, a time): every incident
+    changed since, those matching the filters in full (an absorbed one says by what,
+    ``absorbed_into_id``), the others as a bare ``{"id", "removed": true}``, so that a map
+    takes off what left its filter (closed, absorbed, another kind now, another crew's).
+    A cursor misses nothing: it is the oldest transaction still running at the previous
+    poll, and every incident records the transaction that last changed it (migration 0004);
+    a time can miss the changes of a transaction that was running when the poller read.
 
     Every feature counts its calls in ``report_count``. ``aggregate`` is the council's view
     (SPEC §6: no individual caller): no ``report_ids`` (they lead to single calls), no
@@ -33,24 +42,30 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         raise BadInput(f"status must be 'open' or 'all', not {status!r}")
     if kind is not None and kind not in KINDS:
         raise BadInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    where = ["i.municipality_id = ANY(:mids)"]
-    if not since:
-        where.append("i.absorbed_into_id IS NULL")
     params: dict = {"mids": municipality_ids}
+    matches = ["TRUE"]  # what the filters ask for
+    if since is None:
+        matches.append("i.absorbed_into_id IS NULL")
     if status == "open":
-        where.append("i.status = ANY(:open)")
+        matches.append("i.status = ANY(:open)")
         params["open"] = list(OPEN_STATUSES)
     if kind:
-        where.append("i.kind = :kind")
+        matches.append("i.kind = :kind")
         params["kind"] = kind
-    if since:
+    if crew_id is not None:
+        matches.append("i.crew_id = :crew")
+        params["crew"] = crew_id
+    where = ["i.municipality_id = ANY(:mids)"]
+    if isinstance(since, int):
+        where.append("i.changed_xid >= CAST(CAST(:since AS text) AS xid8)")
+        params["since"] = since
+    elif since is not None:
         where.append("i.updated_at >= :since")
         params["since"] = since
-    if crew_id is not None:
-        where.append("i.crew_id = :crew")
-        params["crew"] = crew_id
+    else:
+        where = [*where, *matches]
     sql = text(
-        "SELECT coalesce(jsonb_agg(jsonb_build_object("
+        "SELECT coalesce(jsonb_agg(CASE WHEN " + " AND ".join(matches) + " THEN jsonb_build_object("
         " 'type', 'Feature', 'id', i.id,"
         " 'geometry', ST_AsGeoJSON(ST_Transform(CASE WHEN NOT CAST(:aggregate AS boolean)"
         "   OR cardinality(i.asset_ids) > 0 OR cardinality(i.affected_segment_nos) > 0 THEN i.geom"
@@ -64,14 +79,18 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         "  'affected_addresses', i.affected_addresses, 'municipality', m.slug,"
         "  'opened_at', CASE WHEN CAST(:aggregate AS boolean) THEN date_trunc('hour', i.opened_at) ELSE i.opened_at END,"
         "  'updated_at', CASE WHEN CAST(:aggregate AS boolean) THEN date_trunc('hour', i.updated_at) ELSE i.updated_at END,"
-        "  'absorbed_into_id', i.absorbed_into_id) - CAST(:hidden AS text[])"
-        ") ORDER BY i.priority, i.opened_at, i.id), '[]'::jsonb) "
+        "  'absorbed_into_id', i.absorbed_into_id) - CAST(:hidden AS text[]))"
+        " ELSE jsonb_build_object('type', 'Feature', 'id', i.id, 'geometry', NULL,"
+        "  'properties', jsonb_build_object('id', i.id, 'removed', TRUE)) END"
+        " ORDER BY i.priority, i.opened_at, i.id), '[]'::jsonb), "
+        # Read in the same statement, so with the same snapshot as the incidents above.
+        " CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text) "
         "FROM incidents i JOIN municipalities m ON m.id = i.municipality_id "
         "CROSS JOIN LATERAL (SELECT coalesce(jsonb_agg(ir.report_id::text ORDER BY ir.report_id), '[]'::jsonb) AS ids,"
         " count(*) AS n FROM incident_reports ir WHERE ir.incident_id = i.id) r WHERE " + " AND ".join(where))
     params.update(aggregate=aggregate, cell=COUNCIL_GRID_M, hidden=_COUNCIL_HIDES if aggregate else [])
-    features = session.execute(sql, params).scalar()
-    return {"type": "FeatureCollection", "features": features}
+    features, cursor = session.execute(sql, params).one()
+    return {"type": "FeatureCollection", "features": features, "next_since": CURSOR_PREFIX + cursor}
 
 
 def history(session: Session, incident_id: int, municipality_ids: list[int] | set[int] | None = None) -> list[dict]:

@@ -15,13 +15,17 @@ bp = Blueprint("api_incidents", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 
-def _since(raw: str | None) -> datetime | None:
+def _since(raw: str | None) -> datetime | int | None:
+    """``since``: the ``next_since`` cursor of the previous answer, or an ISO 8601 date-time."""
     if not raw:
         return None
+    if raw.startswith(queries.CURSOR_PREFIX) and raw[len(queries.CURSOR_PREFIX):].isdigit():
+        return int(raw[len(queries.CURSOR_PREFIX):])
     try:
         return datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(f"since must be an ISO 8601 date-time, not {raw!r}") from None
+        raise BadInput(f"since must be the next_since of an earlier answer ({queries.CURSOR_PREFIX}…) "
+                       f"or an ISO 8601 date-time, not {raw!r}") from None
 
 
 def _json_body() -> dict:

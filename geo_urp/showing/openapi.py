@@ -28,9 +28,12 @@ DOCUMENT: dict = {
             "parameters": [
                 {"name": "status", "in": "query", "schema": {"enum": ["open", "all"], "default": "open"}},
                 {"name": "kind", "in": "query", "schema": {"enum": list(KINDS)}},
-                {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"},
-                 "description": "only incidents changed since then; with status=all also those absorbed "
-                                "meanwhile (absorbed_into_id set, no calls left), so a poller can drop them"},
+                {"name": "since", "in": "query", "schema": {"type": "string"},
+                 "description": "only incidents changed since: the next_since of the previous answer (a cursor "
+                                "that misses no change), or an ISO 8601 date-time (may miss the changes of a "
+                                "transaction running when the previous poll read). Changed incidents that match "
+                                "the other filters come in full (an absorbed one with absorbed_into_id), the others "
+                                "as {id, removed: true}, so a poller drops what left its filter"},
                 _JURISDICTION],
             "responses": {"200": {"description": "incidents", "content": {"application/geo+json": {
                 "schema": {"$ref": "#/components/schemas/IncidentCollection"}}}}, "400": _ERROR, **_AUTH_ERRORS}}},
@@ -73,12 +76,15 @@ DOCUMENT: dict = {
             "IncidentRef": {"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"enum": list(KINDS)}}},
             "IncidentCollection": {"type": "object", "properties": {
                 "type": {"const": "FeatureCollection"},
+                "next_since": {"type": "string", "description": "pass as since on the next poll"},
                 "features": {"type": "array", "items": {"type": "object", "properties": {
-                    "type": {"const": "Feature"}, "geometry": {"type": "object", "description": (
+                    "type": {"const": "Feature"}, "geometry": {"type": ["object", "null"], "description": (
                         "the council sees an incident placed by its callers' positions (not on a lamp, "
                         "cabinet or main) at the centre of its 200 m grid cell, and times to the hour")},
                     "properties": {"type": "object", "properties": {
                         "id": {"type": "integer"}, "kind": {"enum": list(KINDS)},
+                        "removed": {"const": True, "description": (
+                            "with since only: changed, and no longer matching the filters (no other property)")},
                         "asset_ids": {"type": "array", "items": {"type": "string"}},
                         "valves_to_close": {"type": "array", "items": {"type": "string"}},
                         "report_ids": {"type": "array", "items": {"type": "string"},

@@ -1,0 +1,61 @@
+"""Polling GET /api/incidents with ``since``: nothing missed, and what leaves a filter is said so."""
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from geo_urp.db import engine_for
+from tests.showing.open311_support import keys, latlong, post  # noqa: F401
+
+
+def _poll(client, key, **params) -> dict:
+    resp = client.get("/api/incidents", query_string=params, headers={"X-API-Key": key})
+    assert resp.status_code == 200, resp.data
+    return resp.json
+
+
+def _call(client, key, code, where) -> str:
+    resp = post(client, key, service_code=code, **latlong(*where))
+    assert resp.status_code == 201, resp.data
+    return resp.json[0]["service_request_id"]
+
+
+def test_a_change_committed_after_a_poll_read_past_it_comes_with_the_next_poll(app, client, keys):
+    op = keys["operator"]
+    _call(client, op, "road_damage", (200, 700))
+    first = _poll(client, op)
+    (pothole,) = first["features"]
+    # A long transaction (a recomputation, a reload) changes the pothole and has not committed yet...
+    conn = engine_for(app.config["DATABASE_URL"]).connect()
+    long_tx = conn.begin()
+    conn.execute(text("UPDATE incidents SET priority = 1, updated_at = now() WHERE id = :i"), {"i": pothole["id"]})
+    # ...while a call comes in and commits, and a poller reads.
+    _call(client, op, "noise", (800, 200))
+    second = _poll(client, op, since=first["next_since"])
+    assert [f["properties"]["kind"] for f in second["features"]] == ["noise"]
+    long_tx.commit()
+    conn.close()
+    # Its time of change is before the second poll, yet the cursor brings it.
+    third = _poll(client, op, since=second["next_since"])
+    got = {f["id"]: f["properties"] for f in third["features"]}
+    assert got[pothole["id"]]["priority"] == 1
+    # With nothing running, the cursor moves on: a poll later brings nothing old again.
+    assert _poll(client, op, since=_poll(client, op)["next_since"])["features"] == []
+
+
+def test_an_incident_that_leaves_a_pollers_filter_comes_as_removed(client, keys):
+    op = keys["operator"]
+    _call(client, op, "no_water", (690, 455))
+    outages = _poll(client, op, kind="water_outage")
+    (outage,) = outages["features"]
+    _call(client, op, "water_leak", (503, 380))                       # the outage becomes a burst
+    changed = _poll(client, op, kind="water_outage", since=outages["next_since"])["features"]
+    # the outage is gone from this filter (upgraded or absorbed by the burst: either way, removed)
+    assert outage["id"] in {f["id"] for f in changed}
+    assert all(f["geometry"] is None and f["properties"] == {"id": f["id"], "removed": True} for f in changed)
+    bursts = _poll(client, op, kind="water_main_burst", since=outages["next_since"])["features"]
+    assert [f["properties"]["kind"] for f in bursts if "removed" not in f["properties"]] == ["water_main_burst"]
+
+
+def test_a_malformed_cursor_is_refused(client, keys):
+    resp = client.get("/api/incidents?since=xid:abc", headers={"X-API-Key": keys["operator"]})
+    assert resp.status_code == 400 and "next_since" in resp.get_data(as_text=True)
