@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from geo_urp.db import session_scope
 from geo_urp.errors import GeoUrpError
@@ -99,6 +99,7 @@ def layers_synth(folder: Path, seed: int) -> None:
 
 
 @click.command("map")
+@with_appcontext
 @click.option("--municipality", "slug", required=True)
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def map_command(slug: str, out: Path) -> None:
@@ -221,6 +222,7 @@ def incidents_rules(slug: str, overrides_file, reset: bool) -> None:
 
 
 @click.command("simulate")
+@with_appcontext
 @click.option("--url", default=None, help="Base URL of a running service (replay mode).")
 @click.option("--key", default=None, help="An operator API key of that service.")
 @click.option("--hours", default=8.0, show_default=True, type=float)
@@ -245,6 +247,7 @@ def simulate(url, key, hours, seed, history, municipality, years, speed, truth) 
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
 @click.option("--workers", default=2, type=int, help="gunicorn worker processes.")
@@ -257,6 +260,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 def worker() -> None:
     """Run the background work alone."""
     from geo_urp.acting.worker import run_forever

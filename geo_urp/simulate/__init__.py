@@ -39,11 +39,17 @@ def cli_simulate(database_url: str, *, url: str | None = None, key: str | None =
                  truth: Path | None = None, echo: Callable[[str], None] = print) -> int:
     """Run ``simulate``: replay a night (``url`` + ``key``) or write ``history`` past reports; returns the exit code.
 
+    A replay plans the night on the layers of ``database_url`` (the service's database, or
+    one loaded with the same layer files), sends it, then reads the incidents back from the
+    service and says which planted faults it found; the exit code is 1 when a call was
+    refused or a fault was not found.
+
     Raises ``GeoUrpError`` (``BadInput``/``NotFound``) for bad options; nothing is written then.
     """
     from geo_urp.simulate.history import write_history
     from geo_urp.simulate.replay import replay
     from geo_urp.simulate.scenario import plan_night
+    from geo_urp.simulate.score import check_faults, incidents_of
 
     if history is not None:
         with session_scope(database_url) as session:
@@ -56,15 +62,38 @@ def cli_simulate(database_url: str, *, url: str | None = None, key: str | None =
     with session_scope(database_url) as session:
         mid, slug = _municipality(session, municipality or jurisdiction_id)
         night = plan_night(session, mid, seed, hours=hours)
+    town = jurisdiction_id or slug
+    _check_service_knows(url, town)
     if truth is not None:
         truth.write_text(json.dumps(night.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
     echo(f"{len(night.calls)} calls from {night.start:%Y-%m-%d %H:%M %Z}, {len(night.faults)} planted faults:")
     for fault in night.faults:
         echo(f"  {fault.kind} {' '.join(fault.asset_ids)} ({fault.note}): {len(fault.call_indexes)} calls"
              + (f", close {' '.join(fault.valves_to_close)}" if fault.valves_to_close else ""))
-    result = replay(night, url, key, jurisdiction_id=jurisdiction_id or slug, speed=speed)
+    result = replay(night, url, key, jurisdiction_id=town, speed=speed)
     echo(f"sent {len(result.ids)} of {len(night.calls)} calls in {result.elapsed_s:.1f} s"
          + (f" ({result.retried} retries)" if result.retried else ""))
     for index, problem in sorted(result.errors.items()):
         echo(f"  call {index} ({night.calls[index].service_code}): {problem}")
-    return 0 if result.ok else 1
+    checks = check_faults(night, result.ids, incidents_of(url, key, town))
+    echo(f"the service found {sum(c.found for c in checks)} of {len(checks)} planted faults"
+         + ("" if all(c.found for c in checks) else " (are its layers of this town the ones of DATABASE_URL?)"))
+    for check in checks:
+        if not check.found:
+            echo(f"  {check.kind} {check.asset}: {'; '.join(check.problems)}")
+    return 0 if result.ok and all(c.found for c in checks) else 1
+
+
+def _check_service_knows(url: str, town: str) -> None:
+    """Refuse early, before any call is sent, when the service does not serve the town."""
+    import requests
+
+    try:
+        response = requests.get(url.rstrip("/") + "/open311/v2/services.json",
+                                params={"jurisdiction_id": town}, timeout=30)
+    except requests.RequestException as exc:
+        raise BadInput(f"no answer from the service at {url}: {exc.__class__.__name__}") from None
+    if response.status_code == 404:
+        raise NotFound(f"the service at {url} serves no municipality {town!r}")
+    if response.status_code != 200:
+        raise BadInput(f"the service at {url} answered {response.status_code} to services.json")
