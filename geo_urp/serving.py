@@ -1,8 +1,9 @@
 """The production server: gunicorn serving ``create_app()``, with the background worker beside it."""
 from __future__ import annotations
 
-import multiprocessing
 import os
+import subprocess
+import sys
 
 from gunicorn.app.base import BaseApplication
 
@@ -23,20 +24,26 @@ class _Gunicorn(BaseApplication):
 
 
 def run_server(config: dict, host: str, port: int, workers: int, with_worker: bool = True) -> None:
-    """Serve on ``host:port`` until stopped; the worker runs in a child process."""
+    """Serve on ``host:port`` until stopped; the background work runs beside it as
+    ``python -m geo_urp worker`` (a process of its own, not a fork: gunicorn forks its
+    workers from this process, and they must not inherit a child to wait for)."""
     # Every gunicorn worker builds its own app: they must share one secret, or a
     # login made on one worker is unknown to the next. Without SECRET_KEY set, the
     # random one of this process is handed down through the environment.
     os.environ.setdefault("SECRET_KEY", config["SECRET_KEY"])
     child = None
     if with_worker:
-        from geo_urp.acting.worker import run_forever
-
-        child = multiprocessing.Process(target=run_forever, args=(dict(config),), daemon=True, name="geo_urp-worker")
-        child.start()
+        env = {**os.environ, "DATABASE_URL": config["DATABASE_URL"]}
+        child = subprocess.Popen([sys.executable, "-m", "geo_urp", "worker"], env=env)
+    master = os.getpid()
     try:
         _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-",
                    "timeout": 60, "graceful_timeout": 10}).run()
     finally:
-        if child is not None and child.is_alive():
+        # gunicorn's workers leave ``run()`` by SystemExit too: only the master stops the child.
+        if child is not None and os.getpid() == master and child.poll() is None:
             child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()

@@ -2,14 +2,21 @@
 
 Runs on the demo town and on a second town with another layout (tests/towns.py),
 so that nothing is tuned to one map: every planted cause must come out as one
-incident with its kind, asset, valves, crew and exactly its calls.
+incident with its kind, asset, valves, crew and exactly its calls. A burst main's
+valves and dry area are checked against tests/water_truth.py, which derives them
+from the layer files alone, not from the engine's isolation code.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
+import shapely
+from pyproj import Transformer
+from shapely.geometry import LineString, MultiLineString, Point, mapping
 from sqlalchemy import select, text
 
 from geo_urp.accounts import create_api_key
@@ -17,10 +24,12 @@ from geo_urp.db import session_scope
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import Municipality
 from geo_urp.reasoning.responsibility import SKILL
+from geo_urp.reasoning.rules import rules_for
 from geo_urp.simulate.replay import replay
 from geo_urp.simulate.scenario import plan_night
 from tests.showing.live_server import live_server
 from tests.towns import marcallo_town
+from tests.water_truth import BurstTruth, burst_truth
 
 DEMO = Path(__file__).resolve().parent.parent / "layers" / "mezzolombardo"
 _AREAS = "SELECT area_id FROM crew_areas WHERE municipality_id = :m AND ST_Intersects(geom, ({}))"
@@ -40,13 +49,44 @@ def _town(name: str, tmp_path: Path) -> Path:
     return DEMO if name == "mezzolombardo" else marcallo_town(tmp_path / "marcallo")
 
 
+def _engine_dry(url: str, incident_id: int, srid: int) -> dict[str, list]:
+    """The pipe parts of an incident's dry segments, by pipe: the engine's answer, read to compare."""
+    with session_scope(url) as s:
+        rows = s.execute(text(
+            "SELECT p.pipe_id, ST_AsGeoJSON(ST_Transform(p.geom, :srid)) FROM incidents i "
+            "JOIN water_pipe_parts p ON p.municipality_id = i.municipality_id "
+            "AND p.segment_no = ANY(i.affected_segment_nos) WHERE i.id = :i"), {"i": incident_id, "srid": srid})
+        dry: dict[str, list] = {}
+        for pipe_id, geojson in rows:
+            dry.setdefault(pipe_id, []).append(shapely.from_geojson(geojson))
+    return dry
+
+
+def _dry_differences(truth: BurstTruth, engine: dict[str, list]) -> list[str]:
+    """Pipes whose dry stretches differ by more than 1 cm between the truth and the engine."""
+    out = []
+    for pipe_id in sorted(truth.dry.keys() | engine.keys()):
+        if pipe_id not in engine or pipe_id not in truth.dry:
+            out.append(f"{pipe_id}: dry only per the {'truth' if pipe_id in truth.dry else 'engine'}")
+            continue
+        ours, theirs = MultiLineString(truth.dry[pipe_id]), MultiLineString(engine[pipe_id])
+        if abs(ours.length - theirs.length) > 0.01 or ours.hausdorff_distance(theirs) > 0.01:
+            out.append(f"{pipe_id}: {ours.length:.2f} m dry per the truth, {theirs.length:.2f} m per the engine")
+    return out
+
+
 @pytest.mark.parametrize("town,seed", [("mezzolombardo", 1), ("mezzolombardo", 7), ("marcallo", 3)])
 def test_every_planted_fault_is_one_incident(app, tmp_path, town, seed):
     url = app.config["DATABASE_URL"]
+    folder = _town(town, tmp_path)
     with session_scope(url) as s:
-        load_municipality(s, _town(town, tmp_path), town)
+        report = load_municipality(s, folder, town)
+        # The water truth reads the layer files whole: the loader must have kept every feature.
+        for layer in ("water_pipes", "water_valves", "water_sources", "addresses"):
+            assert report.results[layer].kept == report.results[layer].read, (layer, report.results[layer])
         key = create_api_key(s, "operator", town)
         mid = s.scalar(select(Municipality.id).where(Municipality.slug == town))
+        address_buffer_m = rules_for(s.get(Municipality, mid).rules).water["address_buffer_m"]
         night = plan_night(s, mid, seed)
         crews = {c: (set(a), set(k)) for c, a, k in s.execute(text(
             "SELECT crew_id, area_ids, skills FROM crews WHERE municipality_id = :m"), {"m": mid})}
@@ -70,10 +110,15 @@ def test_every_planted_fault_is_one_incident(app, tmp_path, town, seed):
         assert len(incidents) == 1, (fault, incidents)
         inc = by_report[next(iter(calls))]
         assert inc["kind"] == fault.kind, (fault, inc)
+        # Exactly the fault's calls: this also keeps every background call (``fault`` None, so in
+        # no fault's ``call_indexes``) out of the planted faults' incidents; no separate check needed.
         assert set(inc["report_ids"]) == calls, (fault, inc)
         if fault.asset_ids:
             assert inc["asset_ids"][:1] == list(fault.asset_ids[:1]), (fault, inc)
-        assert inc["valves_to_close"] == list(fault.valves_to_close), (fault, inc)
+        if fault.kind == "water_main_burst":
+            _check_burst(url, folder, fault.asset_ids[0], inc, address_buffer_m)
+        else:
+            assert inc["valves_to_close"] == [] and fault.valves_to_close == (), (fault, inc)
         if n in fix_areas:
             assert inc["area_id"] in fix_areas[n], (fault, inc, fix_areas[n])
         skill = SKILL[inc["kind"]]
@@ -92,3 +137,70 @@ def test_every_planted_fault_is_one_incident(app, tmp_path, town, seed):
     assert sorted(f["properties"]["asset_ids"][0] for f in fc["features"]
                   if f["properties"]["kind"] == "water_main_burst") == sorted(
         f.asset_ids[0] for f in night.faults if f.kind == "water_main_burst")
+
+
+def _check_burst(url: str, folder: Path, pipe_id: str, inc: dict, address_buffer_m: float) -> None:
+    """A burst incident's valves, dry area and address count against the truth from the layer files."""
+    truth = burst_truth(folder, pipe_id, address_buffer_m)
+    assert truth.valves_to_close, truth  # a planted burst needs shutting off
+    valves = inc["valves_to_close"]
+    assert len(valves) == len(set(valves)), inc
+    assert set(valves) == truth.valves_to_close, (pipe_id, sorted(valves), sorted(truth.valves_to_close))
+    assert pipe_id in truth.dry
+    differences = _dry_differences(truth, _engine_dry(url, inc["id"], truth.srid))
+    assert not differences, (pipe_id, differences)
+    # An address counts for its nearest pipe part within the buffer; one equally near a dry and a
+    # wet part (or at the buffer's edge) may go either way in PostGIS's nearest-neighbour query,
+    # so the truth is a (low, high) bound, equal when there is no such tie.
+    low, high = truth.addresses
+    count = inc["affected_addresses"]
+    assert count > 0 and low <= count <= high, (pipe_id, count, truth.addresses)
+
+
+def _write_layer(folder: Path, name: str, features: list[tuple[object, dict]]) -> None:
+    """A GeoJSON layer from metric (UTM 32N) geometries, written in WGS84 like the towns' files."""
+    to_wgs = Transformer.from_crs(32632, 4326, always_xy=True)
+    folder.joinpath(f"{name}.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": props,
+         "geometry": mapping(shapely.transform(g, lambda xy: np.column_stack(to_wgs.transform(*xy.T))))}
+        for g, props in features]}))
+
+
+def test_water_truth_on_a_hand_made_line(tmp_path):
+    """Source - P1 - P2 (valve V1 mid-way) - P3 (inoperable V2 mid-way, valve V3 at its dead end),
+    with P4 branching off the P2/P3 junction behind valve V4 at the junction itself."""
+    def pt(x: float, y: float = 0.0) -> Point:  # metres east and north of a spot in UTM 32N
+        return Point(660_000.0 + x, 5_120_000.0 + y)
+
+    _write_layer(tmp_path, "water_pipes", [
+        (LineString([pt(a), pt(a + 100)]), {"pipe_id": f"P{n}"}) for n, a in ((1, 0), (2, 100), (3, 200))]
+        + [(LineString([pt(200), pt(200, 100)]), {"pipe_id": "P4"})])
+    _write_layer(tmp_path, "water_valves", [
+        (pt(150), {"valve_id": "V1", "operable": True}), (pt(250), {"valve_id": "V2", "operable": False}),
+        (pt(300), {"valve_id": "V3"}), (pt(200, 0.0005), {"valve_id": "V4"})])
+    _write_layer(tmp_path, "water_sources", [(pt(0), {"source_id": "S1"})])
+    _write_layer(tmp_path, "addresses", [(pt(20, 10), {}), (pt(280, 10), {}), (pt(200, 60), {}),
+                                         (pt(150, 200), {})])
+
+    def dry_m(truth):
+        return {p: round(sum(g.length for g in gs)) for p, gs in truth.dry.items()}
+
+    # P1 cut off: V1 stops the walk, everything beyond it loses the only source.
+    p1 = burst_truth(tmp_path, "P1", 80)
+    assert p1.valves_to_close == {"V1"} and p1.srid == 32632
+    assert dry_m(p1) == {"P1": 100, "P2": 100, "P3": 100, "P4": 100}
+    assert p1.addresses == (3, 3)  # the fourth is 100 m from any pipe
+    # P3: past inoperable V2 to the dead end; V3 faces nothing, so it is not shut. V4 (on P4,
+    # the nearest pipe) keeps P4 apart from the cut-off junction, so P4 is dry but not cut off.
+    p3 = burst_truth(tmp_path, "P3", 80)
+    assert p3.valves_to_close == {"V1", "V4"}
+    assert dry_m(p3) == {"P2": 50, "P3": 100, "P4": 100}
+    assert p3.addresses == (2, 2)
+    # P4 behind V4; nothing else loses water.
+    p4 = burst_truth(tmp_path, "P4", 80)
+    assert p4.valves_to_close == {"V4"} and dry_m(p4) == {"P4": 100} and p4.addresses == (1, 1)
+    # P2 spans V1, which has the cut-off region on both sides: nothing can be shut but V4,
+    # and the region runs back to the source.
+    p2 = burst_truth(tmp_path, "P2", 80)
+    assert p2.valves_to_close == {"V4"}
+    assert dry_m(p2) == {"P1": 100, "P2": 100, "P3": 100, "P4": 100}
