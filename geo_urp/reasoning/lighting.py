@@ -65,6 +65,16 @@ def busiest_span(calls: list[tuple[object, datetime]], t: datetime, hours: float
     return best
 
 
+def reach(calls: list[tuple[object, datetime]], keys: set, span: tuple, hours: float) -> tuple[datetime, datetime]:
+    """When another call may be to share one span of ``hours`` with all the calls of ``keys`` in
+    ``span`` (the evidence of a fault): from ``hours`` before the last of them to ``hours``
+    after the first. What a failed circuit or cabinet takes in, whatever order the calls were
+    logged in: a lamp called in just after the span chosen still goes with it."""
+    times = [at for key, at in calls if key in keys and span[0] <= at <= span[1]]
+    width = timedelta(hours=hours)
+    return max(times) - width, min(times) + width
+
+
 def _open_on_assets(session: Session, mid: int, report: Report) -> list[Incident]:
     """Open lighting incidents on the report's lamp, circuit or cabinet, oldest first (one query
     for the three lookups; the caller matches kind and asset)."""
@@ -80,7 +90,8 @@ def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident |
     A circuit counts as failed while it is still being reported dark: enough of them must have
     calls in one span of the window, however old their first call (absorbing an old lamp
     incident moves a circuit's opening back, not its failure). The cabinet then takes every
-    open circuit incident it feeds, and its lamp incidents of that span: once it is dark, so are they.
+    open circuit incident it feeds, and its lamp incidents with a call that may share a span
+    with those circuits' calls: once it is dark, so are they.
     """
     mid, t = report.municipality_id, report.requested_datetime
     if report.cabinet_id is None:
@@ -100,10 +111,12 @@ def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident |
         .join(Report, Report.id == IncidentReport.report_id)
         .where(IncidentReport.incident_id.in_([c.id for c in circuits]),
                Report.requested_datetime.between(t - timedelta(hours=hours), t + timedelta(hours=hours)))).all()
-    dark, (since, until) = busiest_span([tuple(c) for c in calls], t, hours)
+    calls = [tuple(c) for c in calls]
+    dark, span = busiest_span(calls, t, hours)
     failed = [c for c in circuits if c.id in dark]
     if len(failed) < rules.lighting["cabinet_min_circuits"]:
         return None
+    since, until = reach(calls, dark, span, hours)
     cabinet = store.create(session, mid, "lighting_cabinet", _cabinet_geom(session, mid, report.cabinet_id),
                            min(i.opened_at for i in failed), [report.cabinet_id])
     for inc in failed:
@@ -131,14 +144,15 @@ def _circuit_calls(session: Session, mid: int, circuit_id: str, since, until) ->
 
 def _circuit_evidence(session: Session, report: Report, hours: float) -> tuple[set, tuple, int]:
     """The distinct lamps of the report's circuit called in, in open lamp incidents, within the
-    busiest span of ``hours`` holding the report; that span; and the circuit's size."""
+    busiest span of ``hours`` holding the report; when other calls may share a span with
+    them (``reach``); and the circuit's size."""
     t, width = report.requested_datetime, timedelta(hours=hours)
     calls = _circuit_calls(session, report.municipality_id, report.circuit_id, t - width, t + width)
     total = session.execute(text(
         "SELECT lamp_count FROM lighting_circuits WHERE municipality_id = :mid AND circuit_id = :c"),
         {"mid": report.municipality_id, "c": report.circuit_id}).scalar()
     lamps, span = busiest_span(calls, t, hours)
-    return lamps, span, total or 0
+    return lamps, reach(calls, lamps, span, hours) if lamps else span, total or 0
 
 
 def _open_lamp_incidents(session: Session, mid: int, feeder: str, feeder_id: str, since, until) -> list[Incident]:

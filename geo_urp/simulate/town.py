@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput
+from geo_urp.locating.snapping import DEFAULT_PIPE_MAX_M
 
 
 class TownLamp(NamedTuple):
@@ -35,7 +36,7 @@ class TownAddress(NamedTuple):
     lamp_id: str | None       # nearest lamp, its circuit and cabinet
     circuit_id: str | None
     cabinet_id: str | None
-    part_segment: int | None  # valve segment of the nearest pipe part
+    part_segment: int | None  # valve segment of the nearest pipe part (None: no main within snapping reach)
     pipe_id: str | None       # nearest pipe and its segments
     pipe_segments: list[int]
 
@@ -98,12 +99,13 @@ def read_town(session: Session, mid: int) -> Town:
         "      WHERE municipality_id = :mid) a "
         "LEFT JOIN LATERAL (SELECT lamp_id, circuit_id, cabinet_id FROM lamps l WHERE l.municipality_id = :mid "
         " ORDER BY l.geom <-> a.geom LIMIT 1) lamp ON true "
+        # A main counts for a home only within the distance intake snaps to (else the call is not on the network).
         "LEFT JOIN LATERAL (SELECT segment_no FROM water_pipe_parts p WHERE p.municipality_id = :mid "
-        " ORDER BY p.geom <-> a.geom LIMIT 1) part ON true "
+        " AND ST_DWithin(p.geom, a.geom, :pipe_m) ORDER BY p.geom <-> a.geom LIMIT 1) part ON true "
         "LEFT JOIN LATERAL (SELECT pipe_id, segment_nos FROM water_pipes w WHERE w.municipality_id = :mid "
-        " ORDER BY w.geom <-> a.geom LIMIT 1) pipe ON true "
+        " AND ST_DWithin(w.geom, a.geom, :pipe_m) ORDER BY w.geom <-> a.geom LIMIT 1) pipe ON true "
         "WHERE a.same = 1 AND a.street !~ '[0-9/()-]' AND EXISTS (SELECT 1 FROM streets s WHERE s.municipality_id = :mid AND s.name = a.street) "
-        "ORDER BY a.address_id"), {"mid": mid})]
+        "ORDER BY a.address_id"), {"mid": mid, "pipe_m": DEFAULT_PIPE_MAX_M})]
     pipes = [TownPipe(p, length, shapely.from_wkb(bytes(wkb))) for p, length, wkb in session.execute(text(
         "SELECT pipe_id, ST_Length(geom), ST_AsBinary(geom) FROM water_pipes WHERE municipality_id = :mid "
         "ORDER BY pipe_id"), {"mid": mid})]

@@ -34,15 +34,19 @@ def test_a_water_call_logged_late_does_not_join_an_outage_of_later_hours(session
     assert old.id != outage.id
 
 
-def test_a_dark_cabinet_takes_every_open_circuit_it_feeds(session, borgo, call, tmp_path):
-    # Borgo with a third circuit C5 on cabinet Q1: its lamps beside those of C1.
+def _borgo_with_c5(session, folder) -> int:
+    """Borgo with a third circuit C5 (L50-L53) on cabinet Q1, its lamps beside those of C1."""
     def add_c5(features):
         extra = [{"type": "Feature", "properties": {"lamp_id": f"L5{n}", "circuit_id": "C5", "cabinet_id": "Q1"},
                   "geometry": {"type": "Point", "coordinates": [660150 + 30 * n, 5118560]}} for n in range(4)]
         return features + extra
-    borgo_copy(tmp_path / "b3", {"lamps": add_c5})
-    load_municipality(session, tmp_path / "b3", "borgo3")
-    mid = session.scalar(select(Municipality.id).where(Municipality.slug == "borgo3"))
+    borgo_copy(folder, {"lamps": add_c5})
+    load_municipality(session, folder, "borgo3")
+    return session.scalar(select(Municipality.id).where(Municipality.slug == "borgo3"))
+
+
+def test_a_dark_cabinet_takes_every_open_circuit_it_feeds(session, borgo, call, tmp_path):
+    mid = _borgo_with_c5(session, tmp_path / "b3")
     for n, lamp in enumerate(("L50", "L51", "L52")):           # C5 dark, a day before
         _, c5 = call("streetlight_out", -(HOURS * 2) * 60 + n, lamp=lamp, mid=mid)
     assert c5.kind == "lighting_circuit"
@@ -53,6 +57,22 @@ def test_a_dark_cabinet_takes_every_open_circuit_it_feeds(session, borgo, call, 
     assert cabinet.kind == "lighting_cabinet" and cabinet.asset_ids == ["Q1"]
     assert c5.status == "closed" and c5.absorbed_into_id == cabinet.id
     assert len(report_ids(session, cabinet)) == 8
+
+
+def test_a_dark_cabinet_takes_a_lamp_called_in_after_its_circuits_though_logged_before(session, borgo, call,
+                                                                                       tmp_path):
+    mid = _borgo_with_c5(session, tmp_path / "b3")
+    _, lamp = call("streetlight_out", 90, lamp="L50", mid=mid)    # logged first, taken an hour after the rest
+    assert lamp.kind == "lamp"
+    for n, name in ((0, "L01"), (5, "L02"), (10, "L05")):          # C1 dark (2 of its 4 lamps)...
+        call("streetlight_out", n, lamp=name, mid=mid)
+    _, cabinet = call("streetlight_out", 12, lamp="L06", mid=mid)   # ...and C2: cabinet Q1 has failed
+    assert cabinet.kind == "lighting_cabinet" and cabinet.asset_ids == ["Q1"]
+    assert lamp.absorbed_into_id == cabinet.id and len(report_ids(session, cabinet)) == 5
+    # A lamp of the cabinet called in later, while the cabinet is still open, joins it.
+    _, later = call("streetlight_out", (HOURS + 1) * 60, lamp="L51", mid=mid)
+    assert later.id == cabinet.id
+    assert len(open_incidents(session, mid)) == 1
 
 
 def test_a_single_lamp_tells_how_many_of_its_circuit_were_called_in(session, borgo, call):
