@@ -58,6 +58,9 @@ class IncidentReport(Base):
     incident_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
+    # Who put the report here when an operator did (a move or a merge): the live rules then
+    # never take it out again on their own (null: placed by the rules).
+    placed_by: Mapped[str | None]
 
 
 class IncidentEvent(Base):

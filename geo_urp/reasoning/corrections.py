@@ -62,7 +62,7 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
     target = min(incidents, key=lambda i: (-_RANK.get(i.kind, 0), i.opened_at, i.id))
     others = [i for i in incidents if i is not target]
     for other in others:
-        store.absorb(session, other, target, actor=actor, why="merged by an operator")
+        store.absorb(session, other, target, actor=actor, why="merged by an operator", placed_by=actor)
         target.asset_ids = _union(target.asset_ids, other.asset_ids)
         target.valves_to_close = _union(target.valves_to_close, other.valves_to_close)
         target.affected_segment_nos = sorted(set(target.affected_segment_nos) | set(other.affected_segment_nos))
@@ -132,10 +132,12 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
         raise BadInput(f"report {report.id} belongs to incident {source.id}, which is no longer open")
     if link is None:
         store.attach(session, report, target)
+        link = session.get(IncidentReport, report.id)
     else:
         link.incident_id = target.id
         target.updated_at = store.now()
-        session.flush()
+    link.placed_by = actor  # the operator's judgement: the live rules leave it here
+    session.flush()
     store.log(session, target, "report moved in", actor, report_id=str(report.id),
               from_incident=source.id if source else None)
     if source is not None:

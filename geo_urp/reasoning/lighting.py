@@ -30,7 +30,10 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
             if kind == "lighting_circuit":
                 return _maybe_cabinet(session, report, rules) or dark[0]
             return dark[0]
-    lamp_inc = [i for i in found if i.kind == "lamp" and report.lamp_id in i.asset_ids]
+    lamp_inc = [i for i in found if report.lamp_id in i.asset_ids]
+    if lamp_inc and lamp_inc[0].kind != "lamp":  # an operator merged this lamp into a wider incident
+        store.attach(session, report, lamp_inc[0])
+        return lamp_inc[0]
     if lamp_inc:
         inc = lamp_inc[0]
         store.attach(session, report, inc)
@@ -90,8 +93,8 @@ def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident |
     A circuit counts as failed while it is still being reported dark: enough of them must have
     calls in one span of the window, however old their first call (absorbing an old lamp
     incident moves a circuit's opening back, not its failure). The cabinet then takes every
-    open circuit incident it feeds, and its lamp incidents with a call that may share a span
-    with those circuits' calls: once it is dark, so are they.
+    open circuit incident it feeds that no crew is on yet, and its lamp incidents with a call
+    that may share a span with those circuits' calls: once it is dark, so are they.
     """
     mid, t = report.municipality_id, report.requested_datetime
     if report.cabinet_id is None:
@@ -123,7 +126,9 @@ def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident |
         store.absorb(session, inc, cabinet,
                      why=f"{len(failed)} circuits of cabinet {report.cabinet_id} dark at once")
     for inc in circuits:
-        if inc not in failed:  # dark since earlier and not closed yet: the same cabinet fault
+        # Dark since earlier, nobody sent yet: the same cabinet fault. A circuit a crew is already
+        # on is that crew's job: it stays its own.
+        if inc not in failed and inc.status == "open":
             store.absorb(session, inc, cabinet,
                          why=f"circuit {inc.asset_ids[0]}, still open, is fed by dark cabinet {report.cabinet_id}")
     for inc in _open_lamp_incidents(session, mid, "cabinet_id", report.cabinet_id, since, until):

@@ -44,9 +44,11 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all())
     open_ids = list(prior)
     report_ids = session.execute(text(
-        "SELECT r.id FROM reports r WHERE r.municipality_id = :mid AND r.status = 'open' AND ("
+        # Every call of the open incidents (whatever its own status: each gets an incident back),
+        # and open calls of none.
+        "SELECT r.id FROM reports r WHERE r.municipality_id = :mid AND ("
         " EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id AND ir.incident_id = ANY(:ids))"
-        " OR NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id))"
+        " OR (r.status = 'open' AND NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id)))"
         " ORDER BY r.requested_datetime, r.id"), {"mid": municipality_id, "ids": list(open_ids)}).scalars().all()
     # Unlink the open incidents' calls and close the incidents; they stay, with their history.
     was = session.execute(text(
@@ -101,15 +103,18 @@ def _point_to_rebuilt(session: Session, old_ids: list[int], was: list) -> None:
 
 def _keep_progress(session: Session, prior: dict[int, str]) -> None:
     """A crew already sent (``assigned``) or at work (``in_progress``) on an old incident is still
-    so on the new one that took its calls: the most advanced status of the old ones it took."""
+    so on the new one that took its calls: the most advanced status of the old ones it took,
+    with that one's crew."""
     if not prior:
         return
     session.execute(text(
         "WITH p AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:sts AS text[])) AS p(id, status)), "
-        "best AS (SELECT DISTINCT ON (o.absorbed_into_id) o.absorbed_into_id AS new_id, p.status "
-        "         FROM incidents o JOIN p ON p.id = o.id WHERE o.absorbed_into_id IS NOT NULL "
-        "         ORDER BY o.absorbed_into_id, p.status = 'in_progress' DESC), "
-        "kept AS (UPDATE incidents i SET status = b.status FROM best b WHERE i.id = b.new_id RETURNING i.id, b.status) "
+        "best AS (SELECT DISTINCT ON (o.absorbed_into_id) o.absorbed_into_id AS new_id, p.status, o.crew_id, "
+        "         o.area_id FROM incidents o JOIN p ON p.id = o.id WHERE o.absorbed_into_id IS NOT NULL "
+        "         ORDER BY o.absorbed_into_id, p.status = 'in_progress' DESC, o.id), "
+        "kept AS (UPDATE incidents i SET status = b.status, crew_id = coalesce(b.crew_id, i.crew_id), "
+        "         area_id = CASE WHEN b.crew_id IS NULL THEN i.area_id ELSE b.area_id END "
+        "         FROM best b WHERE i.id = b.new_id RETURNING i.id, b.status, i.crew_id) "
         "INSERT INTO incident_events (incident_id, at, actor, action, detail) "
-        "SELECT id, :at, 'system', 'status kept', jsonb_build_object('status', status) FROM kept"),
+        "SELECT id, :at, 'system', 'status kept', jsonb_build_object('status', status, 'crew_id', crew_id) FROM kept"),
         {"ids": list(prior), "sts": list(prior.values()), "at": store.now()})

@@ -9,7 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_urp.models import Incident
-from geo_urp.reasoning.store import geom_param, hexgeom
+from geo_urp.reasoning.store import geom_param, hexgeom, log
+
+SENT = ("assigned", "in_progress")  # a crew is on its way or at work
 
 _GEOM = geom_param("geom")  # the incident's geometry, bound as :geom
 
@@ -48,8 +50,13 @@ def assign(session: Session, inc: Incident) -> str | None:
     """Set ``area_id``, ``crew_id`` and ``priority``; return a sentence when no crew can be named.
 
     One query: the crew area holding the fix point, and the crew with the skill
-    that covers it (the fewest areas first).
+    that covers it (the fewest areas first). A crew already sent (``assigned``,
+    ``in_progress``) stays on the job whatever the incident grows into: changing
+    it is a dispatcher's decision. Every change of crew is a line of the history.
     """
+    inc.priority = PRIORITY.get(inc.kind, 3)
+    if inc.status in SENT and inc.crew_id is not None:
+        return None
     asset = inc.asset_ids[0] if inc.asset_ids else None
     skill = SKILL.get(inc.kind, "general")
     row = session.execute(text(
@@ -60,14 +67,20 @@ def assign(session: Session, inc: Incident) -> str | None:
         "AND CAST(:skill AS text) = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1) FROM a"),
         {"mid": inc.municipality_id, "asset": asset, "geom": hexgeom(inc.geom), "skill": skill}).first()
     inc.area_id, crew_id = row if row else (None, None)
-    inc.priority = PRIORITY.get(inc.kind, 3)
     if skill is None:
-        inc.crew_id = None
+        _crew(session, inc, None)
         return "No municipal crew handles this: pass it to the local police."
     if inc.area_id is None:
-        inc.crew_id = None
+        _crew(session, inc, None)
         return "It lies in no crew area, so no crew is assigned: dispatch by hand."
-    inc.crew_id = crew_id
+    _crew(session, inc, crew_id)
     if inc.crew_id is None:
         return f"No {skill} crew covers area {inc.area_id}: dispatch by hand."
     return None
+
+
+def _crew(session: Session, inc: Incident, crew_id: str | None) -> None:
+    if crew_id != inc.crew_id:
+        if crew_id is not None or inc.crew_id is not None:
+            log(session, inc, "crew assigned", crew_id=crew_id, was=inc.crew_id, area_id=inc.area_id)
+        inc.crew_id = crew_id

@@ -67,12 +67,15 @@ def _link(session: Session, report: Report, incident: Incident) -> None:
     session.execute(IncidentReport.__table__.insert(), {"report_id": report.id, "incident_id": incident.id})
 
 
-def absorb(session: Session, small: Incident, big: Incident, actor: str = "system", why: str = "") -> None:
-    """Move every report of ``small`` into ``big`` and close ``small`` as absorbed."""
+def absorb(session: Session, small: Incident, big: Incident, actor: str = "system", why: str = "",
+           placed_by: str | None = None) -> None:
+    """Move every report of ``small`` into ``big`` and close ``small`` as absorbed; ``placed_by``:
+    the operator whose merge this is (the rules then never take those reports out again)."""
     if small.id == big.id:
         return
+    values = {"incident_id": big.id, **({"placed_by": placed_by} if placed_by else {})}
     moved = session.execute(update(IncidentReport).where(IncidentReport.incident_id == small.id)
-                            .values(incident_id=big.id).returning(IncidentReport.report_id)).scalars().all()
+                            .values(**values).returning(IncidentReport.report_id)).scalars().all()
     status_before = small.status
     small.status = "closed"
     small.closed_at = small.updated_at = big.updated_at = now()  # pollers (``?since=``) see both change
@@ -87,10 +90,19 @@ def absorb(session: Session, small: Incident, big: Incident, actor: str = "syste
 
 def carry_progress(session: Session, old: Incident, new: Incident, old_status: str) -> None:
     """A crew already sent to (``assigned``) or at work on (``in_progress``) ``old``, whose calls
-    ``new`` has taken, is so on ``new`` too: ``new`` keeps the more advanced of the two statuses."""
+    ``new`` has taken, is so on ``new`` too: ``new`` keeps the more advanced of the two statuses,
+    with the crew (and its area) of that one."""
     if _PROGRESS.get(old_status, 0) > _PROGRESS.get(new.status, 0):
         new.status = old_status
-        log(session, new, "status kept", status=old_status, incident=old.id)
+        if old.crew_id is not None:
+            new.crew_id, new.area_id = old.crew_id, old.area_id
+        log(session, new, "status kept", status=old_status, incident=old.id, crew_id=new.crew_id)
+
+
+def placed_by_operator(session: Session, incident_id: int) -> set[int]:
+    """The reports of an incident that an operator put there (by a move or a merge)."""
+    return set(session.scalars(select(IncidentReport.report_id).where(
+        IncidentReport.incident_id == incident_id, IncidentReport.placed_by.is_not(None))))
 
 
 def split(session: Session, report_ids: list[int], source: Incident, target: Incident,

@@ -89,9 +89,12 @@ def _leak(session: Session, report: Report, outages: list[Incident], rules: Rule
 def _shed_unexplained(session: Session, burst: Incident, rules: Rules) -> None:
     """Dry calls of a burst that it does not explain (their segment keeps its water when the
     suspected main is isolated: an outage just became a burst, or the suspected main changed)
-    go on as an outage of their own."""
+    go on as an outage of their own, except those an operator put in the burst."""
     stray = [r for r in store.reports_of(session, burst.id) if r.service_code != "water_leak"
              and r.segment_no is not None and r.segment_no not in burst.affected_segment_nos]
+    if stray:
+        kept = store.placed_by_operator(session, burst.id)
+        stray = [r for r in stray if r.id not in kept]
     if not stray:
         return
     from geo_urp.reasoning import refresh  # the package imports this module: import at call time

@@ -52,7 +52,7 @@ def test_a_merge_keeps_the_crew_already_at_work(session, borgo, call):
     assert merged.id == burst.id and merged.status == "in_progress"
     kept = session.scalars(select(IncidentEvent.detail).where(
         IncidentEvent.incident_id == merged.id, IncidentEvent.action == "status kept")).all()
-    assert kept == [{"status": "in_progress", "incident": outage.id}]
+    assert kept == [{"status": "in_progress", "incident": outage.id, "crew_id": "ACQUA"}]
 
 
 def test_a_merge_never_sets_back_a_crew(session, borgo, call):
@@ -82,3 +82,40 @@ def test_moving_one_call_of_several_leaves_progress_where_it_was(session, borgo,
     session.flush()
     corrections.move(session, first.id, other.id, "user:anna")
     assert flood.status == "in_progress" and other.status == "open"
+
+
+def test_a_call_an_operator_moved_into_a_burst_stays_there_when_more_evidence_comes(session, borgo, call):
+    _, burst = call("water_leak", 0, pipe="P4")                   # dry area: segments 3, 4, 5
+    dry, outage = call("no_water", 5, pipe="P7")                 # segment 6: not explained by P4
+    assert outage.id != burst.id
+    corrections.move(session, dry.id, burst.id, "user:anna")      # the operator knows better
+    call("water_leak", 20, pipe="P4")                             # a second leak call on the same main
+    assert incident_of(session, dry).id == burst.id
+    merged_dry, other = call("no_water", 25, pipe="P7")
+    corrections.merge(session, [burst.id, other.id], "user:anna")
+    call("water_leak", 30, pipe="P4")
+    assert incident_of(session, merged_dry).id == burst.id
+
+
+def test_a_crew_already_sent_stays_on_the_job_as_the_incident_grows(session, borgo, call):
+    _, flood = call("flooding", 0, at=(480, 310))
+    flood.status, flood.crew_id = "assigned", "FOGNE-2"           # the dispatcher chose this crew
+    session.flush()
+    _, same = call("flooding", 10, at=(500, 330))
+    assert same.id == flood.id and flood.crew_id == "FOGNE-2" and flood.status == "assigned"
+
+
+def test_a_circuit_that_takes_a_lamp_a_crew_works_on_keeps_that_crew(session, borgo, call):
+    _, lamp = call("streetlight_out", 0, lamp="L05")
+    lamp.status, lamp.crew_id = "in_progress", "LUCE-7"
+    session.flush()
+    _, circuit = call("streetlight_out", 10, lamp="L06")         # 2 of C2's 3 lamps: the circuit
+    assert circuit.kind == "lighting_circuit" and lamp.absorbed_into_id == circuit.id
+    assert circuit.status == "in_progress" and circuit.crew_id == "LUCE-7"
+
+
+def test_every_change_of_crew_is_in_the_history(session, borgo, call):
+    _, burst = call("water_leak", 0, pipe="P4")
+    lines = session.scalars(select(IncidentEvent.detail).where(
+        IncidentEvent.incident_id == burst.id, IncidentEvent.action == "crew assigned")).all()
+    assert lines == [{"crew_id": "ACQUA", "was": None, "area_id": burst.area_id}]

@@ -177,13 +177,25 @@ def test_recompute_keeps_a_crew_at_work_on_the_rebuilt_incident(session, borgo, 
     _, flood = call("flooding", 0, at=(100, 900))
     call("flooding", 5, at=(120, 900))
     _, road = call("road_damage", 0, at=(600, 100))
-    flood.status = "in_progress"
+    flood.status, flood.crew_id = "in_progress", "FOGNE-2"
     session.flush()
     recompute_open(session, borgo)
     rebuilt = {i.kind: i for i in session.scalars(select(Incident).where(
         Incident.municipality_id == borgo, Incident.status.in_(("open", "in_progress"))))}
     assert rebuilt["flooding"].status == "in_progress" and rebuilt["road_damage"].status == "open"
+    assert rebuilt["flooding"].crew_id == "FOGNE-2"
     assert session.get(Incident, flood.id).absorbed_into_id == rebuilt["flooding"].id
+
+
+def test_recompute_gives_back_an_incident_to_a_closed_call_of_an_open_one(session, borgo, call):
+    from geo_urp.reasoning.recompute import recompute_open
+
+    first, flood = call("flooding", 0, at=(100, 900))
+    second, _ = call("flooding", 5, at=(120, 900))
+    session.get(Report, first.id).status = "closed"                 # answered on its own, the flood not yet
+    session.flush()
+    recompute_open(session, borgo)
+    assert {r for r in (first.id, second.id) if session.get(IncidentReport, r)} == {first.id, second.id}
 
 
 def test_recompute_tells_where_each_call_of_an_old_incident_went(session, borgo, call):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import IncidentEvent, IncidentReport, Municipality
-from geo_urp.reasoning import queries, store
+from geo_urp.reasoning import corrections, queries, store
 from geo_urp.reasoning.rules import DEFAULTS
 from tests.reasoning.borgo_variants import borgo_copy
 from tests.reasoning.conftest import incident_of, open_incidents, report_ids
@@ -57,6 +57,27 @@ def test_a_dark_cabinet_takes_every_open_circuit_it_feeds(session, borgo, call, 
     assert cabinet.kind == "lighting_cabinet" and cabinet.asset_ids == ["Q1"]
     assert c5.status == "closed" and c5.absorbed_into_id == cabinet.id
     assert len(report_ids(session, cabinet)) == 8
+
+
+def test_a_dark_cabinet_leaves_an_older_circuit_a_crew_is_already_on(session, borgo, call, tmp_path):
+    mid = _borgo_with_c5(session, tmp_path / "b3")
+    for n, lamp in enumerate(("L50", "L51", "L52")):           # C5 dark, a day before; a crew is on it
+        _, c5 = call("streetlight_out", -(HOURS * 2) * 60 + n, lamp=lamp, mid=mid)
+    c5.status = "assigned"
+    session.flush()
+    for n, lamp in enumerate(("L01", "L02", "L05", "L06")):    # C1 and C2 dark now: cabinet Q1
+        _, cabinet = call("streetlight_out", n, lamp=lamp, mid=mid)
+    assert cabinet.kind == "lighting_cabinet" and c5.status == "assigned" and c5.absorbed_into_id is None
+    assert len(report_ids(session, cabinet)) == 4
+
+
+def test_a_lamp_an_operator_merged_into_another_cabinets_circuit_takes_its_next_calls_there(session, borgo, call):
+    _, lamp = call("streetlight_out", 0, lamp="L08")               # cabinet Q2
+    for n, name in ((5, "L01"), (10, "L02")):                      # circuit C1 of cabinet Q1
+        _, circuit = call("streetlight_out", n, lamp=name)
+    merged = corrections.merge(session, [lamp.id, circuit.id], "user:anna")
+    again, same = call("streetlight_out", 30, lamp="L08")
+    assert same.id == merged.id and len(open_incidents(session, borgo)) == 1
 
 
 def test_a_dark_cabinet_takes_a_lamp_called_in_after_its_circuits_though_logged_before(session, borgo, call,
