@@ -14,6 +14,10 @@ from geo_urp.reasoning.store import OPEN_STATUSES
 # The council's grid: an incident placed by its callers' positions is shown at its cell's centre.
 COUNCIL_GRID_M = 200
 _COUNCIL_HIDES = ["report_ids", "explanation"]
+# Incidents about people (someone in distress, a noisy neighbour) reach the council only when
+# this many calls make them a pattern, not one household.
+COUNCIL_PEOPLE_KINDS = ("social_distress", "noise")
+COUNCIL_MIN_CALLS = 3
 # ``next_since`` is this prefix and a transaction id (``since`` takes it back).
 CURSOR_PREFIX = "xid:"
 
@@ -36,7 +40,10 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
     (SPEC §6: no individual caller): no ``report_ids`` (they lead to single calls), no
     ``explanation`` (it tells streets and hours of calls), times to the hour, and an incident
     placed by its callers' positions rather than on a lamp, cabinet or main (a cluster: noise,
-    someone in distress, a flooded spot) shown at the centre of its ``COUNCIL_GRID_M`` grid cell.
+    someone in distress, a flooded spot) shown at the centre of its ``COUNCIL_GRID_M`` grid cell;
+    an incident about people (``COUNCIL_PEOPLE_KINDS``) of fewer than ``COUNCIL_MIN_CALLS``
+    calls is not shown at all. A crew polling with ``since`` hears of removals only for
+    incidents that were ever its own (history lines ``crew assigned``).
     """
     if status not in ("open", "all"):
         raise BadInput(f"status must be 'open' or 'all', not {status!r}")
@@ -56,6 +63,13 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         matches.append("i.crew_id = :crew")
         params["crew"] = crew_id
     where = ["i.municipality_id = ANY(:mids)"]
+    if aggregate:
+        where.append("NOT (i.kind = ANY(:people) AND r.n < :min_calls)")
+        params.update(people=list(COUNCIL_PEOPLE_KINDS), min_calls=COUNCIL_MIN_CALLS)
+    if crew_id is not None and since is not None:
+        # A crew hears of removals only for incidents that were ever its own.
+        where.append("(i.crew_id = :crew OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id "
+                     "AND e.action IN ('crew assigned', 'status kept') AND e.detail ->> 'crew_id' = :crew))")
     if isinstance(since, int):
         where.append("i.changed_xid >= CAST(CAST(:since AS text) AS xid8)")
         params["since"] = since

@@ -22,10 +22,13 @@ def _since(raw: str | None) -> datetime | int | None:
     if raw.startswith(queries.CURSOR_PREFIX) and raw[len(queries.CURSOR_PREFIX):].isdigit():
         return int(raw[len(queries.CURSOR_PREFIX):])
     try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
         raise BadInput(f"since must be the next_since of an earlier answer ({queries.CURSOR_PREFIX}…) "
-                       f"or an ISO 8601 date-time, not {raw!r}") from None
+                       f"or an ISO 8601 date-time with its offset, not {raw!r}")
+    return at
 
 
 def _json_body() -> dict:

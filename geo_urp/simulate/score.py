@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import requests
 
 from geo_urp.errors import BadInput
+from geo_urp.reasoning.responsibility import SKILL
 from geo_urp.simulate.scenario import Night
 
 
@@ -30,7 +31,9 @@ class FaultCheck:
 
 
 def check_faults(night: Night, ids: dict[int, str], features: list[dict]) -> list[FaultCheck]:
-    """Each planted fault: one incident holding exactly its calls, of its kind, on its asset, with its valves."""
+    """Each planted fault: one incident holding exactly its calls, of its kind, on its asset, with
+    its valves, and a crew named when its kind has one (which crew is the town's crew areas' say:
+    the service's own data, not the plan's)."""
     incident_of = {rid: f["properties"] for f in features for rid in f["properties"].get("report_ids", [])}
     checks = []
     for fault in night.faults:
@@ -50,6 +53,9 @@ def check_faults(night: Night, ids: dict[int, str], features: list[dict]) -> lis
                 problems.append(f"incident {inc['id']} points at {', '.join(inc['asset_ids']) or 'no asset'}")
             if set(inc["valves_to_close"]) != set(fault.valves_to_close):
                 problems.append(f"incident {inc['id']} closes {', '.join(inc['valves_to_close']) or 'no valve'}")
+            skill = SKILL.get(inc["kind"])
+            if skill is not None and inc.get("crew_id") is None:
+                problems.append(f"incident {inc['id']} names no {skill} crew")
             extra = set(inc["report_ids"]) - calls
             if extra:
                 problems.append(f"incident {inc['id']} also holds {len(extra)} other call(s)")

@@ -1,6 +1,7 @@
 """Polling GET /api/incidents with ``since``: nothing missed, and what leaves a filter is said so."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from geo_urp.db import engine_for
@@ -56,6 +57,25 @@ def test_an_incident_that_leaves_a_pollers_filter_comes_as_removed(client, keys)
     assert [f["properties"]["kind"] for f in bursts if "removed" not in f["properties"]] == ["water_main_burst"]
 
 
-def test_a_malformed_cursor_is_refused(client, keys):
-    resp = client.get("/api/incidents?since=xid:abc", headers={"X-API-Key": keys["operator"]})
+@pytest.mark.parametrize("since", ["xid:abc", "2026-11-28T22:00:00", "ieri"])
+def test_a_malformed_cursor_or_a_time_without_offset_is_refused(client, keys, since):
+    resp = client.get("/api/incidents", query_string={"since": since}, headers={"X-API-Key": keys["operator"]})
     assert resp.status_code == 400 and "next_since" in resp.get_data(as_text=True)
+
+
+def test_a_crew_hears_of_removals_only_for_its_own_incidents(client, keys):
+    crew = keys["crew"]                                               # the ACQUA crew of Borgo
+    start = _poll(client, crew)["next_since"]
+    _call(client, keys["operator"], "no_water", (690, 455))          # an outage: ACQUA's
+    _call(client, keys["operator"], "road_damage", (200, 700))       # a pothole: STRADE's
+    (outage,) = _poll(client, crew, since=start)["features"]
+    assert outage["properties"]["kind"] == "water_outage"
+    again = _poll(client, crew)["next_since"]
+    _call(client, keys["operator"], "water_leak", (503, 380))         # the outage goes into a burst
+    _call(client, keys["operator"], "road_damage", (205, 705))       # the pothole grows
+    changed = {f["id"]: f["properties"] for f in _poll(client, crew, since=again)["features"]}
+    assert changed[outage["id"]] == {"id": outage["id"], "removed": True} or changed[outage["id"]]["crew_id"] == "ACQUA"
+    assert all(p.get("removed") or p["crew_id"] == "ACQUA" for p in changed.values())
+    potholes = {f["id"] for f in _poll(client, keys["operator"])["features"]
+                if f["properties"]["kind"] == "road_damage"}
+    assert potholes and not potholes & set(changed)                   # not a word of STRADE's work

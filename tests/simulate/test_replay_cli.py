@@ -45,9 +45,9 @@ def _night(*faults: PlantedFault) -> Night:
                  faults=list(faults))
 
 
-def _incident(id_, kind, assets, reports, valves=()):
+def _incident(id_, kind, assets, reports, valves=(), crew="SQUADRA"):
     return {"properties": {"id": id_, "kind": kind, "asset_ids": list(assets), "report_ids": list(reports),
-                           "valves_to_close": list(valves)}}
+                           "valves_to_close": list(valves), "crew_id": crew}}
 
 
 def test_each_way_of_missing_a_fault_is_named():
@@ -67,3 +67,5 @@ def test_each_way_of_missing_a_fault_is_named():
     assert checks[3].problems == ("1 of its calls were not taken", "none of its calls is in an incident")
     features[:2] = [_incident(1, "lighting_circuit", ["C1"], ["100", "101", "102"])]
     assert check_faults(night, ids, features)[0].found
+    features[0] = _incident(1, "lighting_circuit", ["C1"], ["100", "101", "102"], crew=None)
+    assert check_faults(night, ids, features)[0].problems == ("incident 1 names no lighting crew",)
