@@ -30,7 +30,9 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
             if kind == "lighting_circuit":
                 return _maybe_cabinet(session, report, rules) or dark[0]
             return dark[0]
-    lamp_inc = [i for i in found if report.lamp_id in i.asset_ids]
+    # Its lamp's incident, or a wider one an operator merged the lamp into (merged assets come
+    # after the incident's own, so a circuit or cabinet id equal to a lamp id never matches).
+    lamp_inc = [i for i in found if (i.asset_ids[:1] if i.kind == "lamp" else i.asset_ids[1:]).count(report.lamp_id)]
     if lamp_inc and lamp_inc[0].kind != "lamp":  # an operator merged this lamp into a wider incident
         store.attach(session, report, lamp_inc[0])
         return lamp_inc[0]

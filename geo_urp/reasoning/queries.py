@@ -64,7 +64,9 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         params["crew"] = crew_id
     where = ["i.municipality_id = ANY(:mids)"]
     if aggregate:
-        where.append("NOT (i.kind = ANY(:people) AND r.n < :min_calls)")
+        # Without since: never shown. With since: removed (it may have been shown before, and
+        # have lost calls to a merge or a move since).
+        matches.append("NOT (i.kind = ANY(:people) AND r.n < :min_calls)")
         params.update(people=list(COUNCIL_PEOPLE_KINDS), min_calls=COUNCIL_MIN_CALLS)
     if crew_id is not None and since is not None:
         # A crew hears of removals only for incidents that were ever its own.

@@ -94,7 +94,8 @@ def carry_progress(session: Session, old: Incident, new: Incident, old_status: s
     with the crew (and its area) of that one."""
     if _PROGRESS.get(old_status, 0) > _PROGRESS.get(new.status, 0):
         new.status = old_status
-        if old.crew_id is not None:
+        if old.crew_id is not None and old.crew_id != new.crew_id:
+            log(session, new, "crew assigned", crew_id=old.crew_id, was=new.crew_id, area_id=old.area_id)
             new.crew_id, new.area_id = old.crew_id, old.area_id
         log(session, new, "status kept", status=old_status, incident=old.id, crew_id=new.crew_id)
 
