@@ -103,18 +103,13 @@ def _point_to_rebuilt(session: Session, old_ids: list[int], was: list) -> None:
 
 def _keep_progress(session: Session, prior: dict[int, str]) -> None:
     """A crew already sent (``assigned``) or at work (``in_progress``) on an old incident is still
-    so on the new one that took its calls: the most advanced status of the old ones it took,
-    with that one's crew."""
+    so on the new one that took its calls (``store.carry_progress``, as when an incident absorbs
+    another; in_progress first, so the new one takes the most advanced, with that one's crew)."""
     if not prior:
         return
-    session.execute(text(
-        "WITH p AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:sts AS text[])) AS p(id, status)), "
-        "best AS (SELECT DISTINCT ON (o.absorbed_into_id) o.absorbed_into_id AS new_id, p.status, o.crew_id, "
-        "         o.area_id FROM incidents o JOIN p ON p.id = o.id WHERE o.absorbed_into_id IS NOT NULL "
-        "         ORDER BY o.absorbed_into_id, p.status = 'in_progress' DESC, o.id), "
-        "kept AS (UPDATE incidents i SET status = b.status, crew_id = coalesce(b.crew_id, i.crew_id), "
-        "         area_id = CASE WHEN b.crew_id IS NULL THEN i.area_id ELSE b.area_id END "
-        "         FROM best b WHERE i.id = b.new_id RETURNING i.id, b.status, i.crew_id) "
-        "INSERT INTO incident_events (incident_id, at, actor, action, detail) "
-        "SELECT id, :at, 'system', 'status kept', jsonb_build_object('status', status, 'crew_id', crew_id) FROM kept"),
-        {"ids": list(prior), "sts": list(prior.values()), "at": store.now()})
+    olds = session.scalars(select(Incident).where(Incident.id.in_(list(prior)),
+                                                  Incident.absorbed_into_id.is_not(None))
+                           .execution_options(populate_existing=True)).all()
+    for old in sorted(olds, key=lambda o: (prior[o.id] != "in_progress", o.id)):
+        store.carry_progress(session, old, session.get(Incident, old.absorbed_into_id), prior[old.id])
+    session.flush()
