@@ -45,6 +45,17 @@ def session_scope(url: str) -> Iterator[Session]:
         session.close()
 
 
+def pin(session: Session, obj):
+    """Keep ``obj`` in the session's identity map for the session's life, and return it.
+
+    The ORM holds loaded objects weakly: once the code that read a row lets go of
+    it, the next ``session.get`` for it reads it again. A strong reference in
+    ``session.info`` makes those gets free (one request, or one recomputation).
+    """
+    session.info.setdefault("pinned", {})[(type(obj).__name__, session.identity_key(instance=obj))] = obj
+    return obj
+
+
 def get_session() -> Session:
     """The current request's session."""
     if "db_session" not in g:

@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from geo_urp.catalog import catalog_for
+from geo_urp.db import pin
 from geo_urp.errors import BadInput, Forbidden, NotFound
 from geo_urp.models import WGS84, Municipality, Report
 
@@ -32,18 +33,10 @@ OPEN311_FIELDS = ("service_request_id", "status", "status_notes", "service_name"
 def municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None = None) -> Municipality:
     """The municipality a request is for: ``jurisdiction_id`` (its slug), else the key's, else the only one.
 
-    The row stays pinned to the session (see ``_pin``), so that later
+    The row stays pinned to the session (``db.pin``), so that later
     ``session.get(Municipality, id)`` calls of the same request find it without a query.
     """
-    return _pin(session, _municipality_for(session, jurisdiction_id, bound_to))
-
-
-def _pin(session: Session, muni: Municipality) -> Municipality:
-    # The ORM's identity map holds objects weakly: once intake lets go of the row,
-    # reasoning's session.get() would read it again. A strong reference in
-    # session.info lives as long as the session (one request).
-    session.info.setdefault("pinned", {})[("municipality", muni.id)] = muni
-    return muni
+    return pin(session, _municipality_for(session, jurisdiction_id, bound_to))
 
 
 def _municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None) -> Municipality:

@@ -65,10 +65,12 @@ def place(session: Session, report: Report, rules: Rules) -> Incident:
     return clusters.handle(session, report, rules)
 
 
-def refresh(session: Session, inc: Incident, reports: list[Row] | None = None) -> None:
+def refresh(session: Session, inc: Incident, reports: list[Row] | None = None, flush: bool = True) -> None:
     """Recompute an incident's explanation, confidence, area, crew and priority.
 
-    ``reports``: its reports as ``store.reports_of`` gives them, when already loaded.
+    ``reports``: its reports as ``store.reports_of`` gives them, when already loaded;
+    ``flush=False`` leaves the changes to the caller's next flush (many incidents then
+    go in a few batched statements).
     """
     if reports is None:
         reports = store.reports_of(session, inc.id)
@@ -83,4 +85,5 @@ def refresh(session: Session, inc: Incident, reports: list[Row] | None = None) -
     note = responsibility.assign(session, inc)
     inc.explanation = sentence + (f" {note}" if note else "")
     inc.confidence = round(confidence, 2)
-    session.flush()
+    if flush:
+        session.flush()

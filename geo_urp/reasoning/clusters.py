@@ -81,8 +81,7 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
                                    .order_by(Incident.opened_at, Incident.id))
     for other in others:
         store.absorb(session, other, inc, why=f"call {report.id} lies within {cfg['distance_m']} m of both")
-    store.attach(session, report, inc)
-    inc.geom = shape
+    store.attach(session, report, inc, geom=shape)
     return inc
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
 from geo_urp.models import Circuit, Incident, IncidentReport, Report
-from geo_urp.reasoning import store, words
+from geo_urp.reasoning import layer_cache, store, words
 from geo_urp.reasoning.rules import Rules
 
 KINDS = ("lamp", "lighting_circuit", "lighting_cabinet")
@@ -149,17 +149,23 @@ def _circuit_calls(session: Session, mid: int, circuit_id: str, since, until) ->
         {"mid": mid, "c": circuit_id, "since": since, "until": until})]
 
 
+def _circuits(session: Session, mid: int) -> dict[str, tuple[str | None, int]]:
+    """Circuit id -> (its cabinet, how many lamps it has), read once per load of the layers."""
+    return layer_cache.cached(session, mid, "circuits", lambda: {
+        c: (q, n or 0) for c, q, n in session.execute(text(
+            "SELECT circuit_id, cabinet_id, lamp_count FROM lighting_circuits WHERE municipality_id = :mid"),
+            {"mid": mid})})
+
+
 def _circuit_evidence(session: Session, report: Report, hours: float) -> tuple[set, tuple, int]:
     """The distinct lamps of the report's circuit called in, in open lamp incidents, within the
     busiest span of ``hours`` holding the report; when other calls may share a span with
     them (``reach``); and the circuit's size."""
     t, width = report.requested_datetime, timedelta(hours=hours)
     calls = _circuit_calls(session, report.municipality_id, report.circuit_id, t - width, t + width)
-    total = session.execute(text(
-        "SELECT lamp_count FROM lighting_circuits WHERE municipality_id = :mid AND circuit_id = :c"),
-        {"mid": report.municipality_id, "c": report.circuit_id}).scalar()
+    total = _circuits(session, report.municipality_id).get(report.circuit_id, (None, 0))[1]
     lamps, span = busiest_span(calls, t, hours)
-    return lamps, reach(calls, lamps, span, hours) if lamps else span, total or 0
+    return lamps, reach(calls, lamps, span, hours) if lamps else span, total
 
 
 def _open_lamp_incidents(session: Session, mid: int, feeder: str, feeder_id: str, since, until) -> list[Incident]:
@@ -178,8 +184,10 @@ def _open_lamp_incidents(session: Session, mid: int, feeder: str, feeder_id: str
 
 
 def _lamp_geom(session: Session, report: Report):
-    return session.execute(text("SELECT geom FROM lamps WHERE municipality_id = :mid AND lamp_id = :l"),
-                           {"mid": report.municipality_id, "l": report.lamp_id}).scalar() or report.geom
+    """Where the report's lamp stands (hex EWKB; the call's own point when the lamp is gone)."""
+    lamps = layer_cache.cached(session, report.municipality_id, "lamp positions", lambda: dict(session.execute(
+        text("SELECT lamp_id, geom FROM lamps WHERE municipality_id = :mid"), {"mid": report.municipality_id}).all()))
+    return lamps.get(report.lamp_id) or report.geom
 
 
 def _circuit_geom(session: Session, mid: int, circuit_id: str):
@@ -207,9 +215,7 @@ def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, 
                 "probable single lamp failure.", min(0.9, 0.6 + 0.1 * (len(reports) - 1)))
     if inc.kind == "lighting_circuit":
         circuit = inc.asset_ids[0]
-        cabinet, total = session.execute(text(
-            "SELECT cabinet_id, lamp_count FROM lighting_circuits WHERE municipality_id = :mid AND circuit_id = :c"),
-            {"mid": inc.municipality_id, "c": circuit}).first() or (None, 0)
+        cabinet, total = _circuits(session, inc.municipality_id).get(circuit, (None, 0))
         total = total or 1
         share = len(lamps) / total
         return (f"{head}{where}; every lamp involved ({words.ids(lamps)}) is on circuit {circuit} of cabinet "

@@ -15,7 +15,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo_urp import locks
-from geo_urp.models import Incident, Report
+from geo_urp.db import pin
+from geo_urp.models import Incident, Municipality, Report
 from geo_urp.reasoning import place, refresh, rules_of, store
 
 
@@ -58,24 +59,24 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         "UPDATE incidents SET status = 'closed', closed_at = :at, updated_at = :at WHERE id = ANY(:ids)"),
         {"ids": list(open_ids), "at": store.now()})
     session.expunge_all()
+    pin(session, session.get(Municipality, municipality_id))  # read by the rules over and over
     # Read as stored now (a reload of the layers has just snapped them again), not as held in the session.
     loaded = {r.id: r for r in session.scalars(select(Report).where(Report.id.in_(report_ids))
                                                .execution_options(populate_existing=True))}
-    for rid in report_ids:
-        report = loaded[rid]
-        if rules.makes_incident(report.service_code):
-            place(session, report, rules)
-        # Everything is flushed; a small identity map keeps each flush cheap (the
-        # reports, loaded above, are only read).
+    with store.journaled(session):  # the replay's history lines, written at once at the end
+        for rid in report_ids:
+            report = loaded[rid]
+            if rules.makes_incident(report.service_code):
+                place(session, report, rules)
+            session.flush()
+        _point_to_rebuilt(session, open_ids, was)
+        _keep_progress(session, {i: st for i, st in prior.items() if st != "open"})
+        rebuilt = session.scalars(select(Incident).where(
+            Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all()
+        reports = store.reports_of_many(session, [inc.id for inc in rebuilt])
+        for inc in rebuilt:
+            refresh(session, inc, reports.get(inc.id, []), flush=False)
         session.flush()
-        session.expunge_all()
-    _point_to_rebuilt(session, open_ids, was)
-    _keep_progress(session, {i: st for i, st in prior.items() if st != "open"})
-    rebuilt = session.scalars(select(Incident).where(
-        Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all()
-    reports = store.reports_of_many(session, [inc.id for inc in rebuilt])
-    for inc in rebuilt:
-        refresh(session, inc, reports.get(inc.id, []))
     return len(report_ids), len(rebuilt)
 
 

@@ -7,9 +7,11 @@ the incident's history.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import Row, select, text, update
+from sqlalchemy import Row, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -28,9 +30,35 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_JOURNAL = "geo_urp.incident_journal"
+
+
 def log(session: Session, target: Incident, action: str, actor: str = "system", **detail) -> None:
-    """Add one line to an incident's history."""
-    session.add(IncidentEvent(incident_id=target.id, action=action, actor=actor, detail=detail, at=now()))
+    """Add one line to an incident's history (kept for one write at the end inside ``journaled``)."""
+    line = {"incident_id": target.id, "action": action, "actor": actor, "detail": detail, "at": now()}
+    journal = session.info.get(_JOURNAL)
+    if journal is not None:
+        journal.append(line)
+    else:
+        session.add(IncidentEvent(**line))
+
+
+@contextmanager
+def journaled(session: Session) -> Iterator[None]:
+    """Keep the history lines written inside the block and write them in one statement at its end.
+
+    For work that writes many lines and reads none back (a recomputation): the lines
+    land in the same transaction, in the order they were logged, a few hundred
+    statements fewer. Nothing is written when the block raises.
+    """
+    journal: list[dict] = []
+    session.info[_JOURNAL] = journal
+    try:
+        yield
+    finally:
+        del session.info[_JOURNAL]
+    if journal:
+        session.execute(insert(IncidentEvent.__table__), journal)
 
 
 def create(session: Session, municipality_id: int, kind: str, geom, opened_at: datetime,
@@ -43,28 +71,44 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
     session.flush()
     log(session, inc, "created", actor, kind=kind, asset_ids=list(asset_ids or []))
     if first is not None:
-        _link(session, first, inc)
-        log(session, inc, "call joined", report_id=str(first.id))
+        _link(session, first, inc, touch=False)
     return inc
 
 
-def attach(session: Session, report: Report, incident: Incident) -> None:
-    """Link a newly stored ``report`` to ``incident`` (``move`` re-links a report that has one).
+def attach(session: Session, report: Report, incident: Incident, geom=None) -> None:
+    """Link a newly stored ``report`` to ``incident`` (``move`` re-links a report that has one),
+    and give the incident its new ``geom`` when one is given (a cluster's redrawn shape).
 
-    One statement writes the link and the incident's ``updated_at`` at once, so the
-    SQL that follows sees the link and nothing is left for the next flush.
+    One statement writes the link, its history line and the incident's ``updated_at``
+    (and shape) at once, so the SQL that follows sees them and nothing is left for the next flush.
     """
+    _link(session, report, incident, touch=True, geom=geom)
+
+
+def _link(session: Session, report: Report, incident: Incident, touch: bool, geom=None) -> None:
+    """The link of a report to an incident, its "call joined" line and, with ``touch``, the
+    incident's ``updated_at`` (and ``geom``), in one statement (inside ``journaled`` the line
+    waits in the journal)."""
     at = now()
-    session.execute(text(
-        "WITH link AS (INSERT INTO incident_reports (report_id, incident_id) VALUES (:r, :i)), "
-        "event AS (INSERT INTO incident_events (incident_id, at, actor, action, detail) "
-        "          VALUES (:i, :at, 'system', 'call joined', jsonb_build_object('report_id', CAST(:r AS text)))) "
-        "UPDATE incidents SET updated_at = :at WHERE id = :i"), {"r": report.id, "i": incident.id, "at": at})
-    set_committed_value(incident, "updated_at", at)
-
-
-def _link(session: Session, report: Report, incident: Incident) -> None:
-    session.execute(IncidentReport.__table__.insert(), {"report_id": report.id, "incident_id": incident.id})
+    parts = ["link AS (INSERT INTO incident_reports (report_id, incident_id) VALUES (:r, :i))"]
+    line = {"incident_id": incident.id, "action": "call joined", "actor": "system",
+            "detail": {"report_id": str(report.id)}, "at": at}
+    journal = session.info.get(_JOURNAL)
+    if journal is not None:
+        journal.append(line)
+    else:
+        parts.append("event AS (INSERT INTO incident_events (incident_id, at, actor, action, detail) VALUES "
+                     "(:i, :at, 'system', 'call joined', jsonb_build_object('report_id', CAST(:r AS text))))")
+    last = "SELECT 1"
+    if touch:
+        last = ("UPDATE incidents SET updated_at = :at" + (", geom = " + geom_param("g") if geom is not None else "")
+                + " WHERE id = :i")
+    session.execute(text("WITH " + ", ".join(parts) + " " + last),
+                    {"r": report.id, "i": incident.id, "at": at, "g": hexgeom(geom)})
+    if touch:
+        set_committed_value(incident, "updated_at", at)
+        if geom is not None:
+            set_committed_value(incident, "geom", geom)
 
 
 def absorb(session: Session, small: Incident, big: Incident, actor: str = "system", why: str = "",

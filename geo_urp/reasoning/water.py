@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from geo_urp.errors import NotFound
 from geo_urp.loading.isolation import isolate_pipes, segment_graph
 from geo_urp.loading.water_isolation import isolation_trace, segments_without_source
-from geo_urp.models import Incident, Municipality, Report
-from geo_urp.reasoning import store, words
+from geo_urp.models import Incident, Report
+from geo_urp.reasoning import layer_cache, store, words
 from geo_urp.reasoning.rules import Rules
 
 SERVICES = ("water_leak", "no_water", "low_pressure")
@@ -77,7 +77,8 @@ def _leak(session: Session, report: Report, outages: list[Incident], rules: Rule
                   reason=f"leak call {report.id} inside the dry area")
         burst = _join(session, report, upgraded, rules)
     else:
-        burst = store.create(session, report.municipality_id, "water_main_burst", report.geom,
+        burst = store.create(session, report.municipality_id, "water_main_burst",
+                             pipe_geom(session, report.municipality_id, report.pipe_id) or report.geom,
                              report.requested_datetime, [report.pipe_id])
         burst = _join(session, report, burst, rules)
     for outage in outages:
@@ -86,11 +87,11 @@ def _leak(session: Session, report: Report, outages: list[Incident], rules: Rule
     return burst
 
 
-def _shed_unexplained(session: Session, burst: Incident, rules: Rules) -> None:
-    """Dry calls of a burst that it does not explain (their segment keeps its water when the
-    suspected main is isolated: an outage just became a burst, or the suspected main changed)
-    go on as an outage of their own, except those an operator put in the burst."""
-    stray = [r for r in store.reports_of(session, burst.id) if r.service_code != "water_leak"
+def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: list[Row]) -> None:
+    """Dry calls of a burst (``reports``: all its calls) that it does not explain (their segment
+    keeps its water when the suspected main is isolated: an outage just became a burst, or the
+    suspected main changed) go on as an outage of their own, except those an operator put in the burst."""
+    stray = [r for r in reports if r.service_code != "water_leak"
              and r.segment_no is not None and r.segment_no not in burst.affected_segment_nos]
     if stray:
         kept = store.placed_by_operator(session, burst.id)
@@ -104,16 +105,18 @@ def _shed_unexplained(session: Session, burst: Incident, rules: Rules) -> None:
     store.split(session, [r.id for r in stray], burst, outage,
                 why=f"segments {', '.join(map(str, sorted({r.segment_no for r in stray})))} stay wet "
                     f"when main {burst.asset_ids[0]} is isolated")
-    burst.opened_at = min(r.requested_datetime for r in store.reports_of(session, burst.id))
+    shed = {r.id for r in stray}
+    burst.opened_at = min(r.requested_datetime for r in reports if r.id not in shed)
     recompute(session, outage, rules)
     refresh(session, outage)
 
 
 def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> Incident:
     store.attach(session, report, inc)
-    recompute(session, inc, rules)
+    reports = store.reports_of(session, inc.id)
+    recompute(session, inc, rules, reports)
     if inc.kind == "water_main_burst":
-        _shed_unexplained(session, inc, rules)
+        _shed_unexplained(session, inc, rules, reports)
     return inc
 
 
@@ -133,11 +136,13 @@ def _segments_of_reports(session: Session, incident_id: int) -> list[int]:
     return [r.segment_no for r in store.reports_of(session, incident_id) if r.segment_no is not None]
 
 
-def recompute(session: Session, inc: Incident, rules: Rules) -> Incident:
+def recompute(session: Session, inc: Incident, rules: Rules, reports: list[Row] | None = None) -> Incident:
     """Suspected pipes, valves, dry area, geometry and address count from the incident's calls
-    (also after an operator's merge or move)."""
-    reports = store.reports_of(session, inc.id)
+    (also after an operator's merge or move); ``reports``: those calls, when already read."""
+    if reports is None:
+        reports = store.reports_of(session, inc.id)
     mid = inc.municipality_id
+    was = (inc.kind, list(inc.asset_ids[:1]), list(inc.affected_segment_nos))
     leaks = [r for r in reports if r.service_code == "water_leak" and r.pipe_id]
     if inc.kind == "water_main_burst" and not leaks:  # its leak calls were moved out: an outage again
         inc.kind = "water_outage"
@@ -159,21 +164,27 @@ def recompute(session: Session, inc: Incident, rules: Rules) -> Incident:
         inc.asset_ids = suspects
         inc.valves_to_close = list(iso.valves_to_close)
         inc.affected_segment_nos = list(iso.affected_segment_nos)
-        inc.geom = session.execute(text(
-            "SELECT geom FROM water_pipes WHERE municipality_id = :mid AND pipe_id = :p"),
-            {"mid": mid, "p": suspects[0]}).scalar()
+        if was[:2] != ("water_main_burst", suspects[:1]):  # drawn as its suspected main: redraw on a change
+            inc.geom = pipe_geom(session, mid, suspects[0])
     else:
         reported = {r.segment_no for r in reports if r.segment_no is not None}
         inc.asset_ids = []
         inc.valves_to_close = []
         inc.affected_segment_nos = sorted(explaining_segments(session, mid, frozenset(reported)))
-        inc.geom = session.execute(text(
-            "SELECT ST_Multi(ST_Union(geom)) FROM water_valve_segments WHERE municipality_id = :mid "
-            "AND segment_no = ANY(:s)"), {"mid": mid, "s": inc.affected_segment_nos}).scalar() or reports[0].geom
+        if was[0] != "water_outage" or was[2] != inc.affected_segment_nos or not reported:  # its dry segments
+            inc.geom = session.execute(text(
+                "SELECT ST_Multi(ST_Union(geom)) FROM water_valve_segments WHERE municipality_id = :mid "
+                "AND segment_no = ANY(:s)"), {"mid": mid, "s": inc.affected_segment_nos}).scalar() or reports[0].geom
     served = addresses_per_segment(session, mid, rules.water["address_buffer_m"])
     inc.affected_addresses = sum(served.get(no, 0) for no in inc.affected_segment_nos)
     session.flush()
     return inc
+
+
+def pipe_geom(session: Session, mid: int, pipe_id: str):
+    """A main's line, how a burst is drawn (hex EWKB; None for a main the layers do not have)."""
+    return session.execute(text("SELECT geom FROM water_pipes WHERE municipality_id = :mid AND pipe_id = :p"),
+                           {"mid": mid, "p": pipe_id}).scalar()
 
 
 def _isolation(session: Session, mid: int, suspects: list[str]):
@@ -188,27 +199,16 @@ def _isolation(session: Session, mid: int, suspects: list[str]):
                 raise
 
 
-_SERVED: dict[tuple, dict[int, int]] = {}
-
-
 def addresses_per_segment(session: Session, mid: int, buffer_m: float) -> dict[int, int]:
     """How many civic numbers each valve segment serves: each address counts once, for the
     segment of its nearest main within ``buffer_m``. One KNN query per loaded network, then cached."""
-    muni = session.get(Municipality, mid)  # usually already in the session: no query
-    loaded_at = muni.layers_loaded_at if muni is not None else None
-    bind = session.get_bind()
-    key = (getattr(bind, "engine", bind).url.render_as_string(), mid, loaded_at, buffer_m)
-    if key not in _SERVED:
-        rows = session.execute(text(
+    return layer_cache.cached(session, mid, f"addresses per segment within {buffer_m} m", lambda: dict(
+        session.execute(text(
             "SELECT p.segment_no, count(*) FROM addresses a CROSS JOIN LATERAL ("
             " SELECT segment_no, geom FROM water_pipe_parts WHERE municipality_id = :mid"
             " ORDER BY geom <-> a.geom LIMIT 1) p "
             "WHERE a.municipality_id = :mid AND ST_DWithin(p.geom, a.geom, :d) GROUP BY p.segment_no"),
-            {"mid": mid, "d": buffer_m}).all()
-        if len(_SERVED) > 64:
-            _SERVED.clear()
-        _SERVED[key] = dict(rows)
-    return _SERVED[key]
+            {"mid": mid, "d": buffer_m}).all()))
 
 
 def explaining_segments(session: Session, mid: int, reported: frozenset[int]) -> set[int]:
