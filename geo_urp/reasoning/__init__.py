@@ -65,25 +65,36 @@ def place(session: Session, report: Report, rules: Rules) -> Incident:
     return clusters.handle(session, report, rules)
 
 
-def refresh(session: Session, inc: Incident, reports: list[Row] | None = None, flush: bool = True) -> None:
+def refresh(session: Session, inc: Incident, reports: list[Row] | None = None) -> None:
     """Recompute an incident's explanation, confidence, area, crew and priority.
 
-    ``reports``: its reports as ``store.reports_of`` gives them, when already loaded;
-    ``flush=False`` leaves the changes to the caller's next flush (many incidents then
-    go in a few batched statements).
+    ``reports``: its reports as ``store.reports_of`` gives them, when already loaded.
+    """
+    refresh_many(session, [inc], None if reports is None else {inc.id: reports})
+
+
+def refresh_many(session: Session, incidents: list[Incident], reports: dict[int, list[Row]] | None = None) -> None:
+    """``refresh`` for several incidents: their reports read, and their crews found, in one query each.
+
+    ``reports``: incident id -> its reports as ``store.reports_of_many`` gives them, when already loaded.
     """
     if reports is None:
-        reports = store.reports_of(session, inc.id)
-    if not reports:
-        return
-    if inc.kind in lighting.KINDS and inc.asset_ids:
-        sentence, confidence = lighting.describe(session, inc, reports)
-    elif inc.kind in water.KINDS and water.located(inc):
-        sentence, confidence = water.describe(session, inc, reports)
-    else:
-        sentence, confidence = clusters.describe(session, inc, reports)
-    note = responsibility.assign(session, inc)
-    inc.explanation = sentence + (f" {note}" if note else "")
-    inc.confidence = round(confidence, 2)
-    if flush:
-        session.flush()
+        reports = store.reports_of_many(session, [inc.id for inc in incidents])
+    described = {}
+    for inc in incidents:
+        calls = reports.get(inc.id)
+        if not calls:
+            continue
+        if inc.kind in lighting.KINDS and inc.asset_ids:
+            described[inc.id] = lighting.describe(session, inc, calls)
+        elif inc.kind in water.KINDS and water.located(inc):
+            described[inc.id] = water.describe(session, inc, calls)
+        else:
+            described[inc.id] = clusters.describe(session, inc, calls)
+    notes = responsibility.assign_many(session, [inc for inc in incidents if inc.id in described])
+    for inc in incidents:
+        if inc.id in described:
+            sentence, confidence = described[inc.id]
+            inc.explanation = sentence + (f" {notes[inc.id]}" if notes[inc.id] else "")
+            inc.confidence = round(confidence, 2)
+    session.flush()

@@ -6,8 +6,9 @@ built. Each old incident is kept, with its history, pointing (``absorbed_into_id
 at the new incident that holds most of its calls: a map polling for changes
 takes it off, an operator can read what it was. Operator corrections to open
 incidents are not replayed: the command that calls this says so. The rules are read and the lock taken once for the
-whole replay, the reports loaded in one query, and each incident described
-once, at the end (their reports, again, in one query).
+whole replay, the reports loaded in one query, the history lines written in
+one statement at the end (``store.journaled``), and each incident described
+once, at the end (their reports, again, in one query, and their crews in another).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from geo_urp import locks
 from geo_urp.db import pin
 from geo_urp.models import Incident, Municipality, Report
-from geo_urp.reasoning import place, refresh, rules_of, store
+from geo_urp.reasoning import place, refresh_many, rules_of, store
 
 
 _OPEN_TREE = (
@@ -73,10 +74,7 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         _keep_progress(session, {i: st for i, st in prior.items() if st != "open"})
         rebuilt = session.scalars(select(Incident).where(
             Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all()
-        reports = store.reports_of_many(session, [inc.id for inc in rebuilt])
-        for inc in rebuilt:
-            refresh(session, inc, reports.get(inc.id, []), flush=False)
-        session.flush()
+        refresh_many(session, rebuilt)
     return len(report_ids), len(rebuilt)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo_urp.models import Incident
+from geo_urp.models import METRIC_SRID, Incident
 from geo_urp.reasoning.store import geom_param, hexgeom, log
 
 SENT = ("assigned", "in_progress")  # a crew is on its way or at work
@@ -28,45 +28,75 @@ PRIORITY = {
 }
 
 
-def fix_point_sql(kind: str) -> str:
-    """SQL for the point the crew goes to, given :mid, :asset and :geom (the incident geometry)."""
+def fix_point_sql(kind: str, mid: str = ":mid", asset: str = ":asset", geom: str = _GEOM) -> str:
+    """SQL for the point the crew goes to: an expression over the municipality id ``mid``, the
+    incident's first asset ``asset`` and its geometry ``geom`` (bound parameters by default)."""
     if kind == "lamp":
-        return ("SELECT coalesce((SELECT geom FROM lamps WHERE municipality_id = :mid AND lamp_id = :asset), "
-                "ST_PointOnSurface(" + _GEOM + "))")
+        return (f"coalesce((SELECT geom FROM lamps WHERE municipality_id = {mid} AND lamp_id = {asset}), "
+                f"ST_PointOnSurface({geom}))")
     if kind == "lighting_circuit":
-        return ("SELECT coalesce((SELECT q.geom FROM lighting_cabinets q JOIN lighting_circuits c "
+        return ("coalesce((SELECT q.geom FROM lighting_cabinets q JOIN lighting_circuits c "
                 "ON c.cabinet_id = q.cabinet_id AND c.municipality_id = q.municipality_id "
-                "WHERE c.municipality_id = :mid AND c.circuit_id = :asset), ST_Centroid(" + _GEOM + "))")
+                f"WHERE c.municipality_id = {mid} AND c.circuit_id = {asset}), ST_Centroid({geom}))")
     if kind == "lighting_cabinet":
-        return ("SELECT coalesce((SELECT geom FROM lighting_cabinets WHERE municipality_id = :mid "
-                "AND cabinet_id = :asset), ST_Centroid(" + _GEOM + "))")
+        return (f"coalesce((SELECT geom FROM lighting_cabinets WHERE municipality_id = {mid} "
+                f"AND cabinet_id = {asset}), ST_Centroid({geom}))")
     if kind == "water_main_burst":
-        return ("SELECT coalesce((SELECT ST_LineInterpolatePoint(geom, 0.5) FROM water_pipes "
-                "WHERE municipality_id = :mid AND pipe_id = :asset), ST_PointOnSurface(" + _GEOM + "))")
-    return "SELECT ST_PointOnSurface(" + _GEOM + ")"
+        return ("coalesce((SELECT ST_LineInterpolatePoint(geom, 0.5) FROM water_pipes "
+                f"WHERE municipality_id = {mid} AND pipe_id = {asset}), ST_PointOnSurface({geom}))")
+    return f"ST_PointOnSurface({geom})"
+
+
+# Every incident's fix point, crew area and crew in one query: ``i`` holds one row per incident.
+_WHERE_AND_WHO = (
+    "WITH i AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:mids AS int[]), CAST(:kinds AS text[]), "
+    "           CAST(:assets AS text[]), CAST(:skills AS text[]), CAST(:geoms AS text[])) "
+    "           AS i(id, mid, kind, asset, skill, hex)), "
+    "p AS (SELECT i.id, i.mid, i.skill, CASE i.kind "
+    + " ".join(f"WHEN '{kind}' THEN {fix_point_sql(kind, 'i.mid', 'i.asset', 'g.geom')}"
+               for kind in ("lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst"))
+    + f" ELSE {fix_point_sql('other', geom='g.geom')} END AS geom "
+    f"       FROM i, LATERAL (SELECT ST_SetSRID(CAST(i.hex AS geometry), {METRIC_SRID}) AS geom) g) "
+    "SELECT p.id, a.area_id, (SELECT crew_id FROM crews WHERE municipality_id = p.mid AND a.area_id = ANY(area_ids) "
+    "       AND p.skill = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1) "
+    "FROM p LEFT JOIN LATERAL (SELECT a.area_id FROM crew_areas a WHERE a.municipality_id = p.mid "
+    "       AND ST_Intersects(a.geom, p.geom) ORDER BY a.area_id LIMIT 1) a ON true")
 
 
 def assign(session: Session, inc: Incident) -> str | None:
-    """Set ``area_id``, ``crew_id`` and ``priority``; return a sentence when no crew can be named.
+    """Set ``area_id``, ``crew_id`` and ``priority``; return a sentence when no crew can be named."""
+    return assign_many(session, [inc])[inc.id]
 
-    One query: the crew area holding the fix point, and the crew with the skill
-    that covers it (the fewest areas first). A crew already sent (``assigned``,
+
+def assign_many(session: Session, incidents: list[Incident]) -> dict[int, str | None]:
+    """``assign`` for several incidents in one query: incident id -> the sentence (None: a crew goes).
+
+    One query: for each incident, the crew area holding the fix point, and the crew with
+    the skill that covers it (the fewest areas first). A crew already sent (``assigned``,
     ``in_progress``) stays on the job whatever the incident grows into: changing
     it is a dispatcher's decision. Every change of crew is a line of the history.
     """
-    inc.priority = PRIORITY.get(inc.kind, 3)
-    if inc.status in SENT and inc.crew_id is not None:
-        return None
-    asset = inc.asset_ids[0] if inc.asset_ids else None
-    skill = SKILL.get(inc.kind, "general")
-    row = session.execute(text(
-        f"WITH p(geom) AS ({fix_point_sql(inc.kind)}), "
-        "a AS (SELECT a.area_id FROM crew_areas a, p WHERE a.municipality_id = :mid "
-        "AND ST_Intersects(a.geom, p.geom) ORDER BY a.area_id LIMIT 1) "
-        "SELECT a.area_id, (SELECT crew_id FROM crews WHERE municipality_id = :mid AND a.area_id = ANY(area_ids) "
-        "AND CAST(:skill AS text) = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1) FROM a"),
-        {"mid": inc.municipality_id, "asset": asset, "geom": hexgeom(inc.geom), "skill": skill}).first()
-    inc.area_id, crew_id = row if row else (None, None)
+    notes: dict[int, str | None] = {}
+    todo = []
+    for inc in incidents:
+        inc.priority = PRIORITY.get(inc.kind, 3)
+        if inc.status in SENT and inc.crew_id is not None:
+            notes[inc.id] = None
+        else:
+            todo.append(inc)
+    if not todo:
+        return notes
+    found = {row[0]: row[1:] for row in session.execute(text(_WHERE_AND_WHO), {
+        "ids": [i.id for i in todo], "mids": [i.municipality_id for i in todo], "kinds": [i.kind for i in todo],
+        "assets": [i.asset_ids[0] if i.asset_ids else None for i in todo],
+        "skills": [SKILL.get(i.kind, "general") for i in todo], "geoms": [hexgeom(i.geom) for i in todo]})}
+    for inc in todo:
+        inc.area_id, crew_id = found.get(inc.id, (None, None))
+        notes[inc.id] = _note(session, inc, SKILL.get(inc.kind, "general"), crew_id)
+    return notes
+
+
+def _note(session: Session, inc: Incident, skill: str | None, crew_id: str | None) -> str | None:
     if skill is None:
         _crew(session, inc, None)
         return "No municipal crew handles this: pass it to the local police."
