@@ -22,8 +22,14 @@ EXTENSIONS = ("postgis", "pg_trgm", "unaccent")
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    """One pooled engine per database URL for the whole process."""
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    """One pooled engine per database URL for the whole process.
+
+    PostgreSQL's JIT compiler is off for these connections: every query here is
+    short, and compiling one whose estimate looks big (a scan of years of calls)
+    took longer (about 200 ms) than running it.
+    """
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         connect_args={"options": "-c jit=off"})
 
 
 def session_factory(url: str) -> sessionmaker[Session]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo_urp.models.base import Base, geom, municipality_fk
@@ -23,6 +23,8 @@ class Report(Base):
         UniqueConstraint("api_key_id", "idempotency_key"),
         Index("ix_reports_muni_time", "municipality_id", "requested_datetime"),
         Index("ix_reports_muni_service_status", "municipality_id", "service_code", "status"),
+        # The calls still being worked: a handful among years of closed ones (migration 0006).
+        Index("ix_reports_muni_open", "municipality_id", "requested_datetime", postgresql_where=text("status = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

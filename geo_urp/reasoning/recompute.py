@@ -48,10 +48,11 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
     report_ids = session.execute(text(
         # Every call of the open incidents (whatever its own status: each gets an incident back),
         # and open calls of none.
-        "SELECT r.id FROM reports r WHERE r.municipality_id = :mid AND ("
-        " EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id AND ir.incident_id = ANY(:ids))"
-        " OR (r.status = 'open' AND NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id)))"
-        " ORDER BY r.requested_datetime, r.id"), {"mid": municipality_id, "ids": list(open_ids)}).scalars().all()
+        "SELECT id FROM (SELECT r.id, r.requested_datetime FROM incident_reports ir JOIN reports r ON r.id = ir.report_id"
+        "                WHERE ir.incident_id = ANY(:ids)"
+        "  UNION SELECT r.id, r.requested_datetime FROM reports r WHERE r.municipality_id = :mid AND r.status = 'open'"
+        "        AND NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id)) calls"
+        " ORDER BY requested_datetime, id"), {"mid": municipality_id, "ids": list(open_ids)}).scalars().all()
     # Unlink the open incidents' calls and close the incidents; they stay, with their history.
     was = session.execute(text(
         "DELETE FROM incident_reports WHERE incident_id = ANY(:ids) RETURNING report_id, incident_id"),
