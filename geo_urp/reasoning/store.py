@@ -114,17 +114,27 @@ def _link(session: Session, report: Report, incident: Incident, touch: bool, geo
 def absorb(session: Session, small: Incident, big: Incident, actor: str = "system", why: str = "",
            placed_by: str | None = None) -> None:
     """Move every report of ``small`` into ``big`` and close ``small`` as absorbed; ``placed_by``:
-    the operator whose merge this is (the rules then never take those reports out again)."""
+    the operator whose merge this is (the rules then never take those reports out again).
+
+    One statement moves the links and writes both incidents (what the session holds of them
+    is set to match), so nothing is left for the next flush but their history.
+    """
     if small.id == big.id:
         return
-    values = {"incident_id": big.id, **({"placed_by": placed_by} if placed_by else {})}
-    moved = session.execute(update(IncidentReport).where(IncidentReport.incident_id == small.id)
-                            .values(**values).returning(IncidentReport.report_id)).scalars().all()
+    at, opened = now(), min(big.opened_at, small.opened_at)
+    moved = session.execute(text(
+        "WITH small AS (UPDATE incidents SET status = 'closed', closed_at = :at, updated_at = :at, "
+        "               absorbed_into_id = :big WHERE id = :small), "
+        "big AS (UPDATE incidents SET updated_at = :at, opened_at = :opened WHERE id = :big) "
+        "UPDATE incident_reports SET incident_id = :big, placed_by = coalesce(CAST(:by AS varchar), placed_by) "
+        "WHERE incident_id = :small RETURNING report_id"),
+        {"small": small.id, "big": big.id, "at": at, "opened": opened, "by": placed_by}).scalars().all()
     status_before = small.status
-    small.status = "closed"
-    small.closed_at = small.updated_at = big.updated_at = now()  # pollers (``?since=``) see both change
-    small.absorbed_into_id = big.id
-    big.opened_at = min(big.opened_at, small.opened_at)
+    # pollers (``?since=``) see both change
+    for name, value in (("status", "closed"), ("closed_at", at), ("updated_at", at), ("absorbed_into_id", big.id)):
+        set_committed_value(small, name, value)
+    set_committed_value(big, "updated_at", at)
+    set_committed_value(big, "opened_at", opened)
     log(session, small, "absorbed", actor, into=big.id, reason=why, report_ids=[str(r) for r in moved])
     log(session, big, "absorbed", actor, incident=small.id, kind=small.kind, reason=why,
         report_ids=[str(r) for r in moved])
