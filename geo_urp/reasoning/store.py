@@ -71,44 +71,38 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
     session.flush()
     log(session, inc, "created", actor, kind=kind, asset_ids=list(asset_ids or []))
     if first is not None:
-        _link(session, first, inc, touch=False)
+        session.execute(_LINK, {"r": first.id, "i": inc.id})
+        log(session, inc, "call joined", report_id=str(first.id))
     return inc
+
+
+_LINK = text("INSERT INTO incident_reports (report_id, incident_id) VALUES (:r, :i)")
 
 
 def attach(session: Session, report: Report, incident: Incident, geom=None) -> None:
     """Link a newly stored ``report`` to ``incident`` (``move`` re-links a report that has one),
     and give the incident its new ``geom`` when one is given (a cluster's redrawn shape).
 
-    One statement writes the link, its history line and the incident's ``updated_at``
-    (and shape) at once, so the SQL that follows sees them and nothing is left for the next flush.
+    One statement writes the link, its history line (inside ``journaled``: to the journal)
+    and the incident's ``updated_at`` (and shape) at once, so the SQL that follows sees them
+    and nothing is left for the next flush.
     """
-    _link(session, report, incident, touch=True, geom=geom)
-
-
-def _link(session: Session, report: Report, incident: Incident, touch: bool, geom=None) -> None:
-    """The link of a report to an incident, its "call joined" line and, with ``touch``, the
-    incident's ``updated_at`` (and ``geom``), in one statement (inside ``journaled`` the line
-    waits in the journal)."""
     at = now()
     parts = ["link AS (INSERT INTO incident_reports (report_id, incident_id) VALUES (:r, :i))"]
-    line = {"incident_id": incident.id, "action": "call joined", "actor": "system",
-            "detail": {"report_id": str(report.id)}, "at": at}
     journal = session.info.get(_JOURNAL)
     if journal is not None:
-        journal.append(line)
+        journal.append({"incident_id": incident.id, "action": "call joined", "actor": "system",
+                        "detail": {"report_id": str(report.id)}, "at": at})
     else:
         parts.append("event AS (INSERT INTO incident_events (incident_id, at, actor, action, detail) VALUES "
                      "(:i, :at, 'system', 'call joined', jsonb_build_object('report_id', CAST(:r AS text))))")
-    last = "SELECT 1"
-    if touch:
-        last = ("UPDATE incidents SET updated_at = :at" + (", geom = " + geom_param("g") if geom is not None else "")
-                + " WHERE id = :i")
-    session.execute(text("WITH " + ", ".join(parts) + " " + last),
-                    {"r": report.id, "i": incident.id, "at": at, "g": hexgeom(geom)})
-    if touch:
-        set_committed_value(incident, "updated_at", at)
-        if geom is not None:
-            set_committed_value(incident, "geom", geom)
+    session.execute(text(
+        "WITH " + ", ".join(parts) + " UPDATE incidents SET updated_at = :at"
+        + (", geom = " + geom_param("g") if geom is not None else "") + " WHERE id = :i"),
+        {"r": report.id, "i": incident.id, "at": at, "g": hexgeom(geom)})
+    set_committed_value(incident, "updated_at", at)
+    if geom is not None:
+        set_committed_value(incident, "geom", geom)
 
 
 def absorb(session: Session, small: Incident, big: Incident, actor: str = "system", why: str = "",
