@@ -10,8 +10,8 @@ nothing of reasoning.
 
 Retries are safe: a submission carrying an ``Idempotency-Key`` that its api_key
 already used returns the first report. The unique constraint on
-``(api_key_id, idempotency_key)`` decides races: the losing insert does nothing
-(``ON CONFLICT DO NOTHING``) and the winner's report is returned instead.
+``(api_key_id, idempotency_key)`` decides races: the losing insert fails inside
+a savepoint and the winner's report is returned instead.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo_urp import locks
@@ -194,7 +194,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     if place.street_id:
         snapped["street_id"] = place.street_id
 
-    values = dict(
+    report = Report(
         municipality_id=muni.id, token=secrets.token_hex(16), service_code=service.code, status="open",
         description=description, agency_responsible=service.agency, service_notice=service.notice,
         requested_datetime=requested, updated_datetime=now, address=place.address,
@@ -202,17 +202,16 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         geom=WKTElement(f"POINT({place.x} {place.y})", srid=METRIC_SRID),
         geocode_kind=place.kind, geocode_score=place.score, api_key_id=api_key_id,
         idempotency_key=idem if api_key_id else None, **snapped)
-    # A concurrent retry with the same Idempotency-Key may win the insert: then nothing is
-    # inserted here, and the winner's report is the answer.
-    report = session.scalars(
-        insert(Report).on_conflict_do_nothing(index_elements=["api_key_id", "idempotency_key"]).returning(Report),
-        [values]).one_or_none()
-    if report is None:
+    if contact:
+        report.contact = CallerContact(**contact)
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        # A concurrent retry with the same Idempotency-Key won the insert: answer with its report.
         winner = _earlier(session, api_key_id, idem)
         if winner is None:
-            raise RuntimeError("a report insert was skipped as a conflict, yet no earlier report holds its key")
+            raise
         return _replay(session, winner, service.code, idem)
-    if contact:
-        session.add(CallerContact(report_id=report.id, **contact))
-        session.flush()
     return Receipt(report, service, True)
