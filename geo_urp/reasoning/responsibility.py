@@ -5,6 +5,8 @@ dispatch will grow from here. The point-in-area test runs in PostGIS.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -47,20 +49,27 @@ def fix_point_sql(kind: str, mid: str = ":mid", asset: str = ":asset", geom: str
     return f"ST_PointOnSurface({geom})"
 
 
-# Every incident's fix point, crew area and crew in one query: ``i`` holds one row per incident.
-_WHERE_AND_WHO = (
-    "WITH i AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:mids AS int[]), CAST(:kinds AS text[]), "
-    "           CAST(:assets AS text[]), CAST(:skills AS text[]), CAST(:geoms AS text[])) "
-    "           AS i(id, mid, kind, asset, skill, hex)), "
-    "p AS (SELECT i.id, i.mid, i.skill, CASE i.kind "
-    + " ".join(f"WHEN '{kind}' THEN {fix_point_sql(kind, 'i.mid', 'i.asset', 'g.geom')}"
-               for kind in ("lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst"))
-    + f" ELSE {fix_point_sql('other', geom='g.geom')} END AS geom "
-    f"       FROM i, LATERAL (SELECT ST_SetSRID(CAST(i.hex AS geometry), {METRIC_SRID}) AS geom) g) "
-    "SELECT p.id, a.area_id, (SELECT crew_id FROM crews WHERE municipality_id = p.mid AND a.area_id = ANY(area_ids) "
-    "       AND p.skill = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1) "
-    "FROM p LEFT JOIN LATERAL (SELECT a.area_id FROM crew_areas a WHERE a.municipality_id = p.mid "
-    "       AND ST_Intersects(a.geom, p.geom) ORDER BY a.area_id LIMIT 1) a ON true")
+_FIX_KINDS = ("lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst")  # the rest: the shape itself
+
+
+@lru_cache(maxsize=64)
+def _where_and_who(kinds: frozenset[str]) -> str:
+    """SQL for every incident's fix point, crew area and crew in one query, ``i`` holding one row
+    per incident; only the fix-point rules of ``kinds`` (those in the batch) are written in."""
+    cases = " ".join(f"WHEN '{kind}' THEN {fix_point_sql(kind, 'i.mid', 'i.asset', 'g.geom')}"
+                     for kind in _FIX_KINDS if kind in kinds)
+    other = fix_point_sql("other", geom="g.geom")
+    point = f"CASE i.kind {cases} ELSE {other} END" if cases else other
+    return (
+        "WITH i AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:mids AS int[]), CAST(:kinds AS text[]), "
+        "           CAST(:assets AS text[]), CAST(:skills AS text[]), CAST(:geoms AS text[])) "
+        "           AS i(id, mid, kind, asset, skill, hex)), "
+        f"p AS (SELECT i.id, i.mid, i.skill, {point} AS geom "
+        f"      FROM i, LATERAL (SELECT ST_SetSRID(CAST(i.hex AS geometry), {METRIC_SRID}) AS geom) g) "
+        "SELECT p.id, a.area_id, (SELECT crew_id FROM crews WHERE municipality_id = p.mid "
+        "       AND a.area_id = ANY(area_ids) AND p.skill = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1) "
+        "FROM p LEFT JOIN LATERAL (SELECT a.area_id FROM crew_areas a WHERE a.municipality_id = p.mid "
+        "       AND ST_Intersects(a.geom, p.geom) ORDER BY a.area_id LIMIT 1) a ON true")
 
 
 def assign(session: Session, inc: Incident) -> str | None:
@@ -86,7 +95,7 @@ def assign_many(session: Session, incidents: list[Incident]) -> dict[int, str | 
             todo.append(inc)
     if not todo:
         return notes
-    found = {row[0]: row[1:] for row in session.execute(text(_WHERE_AND_WHO), {
+    found = {row[0]: row[1:] for row in session.execute(text(_where_and_who(frozenset(i.kind for i in todo))), {
         "ids": [i.id for i in todo], "mids": [i.municipality_id for i in todo], "kinds": [i.kind for i in todo],
         "assets": [i.asset_ids[0] if i.asset_ids else None for i in todo],
         "skills": [SKILL.get(i.kind, "general") for i in todo], "geoms": [hexgeom(i.geom) for i in todo]})}
