@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from benchmarks.scratch import scratch_database
+from geo_urp import settings
 from geo_urp.accounts import Principal
 from geo_urp.db import engine_for, session_scope
 from geo_urp.loading.loader import load_municipality
@@ -36,6 +37,22 @@ DEMO = Path(__file__).resolve().parent.parent / "layers" / "mezzolombardo"
 def _pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p))]
+
+
+def _machine() -> str:
+    """Two readings that tell how fast this machine is today, to compare figures across machines:
+    a plain Python loop and a ``SELECT 1`` round trip to the database."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    loop = time.perf_counter() - started
+    with engine_for(settings.database_url()).connect() as conn:
+        started = time.perf_counter()
+        for _ in range(1000):
+            conn.execute(text("SELECT 1")).scalar()
+        trip = (time.perf_counter() - started)
+    return f"5M-step Python loop {loop:.2f} s, SELECT 1 round trip {trip:.2f} ms"
 
 
 def main() -> None:
@@ -84,7 +101,9 @@ def main() -> None:
                 replayed, now_open = recompute_open(s, mid)
                 runs.append(time.perf_counter() - t)
         print(f"  full recomputation of open incidents ({replayed} reports -> {now_open} incidents, "
-              f"{open_now} before): best {min(runs):.2f} s, worst {max(runs):.2f} s")
+              f"{open_now} before): best {min(runs):.2f} s, worst {max(runs):.2f} s "
+              f"(runs: {', '.join(f'{r:.2f}' for r in runs)})")
+        print(f"  this machine: {_machine()}")
 
 
 if __name__ == "__main__":

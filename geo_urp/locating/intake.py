@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -74,11 +74,16 @@ class Receipt:
                 "service_notice": self.report.service_notice}
 
 
+# Statements run on every call, built once (putting an ORM statement together costs more than running it here).
+_KEY = select(ApiKey).where(ApiKey.key_hash == bindparam("hash"), ApiKey.revoked_at.is_(None))
+_EARLIER = select(Report).where(Report.api_key_id == bindparam("key_id"), Report.idempotency_key == bindparam("idem"))
+
+
 def key_principal(session: Session, api_key: str | None) -> tuple[Principal, int]:
     """The principal and row id of a valid api_key; ``Forbidden`` when it is missing or invalid."""
     if not api_key:
         raise Forbidden("api_key was not provided", details=[{"field": "api_key"}])
-    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(api_key), ApiKey.revoked_at.is_(None)))
+    row = session.scalar(_KEY, {"hash": hash_key(api_key)})
     if row is None:
         raise Forbidden("api_key is invalid or revoked", details=[{"field": "api_key"}])
     return Principal(row.role, row.municipality_id, row.crew_id, f"key:{row.prefix}"), row.id
@@ -154,7 +159,7 @@ def _idempotency_key(raw: str | None) -> str | None:
 def _earlier(session: Session, key_id: int | None, idem: str | None) -> Report | None:
     if key_id is None or idem is None:
         return None
-    return session.scalar(select(Report).where(Report.api_key_id == key_id, Report.idempotency_key == idem))
+    return session.scalar(_EARLIER, {"key_id": key_id, "idem": idem})
 
 
 def _replay(session: Session, report: Report, service_code: str | None, idem: str) -> Receipt:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, String, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from geo_urp.models import Circuit, Incident, IncidentReport, Report
@@ -80,13 +81,16 @@ def reach(calls: list[tuple[object, datetime]], keys: set, span: tuple, hours: f
     return max(times) - width, min(times) + width
 
 
+_OPEN_ON_ASSETS = select(Incident).where(  # built once: it runs on every street-light call
+    Incident.municipality_id == bindparam("mid"), Incident.kind.in_(KINDS), Incident.status.in_(store.OPEN_STATUSES),
+    Incident.asset_ids.overlap(bindparam("assets", type_=ARRAY(String)))).order_by(Incident.opened_at, Incident.id)
+
+
 def _open_on_assets(session: Session, mid: int, report: Report) -> list[Incident]:
     """Open lighting incidents on the report's lamp, circuit or cabinet, oldest first (one query
     for the three lookups; the caller matches kind and asset)."""
     assets = [a for a in (report.lamp_id, report.circuit_id, report.cabinet_id) if a is not None]
-    return list(session.scalars(select(Incident).where(
-        Incident.municipality_id == mid, Incident.kind.in_(KINDS), Incident.status.in_(store.OPEN_STATUSES),
-        Incident.asset_ids.overlap(assets)).order_by(Incident.opened_at, Incident.id)))
+    return list(session.scalars(_OPEN_ON_ASSETS, {"mid": mid, "assets": assets}))
 
 
 def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident | None:

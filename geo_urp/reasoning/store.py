@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import Row, insert, select, text, update
+from sqlalchemy import Row, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -184,17 +184,19 @@ def reports_of(session: Session, incident_id: int) -> list[Row]:
     return reports_of_many(session, [incident_id]).get(incident_id, [])
 
 
+_REPORTS_OF = (select(IncidentReport.incident_id, *REPORT_COLUMNS, Street.name.label("street_name"))
+               .join(IncidentReport, IncidentReport.report_id == Report.id)
+               .outerjoin(Street, (Street.municipality_id == Report.municipality_id)
+                          & (Street.street_id == Report.street_id))
+               .where(IncidentReport.incident_id.in_(bindparam("ids", expanding=True)))
+               .order_by(Report.requested_datetime, Report.id))  # built once: it runs on almost every call
+
+
 def reports_of_many(session: Session, incident_ids: list[int]) -> dict[int, list[Row]]:
     """``reports_of`` for several incidents in one query: incident id -> its reports (none: left out)."""
     # Links and reports are written at once, never left pending: no need to flush first.
     with session.no_autoflush:
-        rows = session.execute(
-            select(IncidentReport.incident_id, *REPORT_COLUMNS, Street.name.label("street_name"))
-            .join(IncidentReport, IncidentReport.report_id == Report.id)
-            .outerjoin(Street, (Street.municipality_id == Report.municipality_id)
-                       & (Street.street_id == Report.street_id))
-            .where(IncidentReport.incident_id.in_(incident_ids))
-            .order_by(Report.requested_datetime, Report.id))
+        rows = session.execute(_REPORTS_OF, {"ids": list(incident_ids)})
         out: dict[int, list[Row]] = {}
         for row in rows:
             out.setdefault(row.incident_id, []).append(row)

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import timedelta
 from functools import lru_cache
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import NotFound
@@ -35,6 +35,13 @@ def located(inc: Incident) -> bool:
     return bool(inc.asset_ids or inc.affected_segment_nos)
 
 
+# Open bursts and outages, oldest first, each with whether it has a call in [since, until] (built once).
+_OPEN_WITH_RECENT = (select(Incident, store.called_between(bindparam("since"), bindparam("until")))
+                     .where(Incident.municipality_id == bindparam("mid"), Incident.kind.in_(KINDS),
+                            Incident.status.in_(store.OPEN_STATUSES))
+                     .order_by(Incident.opened_at, Incident.id))
+
+
 def handle(session: Session, report: Report, rules: Rules) -> Incident:
     """Place a water report in a burst or an outage, upgrading an outage when a leak call arrives."""
     mid = report.municipality_id
@@ -42,10 +49,8 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
     # Open bursts and outages, oldest first, and whether they have a call within the window of
     # this one: only those can grow, except that a burst nobody has closed yet still takes
     # calls on its own mains and dry area.
-    rows = session.execute(select(Incident, store.called_between(report.requested_datetime - half,
-                                                                 report.requested_datetime + half)).where(
-        Incident.municipality_id == mid, Incident.kind.in_(KINDS), Incident.status.in_(store.OPEN_STATUSES))
-        .order_by(Incident.opened_at, Incident.id)).all()
+    rows = session.execute(_OPEN_WITH_RECENT, {"mid": mid, "since": report.requested_datetime - half,
+                                               "until": report.requested_datetime + half}).all()
     bursts = [i for i, recent in rows if i.kind == "water_main_burst"
               and (recent or report.pipe_id in i.asset_ids or report.segment_no in i.affected_segment_nos)]
     outages = [i for i, recent in rows if i.kind == "water_outage" and recent and located(i)]
