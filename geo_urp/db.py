@@ -13,7 +13,7 @@ from typing import Iterator
 import click
 from flask import Flask, current_app, g
 from flask.cli import AppGroup
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -26,10 +26,19 @@ def engine_for(url: str) -> Engine:
 
     PostgreSQL's JIT compiler is off for these connections: every query here is
     short, and compiling one whose estimate looks big (a scan of years of calls)
-    took longer (about 200 ms) than running it.
+    took longer (about 200 ms) than running it. It is set on each new connection,
+    so options given in the URL or in ``PGOPTIONS`` still apply.
     """
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args={"options": "-c jit=off"})
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    event.listen(engine, "connect", _no_jit)
+    return engine
+
+
+def _no_jit(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET jit = off")
+    cursor.close()
+    dbapi_connection.commit()  # a SET inside a transaction rolled back later would be undone
 
 
 def session_factory(url: str) -> sessionmaker[Session]:

@@ -51,6 +51,10 @@ def journaled(session: Session) -> Iterator[None]:
     land in the same transaction, in the order they were logged, a few hundred
     statements fewer. Nothing is written when the block raises.
     """
+    outer = session.info.get(_JOURNAL)
+    if outer is not None:  # already inside one: its lines go with the outer block's
+        yield
+        return
     journal: list[dict] = []
     session.info[_JOURNAL] = journal
     try:

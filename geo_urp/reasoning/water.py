@@ -119,7 +119,7 @@ def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: 
 def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> Incident:
     store.attach(session, report, inc)
     reports = store.reports_of(session, inc.id)
-    recompute(session, inc, rules, reports)
+    recompute(session, inc, rules, reports, redraw=False)
     if inc.kind == "water_main_burst":
         _shed_unexplained(session, inc, rules, reports)
     return inc
@@ -141,9 +141,15 @@ def _segments_of_reports(session: Session, incident_id: int) -> list[int]:
     return [r.segment_no for r in store.reports_of(session, incident_id) if r.segment_no is not None]
 
 
-def recompute(session: Session, inc: Incident, rules: Rules, reports: list[Row] | None = None) -> Incident:
+def recompute(session: Session, inc: Incident, rules: Rules, reports: list[Row] | None = None,
+              redraw: bool = True) -> Incident:
     """Suspected pipes, valves, dry area, geometry and address count from the incident's calls
-    (also after an operator's merge or move); ``reports``: those calls, when already read."""
+    (also after an operator's merge or move); ``reports``: those calls, when already read.
+
+    ``redraw=False``: the geometry is drawn again only when what it shows changed (the
+    suspected main, the dry segments, the kind), for a call that has just joined an incident
+    drawn by this function; an operator's merge or move redraws always.
+    """
     if reports is None:
         reports = store.reports_of(session, inc.id)
     mid = inc.municipality_id
@@ -169,14 +175,14 @@ def recompute(session: Session, inc: Incident, rules: Rules, reports: list[Row] 
         inc.asset_ids = suspects
         inc.valves_to_close = list(iso.valves_to_close)
         inc.affected_segment_nos = list(iso.affected_segment_nos)
-        if was[:2] != ("water_main_burst", suspects[:1]):  # drawn as its suspected main: redraw on a change
+        if redraw or was[:2] != ("water_main_burst", suspects[:1]):  # drawn as its suspected main
             inc.geom = pipe_geom(session, mid, suspects[0])
     else:
         reported = {r.segment_no for r in reports if r.segment_no is not None}
         inc.asset_ids = []
         inc.valves_to_close = []
         inc.affected_segment_nos = sorted(explaining_segments(session, mid, frozenset(reported)))
-        if was[0] != "water_outage" or was[2] != inc.affected_segment_nos or not reported:  # its dry segments
+        if redraw or was[0] != "water_outage" or was[2] != inc.affected_segment_nos or not reported:
             inc.geom = session.execute(text(
                 "SELECT ST_Multi(ST_Union(geom)) FROM water_valve_segments WHERE municipality_id = :mid "
                 "AND segment_no = ANY(:s)"), {"mid": mid, "s": inc.affected_segment_nos}).scalar() or reports[0].geom

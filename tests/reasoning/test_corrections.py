@@ -3,7 +3,7 @@ a call on the network moved into a cluster of calls near nothing, and a crew's p
 surviving a merge or a move."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from geo_urp.models import IncidentEvent
 from geo_urp.reasoning import corrections
@@ -33,6 +33,20 @@ def test_the_last_call_on_a_main_moved_out_leaves_a_cluster_near_nothing(session
     assert merged.kind == "water_outage" and merged.asset_ids == [] and merged.affected_segment_nos == []
     assert merged.valves_to_close == [] and merged.affected_addresses is None
     assert "not located yet" in merged.explanation
+
+
+def test_a_merged_water_incident_is_drawn_as_its_dry_segments(session, borgo, call):
+    """A cluster of calls near no main, merged with an outage on the network: the map shows the
+    merged incident as the valve segments it leaves dry, not as the cluster's old shape."""
+    _, cluster = call("no_water", 0, at=(100, 500))
+    _, outage = call("no_water", 5, pipe="P6", at=(690, 455))
+    merged = corrections.merge(session, [cluster.id, outage.id], "user:anna")
+    session.flush()
+    assert merged.affected_segment_nos
+    assert session.execute(text(
+        "SELECT ST_Equals(i.geom, (SELECT ST_Multi(ST_Union(s.geom)) FROM water_valve_segments s "
+        " WHERE s.municipality_id = i.municipality_id AND s.segment_no = ANY(i.affected_segment_nos))) "
+        "FROM incidents i WHERE i.id = :i"), {"i": merged.id}).scalar()
 
 
 def test_a_lamp_call_moved_into_a_cluster_of_calls_near_no_lamp_gives_it_the_lamp(session, borgo, call):
