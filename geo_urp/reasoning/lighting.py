@@ -93,6 +93,20 @@ def _open_on_assets(session: Session, mid: int, report: Report) -> list[Incident
     return list(session.scalars(_OPEN_ON_ASSETS, {"mid": mid, "assets": assets}))
 
 
+# Open circuit incidents fed by one cabinet, oldest first; the calls of some incidents in a span
+# (built once).
+_OPEN_CIRCUITS_OF_CABINET = select(Incident).where(
+    Incident.municipality_id == bindparam("mid"), Incident.kind == "lighting_circuit",
+    Incident.status.in_(store.OPEN_STATUSES),
+    select(Circuit.cabinet_id).where(Circuit.municipality_id == Incident.municipality_id,
+                                     Circuit.circuit_id == Incident.asset_ids[1]).scalar_subquery()
+    == bindparam("cabinet")).order_by(Incident.opened_at, Incident.id)
+_CALLS_BETWEEN = (select(IncidentReport.incident_id, Report.requested_datetime)
+                  .join(Report, Report.id == IncidentReport.report_id)
+                  .where(IncidentReport.incident_id.in_(bindparam("ids", expanding=True)),
+                         Report.requested_datetime.between(bindparam("since"), bindparam("until"))))
+
+
 def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident | None:
     """Turn failed circuits of one cabinet into a cabinet incident once enough have failed.
 
@@ -106,20 +120,11 @@ def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident |
     if report.cabinet_id is None:
         return None
     hours = rules.lighting["window_h"]
-    cabinet_of = (select(Circuit.cabinet_id).where(
-        Circuit.municipality_id == mid, Circuit.circuit_id == Incident.asset_ids[1])
-        .scalar_subquery())
-    circuits = list(session.scalars(select(Incident).where(
-        Incident.municipality_id == mid, Incident.kind == "lighting_circuit",
-        Incident.status.in_(store.OPEN_STATUSES), cabinet_of == report.cabinet_id)
-        .order_by(Incident.opened_at, Incident.id)))
+    circuits = list(session.scalars(_OPEN_CIRCUITS_OF_CABINET, {"mid": mid, "cabinet": report.cabinet_id}))
     if len(circuits) < rules.lighting["cabinet_min_circuits"]:
         return None
-    calls = session.execute(
-        select(IncidentReport.incident_id, Report.requested_datetime)
-        .join(Report, Report.id == IncidentReport.report_id)
-        .where(IncidentReport.incident_id.in_([c.id for c in circuits]),
-               Report.requested_datetime.between(t - timedelta(hours=hours), t + timedelta(hours=hours)))).all()
+    calls = session.execute(_CALLS_BETWEEN, {"ids": [c.id for c in circuits], "since": t - timedelta(hours=hours),
+                                             "until": t + timedelta(hours=hours)}).all()
     calls = [tuple(c) for c in calls]
     dark, span = busiest_span(calls, t, hours)
     failed = [c for c in circuits if c.id in dark]
@@ -179,12 +184,21 @@ def _open_lamp_incidents(session: Session, mid: int, feeder: str, feeder_id: str
     two circuits goes, whole, with the circuit its calls counted for."""
     if feeder_id is None:
         return []
+    return list(session.scalars(_OPEN_LAMPS_ON[feeder], {"mid": mid, "feeder": feeder_id,
+                                                         "since": since, "until": until}))
+
+
+def _open_lamps_on(feeder: str):
+    """The statement of ``_open_lamp_incidents`` for one kind of feeder (built once for each)."""
     on_feeder = (select(IncidentReport.report_id).join(Report, Report.id == IncidentReport.report_id)
-                 .where(IncidentReport.incident_id == Incident.id, getattr(Report, feeder) == feeder_id,
-                        Report.requested_datetime.between(since, until)).exists())
-    return list(session.scalars(select(Incident).where(
-        Incident.municipality_id == mid, Incident.kind == "lamp", Incident.status.in_(store.OPEN_STATUSES),
-        on_feeder).order_by(Incident.opened_at, Incident.id)))
+                 .where(IncidentReport.incident_id == Incident.id, getattr(Report, feeder) == bindparam("feeder"),
+                        Report.requested_datetime.between(bindparam("since"), bindparam("until"))).exists())
+    return select(Incident).where(
+        Incident.municipality_id == bindparam("mid"), Incident.kind == "lamp",
+        Incident.status.in_(store.OPEN_STATUSES), on_feeder).order_by(Incident.opened_at, Incident.id)
+
+
+_OPEN_LAMPS_ON = {feeder: _open_lamps_on(feeder) for feeder in ("circuit_id", "cabinet_id")}
 
 
 def _lamp_geom(session: Session, report: Report):
