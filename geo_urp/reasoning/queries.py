@@ -43,7 +43,8 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
     someone in distress, a flooded spot) shown at the centre of its ``COUNCIL_GRID_M`` grid cell;
     an incident about people (``COUNCIL_PEOPLE_KINDS``) of fewer than ``COUNCIL_MIN_CALLS``
     calls is not shown at all. A crew polling with ``since`` hears of removals only for
-    incidents that were ever its own (history lines ``crew assigned``).
+    incidents that were ever its own (history lines ``crew assigned``), a poller of one
+    ``kind`` only for incidents that were ever of that kind.
     """
     if status not in ("open", "all"):
         raise BadInput(f"status must be 'open' or 'all', not {status!r}")
@@ -68,6 +69,10 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         # have lost calls to a merge or a move since).
         matches.append("NOT (i.kind = ANY(:people) AND r.n < :min_calls)")
         params.update(people=list(COUNCIL_PEOPLE_KINDS), min_calls=COUNCIL_MIN_CALLS)
+    if kind and since is not None:
+        # Removals only for incidents that were ever of this kind (kinds change with history lines).
+        where.append("(i.kind = :kind OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id "
+                     "AND e.action IN ('created', 'upgraded', 'downgraded') AND e.detail ->> 'kind' = :kind))")
     if crew_id is not None and since is not None:
         # A crew hears of removals only for incidents that were ever its own.
         where.append("(i.crew_id = :crew OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id "

@@ -57,6 +57,19 @@ def test_an_incident_that_leaves_a_pollers_filter_comes_as_removed(client, keys)
     assert [f["properties"]["kind"] for f in bursts if "removed" not in f["properties"]] == ["water_main_burst"]
 
 
+def test_a_poller_of_one_kind_hears_nothing_of_incidents_never_of_that_kind(client, keys):
+    op = keys["operator"]
+    _call(client, op, "road_damage", (200, 700))
+    potholes = _poll(client, op, kind="road_damage")
+    _call(client, op, "noise", (800, 200))                             # other kinds change...
+    _call(client, op, "no_water", (690, 455))
+    _call(client, op, "water_leak", (503, 380))
+    assert _poll(client, op, kind="road_damage", since=potholes["next_since"])["features"] == []
+    _call(client, op, "road_damage", (205, 705))                       # ...and its own still come
+    changed = _poll(client, op, kind="road_damage", since=potholes["next_since"])["features"]
+    assert [f["properties"]["kind"] for f in changed] == ["road_damage"]
+
+
 @pytest.mark.parametrize("since", ["xid:abc", "2026-11-28T22:00:00", "ieri"])
 def test_a_malformed_cursor_or_a_time_without_offset_is_refused(client, keys, since):
     resp = client.get("/api/incidents", query_string={"since": since}, headers={"X-API-Key": keys["operator"]})
