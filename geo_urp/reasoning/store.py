@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import Row, bindparam, insert, select, text, update
+from sqlalchemy import BigInteger, Row, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -65,22 +65,35 @@ def journaled(session: Session) -> Iterator[None]:
         session.execute(insert(IncidentEvent.__table__), journal)
 
 
+def _create_statement(linked: bool):
+    """INSERT of a new open incident returning it (and, ``linked``, the link of its first call in
+    the same statement), built once: ``create`` runs for most calls."""
+    t = Incident.__table__
+    row = insert(t).values(
+        municipality_id=bindparam("mid"), kind=bindparam("kind"), status="open",
+        asset_ids=bindparam("assets", type_=t.c.asset_ids.type), valves_to_close=[], affected_segment_nos=[],
+        geom=bindparam("geom", type_=t.c.geom.type), opened_at=bindparam("opened"), updated_at=bindparam("at"),
+        explanation="", confidence=0.5, priority=3).returning(*t.c).cte("inc")
+    made = select(*row.c)
+    if linked:
+        made = made.add_cte(insert(IncidentReport.__table__).from_select(
+            ["report_id", "incident_id"], select(bindparam("report", type_=BigInteger), row.c.id)).cte("link"))
+    return select(Incident).from_statement(made)
+
+
+_CREATE = {linked: _create_statement(linked) for linked in (False, True)}
+
+
 def create(session: Session, municipality_id: int, kind: str, geom, opened_at: datetime,
            asset_ids: list[str] | None = None, actor: str = "system", first: Report | None = None) -> Incident:
-    """A new open incident, holding ``first`` (a newly stored report) when given."""
-    inc = Incident(municipality_id=municipality_id, kind=kind, status="open", asset_ids=asset_ids or [],
-                   valves_to_close=[], affected_segment_nos=[], geom=geom, opened_at=opened_at,
-                   updated_at=now(), explanation="", confidence=0.5, priority=3)
-    session.add(inc)
-    session.flush()
+    """A new open incident, holding ``first`` (a newly stored report) when given: one statement."""
+    inc = session.scalars(_CREATE[first is not None], {
+        "mid": municipality_id, "kind": kind, "assets": list(asset_ids or []), "geom": geom, "opened": opened_at,
+        "at": now(), "report": first.id if first is not None else None}).one()
     log(session, inc, "created", actor, kind=kind, asset_ids=list(asset_ids or []))
     if first is not None:
-        session.execute(_LINK, {"r": first.id, "i": inc.id})
         log(session, inc, "call joined", report_id=str(first.id))
     return inc
-
-
-_LINK = text("INSERT INTO incident_reports (report_id, incident_id) VALUES (:r, :i)")
 
 
 def attach(session: Session, report: Report, incident: Incident, geom=None) -> None:
