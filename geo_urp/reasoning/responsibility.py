@@ -11,11 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_urp.models import METRIC_SRID, Incident
-from geo_urp.reasoning.store import geom_param, hexgeom, log
+from geo_urp.reasoning.store import hexgeom, log
 
 SENT = ("assigned", "in_progress")  # a crew is on its way or at work
-
-_GEOM = geom_param("geom")  # the incident's geometry, bound as :geom
 
 # Incident kind -> the crew skill that fixes it; None: no municipal crew (local police).
 SKILL = {
@@ -30,9 +28,9 @@ PRIORITY = {
 }
 
 
-def fix_point_sql(kind: str, mid: str = ":mid", asset: str = ":asset", geom: str = _GEOM) -> str:
+def fix_point_sql(kind: str, mid: str, asset: str, geom: str) -> str:
     """SQL for the point the crew goes to: an expression over the municipality id ``mid``, the
-    incident's first asset ``asset`` and its geometry ``geom`` (bound parameters by default)."""
+    incident's first asset ``asset`` and its geometry ``geom`` (SQL expressions)."""
     if kind == "lamp":
         return (f"coalesce((SELECT geom FROM lamps WHERE municipality_id = {mid} AND lamp_id = {asset}), "
                 f"ST_PointOnSurface({geom}))")
@@ -58,7 +56,7 @@ def _where_and_who(kinds: frozenset[str]) -> str:
     per incident; only the fix-point rules of ``kinds`` (those in the batch) are written in."""
     cases = " ".join(f"WHEN '{kind}' THEN {fix_point_sql(kind, 'i.mid', 'i.asset', 'g.geom')}"
                      for kind in _FIX_KINDS if kind in kinds)
-    other = fix_point_sql("other", geom="g.geom")
+    other = fix_point_sql("other", "i.mid", "i.asset", "g.geom")
     point = f"CASE i.kind {cases} ELSE {other} END" if cases else other
     return (
         "WITH i AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:mids AS int[]), CAST(:kinds AS text[]), "
