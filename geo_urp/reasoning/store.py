@@ -106,10 +106,8 @@ def attach(session: Session, report: Report, incident: Incident, geom=None) -> N
     """
     at = now()
     parts = ["link AS (INSERT INTO incident_reports (report_id, incident_id) VALUES (:r, :i))"]
-    journal = session.info.get(_JOURNAL)
-    if journal is not None:
-        journal.append({"incident_id": incident.id, "action": "call joined", "actor": "system",
-                        "detail": {"report_id": str(report.id)}, "at": at})
+    if session.info.get(_JOURNAL) is not None:
+        log(session, incident, "call joined", report_id=str(report.id))
     else:
         parts.append("event AS (INSERT INTO incident_events (incident_id, at, actor, action, detail) VALUES "
                      "(:i, :at, 'system', 'call joined', jsonb_build_object('report_id', CAST(:r AS text))))")
