@@ -70,13 +70,9 @@ def _where_and_who(kinds: frozenset[str]) -> str:
         "       AND ST_Intersects(a.geom, p.geom) ORDER BY a.area_id LIMIT 1) a ON true")
 
 
-def assign(session: Session, inc: Incident) -> str | None:
-    """Set ``area_id``, ``crew_id`` and ``priority``; return a sentence when no crew can be named."""
-    return assign_many(session, [inc])[inc.id]
-
-
 def assign_many(session: Session, incidents: list[Incident]) -> dict[int, str | None]:
-    """``assign`` for several incidents in one query: incident id -> the sentence (None: a crew goes).
+    """Set each incident's ``area_id``, ``crew_id`` and ``priority``; incident id -> a sentence
+    when no crew can be named (None: a crew goes).
 
     One query: for each incident, the crew area holding the fix point, and the crew with
     the skill that covers it (the fewest areas first). A crew already sent (``assigned``,
