@@ -30,6 +30,7 @@ latency percentiles in milliseconds. The POSTed reports stay in the database
 from __future__ import annotations
 
 import argparse
+import http.client
 import statistics
 import sys
 import time
@@ -37,8 +38,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from threading import local
+from urllib.parse import urlencode, urlsplit
 
-import requests
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -95,19 +96,34 @@ def points(url: str, mid: int, n: int) -> list[tuple[float, float]]:
 _http = local()
 
 
+def _connection(base: str) -> http.client.HTTPConnection:
+    """This client thread's connection (the standard library's: ``requests`` spent about 2 ms of
+    CPU per call on the same two cores the service runs on)."""
+    conn = getattr(_http, "conn", None)
+    if conn is None:
+        where = urlsplit(base)
+        conn = _http.conn = http.client.HTTPConnection(where.hostname, where.port or 80, timeout=60)
+    return conn
+
+
 def _post(base: str, key: str, slug: str, i: int, point: tuple[float, float]) -> tuple[float, int]:
-    if not hasattr(_http, "session"):
-        _http.session = requests.Session()
     codes = DEFAULT_CATALOG.codes
-    data = {"api_key": key, "jurisdiction_id": slug, "service_code": codes[i % len(codes)],
-            "lat": f"{point[0]:.7f}", "long": f"{point[1]:.7f}", "description": f"bench {i}",
-            "phone": "+39 0461 000000"}
+    body = urlencode({"api_key": key, "jurisdiction_id": slug, "service_code": codes[i % len(codes)],
+                      "lat": f"{point[0]:.7f}", "long": f"{point[1]:.7f}", "description": f"bench {i}",
+                      "phone": "+39 0461 000000"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
     started = time.perf_counter()
+    conn = _connection(base)
     try:
-        resp = _http.session.post(f"{base}/open311/v2/requests.json", data=data, timeout=60,
-                                  headers={"Idempotency-Key": f"bench-{uuid.uuid4().hex}"})
-        status = resp.status_code
-    except requests.RequestException:
+        conn.request("POST", "/open311/v2/requests.json", body, headers)
+        resp = conn.getresponse()
+        resp.read()
+        status = resp.status
+        if resp.will_close:  # gunicorn's sync workers answer one request per connection
+            conn.close()
+    except (OSError, http.client.HTTPException):
+        conn.close()
         status = 0
     return (time.perf_counter() - started) * 1000.0, status
 

@@ -32,7 +32,7 @@ from geo_urp.catalog import Service, service_for
 from geo_urp.errors import BadInput, Forbidden
 from geo_urp.locating import placing
 from geo_urp.locating.open311_reads import municipality_for
-from geo_urp.locating.snapping import SnapLimits, snap
+from geo_urp.locating.snapping import SnapLimits
 from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Report
 
 POST_ROLES = ("operator", "public", "admin")          # council reads, crews work their list
@@ -194,8 +194,8 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     media_url = _media_url(fields)
     contact = _contact(fields)
     requested = _requested_at(fields, principal, now)
-    place = placing.place(session, muni, fields, limits.boundary_margin_m)
-    snapped = snap(session, muni.id, place.x, place.y, service.network, limits.snap).report_fields()
+    place, snapped = placing.place(session, muni, fields, limits.boundary_margin_m, service.network, limits.snap)
+    snapped = snapped.report_fields()
     if place.street_id:
         snapped["street_id"] = place.street_id
 

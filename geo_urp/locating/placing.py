@@ -6,19 +6,26 @@ caller said, through the geocoder). A point farther outside the municipality
 than the margin, an address the geocoder cannot place, or one it finds
 ambiguous is refused with a 400 that says why and, for text, which places came
 closest, so the operator can ask the caller again instead of sending a crew to
-a guess.
+a guess. The place comes with its snap (``snapping``): the street, and the lamp or
+water main of the call's network.
+
+A lat/long call, the common one (a phone's GPS, a click on the map), is placed in
+one round trip (``_AT_POINT``): its point, how far outside the town it lies, the
+street and civics for its label and the asset it snaps to.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy.orm import Session
+from sqlalchemy import text
+from sqlalchemy.orm import Session, attributes
 
 from geo_urp.errors import BadInput, NotFound
-from geo_urp.locating import geocoder
+from geo_urp.locating import geocoder, snapping
+from geo_urp.locating import geocoder_sql as geo_sql
 from geo_urp.locating.open311_reads import municipality_for
-from geo_urp.locating.snapping import project
+from geo_urp.locating.snapping import Snap, SnapLimits, StreetSnap
 from geo_urp.models import Municipality
 
 
@@ -53,19 +60,40 @@ def _given(fields: Mapping[str, str], name: str) -> bool:
     return str(fields.get(name) or "").strip() != ""
 
 
-def _from_latlong(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float) -> Place:
+# ``layers_loaded_at`` is read here, after the town's lock was taken, not with the
+# municipality's row before it: it names the layers this call is placed on.
+_AT_POINT = text(f"""
+    WITH pt AS (SELECT {snapping.WGS84_POINT} AS g)
+    SELECT ST_X(pt.g), ST_Y(pt.g), {snapping.OUTSIDE_M.format(g="pt.g")}, m.layers_loaded_at,
+           {geo_sql.REVERSE_COLUMNS},
+           l.lamp_id, l.circuit_id, l.cabinet_id, l.d, p.pipe_id, p.segment_no, p.d
+    FROM pt JOIN municipalities m ON m.id = :mid
+    {geo_sql.reverse_lookups("pt.g")}
+    {snapping.asset_lookups("pt.g")}""")
+
+
+def _from_latlong(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float,
+                  network: str | None, limits: SnapLimits) -> tuple[Place, Snap]:
     lat = _number(fields, "lat", -90, 90)
     lon = _number(fields, "long", -180, 180)
-    point = project(session, muni.id, lat, lon)
-    if point.outside_m > margin_m:
-        raise BadInput(f"lat/long ({lat}, {lon}) lies {point.outside_m:.0f} m outside {muni.name}; "
+    row = session.execute(_AT_POINT, {"mid": muni.id, "lat": lat, "lon": lon, "civic_m": geocoder.REVERSE_CIVIC_M,
+                                      "civic_n": geocoder.REVERSE_NEARBY,
+                                      **snapping.snap_params(network, limits)}).one()
+    x, y, outside_m = float(row[0]), float(row[1]), round(float(row[2]), 1)
+    if outside_m > margin_m:
+        raise BadInput(f"lat/long ({lat}, {lon}) lies {outside_m:.0f} m outside {muni.name}; "
                        f"at most {margin_m:.0f} m outside is accepted",
                        details=[{"field": "lat"}, {"field": "long"}])
+    attributes.set_committed_value(muni, "layers_loaded_at", row[3])
+    near = geo_sql.street_row(row, 4)
     try:
-        label = geocoder.reverse_geocode(session, muni.id, point.x, point.y).label
+        label = geocoder.reverse_from(session, muni.id, x, y, near, geo_sql.civic_rows(row[11])).label
     except NotFound:
         label = None
-    return Place(point.x, point.y, label or _text(fields, "address_string"), "latlong", None)
+    street = (StreetSnap(near[1], near[0], round(near[2], 1))
+              if near is not None and near[2] <= limits.street_m else None)
+    snap = Snap(street, *snapping.asset_snaps(row, 12))
+    return Place(x, y, label or _text(fields, "address_string"), "latlong", None), snap
 
 
 def _text(fields: Mapping[str, str], name: str) -> str | None:
@@ -105,23 +133,29 @@ def _from_address_id(session: Session, muni: Municipality, address_id: str) -> P
     return Place(match.x, match.y, match.label, match.kind, match.score, match.address_id, match.street_id)
 
 
-def place(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float) -> Place:
-    """The point of a submission from its location fields; ``BadInput`` saying what is missing or wrong.
+def place(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float,
+          network: str | None = None, limits: SnapLimits = SnapLimits()) -> tuple[Place, Snap]:
+    """The point of a submission from its location fields, and its snap to the street and to
+    ``network``'s asset; ``BadInput`` saying what is missing or wrong.
 
     The place carries the postcode of its civic (or the town's, when it has one).
     """
-    found = _place(session, muni, fields, margin_m)
-    return replace(found, zipcode=geocoder.postcode(session, muni.id, found.address_id))
+    found = _place(session, muni, fields, margin_m, network, limits)
+    if isinstance(found, Place):
+        found = (found, snapping.snap(session, muni.id, found.x, found.y, network, limits))
+    where, snap = found
+    return replace(where, zipcode=geocoder.postcode(session, muni.id, where.address_id)), snap
 
 
-def _place(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float) -> Place:
+def _place(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float,
+           network: str | None, limits: SnapLimits) -> Place | tuple[Place, Snap]:
     has_lat, has_long = _given(fields, "lat"), _given(fields, "long")
     if has_lat or has_long:
         if not (has_lat and has_long):
             missing = "long" if has_lat else "lat"
             raise BadInput(f"{missing} is missing: lat and long go together",
                            details=[{"field": missing}])
-        return _from_latlong(session, muni, fields, margin_m)
+        return _from_latlong(session, muni, fields, margin_m, network, limits)
     if _given(fields, "address_id"):
         return _from_address_id(session, muni, str(fields["address_id"]).strip())
     if _given(fields, "address_string"):

@@ -90,32 +90,41 @@ class Snap:
 
 _POINT = f"ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID})"
 
-# One KNN look-up per network; ``{max}`` names the distance parameter, ``{when}`` a
-# condition that, when false, skips the look-up (the planner sees a constant).
-_STREET_Q = f"""
-    SELECT street_id, name, ST_Distance(geom, {_POINT}) AS d FROM streets
-    WHERE {{when}} municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :{{max}})
-    ORDER BY geom <-> {_POINT} LIMIT 1"""
+# One KNN look-up per network around ``{point}``; ``{max}`` names the distance parameter,
+# ``{when}`` a condition that, when false, skips the look-up (the planner sees a constant).
+_STREET_Q = """
+    SELECT street_id, name, ST_Distance(geom, {point}) AS d FROM streets
+    WHERE {when} municipality_id = :mid AND ST_DWithin(geom, {point}, :{max})
+    ORDER BY geom <-> {point} LIMIT 1"""
 
-_LAMP_Q = f"""
-    SELECT lamp_id, circuit_id, cabinet_id, ST_Distance(geom, {_POINT}) AS d FROM lamps
-    WHERE {{when}} municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :{{max}})
-    ORDER BY geom <-> {_POINT} LIMIT 1"""
+_LAMP_Q = """
+    SELECT lamp_id, circuit_id, cabinet_id, ST_Distance(geom, {point}) AS d FROM lamps
+    WHERE {when} municipality_id = :mid AND ST_DWithin(geom, {point}, :{max})
+    ORDER BY geom <-> {point} LIMIT 1"""
 
-_PIPE_Q = f"""
-    SELECT pipe_id, segment_no, ST_Distance(geom, {_POINT}) AS d FROM water_pipe_parts
-    WHERE {{when}} municipality_id = :mid AND ST_DWithin(geom, {_POINT}, :{{max}})
-    ORDER BY geom <-> {_POINT}, pipe_id LIMIT 1"""
+_PIPE_Q = """
+    SELECT pipe_id, segment_no, ST_Distance(geom, {point}) AS d FROM water_pipe_parts
+    WHERE {when} municipality_id = :mid AND ST_DWithin(geom, {point}, :{max})
+    ORDER BY geom <-> {point}, pipe_id LIMIT 1"""
 
-_STREET_SQL, _LAMP_SQL, _PIPE_SQL = (text(q.format(when="", max="max_m")) for q in (_STREET_Q, _LAMP_Q, _PIPE_Q))
+_STREET_SQL, _LAMP_SQL, _PIPE_SQL = (text(q.format(point=_POINT, when="", max="max_m"))
+                                     for q in (_STREET_Q, _LAMP_Q, _PIPE_Q))
+
+
+def asset_lookups(point: str) -> str:
+    """The lamp and water-main look-ups around the SQL point ``point`` as ``LEFT JOIN LATERAL``s
+    (aliases ``l`` and ``p``), asked only when ``:want_lamp`` / ``:want_pipe`` is true, within
+    ``:lamp_m`` / ``:pipe_m``: for statements that snap as part of a larger question."""
+    return (f"LEFT JOIN LATERAL ({_LAMP_Q.format(point=point, when=':want_lamp AND', max='lamp_m')}) l ON true "
+            f"LEFT JOIN LATERAL ({_PIPE_Q.format(point=point, when=':want_pipe AND', max='pipe_m')}) p ON true")
+
 
 # ``snap``: the three look-ups in one round trip.
 _SNAP_SQL = text(f"""
     SELECT s.street_id, s.name, s.d, l.lamp_id, l.circuit_id, l.cabinet_id, l.d, p.pipe_id, p.segment_no, p.d
     FROM (SELECT 1) AS one
-    LEFT JOIN LATERAL ({_STREET_Q.format(when="", max="street_m")}) s ON true
-    LEFT JOIN LATERAL ({_LAMP_Q.format(when=":want_lamp AND", max="lamp_m")}) l ON true
-    LEFT JOIN LATERAL ({_PIPE_Q.format(when=":want_pipe AND", max="pipe_m")}) p ON true""")
+    LEFT JOIN LATERAL ({_STREET_Q.format(point=_POINT, when="", max="street_m")}) s ON true
+    {asset_lookups(_POINT)}""")
 
 
 def _params(municipality_id: int, x: float, y: float, max_m: float) -> dict:
@@ -143,19 +152,29 @@ def nearest_pipe(session: Session, municipality_id: int, x: float, y: float,
     return PipeSnap(row[0], int(row[1]), round(row[2], 1)) if row else None
 
 
+def snap_params(network: str | None, limits: SnapLimits) -> dict:
+    """The parameters of ``asset_lookups`` (and of the street look-up's ``:street_m``)."""
+    return {"street_m": float(limits.street_m), "lamp_m": float(limits.lamp_m), "pipe_m": float(limits.pipe_m),
+            "want_lamp": network == "lighting", "want_pipe": network == "water"}
+
+
+def asset_snaps(row, start: int) -> tuple[LampSnap | None, PipeSnap | None]:
+    """The lamp and main of ``asset_lookups``' seven columns (l.lamp_id, l.circuit_id,
+    l.cabinet_id, l.d, p.pipe_id, p.segment_no, p.d) read from ``row[start:]``."""
+    r = row[start:start + 7]
+    return (LampSnap(r[0], r[1], r[2], round(r[3], 1)) if r[0] is not None else None,
+            PipeSnap(r[4], int(r[5]), round(r[6], 1)) if r[4] is not None else None)
+
+
 def snap(session: Session, municipality_id: int, x: float, y: float, network: str | None,
          limits: SnapLimits = SnapLimits()) -> Snap:
     """Snap metric (x, y) to its street and, for ``network`` "lighting" or "water", to that asset.
 
     One query: the same look-ups as ``nearest_street``, ``nearest_lamp`` and ``nearest_pipe``.
     """
-    r = session.execute(_SNAP_SQL, {
-        "mid": municipality_id, "x": float(x), "y": float(y), "street_m": float(limits.street_m),
-        "lamp_m": float(limits.lamp_m), "pipe_m": float(limits.pipe_m),
-        "want_lamp": network == "lighting", "want_pipe": network == "water"}).one()
-    return Snap(StreetSnap(r[0], r[1], round(r[2], 1)) if r[0] is not None else None,
-                LampSnap(r[3], r[4], r[5], round(r[6], 1)) if r[3] is not None else None,
-                PipeSnap(r[7], int(r[8]), round(r[9], 1)) if r[7] is not None else None)
+    r = session.execute(_SNAP_SQL, {"mid": municipality_id, "x": float(x), "y": float(y),
+                                    **snap_params(network, limits)}).one()
+    return Snap(StreetSnap(r[0], r[1], round(r[2], 1)) if r[0] is not None else None, *asset_snaps(r, 3))
 
 
 @dataclass(frozen=True)
@@ -167,11 +186,14 @@ class Projected:
     outside_m: float  # 0 inside the boundary (or when the boundary is unknown)
 
 
+# A WGS84 point in the metric CRS (``:lat``, ``:lon``), and how far outside municipality ``m``
+# the SQL point ``{g}`` lies (0 inside, or when the boundary is unknown).
+WGS84_POINT = f"ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), {METRIC_SRID})"
+OUTSIDE_M = "COALESCE(CASE WHEN ST_Covers(m.boundary, {g}) THEN 0 ELSE ST_Distance(m.boundary, {g}) END, 0)"
+
 _PROJECT_SQL = text(f"""
-    SELECT ST_X(p.g), ST_Y(p.g),
-           COALESCE(CASE WHEN ST_Covers(m.boundary, p.g) THEN 0 ELSE ST_Distance(m.boundary, p.g) END, 0)
-    FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), {METRIC_SRID}) AS g) p
-    JOIN municipalities m ON m.id = :mid""")
+    SELECT ST_X(p.g), ST_Y(p.g), {OUTSIDE_M.format(g="p.g")}
+    FROM (SELECT {WGS84_POINT} AS g) p JOIN municipalities m ON m.id = :mid""")
 
 
 def project(session: Session, municipality_id: int, lat: float, lon: float) -> Projected:

@@ -16,7 +16,6 @@ import random
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,16 +23,12 @@ import shapely
 import shapely.ops
 from pyproj import Transformer
 from shapely.geometry import Point, shape
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from geo_urp.db import engine_for
 from geo_urp.errors import NotFound
-from geo_urp.loading.loader import load_municipality
 from geo_urp.locating.address_parser import fold, parse_number
 from geo_urp.locating.geocoder import geocode
+from tests.locating.conftest import DEMO
 
-DEMO = Path(__file__).resolve().parents[2] / "layers" / "mezzolombardo"
 TOWN = "Mezzolombardo"
 PLACED_M = 25.0
 FAR_M = 100.0
@@ -251,23 +246,6 @@ def generate_queries(seed: int = SEED, addresses: int = 242, crossings: int = 36
     """The operator query set: address variations, crossings and landmarks, reproducible by ``seed``."""
     rng = random.Random(seed)
     return _address_queries(rng, addresses) + _crossing_queries(rng, crossings) + _landmark_queries(rng)
-
-
-@pytest.fixture(scope="module")
-def demo(db_url):
-    """Mezzolombardo loaded once for the module, in a transaction rolled back at the end."""
-    if not (DEMO / "addresses.geojson").exists():
-        pytest.skip("layers/mezzolombardo is not built yet")
-    conn = engine_for(db_url).connect()
-    outer = conn.begin()
-    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    load_municipality(session, DEMO, "mezzolombardo-geocoder")
-    mid = session.execute(text(
-        "SELECT id FROM municipalities WHERE slug = 'mezzolombardo-geocoder'")).scalar_one()
-    yield session, mid
-    session.close()
-    outer.rollback()
-    conn.close()
 
 
 def _distance(match, points) -> float:
