@@ -10,8 +10,8 @@ nothing of reasoning.
 
 Retries are safe: a submission carrying an ``Idempotency-Key`` that its api_key
 already used returns the first report. The unique constraint on
-``(api_key_id, idempotency_key)`` decides races: the losing insert fails inside
-a savepoint and the winner's report is returned instead.
+``(api_key_id, idempotency_key)`` decides races: the losing insert does nothing
+(``ON CONFLICT DO NOTHING``) and the winner's report is returned instead.
 """
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geo_urp import locks
 from geo_urp.accounts import Principal, hash_key
@@ -199,24 +199,58 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     if place.street_id:
         snapped["street_id"] = place.street_id
 
-    report = Report(
+    values = dict(
         municipality_id=muni.id, token=secrets.token_hex(16), service_code=service.code, status="open",
         description=description, agency_responsible=service.agency, service_notice=service.notice,
         requested_datetime=requested, updated_datetime=now, address=place.address,
         address_id=place.address_id, zipcode=place.zipcode, media_url=media_url, attributes=answers,
-        geom=WKTElement(f"POINT({place.x} {place.y})", srid=METRIC_SRID),
         geocode_kind=place.kind, geocode_score=place.score, api_key_id=api_key_id,
         idempotency_key=idem if api_key_id else None, **snapped)
-    if contact:
-        report.contact = CallerContact(**contact)
-    try:
-        with session.begin_nested():
-            session.add(report)
-            session.flush()
-    except IntegrityError:
-        # A concurrent retry with the same Idempotency-Key won the insert: answer with its report.
-        winner = _earlier(session, api_key_id, idem)
-        if winner is None:
-            raise
-        return _replay(session, winner, service.code, idem)
+    report = _store(session, values, place.x, place.y, contact)
+    if report is None:
+        # A concurrent retry with the same Idempotency-Key stored its report first: answer with it.
+        return _replay(session, _earlier(session, api_key_id, idem), service.code, idem)
     return Receipt(report, service, True)
+
+
+# The report and its caller's contact in one statement. A retry racing this one with the same
+# Idempotency-Key makes the insert do nothing (PostgreSQL waits for the other to commit): no
+# row comes back and the caller answers with the winner's report. Every column but the
+# generated ones is listed, so a column added to ``Report`` is stored (at its default unless given).
+_REPORT_COLUMNS = tuple(c.key for c in Report.__table__.columns if c.key not in ("id", "created_at", "geom"))
+_CONTACT_COLUMNS = tuple(c.key for c in CallerContact.__table__.columns if c.key != "report_id")
+_STORE = text(f"""
+    WITH r AS (
+        INSERT INTO reports ({", ".join(_REPORT_COLUMNS)}, geom)
+        VALUES ({", ".join(":" + c for c in _REPORT_COLUMNS)}, ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID}))
+        ON CONFLICT (api_key_id, idempotency_key) DO NOTHING
+        RETURNING id, created_at),
+    c AS (
+        INSERT INTO caller_contacts (report_id, {", ".join(_CONTACT_COLUMNS)})
+        SELECT r.id, {", ".join(":contact_" + c for c in _CONTACT_COLUMNS)} FROM r WHERE :with_contact)
+    SELECT id, created_at FROM r""").bindparams(bindparam("attributes", type_=JSONB))
+
+
+def _defaults(model, columns: tuple[str, ...]) -> dict:
+    """``columns`` of ``model`` at their Python-side defaults (None where there is none)."""
+    out = {}
+    for key in columns:
+        default = model.__table__.c[key].default
+        out[key] = None if default is None else default.arg if default.is_scalar else default.arg(None)
+    return out
+
+
+def _store(session: Session, values: dict, x: float, y: float, contact: dict) -> Report | None:
+    """Insert a report (and its contact, when given); the stored report, or None when a report with
+    its api_key and Idempotency-Key already exists."""
+    values = _defaults(Report, _REPORT_COLUMNS) | values
+    params = {f"contact_{c}": v for c, v in (_defaults(CallerContact, _CONTACT_COLUMNS) | contact).items()}
+    row = session.execute(_STORE, values | params | {"x": x, "y": y, "with_contact": bool(contact)}).first()
+    if row is None:
+        return None
+    # The row as the session would have loaded it: no second read, no unit-of-work flush.
+    # ``contact`` stays unloaded (read if ever asked): the call's own code never needs it.
+    report = Report(id=row[0], created_at=row[1], geom=WKTElement(f"POINT({x} {y})", srid=METRIC_SRID), **values)
+    make_transient_to_detached(report)
+    session.add(report)
+    return report
