@@ -5,6 +5,8 @@ per request from ``get_session()``, which is closed when the request ends.
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -26,17 +28,19 @@ def engine_for(url: str) -> Engine:
 
     PostgreSQL's JIT compiler is off for these connections: every query here is
     short, and compiling one whose estimate looks big (a scan of years of calls)
-    took longer (about 200 ms) than running it. It is set on each new connection,
-    so options given in the URL or in ``PGOPTIONS`` still apply.
+    took longer (about 200 ms) than running it. ``Prepared`` statements are planned
+    once, not again for each run (``plan_cache_mode``; only they are prepared here).
+    Both are set on each new connection, so options given in the URL or in
+    ``PGOPTIONS`` still apply.
     """
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    event.listen(engine, "connect", _no_jit)
+    event.listen(engine, "connect", _session_settings)
     return engine
 
 
-def _no_jit(dbapi_connection, _record) -> None:
+def _session_settings(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("SET jit = off")
+    cursor.execute("SET jit = off; SET plan_cache_mode = force_generic_plan")
     cursor.close()
     dbapi_connection.commit()  # a SET inside a transaction rolled back later would be undone
 
@@ -130,3 +134,37 @@ def init_app(app: Flask) -> None:
     """Close sessions after each request and register ``db`` commands."""
     app.teardown_appcontext(close_session)
     app.cli.add_command(db_cli)
+
+
+class Prepared:
+    """A statement run many times a minute, planned once per connection: ``PREPARE``d on first use,
+    then run with ``EXECUTE``.
+
+    Planning a statement with lateral KNN look-ups takes PostgreSQL longer than running it;
+    a prepared one is parsed and (after a few runs) planned once per connection. ``sql`` is
+    written as for ``text()``, with ``:name`` parameters; ``types`` gives the SQL type of any
+    parameter whose type PostgreSQL cannot tell from its place in the statement. Prepared
+    statements belong to the database connection (they outlive a rollback, and PostgreSQL
+    plans them again when a table they read changes): a pooler in front of PostgreSQL must
+    keep each client on one server connection (session pooling).
+    """
+
+    _PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+    def __init__(self, sql: str, types: dict[str, str] | None = None, bind_types: tuple = ()):
+        names = list(dict.fromkeys(self._PARAM.findall(sql)))
+        types = types or {}
+        self.name = "geo_urp_" + hashlib.sha1(sql.encode()).hexdigest()[:20]  # one name per text
+        listed = f" ({', '.join(types.get(n, 'unknown') for n in names)})" if types else ""
+        numbered = self._PARAM.sub(lambda m: f"${names.index(m.group(1)) + 1}", sql)
+        self._prepare = f"PREPARE {self.name}{listed} AS {numbered}"
+        self._execute = text(f"EXECUTE {self.name}({', '.join(':' + n for n in names)})").bindparams(*bind_types)
+
+    def execute(self, session: Session, params: dict):
+        """Run the statement in ``session``'s transaction with ``params``; its result."""
+        conn = session.connection()
+        done = conn.connection.info.setdefault("geo_urp_prepared", set())
+        if self.name not in done:
+            conn.exec_driver_sql(self._prepare)
+            done.add(self.name)
+        return conn.execute(self._execute, params)

@@ -10,7 +10,7 @@ a guess. The place comes with its snap (``snapping``): the street, and the lamp 
 water main of the call's network.
 
 A lat/long call, the common one (a phone's GPS, a click on the map), is placed in
-one round trip (``_AT_POINT``): its point, how far outside the town it lies, the
+one prepared statement (``_AT_POINT``): its point, how far outside the town it lies, the
 street and civics for its label and the asset it snaps to.
 """
 from __future__ import annotations
@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session, attributes
 
+from geo_urp.db import Prepared
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.locating import geocoder, snapping
 from geo_urp.locating import geocoder_sql as geo_sql
@@ -62,7 +62,7 @@ def _given(fields: Mapping[str, str], name: str) -> bool:
 
 # ``layers_loaded_at`` is read here, after the town's lock was taken, not with the
 # municipality's row before it: it names the layers this call is placed on.
-_AT_POINT = text(f"""
+_AT_POINT = Prepared(f"""
     WITH pt AS (SELECT {snapping.WGS84_POINT} AS g)
     SELECT ST_X(pt.g), ST_Y(pt.g), {snapping.OUTSIDE_M.format(g="pt.g")}, m.layers_loaded_at,
            {geo_sql.REVERSE_COLUMNS},
@@ -76,7 +76,7 @@ def _from_latlong(session: Session, muni: Municipality, fields: Mapping[str, str
                   network: str | None, limits: SnapLimits) -> tuple[Place, Snap]:
     lat = _number(fields, "lat", -90, 90)
     lon = _number(fields, "long", -180, 180)
-    row = session.execute(_AT_POINT, {"mid": muni.id, "lat": lat, "lon": lon, "civic_m": geocoder.REVERSE_CIVIC_M,
+    row = _AT_POINT.execute(session, {"mid": muni.id, "lat": lat, "lon": lon, "civic_m": geocoder.REVERSE_CIVIC_M,
                                       "civic_n": geocoder.REVERSE_NEARBY,
                                       **snapping.snap_params(network, limits)}).one()
     x, y, outside_m = float(row[0]), float(row[1]), round(float(row[2]), 1)

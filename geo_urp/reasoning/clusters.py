@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.orm import Session
 
+from geo_urp.db import Prepared
 from geo_urp.models import Incident, Report
 from geo_urp.reasoning import store, words
 from geo_urp.reasoning.rules import Rules
@@ -47,6 +48,23 @@ _BY_IDS = (select(Incident).where(Incident.id.in_(bindparam("ids", expanding=Tru
            .order_by(Incident.opened_at, Incident.id))  # built once: it runs on most calls
 
 
+# One round trip: the incidents a new report is near, oldest first, and the shape of the
+# incident they become with it (every report of theirs, and this one). Prepared: it runs on
+# most calls, and PostgreSQL took longer to plan it than to run it.
+_NEAR = Prepared((
+    "WITH near AS (SELECT i.id, i.opened_at FROM incidents i JOIN incident_reports ir ON ir.incident_id = i.id "
+    "JOIN reports r ON r.id = ir.report_id WHERE i.municipality_id = :mid AND i.kind = :kind "
+    "AND i.status IN ('open', 'assigned', 'in_progress') AND r.service_code = ANY(:codes) "
+    # Only incidents placed by place and time: a lamp or water incident on the network has its assets.
+    "AND cardinality(i.asset_ids) = 0 AND cardinality(i.affected_segment_nos) = 0 "
+    "AND r.requested_datetime BETWEEN :t0 AND :t1 AND ST_DWithin(r.geom, " + store.geom_param("g") + ", :d) "
+    "GROUP BY i.id, i.opened_at) "
+    "SELECT ARRAY(SELECT id FROM near ORDER BY opened_at, id), "
+    "(SELECT " + _SHAPE + " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
+    "       WHERE ir.incident_id IN (SELECT id FROM near) "
+    "       UNION ALL SELECT geom FROM reports WHERE id = :rid) s)"))
+
+
 def kind_for(service_code: str) -> str:
     return KIND_OF.get(service_code, "other")
 
@@ -62,23 +80,10 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
     kind = kind or kind_for(report.service_code)
     cfg = rules.cluster(config or report.service_code)
     window = timedelta(hours=cfg["window_h"])
-    # One round trip: the incidents the report is near, oldest first, and the shape of the
-    # incident they become with it (every report of theirs, and this one).
-    ids, shape = session.execute(text(
-        "WITH near AS (SELECT i.id, i.opened_at FROM incidents i JOIN incident_reports ir ON ir.incident_id = i.id "
-        "JOIN reports r ON r.id = ir.report_id WHERE i.municipality_id = :mid AND i.kind = :kind "
-        "AND i.status IN ('open', 'assigned', 'in_progress') AND r.service_code = ANY(:codes) "
-        # Only incidents placed by place and time: a lamp or water incident on the network has its assets.
-        "AND cardinality(i.asset_ids) = 0 AND cardinality(i.affected_segment_nos) = 0 "
-        "AND r.requested_datetime BETWEEN :t0 AND :t1 AND ST_DWithin(r.geom, " + store.geom_param("g") + ", :d) "
-        "GROUP BY i.id, i.opened_at) "
-        "SELECT ARRAY(SELECT id FROM near ORDER BY opened_at, id), "
-        "(SELECT " + _SHAPE + " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
-        "       WHERE ir.incident_id IN (SELECT id FROM near) "
-        "       UNION ALL SELECT geom FROM reports WHERE id = :rid) s)"),
-        {"mid": report.municipality_id, "kind": kind, "codes": list(codes or (report.service_code,)),
-         "t0": report.requested_datetime - window, "t1": report.requested_datetime + window,
-         "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id}).one()
+    ids, shape = _NEAR.execute(session, {
+        "mid": report.municipality_id, "kind": kind, "codes": list(codes or (report.service_code,)),
+        "t0": report.requested_datetime - window, "t1": report.requested_datetime + window,
+        "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id}).one()
     if not ids:
         return store.create(session, report.municipality_id, kind, shape, report.requested_datetime, first=report)
     inc, *others = session.scalars(_BY_IDS, {"ids": list(ids)})

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo_urp.db import Prepared
 from geo_urp.models import METRIC_SRID, Incident
 from geo_urp.reasoning.store import hexgeom, log
 
@@ -51,14 +51,14 @@ _FIX_KINDS = ("lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst"
 
 
 @lru_cache(maxsize=64)
-def _where_and_who(kinds: frozenset[str]) -> str:
-    """SQL for every incident's fix point, crew area and crew in one query, ``i`` holding one row
-    per incident; only the fix-point rules of ``kinds`` (those in the batch) are written in."""
+def _where_and_who(kinds: frozenset[str]) -> Prepared:
+    """Every incident's fix point, crew area and crew in one (prepared) query, ``i`` holding one
+    row per incident; only the fix-point rules of ``kinds`` (those in the batch) are written in."""
     cases = " ".join(f"WHEN '{kind}' THEN {fix_point_sql(kind, 'i.mid', 'i.asset', 'g.geom')}"
                      for kind in _FIX_KINDS if kind in kinds)
     other = fix_point_sql("other", "i.mid", "i.asset", "g.geom")
     point = f"CASE i.kind {cases} ELSE {other} END" if cases else other
-    return (
+    return Prepared(
         "WITH i AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:mids AS int[]), CAST(:kinds AS text[]), "
         "           CAST(:assets AS text[]), CAST(:skills AS text[]), CAST(:geoms AS text[])) "
         "           AS i(id, mid, kind, asset, skill, hex)), "
@@ -89,7 +89,7 @@ def assign_many(session: Session, incidents: list[Incident]) -> dict[int, str | 
             todo.append(inc)
     if not todo:
         return notes
-    found = {row[0]: row[1:] for row in session.execute(text(_where_and_who(frozenset(i.kind for i in todo))), {
+    found = {row[0]: row[1:] for row in _where_and_who(frozenset(i.kind for i in todo)).execute(session, {
         "ids": [i.id for i in todo], "mids": [i.municipality_id for i in todo], "kinds": [i.kind for i in todo],
         "assets": [i.asset_ids[0] if i.asset_ids else None for i in todo],
         "skills": [SKILL.get(i.kind, "general") for i in todo], "geoms": [hexgeom(i.geom) for i in todo]})}
