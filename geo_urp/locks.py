@@ -15,7 +15,7 @@ town, so two transactions never wait for each other. All are released at commit.
 """
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, func, literal, select, text
 from sqlalchemy.orm import Session
 
 # Advisory lock classes: the whole municipality, and one family of incidents inside it.
@@ -31,8 +31,13 @@ def lock_municipality(session: Session, municipality_id: int) -> None:
 def share_municipality(session: Session, municipality_id: int) -> None:
     """A call is being taken in this municipality: its layers and incidents must not be replaced
     under it (calls share the lock with each other)."""
-    session.execute(text("SELECT pg_advisory_xact_lock_shared(:cls, :mid)"),
-                    {"cls": _MUNICIPALITY_LOCK, "mid": municipality_id})
+    session.execute(select(shared_municipality_lock(literal(municipality_id))))
+
+
+def shared_municipality_lock(municipality_id: ColumnElement[int]) -> ColumnElement:
+    """``share_municipality`` as an SQL expression, for a statement that finds the municipality
+    and takes its lock at once (no lock is taken where the id is NULL)."""
+    return func.pg_advisory_xact_lock_shared(_MUNICIPALITY_LOCK, municipality_id)
 
 
 def lock_family(session: Session, municipality_id: int, family: str) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import and_, bindparam, or_, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -31,9 +31,9 @@ from geo_urp.accounts import Principal, hash_key
 from geo_urp.catalog import Service, service_for
 from geo_urp.errors import BadInput, Forbidden
 from geo_urp.locating import placing
-from geo_urp.locating.open311_reads import municipality_for
+from geo_urp.locating.open311_reads import NOT_READ, municipality_for
 from geo_urp.locating.snapping import SnapLimits
-from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Report
+from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Municipality, Report
 
 POST_ROLES = ("operator", "public", "admin")          # council reads, crews work their list
 BACKDATE_ROLES = ("operator", "admin")               # may send requested_datetime (SPEC §4)
@@ -74,27 +74,44 @@ class Receipt:
                 "service_notice": self.report.service_notice}
 
 
-# Statements run on every call, built once (putting an ORM statement together costs more than running it here).
-_KEY = select(ApiKey).where(ApiKey.key_hash == bindparam("hash"), ApiKey.revoked_at.is_(None))
+@dataclass(frozen=True)
+class _Found:
+    """What ``_CALL`` read with the api_key: the report an earlier try with the same
+    Idempotency-Key stored, and the municipality asked for (its lock already taken)."""
+
+    earlier_id: int | None
+    municipality: Municipality | None
+
+
+# What every call needs first, in one round trip: its key, the report an earlier try with the
+# same Idempotency-Key stored, and its municipality (by jurisdiction_id, else the key's own)
+# with the town's lock taken shared (``locks.share_municipality``) before anything reads its
+# layers. Built once: putting an ORM statement together costs more than running this one.
+_EARLIER_ID = (select(Report.id).where(Report.api_key_id == ApiKey.id, Report.idempotency_key == bindparam("idem"))
+               .scalar_subquery())
+_CALL = (select(ApiKey, _EARLIER_ID, Municipality, locks.shared_municipality_lock(Municipality.id))
+         .outerjoin(Municipality, or_(Municipality.slug == bindparam("slug"),
+                                      and_(bindparam("slug").is_(None), Municipality.id == ApiKey.municipality_id)))
+         .where(ApiKey.key_hash == bindparam("hash"), ApiKey.revoked_at.is_(None)))
 _EARLIER = select(Report).where(Report.api_key_id == bindparam("key_id"), Report.idempotency_key == bindparam("idem"))
-
-
-def key_principal(session: Session, api_key: str | None) -> tuple[Principal, int]:
-    """The principal and row id of a valid api_key; ``Forbidden`` when it is missing or invalid."""
-    if not api_key:
-        raise Forbidden("api_key was not provided", details=[{"field": "api_key"}])
-    row = session.scalar(_KEY, {"hash": hash_key(api_key)})
-    if row is None:
-        raise Forbidden("api_key is invalid or revoked", details=[{"field": "api_key"}])
-    return Principal(row.role, row.municipality_id, row.crew_id, f"key:{row.prefix}"), row.id
 
 
 def submit_request(session: Session, api_key: str | None, fields: Mapping[str, str],
                    attributes: Mapping[str, str | list[str]] | None = None, idempotency_key: str | None = None,
                    limits: IntakeLimits = IntakeLimits(), now: datetime | None = None) -> Receipt:
     """Create a report from an Open311 POST authenticated by ``api_key``."""
-    principal, key_id = key_principal(session, api_key)
-    return create_report(session, principal, fields, attributes or {}, idempotency_key, key_id, limits, now)
+    if not api_key:
+        raise Forbidden("api_key was not provided", details=[{"field": "api_key"}])
+    # Read as given: a value that fails validation later finds nothing here.
+    slug = str(fields.get("jurisdiction_id") or "").strip() or None
+    row = session.execute(_CALL, {"hash": hash_key(api_key), "slug": slug,
+                                  "idem": (idempotency_key or "").strip() or None}).first()
+    if row is None:
+        raise Forbidden("api_key is invalid or revoked", details=[{"field": "api_key"}])
+    key, earlier_id, muni, _locked = row
+    principal = Principal(key.role, key.municipality_id, key.crew_id, f"key:{key.prefix}")
+    return create_report(session, principal, fields, attributes or {}, idempotency_key, key.id, limits, now,
+                         _Found(earlier_id, muni))
 
 
 def _text(fields: Mapping[str, str], name: str, limit: int = MAX_FIELD) -> str | None:
@@ -157,8 +174,6 @@ def _idempotency_key(raw: str | None) -> str | None:
 
 
 def _earlier(session: Session, key_id: int | None, idem: str | None) -> Report | None:
-    if key_id is None or idem is None:
-        return None
     return session.scalar(_EARLIER, {"key_id": key_id, "idem": idem})
 
 
@@ -171,22 +186,25 @@ def _replay(session: Session, report: Report, service_code: str | None, idem: st
 
 
 def create_report(session: Session, principal: Principal, fields: Mapping[str, str],
-                  attributes: Mapping[str, str | list[str]], idempotency_key: str | None = None,
-                  api_key_id: int | None = None, limits: IntakeLimits = IntakeLimits(),
-                  now: datetime | None = None) -> Receipt:
+                  attributes: Mapping[str, str | list[str]], idempotency_key: str | None,
+                  api_key_id: int, limits: IntakeLimits, now: datetime | None, found: _Found) -> Receipt:
     """Validate, place, snap and store one report; nothing is written when any field is wrong."""
     now = now or datetime.now(timezone.utc)
     if principal.role not in POST_ROLES:
         raise Forbidden(f"a {principal.role} key may not submit service requests")
     idem = _idempotency_key(idempotency_key)
-    earlier = _earlier(session, api_key_id, idem)
-    if earlier is not None:
-        return _replay(session, earlier, fields.get("service_code"), idem)
+    if idem is not None and found.earlier_id is not None:
+        return _replay(session, session.get(Report, found.earlier_id), fields.get("service_code"), idem)
 
-    muni = municipality_for(session, _text(fields, "jurisdiction_id", 64), principal.municipality_id)
-    # From here the call reads the town's layers: a reload of them waits until this call is
-    # stored and placed, or this call waits for the reload and is placed on the new layers.
-    locks.share_municipality(session, muni.id)
+    slug = _text(fields, "jurisdiction_id", 64)
+    # ``_CALL`` looked the municipality up as ``municipality_for`` would (by slug, else the key's
+    # own) and took its lock; only a key bound to no town, sent without jurisdiction_id, is left.
+    looked_up = slug is not None or principal.municipality_id is not None
+    muni = municipality_for(session, slug, principal.municipality_id, found.municipality if looked_up else NOT_READ)
+    if not looked_up:
+        # From here the call reads the town's layers: a reload of them waits until this call is
+        # stored and placed, or this call waits for the reload and is placed on the new layers.
+        locks.share_municipality(session, muni.id)
     session.expire(muni, ["layers_loaded_at"])  # read again if needed: it names the cached water graph
     service = service_for(session, muni.id, _text(fields, "service_code", 64))
     answers = service.clean_attributes(attributes)

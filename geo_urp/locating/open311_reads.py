@@ -30,22 +30,28 @@ OPEN311_FIELDS = ("service_request_id", "status", "status_notes", "service_name"
                   "lat", "long", "media_url")
 
 
-def municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None = None) -> Municipality:
+NOT_READ = object()
+
+
+def municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None = None,
+                     read=NOT_READ) -> Municipality:
     """The municipality a request is for: ``jurisdiction_id`` (its slug), else the key's, else the only one.
 
-    The row stays pinned to the session (``db.pin``), so that later
-    ``session.get(Municipality, id)`` calls of the same request find it without a query.
+    ``read``: the row the caller already read with its other data, by ``jurisdiction_id``
+    when given, else by ``bound_to`` (None: there is none). The row stays pinned to the
+    session (``db.pin``), so that later ``session.get(Municipality, id)`` calls of the same
+    request find it without a query.
     """
-    return pin(session, _municipality_for(session, jurisdiction_id, bound_to))
+    return pin(session, _municipality_for(session, jurisdiction_id, bound_to, read))
 
 
 # Built once: a statement run on every call costs less without being put together each time.
 _BY_SLUG = select(Municipality).where(Municipality.slug == bindparam("slug"))
 
 
-def _municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None) -> Municipality:
+def _municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None, read) -> Municipality:
     if jurisdiction_id:
-        muni = session.scalar(_BY_SLUG, {"slug": jurisdiction_id})
+        muni = session.scalar(_BY_SLUG, {"slug": jurisdiction_id}) if read is NOT_READ else read
         if muni is None:
             served = ", ".join(session.scalars(select(Municipality.slug).order_by(Municipality.slug)))
             raise NotFound(f"jurisdiction_id {jurisdiction_id!r} was not found; served: {served or 'none'}",
@@ -54,7 +60,7 @@ def _municipality_for(session: Session, jurisdiction_id: str | None, bound_to: i
             raise Forbidden(f"this key or login is not for jurisdiction_id {jurisdiction_id!r}")
         return muni
     if bound_to is not None:
-        return session.get(Municipality, bound_to)
+        return session.get(Municipality, bound_to) if read is NOT_READ else read
     found = list(session.scalars(select(Municipality).order_by(Municipality.slug).limit(50)))
     if len(found) == 1:
         return found[0]

@@ -13,14 +13,14 @@ import pytest
 from geoalchemy2.shape import from_shape
 from pyproj import Transformer
 from shapely.geometry import MultiLineString
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
-from geo_urp.accounts import create_api_key
+from geo_urp.accounts import create_api_key, hash_key
 from geo_urp.db import session_factory, session_scope
 from geo_urp.errors import BadInput, Forbidden, NotFound
 from geo_urp.loading.loader import load_municipality
 from geo_urp.locating.intake import IntakeLimits, submit_request
-from geo_urp.models import METRIC_SRID, WGS84, CallerContact, Municipality, Report, Street
+from geo_urp.models import METRIC_SRID, WGS84, ApiKey, CallerContact, Municipality, Report, Street
 from tests.conftest import BORGO
 
 X0, Y0 = 660000, 5118000
@@ -222,3 +222,35 @@ def test_concurrent_retries_make_one_report(fresh_db_url):
 def test_limits_from_config():
     limits = IntakeLimits.from_config({"INTAKE_BOUNDARY_MARGIN_M": 5, "SNAP_LAMP_MAX_M": 7})
     assert (limits.boundary_margin_m, limits.snap.lamp_m, limits.snap.pipe_m) == (5.0, 7.0, 80.0)
+
+
+def _town_lock_held(session, mid: int) -> bool:
+    """Whether this transaction holds the town's lock shared (``locks.share_municipality``)."""
+    return session.scalar(text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7311 AND mode = 'ShareLock' "
+        "AND pid = pg_backend_pid() AND objid = CAST(:mid AS oid)"), {"mid": mid}) == 1
+
+
+@pytest.mark.parametrize("bound, jurisdiction", [(True, None), (True, "borgo"), (False, "borgo"), (False, None)])
+def test_the_call_finds_its_town_and_holds_its_lock(session, borgo, bound, jurisdiction):
+    key = create_api_key(session, "operator", "borgo" if bound else None)
+    fields = {"service_code": "noise", **latlong(500, 500), **({"jurisdiction_id": jurisdiction} if jurisdiction else {})}
+    r = submit_request(session, key, fields).report
+    assert r.municipality_id == borgo and _town_lock_held(session, borgo)
+
+
+def test_a_key_of_no_town_must_name_one_when_several_are_served(session, borgo):
+    load_municipality(session, BORGO, "borgo-due")
+    key = create_api_key(session, "operator", None)
+    with pytest.raises(BadInput, match="jurisdiction_id was not provided"):
+        submit_request(session, key, {"service_code": "noise", **latlong(500, 500)})
+    other = session.scalar(select(Municipality.id).where(Municipality.slug == "borgo-due"))
+    r = submit_request(session, key, {"service_code": "noise", "jurisdiction_id": "borgo-due", **latlong(500, 500)})
+    assert r.report.municipality_id == other and _town_lock_held(session, other)
+
+
+def test_a_revoked_key_is_refused(session, keys):
+    session.execute(update(ApiKey).where(ApiKey.key_hash == hash_key(keys["public"])).values(revoked_at=func.now()))
+    with pytest.raises(Forbidden, match="invalid or revoked"):
+        submit_request(session, keys["public"], {"service_code": "noise", **latlong(500, 500)})
+    assert count(session) == 0
