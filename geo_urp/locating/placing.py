@@ -61,7 +61,9 @@ def _given(fields: Mapping[str, str], name: str) -> bool:
 
 
 # ``layers_loaded_at`` is read here, after the town's lock was taken, not with the
-# municipality's row before it: it names the layers this call is placed on.
+# municipality's row before it: it names the layers this call is placed on. Columns:
+# 0-2 the point and its distance outside, 3 layers_loaded_at, 4-11 the reverse look-ups
+# (``geo_sql.REVERSE_COLUMNS``), 12-18 the lamp and the main (``snapping.asset_snaps``).
 _AT_POINT = Prepared(f"""
     WITH pt AS (SELECT {snapping.WGS84_POINT} AS g)
     SELECT ST_X(pt.g), ST_Y(pt.g), {snapping.OUTSIDE_M.format(g="pt.g")}, m.layers_loaded_at,
