@@ -186,20 +186,28 @@ def _replay(session: Session, report: Report, service_code: str | None, idem: st
 
 
 def create_report(session: Session, principal: Principal, fields: Mapping[str, str],
-                  attributes: Mapping[str, str | list[str]], idempotency_key: str | None,
-                  api_key_id: int, limits: IntakeLimits, now: datetime | None, found: _Found) -> Receipt:
-    """Validate, place, snap and store one report; nothing is written when any field is wrong."""
+                  attributes: Mapping[str, str | list[str]], idempotency_key: str | None = None,
+                  api_key_id: int | None = None, limits: IntakeLimits = IntakeLimits(),
+                  now: datetime | None = None, found: _Found | None = None) -> Receipt:
+    """Validate, place, snap and store one report; nothing is written when any field is wrong.
+
+    ``found``: what ``submit_request`` read with the key (None: nothing read yet).
+    """
     now = now or datetime.now(timezone.utc)
     if principal.role not in POST_ROLES:
         raise Forbidden(f"a {principal.role} key may not submit service requests")
     idem = _idempotency_key(idempotency_key)
-    if idem is not None and found.earlier_id is not None:
-        return _replay(session, session.get(Report, found.earlier_id), fields.get("service_code"), idem)
+    if found is None:
+        earlier = _earlier(session, api_key_id, idem) if api_key_id is not None and idem else None
+    else:
+        earlier = session.get(Report, found.earlier_id) if idem and found.earlier_id is not None else None
+    if earlier is not None:
+        return _replay(session, earlier, fields.get("service_code"), idem)
 
     slug = _text(fields, "jurisdiction_id", 64)
     # ``_CALL`` looked the municipality up as ``municipality_for`` would (by slug, else the key's
     # own) and took its lock; only a key bound to no town, sent without jurisdiction_id, is left.
-    looked_up = slug is not None or principal.municipality_id is not None
+    looked_up = found is not None and (slug is not None or principal.municipality_id is not None)
     muni = municipality_for(session, slug, principal.municipality_id, found.municipality if looked_up else NOT_READ)
     if not looked_up:
         # From here the call reads the town's layers: a reload of them waits until this call is

@@ -15,11 +15,11 @@ from pyproj import Transformer
 from shapely.geometry import MultiLineString
 from sqlalchemy import func, select, text, update
 
-from geo_urp.accounts import create_api_key, hash_key
+from geo_urp.accounts import Principal, create_api_key, hash_key
 from geo_urp.db import session_factory, session_scope
 from geo_urp.errors import BadInput, Forbidden, NotFound
 from geo_urp.loading.loader import load_municipality
-from geo_urp.locating.intake import IntakeLimits, submit_request
+from geo_urp.locating.intake import IntakeLimits, create_report, submit_request
 from geo_urp.models import METRIC_SRID, WGS84, ApiKey, CallerContact, Municipality, Report, Street
 from tests.conftest import BORGO
 
@@ -254,3 +254,10 @@ def test_a_revoked_key_is_refused(session, keys):
     with pytest.raises(Forbidden, match="invalid or revoked"):
         submit_request(session, keys["public"], {"service_code": "noise", **latlong(500, 500)})
     assert count(session) == 0
+
+
+def test_a_principal_without_a_key_submits_too(session, borgo):
+    # create_report serves callers that authenticated otherwise (the benchmarks, a login).
+    r = create_report(session, Principal("operator", borgo, None, "test"), {"service_code": "noise", **latlong(500, 500)},
+                      {}).report
+    assert r.municipality_id == borgo and r.api_key_id is None and _town_lock_held(session, borgo)
