@@ -151,7 +151,8 @@ class Prepared:
 
     _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
-    def __init__(self, sql: str, types: dict[str, str] | None = None, bind_types: tuple = ()):
+    def __init__(self, sql: str, types: dict[str, str] | None = None, bind_types: tuple = (),
+                 result_types: dict | None = None):
         names = list(dict.fromkeys(self._PARAM.findall(sql)))
         types = types or {}
         self.name = "geo_urp_" + hashlib.sha1(sql.encode()).hexdigest()[:20]  # one name per text
@@ -159,6 +160,8 @@ class Prepared:
         numbered = self._PARAM.sub(lambda m: f"${names.index(m.group(1)) + 1}", sql)
         self._prepare = f"PREPARE {self.name}{listed} AS {numbered}"
         self._execute = text(f"EXECUTE {self.name}({', '.join(':' + n for n in names)})").bindparams(*bind_types)
+        if result_types:  # SQLAlchemy types of result columns, by name (e.g. a geometry read back as an element)
+            self._execute = self._execute.columns(**result_types)
 
     def execute(self, session: Session, params: dict):
         """Run the statement in ``session``'s transaction with ``params``; its result."""

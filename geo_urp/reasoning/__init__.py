@@ -34,9 +34,10 @@ def on_report_stored(session: Session, report: Report, describe: bool = True) ->
     if not rules.makes_incident(report.service_code):
         return None
     locks.lock_family(session, report.municipality_id, family(report))
-    inc = place(session, report, rules)
-    if describe:
-        refresh(session, inc)
+    with store.journaled(session):  # the call's history lines in one statement, at the end
+        inc = place(session, report, rules)
+        if describe:
+            refresh(session, inc)
     return inc
 
 
@@ -91,10 +92,11 @@ def refresh_many(session: Session, incidents: list[Incident], reports: dict[int,
             described[inc.id] = water.describe(session, inc, calls)
         else:
             described[inc.id] = clusters.describe(session, inc, calls)
-    notes = responsibility.assign_many(session, [inc for inc in incidents if inc.id in described])
-    for inc in incidents:
-        if inc.id in described:
-            sentence, confidence = described[inc.id]
-            inc.explanation = sentence + (f" {notes[inc.id]}" if notes[inc.id] else "")
-            inc.confidence = round(confidence, 2)
-    session.flush()
+    done = [inc for inc in incidents if inc.id in described]
+    notes = responsibility.assign_many(session, done)
+    for inc in done:
+        sentence, confidence = described[inc.id]
+        inc.explanation = sentence + (f" {notes[inc.id]}" if notes[inc.id] else "")
+        inc.confidence = round(confidence, 2)
+    store.write_described(session, done)
+    session.flush()  # anything else changed on the way (an incident's assets, its status)

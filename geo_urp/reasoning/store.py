@@ -15,7 +15,8 @@ from sqlalchemy import BigInteger, Row, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from geo_urp.models import METRIC_SRID, Incident, IncidentEvent, IncidentReport, Report, Street
+from geo_urp.db import Prepared
+from geo_urp.models import METRIC_SRID, Incident, IncidentEvent, IncidentReport, Report
 
 OPEN_STATUSES = ("open", "assigned", "in_progress")
 # How far the work on an open incident has gone: a crew sent, then at work.
@@ -199,23 +200,44 @@ def reports_of(session: Session, incident_id: int) -> list[Row]:
     return reports_of_many(session, [incident_id]).get(incident_id, [])
 
 
-_REPORTS_OF = (select(IncidentReport.incident_id, *REPORT_COLUMNS, Street.name.label("street_name"))
-               .join(IncidentReport, IncidentReport.report_id == Report.id)
-               .outerjoin(Street, (Street.municipality_id == Report.municipality_id)
-                          & (Street.street_id == Report.street_id))
-               .where(IncidentReport.incident_id.in_(bindparam("ids", expanding=True)))
-               .order_by(Report.requested_datetime, Report.id))  # built once: it runs on almost every call
+# Prepared: it runs on almost every call, and PostgreSQL took longer to plan it than to run it.
+_REPORTS_OF = Prepared(
+    "SELECT ir.incident_id, " + ", ".join(f"r.{c.key}" for c in REPORT_COLUMNS) + ", s.name AS street_name "
+    "FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
+    "LEFT JOIN streets s ON s.municipality_id = r.municipality_id AND s.street_id = r.street_id "
+    "WHERE ir.incident_id = ANY(:ids) ORDER BY r.requested_datetime, r.id",
+    types={"ids": "bigint[]"}, result_types={"geom": Report.__table__.c.geom.type})
 
 
 def reports_of_many(session: Session, incident_ids: list[int]) -> dict[int, list[Row]]:
     """``reports_of`` for several incidents in one query: incident id -> its reports (none: left out)."""
     # Links and reports are written at once, never left pending: no need to flush first.
     with session.no_autoflush:
-        rows = session.execute(_REPORTS_OF, {"ids": list(incident_ids)})
+        rows = _REPORTS_OF.execute(session, {"ids": list(incident_ids)})
         out: dict[int, list[Row]] = {}
         for row in rows:
             out.setdefault(row.incident_id, []).append(row)
     return out
+
+
+DESCRIBED = ("priority", "explanation", "confidence", "area_id", "crew_id")
+_WRITE_DESCRIBED = Prepared(
+    "UPDATE incidents AS i SET priority = v.priority, explanation = v.explanation, confidence = v.confidence, "
+    "area_id = v.area_id, crew_id = v.crew_id "
+    "FROM unnest(CAST(:id AS bigint[]), CAST(:priority AS int[]), CAST(:explanation AS text[]), "
+    "            CAST(:confidence AS float8[]), CAST(:area_id AS text[]), CAST(:crew_id AS text[])) "
+    "     AS v(id, priority, explanation, confidence, area_id, crew_id) WHERE i.id = v.id")
+
+
+def write_described(session: Session, incidents: list[Incident]) -> None:
+    """Write what ``reasoning.refresh`` worked out for each incident (``DESCRIBED``) in one
+    statement, and tell the session it is stored (nothing of it is left for the next flush)."""
+    if not incidents:
+        return
+    _WRITE_DESCRIBED.execute(session, {name: [getattr(inc, name) for inc in incidents] for name in ("id", *DESCRIBED)})
+    for inc in incidents:
+        for name in DESCRIBED:
+            set_committed_value(inc, name, getattr(inc, name))
 
 
 def hexgeom(geom) -> str | None:

@@ -3,7 +3,7 @@ for the drawing of its network: P4 isolates with V2, V3, V5 and leaves segment 5
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
@@ -212,3 +212,18 @@ def test_recompute_tells_where_each_call_of_an_old_incident_went(session, borgo,
     assert sorted(sum(went.values(), [])) == sorted([str(r1.id), str(r2.id)]) and len(went) == 2
     for new_id, reports in went.items():
         assert report_ids(session, session.get(Incident, new_id)) == {int(r) for r in reports}
+
+
+def test_what_a_call_works_out_is_stored_not_only_held_by_the_session(session, borgo, call):
+    # refresh writes explanation, confidence, priority, area and crew with one statement of its own:
+    # read them back with SQL, past the session's objects, and the call's history with them.
+    for minutes, at, code in ((0, (400, 455), "no_water"), (5, (300, 300), "flooding"), (9, (310, 305), "flooding")):
+        _report, inc = call(code, minutes, at=at)
+        stored = session.execute(text(
+            "SELECT priority, explanation, confidence, area_id, crew_id FROM incidents WHERE id = :i"),
+            {"i": inc.id}).one()
+        assert tuple(stored) == (inc.priority, inc.explanation, inc.confidence, inc.area_id, inc.crew_id)
+        assert inc.explanation and not session.dirty
+        actions = session.scalars(text("SELECT action FROM incident_events WHERE incident_id = :i ORDER BY id"),
+                                  {"i": inc.id}).all()
+        assert actions[0] == "created" and "call joined" in actions
