@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import and_, bindparam, or_, select, text
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geo_urp import locks
 from geo_urp.accounts import Principal, hash_key
+from geo_urp.db import Prepared
 from geo_urp.catalog import Service, service_for
 from geo_urp.errors import BadInput, Forbidden
 from geo_urp.locating import placing
@@ -245,7 +246,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
 # generated ones is listed, so a column added to ``Report`` is stored (at its default unless given).
 _REPORT_COLUMNS = tuple(c.key for c in Report.__table__.columns if c.key not in ("id", "created_at", "geom"))
 _CONTACT_COLUMNS = tuple(c.key for c in CallerContact.__table__.columns if c.key != "report_id")
-_STORE = text(f"""
+_STORE = Prepared(f"""
     WITH r AS (
         INSERT INTO reports ({", ".join(_REPORT_COLUMNS)}, geom)
         VALUES ({", ".join(":" + c for c in _REPORT_COLUMNS)}, ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID}))
@@ -254,7 +255,7 @@ _STORE = text(f"""
     c AS (
         INSERT INTO caller_contacts (report_id, {", ".join(_CONTACT_COLUMNS)})
         SELECT r.id, {", ".join(":contact_" + c for c in _CONTACT_COLUMNS)} FROM r WHERE :with_contact)
-    SELECT id, created_at FROM r""").bindparams(bindparam("attributes", type_=JSONB))
+    SELECT id, created_at FROM r""", bind_types=(bindparam("attributes", type_=JSONB),))
 
 
 def _defaults(model, columns: tuple[str, ...]) -> dict:
@@ -271,7 +272,7 @@ def _store(session: Session, values: dict, x: float, y: float, contact: dict) ->
     its api_key and Idempotency-Key already exists."""
     values = _defaults(Report, _REPORT_COLUMNS) | values
     params = {f"contact_{c}": v for c, v in (_defaults(CallerContact, _CONTACT_COLUMNS) | contact).items()}
-    row = session.execute(_STORE, values | params | {"x": x, "y": y, "with_contact": bool(contact)}).first()
+    row = _STORE.execute(session, values | params | {"x": x, "y": y, "with_contact": bool(contact)}).first()
     if row is None:
         return None
     # The row as the session would have loaded it: no second read, no unit-of-work flush.
