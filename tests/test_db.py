@@ -1,11 +1,15 @@
-"""``db.Prepared``: a hot statement prepared once per connection and run with EXECUTE."""
+"""``db``: hot statements prepared once per connection; pooled connections tried after idling."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from geo_urp import db
 from geo_urp.db import Prepared, engine_for
 
 _ADD = Prepared("SELECT CAST(:a AS int) + :b::int AS total, :when::timestamptz AS at, :a::int * 2 AS twice")
@@ -38,3 +42,36 @@ def test_a_new_connection_prepares_it_again(db_url):
 
 def test_two_texts_get_two_names():
     assert Prepared("SELECT :x::int").name != Prepared("SELECT :x::int + 1").name
+
+
+def _own_pool(db_url: str, name: str):
+    """An engine with a pool of its own on the test database (another URL: another engine)."""
+    return engine_for(make_url(db_url).update_query_dict({"application_name": name}).render_as_string(False))
+
+
+def _terminate(db_url: str, pid: int) -> None:
+    with engine_for(db_url).connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+
+
+def test_a_pooled_connection_left_idle_is_tried_and_replaced_when_the_server_dropped_it(db_url, monkeypatch):
+    engine = _own_pool(db_url, "geo_urp_ping_test")
+    with engine.connect() as conn:
+        first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    _terminate(db_url, first)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)  # as if it had waited: it is tried on checkout
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first
+
+
+def test_a_connection_in_steady_use_is_not_tried(db_url, monkeypatch):
+    engine = _own_pool(db_url, "geo_urp_ping_test_2")
+    with engine.connect() as conn:
+        first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    _terminate(db_url, first)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)
+    # Handed back a moment ago: no round trip first, so the dropped link shows on the first statement.
+    with pytest.raises(OperationalError), engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    with engine.connect() as conn:  # the pool threw that connection away
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first
