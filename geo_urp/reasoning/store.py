@@ -7,6 +7,7 @@ the incident's history.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -222,6 +223,10 @@ def reports_of_many(session: Session, incident_ids: list[int]) -> dict[int, list
 
 DESCRIBED = ("priority", "explanation", "confidence", "area_id", "crew_id")
 _WRITE_DESCRIBED = Prepared(
+    "WITH lines AS (INSERT INTO incident_events (incident_id, at, actor, action, detail) "
+    "    SELECT incident_id, at, actor, action, CAST(detail AS jsonb) FROM unnest(CAST(:l_incident AS bigint[]), "
+    "        CAST(:l_at AS timestamptz[]), CAST(:l_actor AS text[]), CAST(:l_action AS text[]), "
+    "        CAST(:l_detail AS text[])) WITH ORDINALITY AS l(incident_id, at, actor, action, detail, n) ORDER BY n) "
     "UPDATE incidents AS i SET priority = v.priority, explanation = v.explanation, confidence = v.confidence, "
     "area_id = v.area_id, crew_id = v.crew_id "
     "FROM unnest(CAST(:id AS bigint[]), CAST(:priority AS int[]), CAST(:explanation AS text[]), "
@@ -231,10 +236,21 @@ _WRITE_DESCRIBED = Prepared(
 
 def write_described(session: Session, incidents: list[Incident]) -> None:
     """Write what ``reasoning.refresh`` worked out for each incident (``DESCRIBED``) in one
-    statement, and tell the session it is stored (nothing of it is left for the next flush)."""
+    statement, and tell the session it is stored (nothing of it is left for the next flush).
+
+    Inside ``journaled``, the history lines kept so far go in the same statement.
+    """
     if not incidents:
         return
-    _WRITE_DESCRIBED.execute(session, {name: [getattr(inc, name) for inc in incidents] for name in ("id", *DESCRIBED)})
+    journal = session.info.get(_JOURNAL)
+    lines = list(journal or ())
+    params = {name: [getattr(inc, name) for inc in incidents] for name in ("id", *DESCRIBED)}
+    params.update(l_incident=[line["incident_id"] for line in lines], l_at=[line["at"] for line in lines],
+                  l_actor=[line["actor"] for line in lines], l_action=[line["action"] for line in lines],
+                  l_detail=[json.dumps(line["detail"]) for line in lines])
+    _WRITE_DESCRIBED.execute(session, params)
+    if journal:
+        journal.clear()  # written
     for inc in incidents:
         for name in DESCRIBED:
             set_committed_value(inc, name, getattr(inc, name))

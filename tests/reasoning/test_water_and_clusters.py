@@ -218,12 +218,13 @@ def test_what_a_call_works_out_is_stored_not_only_held_by_the_session(session, b
     # refresh writes explanation, confidence, priority, area and crew with one statement of its own:
     # read them back with SQL, past the session's objects, and the call's history with them.
     for minutes, at, code in ((0, (400, 455), "no_water"), (5, (300, 300), "flooding"), (9, (310, 305), "flooding")):
-        _report, inc = call(code, minutes, at=at)
+        report, inc = call(code, minutes, at=at)
         stored = session.execute(text(
             "SELECT priority, explanation, confidence, area_id, crew_id FROM incidents WHERE id = :i"),
             {"i": inc.id}).one()
         assert tuple(stored) == (inc.priority, inc.explanation, inc.confidence, inc.area_id, inc.crew_id)
         assert inc.explanation and not session.dirty
-        actions = session.scalars(text("SELECT action FROM incident_events WHERE incident_id = :i ORDER BY id"),
-                                  {"i": inc.id}).all()
-        assert actions[0] == "created" and "call joined" in actions
+        lines = session.execute(text("SELECT action, detail FROM incident_events WHERE incident_id = :i ORDER BY id"),
+                                {"i": inc.id}).all()
+        assert lines[0].action == "created"
+        assert ("call joined", {"report_id": str(report.id)}) in [tuple(line) for line in lines]
