@@ -44,9 +44,19 @@ def test_two_texts_get_two_names():
     assert Prepared("SELECT :x::int").name != Prepared("SELECT :x::int + 1").name
 
 
-def _own_pool(db_url: str, name: str):
-    """An engine with a pool of its own on the test database (another URL: another engine)."""
-    return engine_for(make_url(db_url).update_query_dict({"application_name": name}).render_as_string(False))
+@pytest.fixture()
+def own_pool(db_url):
+    """own_pool(name): an engine with a pool of its own on the test database (another URL, another
+    engine); its connections are closed after the test (the database is the template of others)."""
+    made = []
+
+    def make(name: str):
+        made.append(engine_for(make_url(db_url).update_query_dict({"application_name": name})
+                               .render_as_string(False)))
+        return made[-1]
+    yield make
+    for engine in made:
+        engine.dispose()
 
 
 def _terminate(db_url: str, pid: int) -> None:
@@ -54,8 +64,9 @@ def _terminate(db_url: str, pid: int) -> None:
         admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
 
 
-def test_a_pooled_connection_left_idle_is_tried_and_replaced_when_the_server_dropped_it(db_url, monkeypatch):
-    engine = _own_pool(db_url, "geo_urp_ping_test")
+def test_a_pooled_connection_left_idle_is_tried_and_replaced_when_the_server_dropped_it(db_url, own_pool,
+                                                                                        monkeypatch):
+    engine = own_pool("geo_urp_ping_test")
     with engine.connect() as conn:
         first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
     _terminate(db_url, first)
@@ -64,8 +75,8 @@ def test_a_pooled_connection_left_idle_is_tried_and_replaced_when_the_server_dro
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first
 
 
-def test_a_connection_in_steady_use_is_not_tried(db_url, monkeypatch):
-    engine = _own_pool(db_url, "geo_urp_ping_test_2")
+def test_a_connection_in_steady_use_is_not_tried(db_url, own_pool, monkeypatch):
+    engine = own_pool("geo_urp_ping_test_2")
     with engine.connect() as conn:
         first = conn.execute(text("SELECT pg_backend_pid()")).scalar()
     _terminate(db_url, first)
