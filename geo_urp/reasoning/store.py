@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Row, bindparam, insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, insert, select, text, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from geo_urp.db import Prepared
@@ -30,6 +30,16 @@ REPORT_COLUMNS = (Report.id, Report.municipality_id, Report.service_code, Report
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def hexgeom(geom) -> str | None:
+    """A geometry as hex WKB for a bound SQL parameter (rows give either WKBElement or hex text)."""
+    return geom if geom is None or isinstance(geom, str) else geom.desc
+
+
+def geom_param(name: str) -> str:
+    """SQL for a bound geometry parameter in the metric CRS."""
+    return f"ST_SetSRID(CAST(:{name} AS geometry), {METRIC_SRID})"
 
 
 _JOURNAL = "geo_urp.incident_journal"
@@ -67,31 +77,33 @@ def journaled(session: Session) -> Iterator[None]:
         session.execute(insert(IncidentEvent.__table__), journal)
 
 
-def _create_statement(linked: bool):
-    """INSERT of a new open incident returning it (and, ``linked``, the link of its first call in
-    the same statement), built once: ``create`` runs for most calls."""
-    t = Incident.__table__
-    row = insert(t).values(
-        municipality_id=bindparam("mid"), kind=bindparam("kind"), status="open",
-        asset_ids=bindparam("assets", type_=t.c.asset_ids.type), valves_to_close=[], affected_segment_nos=[],
-        geom=bindparam("geom", type_=t.c.geom.type), opened_at=bindparam("opened"), updated_at=bindparam("at"),
-        explanation="", confidence=0.5, priority=3).returning(*t.c).cte("inc")
-    made = select(*row.c)
-    if linked:
-        made = made.add_cte(insert(IncidentReport.__table__).from_select(
-            ["report_id", "incident_id"], select(bindparam("report", type_=BigInteger), row.c.id)).cte("link"))
-    return select(Incident).from_statement(made)
-
-
-_CREATE = {linked: _create_statement(linked) for linked in (False, True)}
+# A new open incident, and the link of its first call when there is one, in one prepared
+# statement (``create`` runs for most calls). Its columns but id and geometry are known.
+_CREATE = Prepared(
+    "WITH inc AS (INSERT INTO incidents (municipality_id, kind, status, priority, confidence, explanation, "
+    "    asset_ids, valves_to_close, affected_segment_nos, geom, opened_at, updated_at) "
+    "  VALUES (:mid, :kind, 'open', 3, 0.5, '', CAST(:assets AS varchar[]), '{}', '{}', " + geom_param("geom")
+    + ", :opened, :at) RETURNING id, geom), "
+    "link AS (INSERT INTO incident_reports (report_id, incident_id) SELECT :report, id FROM inc "
+    "         WHERE :report IS NOT NULL) "
+    "SELECT id, geom FROM inc", types={"report": "bigint"},
+    result_types={"geom": Incident.__table__.c.geom.type})
 
 
 def create(session: Session, municipality_id: int, kind: str, geom, opened_at: datetime,
            asset_ids: list[str] | None = None, actor: str = "system", first: Report | None = None) -> Incident:
     """A new open incident, holding ``first`` (a newly stored report) when given: one statement."""
-    inc = session.scalars(_CREATE[first is not None], {
-        "mid": municipality_id, "kind": kind, "assets": list(asset_ids or []), "geom": geom, "opened": opened_at,
-        "at": now(), "report": first.id if first is not None else None}).one()
+    at = now()
+    row = _CREATE.execute(session, {
+        "mid": municipality_id, "kind": kind, "assets": list(asset_ids or []), "geom": hexgeom(geom),
+        "opened": opened_at, "at": at, "report": first.id if first is not None else None}).one()
+    # The row as the session would have loaded it: every column is known, none is read again.
+    inc = Incident(id=row.id, municipality_id=municipality_id, kind=kind, status="open", priority=3, confidence=0.5,
+                   explanation="", asset_ids=list(asset_ids or []), valves_to_close=[], affected_segment_nos=[],
+                   affected_addresses=None, area_id=None, crew_id=None, absorbed_into_id=None, geom=row.geom,
+                   opened_at=opened_at, updated_at=at, resolved_at=None, closed_at=None)
+    make_transient_to_detached(inc)
+    session.add(inc)
     log(session, inc, "created", actor, kind=kind, asset_ids=list(asset_ids or []))
     if first is not None:
         log(session, inc, "call joined", report_id=str(first.id))
@@ -254,16 +266,6 @@ def write_described(session: Session, incidents: list[Incident]) -> None:
     for inc in incidents:
         for name in DESCRIBED:
             set_committed_value(inc, name, getattr(inc, name))
-
-
-def hexgeom(geom) -> str | None:
-    """A geometry as hex WKB for a bound SQL parameter (rows give either WKBElement or hex text)."""
-    return geom if geom is None or isinstance(geom, str) else geom.desc
-
-
-def geom_param(name: str) -> str:
-    """SQL for a bound geometry parameter in the metric CRS."""
-    return f"ST_SetSRID(CAST(:{name} AS geometry), {METRIC_SRID})"
 
 
 def street_names(reports: list[Row]) -> list[str]:
