@@ -30,15 +30,18 @@ def engine_for(url: str) -> Engine:
     PostgreSQL's JIT compiler is off for these connections: every query here is
     short, and compiling one whose estimate looks big (a scan of years of calls)
     took longer (about 200 ms) than running it. ``Prepared`` statements are planned
-    once, not again for each run (``plan_cache_mode``; only they are prepared here).
-    Both are set on each new connection, so options given in the URL or in
-    ``PGOPTIONS`` still apply.
+    once, not again for each run (``plan_cache_mode``; besides them it only touches the
+    statements inside PL/pgSQL functions, such as the incidents' trigger). Both are set
+    with ``SET`` on each new connection, after the URL's and ``PGOPTIONS``' options (which
+    still apply to everything else, and lose to these two).
 
     A connection taken from the pool after ``PING_AFTER_IDLE_S`` unused is tried first
     (``SELECT 1``) and replaced when the server has gone (a restart, a dropped link).
     One handed straight back and forth under load is not: SQLAlchemy's
     ``pool_pre_ping`` would try it before every request, a round trip that took
-    about 8% of a call's time.
+    about 8% of a call's time. So after a restart of PostgreSQL under load, the first
+    request on each busy connection fails (a 500; the caller retries with its
+    Idempotency-Key) and the pool replaces the connection.
     """
     engine = create_engine(url, pool_size=10, max_overflow=20)
     event.listen(engine, "connect", _session_settings)
@@ -169,13 +172,18 @@ class Prepared:
     """A statement run many times a minute, planned once per connection: ``PREPARE``d on first use,
     then run with ``EXECUTE``.
 
-    Planning a statement with lateral KNN look-ups takes PostgreSQL longer than running it;
-    a prepared one is parsed and (after a few runs) planned once per connection. ``sql`` is
-    written as for ``text()``, with ``:name`` parameters; ``types`` gives the SQL type of any
-    parameter whose type PostgreSQL cannot tell from its place in the statement. Prepared
+    Planning a statement with lateral KNN look-ups took PostgreSQL longer than running it;
+    a prepared one is parsed once per connection and, with ``plan_cache_mode`` set to
+    ``force_generic_plan`` on the service's connections (``engine_for``), planned at its
+    first ``EXECUTE`` only. ``sql`` is written as for ``text()``, with ``:name`` parameters
+    (not inside string literals or comments, and without ``text()``'s ``\\:`` escape);
+    ``types`` gives the SQL type of any parameter whose type PostgreSQL cannot tell from
+    its place in the statement. The name comes from ``sql`` and ``types``. Prepared
     statements belong to the database connection (they outlive a rollback, and PostgreSQL
     plans them again when a table they read changes): a pooler in front of PostgreSQL must
-    keep each client on one server connection (session pooling).
+    keep each client on one server connection (session pooling). Should one disappear from
+    under a connection all the same (``DISCARD ALL``), that call fails and the next one on
+    the connection prepares it again.
     """
 
     _PARAM = re.compile(r"(?<![:\w]):(\w+)")
@@ -184,11 +192,12 @@ class Prepared:
                  result_types: dict | None = None):
         names = list(dict.fromkeys(self._PARAM.findall(sql)))
         types = types or {}
-        self.name = "geo_urp_" + hashlib.sha1(sql.encode()).hexdigest()[:20]  # one name per text
-        listed = f" ({', '.join(types.get(n, 'unknown') for n in names)})" if types else ""
+        self.name = "geo_urp_" + hashlib.sha1(repr((sql, sorted(types.items()))).encode()).hexdigest()[:20]
+        listed = f" ({', '.join(types.get(n, 'unknown') for n in names)})" if names and types else ""
         numbered = self._PARAM.sub(lambda m: f"${names.index(m.group(1)) + 1}", sql)
         self._prepare = f"PREPARE {self.name}{listed} AS {numbered}"
-        self._execute = text(f"EXECUTE {self.name}({', '.join(':' + n for n in names)})").bindparams(*bind_types)
+        arguments = f"({', '.join(':' + n for n in names)})" if names else ""
+        self._execute = text(f"EXECUTE {self.name}{arguments}").bindparams(*bind_types)
         if result_types:  # SQLAlchemy types of result columns, by name (e.g. a geometry read back as an element)
             self._execute = self._execute.columns(**result_types)
 
@@ -199,4 +208,9 @@ class Prepared:
         if self.name not in done:
             conn.exec_driver_sql(self._prepare)
             done.add(self.name)
-        return conn.execute(self._execute, params)
+        try:
+            return conn.execute(self._execute, params)
+        except exc.DBAPIError as failed:
+            if getattr(failed.orig, "pgcode", None) == "26000":  # invalid_sql_statement_name: it is gone
+                done.discard(self.name)
+            raise

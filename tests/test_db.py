@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from geo_urp import db
@@ -86,3 +86,16 @@ def test_a_connection_in_steady_use_is_not_tried(db_url, own_pool, monkeypatch):
         conn.execute(text("SELECT 1"))
     with engine.connect() as conn:  # the pool threw that connection away
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first
+
+
+def test_a_prepared_statement_gone_from_its_connection_is_prepared_again_on_the_next_call(db_url):
+    one = Prepared("SELECT 1 AS one")  # no parameters: EXECUTE without an argument list
+    with engine_for(db_url).connect() as conn:
+        session = Session(bind=conn)
+        assert one.execute(session, {}).scalar() == 1
+        session.execute(text("DEALLOCATE ALL"))  # what a pooler's DISCARD ALL would do
+        with pytest.raises(DBAPIError, match="does not exist"):
+            one.execute(session, {})
+        session.rollback()
+        assert one.execute(session, {}).scalar() == 1
+        session.close()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, case, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -87,10 +87,14 @@ class _Found:
 # What every call needs first, in one round trip: its key, the report an earlier try with the
 # same Idempotency-Key stored, and its municipality (by jurisdiction_id, else the key's own)
 # with the town's lock taken shared (``locks.share_municipality``) before anything reads its
-# layers. Built once: putting an ORM statement together costs more than running this one.
+# layers. A retry answered with its first report, or a key that may not post, needs no lock:
+# it is not taken for them, so they do not wait for a reload of the layers. Built once:
+# putting an ORM statement together costs more than running this one.
 _EARLIER_ID = (select(Report.id).where(Report.api_key_id == ApiKey.id, Report.idempotency_key == bindparam("idem"))
                .scalar_subquery())
-_CALL = (select(ApiKey, _EARLIER_ID, Municipality, locks.shared_municipality_lock(Municipality.id))
+_LOCK_IF_NEEDED = case((and_(_EARLIER_ID.is_(None), ApiKey.role.in_(POST_ROLES)),
+                        locks.shared_municipality_lock(Municipality.id)))
+_CALL = (select(ApiKey, _EARLIER_ID, Municipality, _LOCK_IF_NEEDED)
          .outerjoin(Municipality, or_(Municipality.slug == bindparam("slug"),
                                       and_(bindparam("slug").is_(None), Municipality.id == ApiKey.municipality_id)))
          .where(ApiKey.key_hash == bindparam("hash"), ApiKey.revoked_at.is_(None)))
@@ -236,26 +240,32 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     report = _store(session, values, place.x, place.y, contact)
     if report is None:
         # A concurrent retry with the same Idempotency-Key stored its report first: answer with it.
-        return _replay(session, _earlier(session, api_key_id, idem), service.code, idem)
+        winner = _earlier(session, api_key_id, idem)
+        if winner is None:  # the insert gave way to a report that is not there: never expected
+            raise RuntimeError(f"report with Idempotency-Key {idem!r} conflicted but cannot be read")
+        return _replay(session, winner, service.code, idem)
     return Receipt(report, service, True)
 
 
 # The report and its caller's contact in one statement. A retry racing this one with the same
 # Idempotency-Key makes the insert do nothing (PostgreSQL waits for the other to commit): no
-# row comes back and the caller answers with the winner's report. Every column but the
-# generated ones is listed, so a column added to ``Report`` is stored (at its default unless given).
-_REPORT_COLUMNS = tuple(c.key for c in Report.__table__.columns if c.key not in ("id", "created_at", "geom"))
+# row comes back and the caller answers with the winner's report. Every column is written
+# (at its Python-side default unless given), but those the database fills in (the id, a
+# server default, a computed column), which come back with the row.
+_GENERATED = tuple(c.key for c in Report.__table__.columns
+                   if c.primary_key or c.server_default is not None or c.computed is not None)
+_REPORT_COLUMNS = tuple(c.key for c in Report.__table__.columns if c.key not in _GENERATED and c.key != "geom")
 _CONTACT_COLUMNS = tuple(c.key for c in CallerContact.__table__.columns if c.key != "report_id")
 _STORE = Prepared(f"""
     WITH r AS (
         INSERT INTO reports ({", ".join(_REPORT_COLUMNS)}, geom)
         VALUES ({", ".join(":" + c for c in _REPORT_COLUMNS)}, ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID}))
         ON CONFLICT (api_key_id, idempotency_key) DO NOTHING
-        RETURNING id, created_at),
+        RETURNING {", ".join(_GENERATED)}),
     c AS (
         INSERT INTO caller_contacts (report_id, {", ".join(_CONTACT_COLUMNS)})
         SELECT r.id, {", ".join(":contact_" + c for c in _CONTACT_COLUMNS)} FROM r WHERE :with_contact)
-    SELECT id, created_at FROM r""", bind_types=(bindparam("attributes", type_=JSONB),))
+    SELECT {", ".join(_GENERATED)} FROM r""", bind_types=(bindparam("attributes", type_=JSONB),))
 
 
 def _defaults(model, columns: tuple[str, ...]) -> dict:
@@ -277,7 +287,7 @@ def _store(session: Session, values: dict, x: float, y: float, contact: dict) ->
         return None
     # The row as the session would have loaded it: no second read, no unit-of-work flush.
     # ``contact`` stays unloaded (read if ever asked): the call's own code never needs it.
-    report = Report(id=row[0], created_at=row[1], geom=WKTElement(f"POINT({x} {y})", srid=METRIC_SRID), **values)
+    report = Report(**row._mapping, geom=WKTElement(f"POINT({x} {y})", srid=METRIC_SRID), **values)
     make_transient_to_detached(report)
     session.add(report)
     return report

@@ -91,7 +91,7 @@ class Snap:
 _POINT = f"ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID})"
 
 # One KNN look-up per network around ``{point}``; ``{max}`` names the distance parameter,
-# ``{when}`` a condition that, when false, skips the look-up (the planner sees a constant).
+# ``{when}`` a condition that, when false, skips the look-up (PostgreSQL tests it once, before the scan).
 _STREET_Q = """
     SELECT street_id, name, ST_Distance(geom, {point}) AS d FROM streets
     WHERE {when} municipality_id = :mid AND ST_DWithin(geom, {point}, :{max})

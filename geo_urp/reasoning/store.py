@@ -57,11 +57,13 @@ def log(session: Session, target: Incident, action: str, actor: str = "system", 
 
 @contextmanager
 def journaled(session: Session) -> Iterator[None]:
-    """Keep the history lines written inside the block and write them in one statement at its end.
+    """Keep the history lines written inside the block and write them in one statement.
 
-    For work that writes many lines and reads none back (a recomputation): the lines
-    land in the same transaction, in the order they were logged, a few hundred
-    statements fewer. Nothing is written when the block raises.
+    For work that writes several lines and reads none of them back (a call, a
+    recomputation): the lines land in the same transaction, in the order they were
+    logged, in one statement at the end of the block, or earlier with the incidents'
+    descriptions when ``write_described`` runs inside it. Lines not yet written when
+    the block raises are dropped (the transaction is failing anyway).
     """
     outer = session.info.get(_JOURNAL)
     if outer is not None:  # already inside one: its lines go with the outer block's
@@ -243,29 +245,34 @@ _WRITE_DESCRIBED = Prepared(
     "area_id = v.area_id, crew_id = v.crew_id "
     "FROM unnest(CAST(:id AS bigint[]), CAST(:priority AS int[]), CAST(:explanation AS text[]), "
     "            CAST(:confidence AS float8[]), CAST(:area_id AS text[]), CAST(:crew_id AS text[])) "
-    "     AS v(id, priority, explanation, confidence, area_id, crew_id) WHERE i.id = v.id")
+    "     AS v(id, priority, explanation, confidence, area_id, crew_id) WHERE i.id = v.id "
+    # An incident left as it was is not touched: its change stamp stays, pollers are not told.
+    "AND (i.priority, i.explanation, i.confidence, i.area_id, i.crew_id) "
+    "    IS DISTINCT FROM (v.priority, v.explanation, v.confidence, v.area_id, v.crew_id)")
 
 
-def write_described(session: Session, incidents: list[Incident]) -> None:
+def write_described(session: Session, incidents: list[Incident]) -> int:
     """Write what ``reasoning.refresh`` worked out for each incident (``DESCRIBED``) in one
-    statement, and tell the session it is stored (nothing of it is left for the next flush).
+    statement, and tell the session it is stored (nothing of it is left for the next flush);
+    return how many incidents it changed.
 
     Inside ``journaled``, the history lines kept so far go in the same statement.
     """
     if not incidents:
-        return
+        return 0
     journal = session.info.get(_JOURNAL)
     lines = list(journal or ())
     params = {name: [getattr(inc, name) for inc in incidents] for name in ("id", *DESCRIBED)}
     params.update(l_incident=[line["incident_id"] for line in lines], l_at=[line["at"] for line in lines],
                   l_actor=[line["actor"] for line in lines], l_action=[line["action"] for line in lines],
                   l_detail=[json.dumps(line["detail"]) for line in lines])
-    _WRITE_DESCRIBED.execute(session, params)
+    changed = _WRITE_DESCRIBED.execute(session, params).rowcount
     if journal:
         journal.clear()  # written
     for inc in incidents:
         for name in DESCRIBED:
             set_committed_value(inc, name, getattr(inc, name))
+    return changed
 
 
 def street_names(reports: list[Row]) -> list[str]:

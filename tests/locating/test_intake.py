@@ -15,6 +15,7 @@ from pyproj import Transformer
 from shapely.geometry import MultiLineString
 from sqlalchemy import func, select, text, update
 
+from geo_urp import locks
 from geo_urp.accounts import Principal, create_api_key, hash_key
 from geo_urp.db import session_factory, session_scope
 from geo_urp.errors import BadInput, Forbidden, NotFound
@@ -217,6 +218,24 @@ def test_concurrent_retries_make_one_report(fresh_db_url):
     assert result["id"] == winner.report.id and not result["receipt"].created
     with session_scope(fresh_db_url) as s:
         assert count(s) == 1
+
+
+def test_a_retry_answered_from_its_first_report_does_not_wait_for_a_reload(fresh_db_url):
+    with session_scope(fresh_db_url) as s:
+        load_municipality(s, BORGO, "borgo")
+        key = create_api_key(s, "public", "borgo")
+        council = create_api_key(s, "council", "borgo")
+        mid = s.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
+        first = submit_request(s, key, {"service_code": "noise", **latlong(500, 500)}, idempotency_key="r-1").report.id
+    with session_scope(fresh_db_url) as reloading:
+        locks.lock_municipality(reloading, mid)  # a reload of the layers holds the town
+        with session_scope(fresh_db_url) as s:
+            s.execute(text("SET LOCAL lock_timeout = '2s'"))  # a retry asking for the town's lock fails
+            again = submit_request(s, key, {"service_code": "noise", **latlong(500, 500)}, idempotency_key="r-1")
+            assert again.report.id == first and not again.created and not _town_lock_held(s, mid)
+            with pytest.raises(Forbidden):
+                submit_request(s, council, {"service_code": "noise", **latlong(500, 500)})
+            assert not _town_lock_held(s, mid)
 
 
 def test_limits_from_config():

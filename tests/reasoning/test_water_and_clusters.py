@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
-from geo_urp.reasoning import corrections, queries
+from geo_urp.reasoning import corrections, queries, store
 from tests.reasoning.conftest import incident_of, open_incidents, report_ids
 
 
@@ -228,3 +228,12 @@ def test_what_a_call_works_out_is_stored_not_only_held_by_the_session(session, b
                                 {"i": inc.id}).all()
         assert lines[0].action == "created"
         assert ("call joined", {"report_id": str(report.id)}) in [tuple(line) for line in lines]
+
+
+def test_a_description_written_again_unchanged_touches_nothing(session, borgo, call):
+    # An incident left as it was keeps its change stamp: pollers asking "what changed since" are not told.
+    _report, inc = call("flooding", 0, at=(300, 300))
+    assert store.write_described(session, [inc]) == 0
+    inc.explanation += " Checked again."
+    assert store.write_described(session, [inc]) == 1
+    assert session.scalar(text("SELECT explanation FROM incidents WHERE id = :i"), {"i": inc.id}) == inc.explanation
