@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from geo_urp import locks
 from geo_urp.accounts import Principal, hash_key
-from geo_urp.db import Prepared
 from geo_urp.catalog import Service, service_for
+from geo_urp.db import Prepared
 from geo_urp.errors import BadInput, Forbidden
 from geo_urp.locating import placing
 from geo_urp.locating.open311_reads import NOT_READ, municipality_for
@@ -78,7 +78,8 @@ class Receipt:
 @dataclass(frozen=True)
 class _Found:
     """What ``_CALL`` read with the api_key: the report an earlier try with the same
-    Idempotency-Key stored, and the municipality asked for (its lock already taken)."""
+    Idempotency-Key stored, and the municipality asked for (its lock taken, unless the
+    call is a retry answered with that report or its key may not post)."""
 
     earlier_id: int | None
     municipality: Municipality | None

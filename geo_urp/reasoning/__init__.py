@@ -34,7 +34,7 @@ def on_report_stored(session: Session, report: Report, describe: bool = True) ->
     if not rules.makes_incident(report.service_code):
         return None
     locks.lock_family(session, report.municipality_id, family(report))
-    with store.journaled(session):  # the call's history lines in one statement, at the end
+    with store.journaled(session):  # the call's history lines go with its description (write_described)
         inc = place(session, report, rules)
         if describe:
             refresh(session, inc)
