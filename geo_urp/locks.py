@@ -18,6 +18,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, func, literal, select, text
 from sqlalchemy.orm import Session
 
+from geo_urp.db import Prepared
+
 # Advisory lock classes: the whole municipality, and one family of incidents inside it.
 _MUNICIPALITY_LOCK, _FAMILY_LOCK = 7311, 7312
 
@@ -40,6 +42,17 @@ def shared_municipality_lock(municipality_id: ColumnElement[int]) -> ColumnEleme
     return func.pg_advisory_xact_lock_shared(_MUNICIPALITY_LOCK, municipality_id)
 
 
+def shared_municipality_lock_sql(municipality_id: str) -> str:
+    """``shared_municipality_lock`` in SQL text, over the SQL expression ``municipality_id``."""
+    return f"pg_advisory_xact_lock_shared({_MUNICIPALITY_LOCK}, {municipality_id})"
+
+
+# Prepared: it runs on every call that makes an incident.
+_FAMILY = Prepared(f"SELECT pg_advisory_xact_lock_shared({_MUNICIPALITY_LOCK}, :mid), "
+                   f"pg_advisory_xact_lock({_FAMILY_LOCK}, hashtext(CAST(:mid AS text) || '/' || :family))",
+                   types={"mid": "int", "family": "text"})
+
+
 def lock_family(session: Session, municipality_id: int, family: str) -> None:
     """Serialise live updates of one family of incidents of a municipality, until commit.
 
@@ -48,6 +61,4 @@ def lock_family(session: Session, municipality_id: int, family: str) -> None:
     so they go on side by side. The municipality lock is held shared as well (again,
     if the call already holds it), so a correction, a recomputation or a reload waits.
     """
-    session.execute(text("SELECT pg_advisory_xact_lock_shared(:cls, :mid), "
-                         "pg_advisory_xact_lock(:fam, hashtext(CAST(:mid AS text) || '/' || :family))"),
-                    {"cls": _MUNICIPALITY_LOCK, "fam": _FAMILY_LOCK, "mid": municipality_id, "family": family})
+    _FAMILY.execute(session, {"mid": municipality_id, "family": family})

@@ -4,9 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import text
+from geoalchemy2 import Geometry, WKBElement
+from geoalchemy2.shape import to_shape
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, MultipleResultsFound, NoResultFound, OperationalError
 from sqlalchemy.orm import Session
 
 from geo_urp import db
@@ -98,4 +101,68 @@ def test_a_prepared_statement_gone_from_its_connection_is_prepared_again_on_the_
             one.execute(session, {})
         session.rollback()
         assert one.execute(session, {}).scalar() == 1
+        session.close()
+
+
+def test_a_dropped_connection_under_a_prepared_statement_is_thrown_away(db_url, own_pool, monkeypatch):
+    engine = own_pool("geo_urp_prepared_drop_test")
+    one = Prepared("SELECT 1 AS one")
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)
+    with engine.connect() as conn:
+        session = Session(bind=conn)
+        first = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        session.commit()
+        _terminate(db_url, first)
+        with pytest.raises(OperationalError) as failed:  # SQLAlchemy's error, as from session.execute
+            one.execute(session, {})
+        assert failed.value.connection_invalidated
+        session.close()
+    with engine.connect() as conn:  # the pool made a new connection
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != first
+
+
+_TYPED = Prepared("SELECT CAST(:doc AS jsonb) -> 'n' AS n, ST_SetSRID(ST_MakePoint(:x, 2), 32632) AS g, "
+                  "ST_MakePoint(1, 1) AS raw",
+                  types={"x": "float8"}, bind_types=(bindparam("doc", type_=JSONB),),
+                  result_types={"g": Geometry("POINT", srid=32632)})
+
+
+def test_prepared_rows_convert_as_sqlalchemy_would_and_read_by_name_position_or_mapping(db_url):
+    with engine_for(db_url).connect() as conn:
+        session = Session(bind=conn)
+        row = _TYPED.execute(session, {"doc": {"n": [1, "two"]}, "x": 5.0}).one()
+        assert row.n == [1, "two"] and row[0] == [1, "two"]  # a dict sent as jsonb, read back as JSON
+        assert isinstance(row.g, WKBElement) and row.g.srid == 32632  # typed column: an element
+        assert to_shape(row.g).x == 5.0
+        assert isinstance(row.raw, str)  # an untyped column comes as the driver gives it (hex)
+        assert set(row._mapping) == {"n", "g", "raw"}
+        session.close()
+
+
+def test_prepared_results_count_rows_and_tell_none_from_many(db_url):
+    rows = Prepared("SELECT g FROM generate_series(1, CAST(:n AS int)) AS g")
+    with engine_for(db_url).connect() as conn:
+        session = Session(bind=conn)
+        assert [r.g for r in rows.execute(session, {"n": 3})] == [1, 2, 3]
+        assert rows.execute(session, {"n": 3}).rowcount == 3
+        assert rows.execute(session, {"n": 0}).first() is None
+        with pytest.raises(NoResultFound):
+            rows.execute(session, {"n": 0}).one()
+        with pytest.raises(MultipleResultsFound):
+            rows.execute(session, {"n": 2}).one()
+        session.execute(text("CREATE TEMP TABLE t (v int)"))
+        session.execute(text("INSERT INTO t SELECT generate_series(1, 5)"))
+        changed = Prepared("UPDATE t SET v = v + 1 WHERE v > CAST(:above AS int)").execute(session, {"above": 2})
+        assert changed.rowcount == 3 and changed.first() is None
+        session.close()
+
+
+def test_a_prepared_statement_that_breaks_a_constraint_raises_sqlalchemys_integrity_error(db_url):
+    with engine_for(db_url).connect() as conn:
+        session = Session(bind=conn)
+        session.execute(text("CREATE TEMP TABLE u (v int PRIMARY KEY)"))
+        insert = Prepared("INSERT INTO u VALUES (CAST(:v AS int))")
+        insert.execute(session, {"v": 1})
+        with pytest.raises(IntegrityError, match="duplicate key"):
+            insert.execute(session, {"v": 1})
         session.close()

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import and_, bindparam, case, or_, select
+from sqlalchemy import bindparam, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -34,7 +35,7 @@ from geo_urp.errors import BadInput, Forbidden
 from geo_urp.locating import placing
 from geo_urp.locating.open311_reads import NOT_READ, municipality_for
 from geo_urp.locating.snapping import SnapLimits
-from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Municipality, Report
+from geo_urp.models import METRIC_SRID, CallerContact, Municipality, Report
 
 POST_ROLES = ("operator", "public", "admin")          # council reads, crews work their list
 BACKDATE_ROLES = ("operator", "admin")               # may send requested_datetime (SPEC §4)
@@ -89,16 +90,18 @@ class _Found:
 # same Idempotency-Key stored, and its municipality (by jurisdiction_id, else the key's own)
 # with the town's lock taken shared (``locks.share_municipality``) before anything reads its
 # layers. A retry answered with its first report, or a key that may not post, needs no lock:
-# it is not taken for them, so they do not wait for a reload of the layers. Built once:
-# putting an ORM statement together costs more than running this one.
-_EARLIER_ID = (select(Report.id).where(Report.api_key_id == ApiKey.id, Report.idempotency_key == bindparam("idem"))
-               .scalar_subquery())
-_LOCK_IF_NEEDED = case((and_(_EARLIER_ID.is_(None), ApiKey.role.in_(POST_ROLES)),
-                        locks.shared_municipality_lock(Municipality.id)))
-_CALL = (select(ApiKey, _EARLIER_ID, Municipality, _LOCK_IF_NEEDED)
-         .outerjoin(Municipality, or_(Municipality.slug == bindparam("slug"),
-                                      and_(bindparam("slug").is_(None), Municipality.id == ApiKey.municipality_id)))
-         .where(ApiKey.key_hash == bindparam("hash"), ApiKey.revoked_at.is_(None)))
+# it is not taken for them, so they do not wait for a reload of the layers. Prepared: it runs
+# on every call, and PostgreSQL took longer to plan it than to run it.
+_MUNI_COLUMNS = tuple(a.key for a in sa_inspect(Municipality).column_attrs if not a.deferred)
+_CALL = Prepared(f"""
+    SELECT k.id AS key_id, k.role, k.municipality_id AS key_municipality_id, k.crew_id, k.prefix,
+           e.id AS earlier_id, {", ".join(f"m.{c} AS m_{c}" for c in _MUNI_COLUMNS)},
+           CASE WHEN e.id IS NULL AND k.role IN ({", ".join(f"'{r}'" for r in POST_ROLES)})
+                THEN {locks.shared_municipality_lock_sql("m.id")} END AS locked
+    FROM api_keys k
+    LEFT JOIN reports e ON e.api_key_id = k.id AND e.idempotency_key = :idem
+    LEFT JOIN municipalities m ON m.slug = :slug OR (:slug IS NULL AND m.id = k.municipality_id)
+    WHERE k.key_hash = :hash AND k.revoked_at IS NULL""", types={"idem": "text", "slug": "text", "hash": "text"})
 _EARLIER = select(Report).where(Report.api_key_id == bindparam("key_id"), Report.idempotency_key == bindparam("idem"))
 
 
@@ -110,14 +113,27 @@ def submit_request(session: Session, api_key: str | None, fields: Mapping[str, s
         raise Forbidden("api_key was not provided", details=[{"field": "api_key"}])
     # Read as given: a value that fails validation later finds nothing here.
     slug = str(fields.get("jurisdiction_id") or "").strip() or None
-    row = session.execute(_CALL, {"hash": hash_key(api_key), "slug": slug,
+    row = _CALL.execute(session, {"hash": hash_key(api_key), "slug": slug,
                                   "idem": (idempotency_key or "").strip() or None}).first()
     if row is None:
         raise Forbidden("api_key is invalid or revoked", details=[{"field": "api_key"}])
-    key, earlier_id, muni, _locked = row
-    principal = Principal(key.role, key.municipality_id, key.crew_id, f"key:{key.prefix}")
-    return create_report(session, principal, fields, attributes or {}, idempotency_key, key.id, limits, now,
-                         _Found(earlier_id, muni))
+    principal = Principal(row.role, row.key_municipality_id, row.crew_id, f"key:{row.prefix}")
+    return create_report(session, principal, fields, attributes or {}, idempotency_key, row.key_id, limits, now,
+                         _Found(row.earlier_id, _municipality(session, row)))
+
+
+def _municipality(session: Session, row) -> Municipality | None:
+    """The municipality ``_CALL`` read, as the session would have loaded it (the one it holds already,
+    if any): no second read."""
+    if row.m_id is None:
+        return None
+    known = session.identity_map.get(session.identity_key(Municipality, row.m_id))
+    if known is not None:
+        return known
+    muni = Municipality(**{c: getattr(row, f"m_{c}") for c in _MUNI_COLUMNS})
+    make_transient_to_detached(muni)
+    session.add(muni)
+    return muni
 
 
 def _text(fields: Mapping[str, str], name: str, limit: int = MAX_FIELD) -> str | None:
