@@ -93,10 +93,13 @@ def refresh_many(session: Session, incidents: list[Incident], reports: dict[int,
         else:
             described[inc.id] = clusters.describe(session, inc, calls)
     done = [inc for inc in incidents if inc.id in described]
-    notes = responsibility.assign_many(session, done)
+    assigned = responsibility.assign_many(session, done)
+    values = {}
     for inc in done:
-        sentence, confidence = described[inc.id]
-        inc.explanation = sentence + (f" {notes[inc.id]}" if notes[inc.id] else "")
-        inc.confidence = round(confidence, 2)
-    store.write_described(session, done)
+        (sentence, confidence), who = described[inc.id], assigned[inc.id]
+        values[inc.id] = {"priority": who.priority, "explanation": sentence + (f" {who.note}" if who.note else ""),
+                          "confidence": round(confidence, 2), "area_id": who.area_id, "crew_id": who.crew_id}
+    # Written straight to the database and to the incidents as stored: set one by one on the
+    # incidents instead, they would leave the session a unit of work to sort out at every flush.
+    store.write_described(session, done, values)
     session.flush()  # anything else changed on the way (an incident's assets, its status)

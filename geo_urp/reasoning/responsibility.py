@@ -5,6 +5,7 @@ dispatch will grow from here. The point-in-area test runs in PostGIS.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy.orm import Session
@@ -70,50 +71,62 @@ def _where_and_who(kinds: frozenset[str]) -> Prepared:
         "       AND ST_Intersects(a.geom, p.geom) ORDER BY a.area_id LIMIT 1) a ON true")
 
 
-def assign_many(session: Session, incidents: list[Incident]) -> dict[int, str | None]:
-    """Set each incident's ``area_id``, ``crew_id`` and ``priority``; incident id -> a sentence
-    when no crew can be named (None: a crew goes).
+@dataclass(frozen=True)
+class Assignment:
+    """Who goes and how urgent it is; ``note``: the sentence for the operator when no crew can be named."""
+
+    priority: int
+    area_id: str | None
+    crew_id: str | None
+    note: str | None
+
+
+def assign_many(session: Session, incidents: list[Incident]) -> dict[int, Assignment]:
+    """Each incident's priority, crew area and crew (incident id -> ``Assignment``), for the
+    caller to write with the rest of its description (``store.write_described``): the incidents
+    themselves are not changed here.
 
     One query: for each incident, the crew area holding the fix point, and the crew with
     the skill that covers it (the fewest areas first). A crew already sent (``assigned``,
     ``in_progress``) stays on the job whatever the incident grows into: changing
     it is a dispatcher's decision. Every change of crew is a line of the history.
     """
-    notes: dict[int, str | None] = {}
+    out: dict[int, Assignment] = {}
     todo = []
     for inc in incidents:
-        inc.priority = PRIORITY.get(inc.kind, 3)
         if inc.status in SENT and inc.crew_id is not None:
-            notes[inc.id] = None
+            out[inc.id] = Assignment(PRIORITY.get(inc.kind, 3), inc.area_id, inc.crew_id, None)
         else:
             todo.append(inc)
     if not todo:
-        return notes
+        return out
     found = {row[0]: row[1:] for row in _where_and_who(frozenset(i.kind for i in todo)).execute(session, {
         "ids": [i.id for i in todo], "mids": [i.municipality_id for i in todo], "kinds": [i.kind for i in todo],
         "assets": [i.asset_ids[0] if i.asset_ids else None for i in todo],
         "skills": [SKILL.get(i.kind, "general") for i in todo], "geoms": [hexgeom(i.geom) for i in todo]})}
     for inc in todo:
-        inc.area_id, crew_id = found.get(inc.id, (None, None))
-        notes[inc.id] = _note(session, inc, SKILL.get(inc.kind, "general"), crew_id)
-    return notes
+        area_id, crew_id = found.get(inc.id, (None, None))
+        out[inc.id] = _assignment(session, inc, area_id, SKILL.get(inc.kind, "general"), crew_id)
+    return out
 
 
-def _note(session: Session, inc: Incident, skill: str | None, crew_id: str | None) -> str | None:
+def _assignment(session: Session, inc: Incident, area_id: str | None, skill: str | None,
+                crew_id: str | None) -> Assignment:
+    priority = PRIORITY.get(inc.kind, 3)
     if skill is None:
-        _crew(session, inc, None)
-        return "No municipal crew handles this: pass it to the local police."
-    if inc.area_id is None:
-        _crew(session, inc, None)
-        return "It lies in no crew area, so no crew is assigned: dispatch by hand."
-    _crew(session, inc, crew_id)
-    if inc.crew_id is None:
-        return f"No {skill} crew covers area {inc.area_id}: dispatch by hand."
-    return None
+        return Assignment(priority, area_id, _crew(session, inc, area_id, None),
+                          "No municipal crew handles this: pass it to the local police.")
+    if area_id is None:
+        return Assignment(priority, None, _crew(session, inc, None, None),
+                          "It lies in no crew area, so no crew is assigned: dispatch by hand.")
+    crew_id = _crew(session, inc, area_id, crew_id)
+    if crew_id is None:
+        return Assignment(priority, area_id, None, f"No {skill} crew covers area {area_id}: dispatch by hand.")
+    return Assignment(priority, area_id, crew_id, None)
 
 
-def _crew(session: Session, inc: Incident, crew_id: str | None) -> None:
-    if crew_id != inc.crew_id:
-        if crew_id is not None or inc.crew_id is not None:
-            log(session, inc, "crew assigned", crew_id=crew_id, was=inc.crew_id, area_id=inc.area_id)
-        inc.crew_id = crew_id
+def _crew(session: Session, inc: Incident, area_id: str | None, crew_id: str | None) -> str | None:
+    """``crew_id``, with a line of the incident's history when it is not the crew it had."""
+    if crew_id != inc.crew_id and (crew_id is not None or inc.crew_id is not None):
+        log(session, inc, "crew assigned", crew_id=crew_id, was=inc.crew_id, area_id=area_id)
+    return crew_id

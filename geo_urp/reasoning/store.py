@@ -251,10 +251,12 @@ _WRITE_DESCRIBED = Prepared(
     "    IS DISTINCT FROM (v.priority, v.explanation, v.confidence, v.area_id, v.crew_id)")
 
 
-def write_described(session: Session, incidents: list[Incident]) -> int:
+def write_described(session: Session, incidents: list[Incident], values: dict[int, dict] | None = None) -> int:
     """Write what ``reasoning.refresh`` worked out for each incident (``DESCRIBED``) in one
     statement, and tell the session it is stored (nothing of it is left for the next flush);
     return how many incidents it changed.
+
+    ``values``: incident id -> the ``DESCRIBED`` values to write (None: as set on the incidents).
 
     Inside ``journaled``, the history lines kept so far go in the same statement.
     """
@@ -262,7 +264,9 @@ def write_described(session: Session, incidents: list[Incident]) -> int:
         return 0
     journal = session.info.get(_JOURNAL)
     lines = list(journal or ())
-    params = {name: [getattr(inc, name) for inc in incidents] for name in ("id", *DESCRIBED)}
+    values = values or {inc.id: {name: getattr(inc, name) for name in DESCRIBED} for inc in incidents}
+    params = {name: [values[inc.id][name] for inc in incidents] for name in DESCRIBED}
+    params["id"] = [inc.id for inc in incidents]
     params.update(l_incident=[line["incident_id"] for line in lines], l_at=[line["at"] for line in lines],
                   l_actor=[line["actor"] for line in lines], l_action=[line["action"] for line in lines],
                   l_detail=[json.dumps(line["detail"]) for line in lines])
@@ -271,7 +275,7 @@ def write_described(session: Session, incidents: list[Incident]) -> int:
         journal.clear()  # written
     for inc in incidents:
         for name in DESCRIBED:
-            set_committed_value(inc, name, getattr(inc, name))
+            set_committed_value(inc, name, values[inc.id][name])
     return changed
 
 
