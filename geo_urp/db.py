@@ -12,14 +12,15 @@ from collections import namedtuple
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TypeVar
 
 import click
 from flask import Flask, current_app, g
 from flask.cli import AppGroup
 from sqlalchemy import Engine, create_engine, event, exc, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 EXTENSIONS = ("postgis", "pg_trgm", "unaccent")
 
@@ -117,6 +118,23 @@ def pin(session: Session, obj):
     ``session.info`` makes those gets free (one request, or one recomputation).
     """
     session.info.setdefault("pinned", {})[(type(obj).__name__, session.identity_key(instance=obj))] = obj
+    return obj
+
+
+def as_loaded(session: Session, cls: type[T], values: dict) -> T:
+    """An instance of the mapped class ``cls`` as ``session`` would hold it had it just read a row
+    of ``values`` (the primary key among them; a column left out is read on first use): in the
+    session, with no history and nothing to flush, and no query made.
+
+    For a row a statement has just written and returned. The values go straight into the
+    instance's ``__dict__``, as the ORM's own loading puts them: through the instrumented
+    constructor, each attribute's change was recorded only to be forgotten again, and a
+    call made three such objects. The session must not hold this identity already.
+    """
+    obj = cls()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    session.add(obj)
     return obj
 
 

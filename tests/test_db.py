@@ -166,3 +166,22 @@ def test_a_prepared_statement_that_breaks_a_constraint_raises_sqlalchemys_integr
         with pytest.raises(IntegrityError, match="duplicate key"):
             insert.execute(session, {"v": 1})
         session.close()
+
+
+def test_as_loaded_makes_a_clean_persistent_object_that_reads_what_it_was_not_given(db_url):
+    from sqlalchemy import inspect
+
+    from geo_urp.db import as_loaded
+    from geo_urp.models import Municipality
+
+    with engine_for(db_url).connect() as conn:
+        session = Session(bind=conn)
+        mid = session.execute(text("INSERT INTO municipalities (slug, name, rules) VALUES ('as-loaded', 'Prova', "
+                                   "'{}') RETURNING id")).scalar()
+        muni = as_loaded(session, Municipality, {"id": mid, "slug": "as-loaded", "name": "Prova"})
+        state = inspect(muni)
+        assert state.persistent and not state.modified and not session.dirty
+        assert session.get(Municipality, mid) is muni  # in the identity map: no second object
+        assert muni.rules == {}  # left out: read on first use
+        session.rollback()
+        session.close()

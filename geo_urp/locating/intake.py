@@ -25,12 +25,12 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import bindparam, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from geo_urp import locks
 from geo_urp.accounts import Principal, hash_key
 from geo_urp.catalog import Service, service_for
-from geo_urp.db import Prepared
+from geo_urp.db import Prepared, as_loaded
 from geo_urp.errors import BadInput, Forbidden
 from geo_urp.locating import placing
 from geo_urp.locating.open311_reads import NOT_READ, municipality_for
@@ -130,10 +130,7 @@ def _municipality(session: Session, row) -> Municipality | None:
     known = session.identity_map.get(session.identity_key(Municipality, row.m_id))
     if known is not None:
         return known
-    muni = Municipality(**{c: getattr(row, f"m_{c}") for c in _MUNI_COLUMNS})
-    make_transient_to_detached(muni)
-    session.add(muni)
-    return muni
+    return as_loaded(session, Municipality, {c: getattr(row, f"m_{c}") for c in _MUNI_COLUMNS})
 
 
 def _text(fields: Mapping[str, str], name: str, limit: int = MAX_FIELD) -> str | None:
@@ -304,7 +301,5 @@ def _store(session: Session, values: dict, x: float, y: float, contact: dict) ->
         return None
     # The row as the session would have loaded it: no second read, no unit-of-work flush.
     # ``contact`` stays unloaded (read if ever asked): the call's own code never needs it.
-    report = Report(**row._mapping, geom=WKTElement(f"POINT({x} {y})", srid=METRIC_SRID), **values)
-    make_transient_to_detached(report)
-    session.add(report)
-    return report
+    return as_loaded(session, Report, {**row._mapping, "geom": WKTElement(f"POINT({x} {y})", srid=METRIC_SRID),
+                                       **values})

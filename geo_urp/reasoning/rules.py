@@ -7,7 +7,9 @@ what it does not set keeps the default below.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from geo_urp.errors import BadInput
 
@@ -87,8 +89,17 @@ class Rules:
 
 
 def rules_for(overrides: dict | None) -> Rules:
-    """Defaults with a municipality's overrides applied."""
-    return Rules(_merge(DEFAULTS, overrides or {}))
+    """Defaults with a municipality's overrides applied.
+
+    Made once per distinct set of overrides and shared (every call asks for its town's
+    rules, and merging copies the defaults): read them, never change them.
+    """
+    return _rules_for(json.dumps(overrides or {}, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _rules_for(overrides_json: str) -> Rules:
+    return Rules(_merge(DEFAULTS, json.loads(overrides_json)))
 
 
 def check_overrides(overrides: object, path: str = "", base: object = DEFAULTS) -> dict:

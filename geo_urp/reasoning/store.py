@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import Row, insert, select, text, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from geo_urp.db import Prepared
+from geo_urp.db import Prepared, as_loaded
 from geo_urp.models import METRIC_SRID, Incident, IncidentEvent, IncidentReport, Report
 
 OPEN_STATUSES = ("open", "assigned", "in_progress")
@@ -100,12 +100,11 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
         "mid": municipality_id, "kind": kind, "assets": list(asset_ids or []), "geom": hexgeom(geom),
         "opened": opened_at, "at": at, "report": first.id if first is not None else None}).one()
     # The row as the session would have loaded it: every column is known, none is read again.
-    inc = Incident(id=row.id, municipality_id=municipality_id, kind=kind, status="open", priority=3, confidence=0.5,
-                   explanation="", asset_ids=list(asset_ids or []), valves_to_close=[], affected_segment_nos=[],
-                   affected_addresses=None, area_id=None, crew_id=None, absorbed_into_id=None, geom=row.geom,
-                   opened_at=opened_at, updated_at=at, resolved_at=None, closed_at=None)
-    make_transient_to_detached(inc)
-    session.add(inc)
+    inc = as_loaded(session, Incident, dict(
+        id=row.id, municipality_id=municipality_id, kind=kind, status="open", priority=3, confidence=0.5,
+        explanation="", asset_ids=list(asset_ids or []), valves_to_close=[], affected_segment_nos=[],
+        affected_addresses=None, area_id=None, crew_id=None, absorbed_into_id=None, geom=row.geom,
+        opened_at=opened_at, updated_at=at, resolved_at=None, closed_at=None))
     log(session, inc, "created", actor, kind=kind, asset_ids=list(asset_ids or []))
     if first is not None:
         log(session, inc, "call joined", report_id=str(first.id))
