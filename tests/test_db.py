@@ -176,7 +176,8 @@ def test_as_loaded_makes_a_clean_persistent_object_that_reads_what_it_was_not_gi
 
     with engine_for(db_url).connect() as conn:
         session = Session(bind=conn)
-        mid = session.execute(text("INSERT INTO municipalities (slug, name, rules) VALUES ('as-loaded', 'Prova', "
+        mid = session.execute(text("INSERT INTO municipalities (slug, name, srid, boundary_approximate, layer_summary, rules) "
+                                   "VALUES ('as-loaded', 'Prova', 32632, false, '{}', "
                                    "'{}') RETURNING id")).scalar()
         muni = as_loaded(session, Municipality, {"id": mid, "slug": "as-loaded", "name": "Prova"})
         state = inspect(muni)
