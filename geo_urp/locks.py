@@ -47,10 +47,15 @@ def shared_municipality_lock_sql(municipality_id: str) -> str:
     return f"pg_advisory_xact_lock_shared({_MUNICIPALITY_LOCK}, {municipality_id})"
 
 
-# Prepared: it runs on every call that makes an incident.
+def family_lock_sql(municipality_id: str, family: str) -> str:
+    """``lock_family``'s lock of one family in SQL text, over the SQL expressions given (the
+    town's lock is assumed held already), for a statement that takes it with its own work."""
+    return f"pg_advisory_xact_lock({_FAMILY_LOCK}, hashtext(CAST({municipality_id} AS text) || '/' || {family}))"
+
+
+# Prepared: it runs on every call that makes an incident and did not take it while stored.
 _FAMILY = Prepared(f"SELECT pg_advisory_xact_lock_shared({_MUNICIPALITY_LOCK}, :mid), "
-                   f"pg_advisory_xact_lock({_FAMILY_LOCK}, hashtext(CAST(:mid AS text) || '/' || :family))",
-                   types={"mid": "int", "family": "text"})
+                   + family_lock_sql(":mid", ":family"), types={"mid": "int", "family": "text"})
 
 
 def lock_family(session: Session, municipality_id: int, family: str) -> None:

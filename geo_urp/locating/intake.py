@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -105,10 +105,20 @@ _CALL = Prepared(f"""
 _EARLIER = select(Report).where(Report.api_key_id == bindparam("key_id"), Report.idempotency_key == bindparam("idem"))
 
 
+# Which lock of a family of incidents a new report will need (``locks.lock_family``), given its
+# session, municipality id and service code; None when it needs none. Intake takes it as it
+# stores the report, in the same statement: one round trip less for the incident's update.
+FamilyOf = Callable[[Session, int, str], "str | None"]
+
+
 def submit_request(session: Session, api_key: str | None, fields: Mapping[str, str],
                    attributes: Mapping[str, str | list[str]] | None = None, idempotency_key: str | None = None,
-                   limits: IntakeLimits = IntakeLimits(), now: datetime | None = None) -> Receipt:
-    """Create a report from an Open311 POST authenticated by ``api_key``."""
+                   limits: IntakeLimits = IntakeLimits(), now: datetime | None = None,
+                   family_of: FamilyOf | None = None) -> Receipt:
+    """Create a report from an Open311 POST authenticated by ``api_key``.
+
+    ``family_of``: the family lock to take with the new report (``FamilyOf``); none when not given.
+    """
     if not api_key:
         raise Forbidden("api_key was not provided", details=[{"field": "api_key"}])
     # Read as given: a value that fails validation later finds nothing here.
@@ -119,7 +129,7 @@ def submit_request(session: Session, api_key: str | None, fields: Mapping[str, s
         raise Forbidden("api_key is invalid or revoked", details=[{"field": "api_key"}])
     principal = Principal(row.role, row.key_municipality_id, row.crew_id, f"key:{row.prefix}")
     return create_report(session, principal, fields, attributes or {}, idempotency_key, row.key_id, limits, now,
-                         _Found(row.earlier_id, _municipality(session, row)))
+                         _Found(row.earlier_id, _municipality(session, row)), family_of)
 
 
 def _municipality(session: Session, row) -> Municipality | None:
@@ -207,10 +217,12 @@ def _replay(session: Session, report: Report, service_code: str | None, idem: st
 def create_report(session: Session, principal: Principal, fields: Mapping[str, str],
                   attributes: Mapping[str, str | list[str]], idempotency_key: str | None = None,
                   api_key_id: int | None = None, limits: IntakeLimits = IntakeLimits(),
-                  now: datetime | None = None, found: _Found | None = None) -> Receipt:
+                  now: datetime | None = None, found: _Found | None = None,
+                  family_of: FamilyOf | None = None) -> Receipt:
     """Validate, place, snap and store one report; nothing is written when any field is wrong.
 
-    ``found``: what ``submit_request`` read with the key (None: nothing read yet).
+    ``found``: what ``submit_request`` read with the key (None: nothing read yet);
+    ``family_of``: as for ``submit_request``.
     """
     now = now or datetime.now(timezone.utc)
     if principal.role not in POST_ROLES:
@@ -251,7 +263,8 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         address_id=place.address_id, zipcode=place.zipcode, media_url=media_url, attributes=answers,
         geocode_kind=place.kind, geocode_score=place.score, api_key_id=api_key_id,
         idempotency_key=idem if api_key_id else None, **snapped)
-    report = _store(session, values, place.x, place.y, contact)
+    family = family_of(session, muni.id, service.code) if family_of is not None else None
+    report = _store(session, values, place.x, place.y, contact, family)
     if report is None:
         # A concurrent retry with the same Idempotency-Key stored its report first: answer with it.
         winner = _earlier(session, api_key_id, idem)
@@ -279,7 +292,9 @@ _STORE = Prepared(f"""
     c AS (
         INSERT INTO caller_contacts (report_id, {", ".join(_CONTACT_COLUMNS)})
         SELECT r.id, {", ".join(":contact_" + c for c in _CONTACT_COLUMNS)} FROM r WHERE :with_contact)
-    SELECT {", ".join(_GENERATED)} FROM r""", bind_types=(bindparam("attributes", type_=JSONB),))
+    SELECT {", ".join(_GENERATED)},
+           (SELECT {locks.family_lock_sql(":municipality_id", ":family")} WHERE CAST(:family AS text) IS NOT NULL)
+    FROM r""", bind_types=(bindparam("attributes", type_=JSONB),))
 
 
 def _defaults(model, columns: tuple[str, ...]) -> dict:
@@ -291,15 +306,17 @@ def _defaults(model, columns: tuple[str, ...]) -> dict:
     return out
 
 
-def _store(session: Session, values: dict, x: float, y: float, contact: dict) -> Report | None:
-    """Insert a report (and its contact, when given); the stored report, or None when a report with
-    its api_key and Idempotency-Key already exists."""
+def _store(session: Session, values: dict, x: float, y: float, contact: dict, family: str | None) -> Report | None:
+    """Insert a report (and its contact, when given) and take the lock of its incidents' ``family``
+    (when given); the stored report, or None (and no lock) when a report with its api_key and
+    Idempotency-Key already exists."""
     values = _defaults(Report, _REPORT_COLUMNS) | values
     params = {f"contact_{c}": v for c, v in (_defaults(CallerContact, _CONTACT_COLUMNS) | contact).items()}
-    row = _STORE.execute(session, values | params | {"x": x, "y": y, "with_contact": bool(contact)}).first()
+    row = _STORE.execute(session, values | params | {"x": x, "y": y, "with_contact": bool(contact),
+                                                     "family": family}).first()
     if row is None:
         return None
     # The row as the session would have loaded it: no second read, no unit-of-work flush.
     # ``contact`` stays unloaded (read if ever asked): the call's own code never needs it.
-    return as_loaded(session, Report, {**row._mapping, "geom": WKTElement(f"POINT({x} {y})", srid=METRIC_SRID),
-                                       **values})
+    return as_loaded(session, Report, {**{c: getattr(row, c) for c in _GENERATED},
+                                       "geom": WKTElement(f"POINT({x} {y})", srid=METRIC_SRID), **values})

@@ -24,16 +24,18 @@ def rules_of(session: Session, municipality_id: int) -> Rules:
     return rules_for(muni.rules if muni is not None else None)
 
 
-def on_report_stored(session: Session, report: Report, describe: bool = True) -> Incident | None:
+def on_report_stored(session: Session, report: Report, describe: bool = True, locked: bool = False) -> Incident | None:
     """Update the incidents for a newly stored report; return its incident (None: no incident).
 
     ``describe=False`` leaves explanation, crew and confidence for a later ``refresh``
-    (a recomputation describes each incident once, at the end).
+    (a recomputation describes each incident once, at the end). ``locked``: the report's
+    family lock is held already (intake took it as it stored the report: ``family_to_lock``).
     """
     rules = rules_of(session, report.municipality_id)
     if not rules.makes_incident(report.service_code):
         return None
-    locks.lock_family(session, report.municipality_id, family(report))
+    if not locked:
+        locks.lock_family(session, report.municipality_id, family(report))
     with store.journaled(session):  # the call's history lines go with its description (write_described)
         inc = place(session, report, rules)
         if describe:
@@ -43,11 +45,23 @@ def on_report_stored(session: Session, report: Report, describe: bool = True) ->
 
 def family(report: Report) -> str:
     """Which incidents a report can touch, as ``place`` routes it: its lock's name."""
-    if report.service_code == "streetlight_out":
+    return _family_of_service(report.service_code)
+
+
+def family_to_lock(session: Session, municipality_id: int, service_code: str) -> str | None:
+    """The family lock a new report of ``service_code`` will need (None: it makes no incident),
+    for intake to take as it stores the report (``intake.FamilyOf``)."""
+    if not rules_of(session, municipality_id).makes_incident(service_code):
+        return None
+    return _family_of_service(service_code)
+
+
+def _family_of_service(service_code: str) -> str:
+    if service_code == "streetlight_out":
         return "lighting"
-    if report.service_code in water.SERVICES:
+    if service_code in water.SERVICES:
         return "water"
-    return clusters.kind_for(report.service_code)
+    return clusters.kind_for(service_code)
 
 
 def place(session: Session, report: Report, rules: Rules) -> Incident:

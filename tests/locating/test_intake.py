@@ -280,3 +280,30 @@ def test_a_principal_without_a_key_submits_too(session, borgo):
     r = create_report(session, Principal("operator", borgo, None, "test"), {"service_code": "noise", **latlong(500, 500)},
                       {}).report
     assert r.municipality_id == borgo and r.api_key_id is None and _town_lock_held(session, borgo)
+
+
+def _family_locks_held(session) -> int:
+    """How many locks of a family of incidents (``locks.lock_family``) this transaction holds."""
+    return session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7312 "
+                               "AND mode = 'ExclusiveLock' AND pid = pg_backend_pid()"))
+
+
+def test_the_family_lock_asked_for_is_taken_as_the_report_is_stored_and_not_for_a_retry(fresh_db_url):
+    from geo_urp.reasoning import family_to_lock
+
+    fields = {"service_code": "noise", **latlong(500, 500)}
+    with session_scope(fresh_db_url) as s:  # each block: a transaction of its own
+        load_municipality(s, BORGO, "borgo")
+        key = create_api_key(s, "public", "borgo")
+    with session_scope(fresh_db_url) as s:
+        assert submit_request(s, key, fields, idempotency_key="lock-1", family_of=family_to_lock).created
+        assert _family_locks_held(s) == 1
+    with session_scope(fresh_db_url) as s:  # answered from the first report: nothing to lock
+        assert not submit_request(s, key, fields, idempotency_key="lock-1", family_of=family_to_lock).created
+        assert _family_locks_held(s) == 0
+    with session_scope(fresh_db_url) as s:  # it makes no incident: no lock
+        assert submit_request(s, key, {"service_code": "info_request", **latlong(500, 500)},
+                              family_of=family_to_lock).created
+        assert _family_locks_held(s) == 0
+    with session_scope(fresh_db_url) as s:  # no family asked for
+        assert submit_request(s, key, fields).created and _family_locks_held(s) == 0
