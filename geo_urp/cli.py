@@ -4,6 +4,8 @@ Each command parses its options, calls one service function, and prints.
 """
 from __future__ import annotations
 
+import os
+
 import sys
 from pathlib import Path
 
@@ -250,7 +252,9 @@ def simulate(url, key, hours, seed, history, municipality, years, speed, truth) 
 @with_appcontext
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
-@click.option("--workers", default=2, type=int, help="gunicorn worker processes.")
+@click.option("--workers", default=lambda: (os.cpu_count() or 1) + 1, type=int, show_default="cores + 1",
+              help="gunicorn worker processes: one more than the cores, as a worker waiting on "
+                   "PostgreSQL leaves its core to another.")
 @click.option("--no-worker", is_flag=True, help="Do not run the background work in this process.")
 def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
     """Run the production server (gunicorn) and, unless --no-worker, the background work."""
