@@ -252,9 +252,10 @@ def simulate(url, key, hours, seed, history, municipality, years, speed, truth) 
 @with_appcontext
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
-@click.option("--workers", default=lambda: (os.cpu_count() or 1) + 1, type=int, show_default="cores + 1",
-              help="gunicorn worker processes: one more than the cores, as a worker waiting on "
-                   "PostgreSQL leaves its core to another.")
+@click.option("--workers", default=lambda: len(os.sched_getaffinity(0)) + 1, type=int, show_default="cores + 1",
+              help="gunicorn worker processes: one more than the cores this process may use, as a worker "
+                   "waiting on PostgreSQL leaves its core to another. Each holds its own PostgreSQL "
+                   "connections (one at a time).")
 @click.option("--no-worker", is_flag=True, help="Do not run the background work in this process.")
 def serve(host: str, port: int, workers: int, no_worker: bool) -> None:
     """Run the production server (gunicorn) and, unless --no-worker, the background work."""

@@ -45,7 +45,8 @@ def engine_for(url: str) -> Engine:
     request on each busy connection fails (a 500; the caller retries with its
     Idempotency-Key) and the pool replaces the connection.
     """
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    # Statements' parameters stay out of error messages and logs: they may hold a caller's contact.
+    engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
     event.listen(engine, "connect", _session_settings)
     event.listen(engine, "checkout", _ping_if_idle)
     event.listen(engine, "checkin", _note_checkin)
@@ -79,9 +80,6 @@ def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
         raise exc.DisconnectionError(f"pooled connection did not answer: {gone}") from gone
 
 
-_FACTORIES: dict[str, sessionmaker[Session]] = {}
-
-
 def session_factory(url: str) -> sessionmaker[Session]:
     """The session factory bound to ``url``'s engine, made once per engine.
 
@@ -89,11 +87,12 @@ def session_factory(url: str) -> sessionmaker[Session]:
     event dispatch of a class the first time one of its sessions runs a statement:
     a factory made for every request cost about 2% of a call's CPU.
     """
-    engine = engine_for(url)
-    factory = _FACTORIES.get(url)
-    if factory is None or factory.kw["bind"] is not engine:  # new, or its engine left engine_for's cache
-        factory = _FACTORIES[url] = sessionmaker(bind=engine, expire_on_commit=False)
-    return factory
+    return _factory(engine_for(url))
+
+
+@lru_cache(maxsize=8)  # as engine_for: an engine it let go of is let go of here too
+def _factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager
@@ -239,29 +238,31 @@ class Prepared:
         It runs on the connection's own psycopg2 cursor: SQLAlchemy's statement machinery
         cost about 0.1 ms of CPU a statement, several times what the cursor costs, on
         statements run several times a call. Errors come out as SQLAlchemy's, as from
-        ``session.execute``, and a connection found dropped is invalidated.
+        ``session.execute`` (without the parameters: they may hold a caller's contact), and a
+        connection found dropped is invalidated with every other the pool made before it.
         """
         conn = session.connection()
         dialect = conn.dialect
         if self._processors is None:  # the type conversions SQLAlchemy would apply, made once
-            self._processors = ({k: t.bind_processor(dialect) for k, t in self._bind_types.items()},
-                                {k: t.result_processor(dialect, None) for k, t in self._result_types.items()})
+            self._processors = (
+                {k: t.dialect_impl(dialect).bind_processor(dialect) for k, t in self._bind_types.items()},
+                {k: t.dialect_impl(dialect).result_processor(dialect, None) for k, t in self._result_types.items()})
         binds, results = self._processors
         if binds:
             params = dict(params)
             for key, process in binds.items():
-                if process is not None and params.get(key) is not None:
+                if process is not None and key in params:  # None too: JSON's None is 'null', as before
                     params[key] = process(params[key])
         raw = conn.connection.dbapi_connection
         done = conn.connection.info.setdefault("geo_urp_prepared", set())
-        statement = self._execute
+        statement, sent = self._execute, params
         try:
             with raw.cursor() as cursor:
                 if self.name not in done:
-                    statement = self._prepare
+                    statement, sent = self._prepare, None
                     cursor.execute(statement)
                     done.add(self.name)
-                    statement = self._execute
+                    statement, sent = self._execute, params
                 cursor.execute(statement, params)
                 if cursor.description is None:
                     return PreparedResult([], cursor.rowcount)
@@ -271,9 +272,11 @@ class Prepared:
             if getattr(failed, "pgcode", None) == "26000":  # invalid_sql_statement_name: it is gone
                 done.discard(self.name)
             dropped = dialect.is_disconnect(failed, raw, None)
-            if dropped:
+            if dropped:  # as SQLAlchemy does: the server went away, so did the pool's older links
+                conn.engine.pool._invalidate(conn.connection, failed)
                 conn.invalidate(failed)
-            raise exc.DBAPIError.instance(statement, params, failed, dialect.loaded_dbapi.Error,
+            raise exc.DBAPIError.instance(statement, sent, failed, dialect.loaded_dbapi.Error,
+                                          hide_parameters=conn.engine.hide_parameters,
                                           connection_invalidated=dropped, dialect=dialect) from failed
         convert = [(i, results[c]) for i, c in enumerate(columns) if results.get(c) is not None]
         if convert:
@@ -287,10 +290,12 @@ class Prepared:
 
 @lru_cache(maxsize=256)
 def _row_type(columns: tuple[str, ...]) -> type:
-    """A row of these columns: a named tuple (an unnamed or repeated column gets ``_<position>``)
-    with ``_mapping``, as SQLAlchemy's rows have."""
+    """A row of these columns: a named tuple, and ``_mapping`` by the columns' own names, as
+    SQLAlchemy's rows have. A column whose name cannot be an attribute (none given, repeated,
+    a keyword, a leading ``_``) is read by position: its attribute is ``_<position>``."""
     base = namedtuple("PreparedRow", columns, rename=True)
-    return type("PreparedRow", (base,), {"__slots__": (), "_mapping": property(base._asdict)})
+    return type("PreparedRow", (base,), {"__slots__": (),
+                                         "_mapping": property(lambda row: dict(zip(columns, row)))})
 
 
 class PreparedResult:

@@ -186,3 +186,50 @@ def test_as_loaded_makes_a_clean_persistent_object_that_reads_what_it_was_not_gi
         assert muni.rules == {}  # left out: read on first use
         session.rollback()
         session.close()
+
+
+def test_a_dropped_link_found_by_a_prepared_statement_recycles_the_pools_older_connections(db_url, own_pool,
+                                                                                            monkeypatch):
+    engine = own_pool("geo_urp_prepared_pool_test")
+    one = Prepared("SELECT 1 AS one")
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)  # no ping: only the failure can tell
+    first, second = engine.connect(), engine.connect()
+    pids = [c.execute(text("SELECT pg_backend_pid()")).scalar() for c in (first, second)]
+    for c in (first, second):
+        c.commit()
+    second.close()  # back in the pool, its server about to go
+    for pid in pids:
+        _terminate(db_url, pid)
+    session = Session(bind=first)
+    with pytest.raises(OperationalError):
+        one.execute(session, {})
+    session.close()
+    first.close()
+    with engine.connect() as conn:  # not the other dead link: the pool made a new one
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() not in pids
+
+
+def test_prepared_rows_keep_their_columns_own_names_and_send_none_as_sqlalchemy_did(db_url):
+    odd = Prepared("SELECT 1 AS d, 2 AS d, 3, CAST(:doc AS jsonb) AS doc",
+                   bind_types=(bindparam("doc", type_=JSONB),))
+    with engine_for(db_url).connect() as conn:
+        session = Session(bind=conn)
+        row = odd.execute(session, {"doc": None}).one()
+        assert row.d == 1
+        assert tuple(row) == (1, 2, 3, None)
+        assert set(row._mapping) == {"d", "?column?", "doc"}  # the names PostgreSQL gave
+        assert odd.execute(session, {"doc": {"a": 1}}).one().doc == {"a": 1}
+        # JSON's None is the JSON null, not SQL NULL: what text() with a JSONB bindparam sent.
+        typed = Prepared("SELECT jsonb_typeof(CAST(:doc AS jsonb)) AS t", bind_types=(bindparam("doc", type_=JSONB),))
+        assert typed.execute(session, {"doc": None}).scalar() == "null"
+        session.close()
+
+
+def test_a_failing_prepared_statement_keeps_its_parameters_out_of_the_error(db_url):
+    with engine_for(db_url).connect() as conn:
+        session = Session(bind=conn)
+        failing = Prepared("SELECT CAST(:n AS int), CAST(:phone AS text)")
+        with pytest.raises(DBAPIError, match="invalid input syntax") as failed:
+            failing.execute(session, {"n": "not a number", "phone": "+39 0461 999999"})
+        assert "999999" not in str(failed.value)  # SQLAlchemy's "[parameters: ...]" is left out
+        session.close()

@@ -101,7 +101,8 @@ _CALL = Prepared(f"""
     FROM api_keys k
     LEFT JOIN reports e ON e.api_key_id = k.id AND e.idempotency_key = :idem
     LEFT JOIN municipalities m ON m.slug = :slug OR (:slug IS NULL AND m.id = k.municipality_id)
-    WHERE k.key_hash = :hash AND k.revoked_at IS NULL""", types={"idem": "text", "slug": "text", "hash": "text"})
+    WHERE k.key_hash = :hash AND k.revoked_at IS NULL""", types={"idem": "text", "slug": "text", "hash": "text"},
+    result_types={f"m_{c}": Municipality.__table__.c[c].type for c in _MUNI_COLUMNS})
 _EARLIER = select(Report).where(Report.api_key_id == bindparam("key_id"), Report.idempotency_key == bindparam("idem"))
 
 
@@ -237,10 +238,11 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
 
     slug = _text(fields, "jurisdiction_id", 64)
     # ``_CALL`` looked the municipality up as ``municipality_for`` would (by slug, else the key's
-    # own) and took its lock; only a key bound to no town, sent without jurisdiction_id, is left.
+    # own) and took its lock; only a key bound to no town, sent without jurisdiction_id, is left,
+    # and a retry whose first report was there for ``_CALL`` (no lock) and has gone since.
     looked_up = found is not None and (slug is not None or principal.municipality_id is not None)
     muni = municipality_for(session, slug, principal.municipality_id, found.municipality if looked_up else NOT_READ)
-    if not looked_up:
+    if not looked_up or found.earlier_id is not None:
         # From here the call reads the town's layers: a reload of them waits until this call is
         # stored and placed, or this call waits for the reload and is placed on the new layers.
         locks.share_municipality(session, muni.id)
