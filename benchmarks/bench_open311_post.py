@@ -135,11 +135,25 @@ def percentile(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, int(round(p / 100.0 * (len(sorted_ms) - 1))))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def target_arguments(doc: str) -> argparse.ArgumentParser:
+    """A parser with the options every POST benchmark takes: the service, the town, the key."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="base URL of the running service")
     parser.add_argument("--municipality", required=True, help="slug of a loaded municipality")
     parser.add_argument("--key", help="api_key to post with (default: create a public key)")
+    return parser
+
+
+def api_key(db: str, given: str | None, slug: str, label: str) -> str:
+    """``given``, or a new public key of the town labelled ``label``."""
+    if given:
+        return given
+    with session_scope(db) as s:
+        return create_api_key(s, "public", slug, label=label)
+
+
+def main() -> None:
+    parser = target_arguments(__doc__)
     parser.add_argument("--seed-reports", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200,
@@ -162,10 +176,7 @@ def main() -> None:
         print(f"seeded {args.seed_reports} reports in {seed(db, mid, args.seed_reports):.1f} s")
     with session_scope(db) as s:
         total = s.execute(text("SELECT count(*) FROM reports WHERE municipality_id = :m"), {"m": mid}).scalar()
-    key = args.key
-    if not key:
-        with session_scope(db) as s:
-            key = create_api_key(s, "public", args.municipality, label="bench_open311_post")
+    key = api_key(db, args.key, args.municipality, "bench_open311_post")
     where = points(db, mid, args.warmup + args.requests)
     warm, where = where[:args.warmup], where[args.warmup:]
     base = args.url.rstrip("/")

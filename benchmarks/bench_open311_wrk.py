@@ -21,7 +21,6 @@ It prints what wrk measured: requests, throughput, errors, latency percentiles.
 """
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -31,10 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_open311_post import municipality_id, points  # noqa: E402
+from benchmarks.bench_open311_post import api_key, municipality_id, points, target_arguments  # noqa: E402
 from geo_urp import settings  # noqa: E402
-from geo_urp.accounts import create_api_key  # noqa: E402
-from geo_urp.db import session_scope  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent / "open311_post.lua"
 POINTS = 20_000  # more than any run sends: every call at a point of its own
@@ -52,10 +49,7 @@ def run_wrk(url: str, seconds: float, concurrency: int, points_file: str, key: s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8000", help="base URL of the running service")
-    parser.add_argument("--municipality", required=True, help="slug of a loaded municipality")
-    parser.add_argument("--key", help="api_key to post with (default: create a public key)")
+    parser = target_arguments(__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=20)
@@ -65,10 +59,7 @@ def main() -> None:
 
     db = settings.database_url()
     mid = municipality_id(db, args.municipality)
-    key = args.key
-    if not key:
-        with session_scope(db) as s:
-            key = create_api_key(s, "public", args.municipality, label="bench_open311_wrk")
+    key = api_key(db, args.key, args.municipality, "bench_open311_wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as spots:
         spots.write("".join(f"{lat:.7f},{lon:.7f}\n" for lat, lon in points(db, mid, POINTS)))
         spots.flush()
