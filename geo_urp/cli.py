@@ -248,11 +248,18 @@ def simulate(url, key, hours, seed, history, municipality, years, speed, truth) 
     sys.exit(code)
 
 
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the system tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
-@click.option("--workers", default=lambda: len(os.sched_getaffinity(0)) + 1, type=int, show_default="cores + 1",
+@click.option("--workers", default=lambda: _usable_cpus() + 1, type=int, show_default="cores + 1",
               help="gunicorn worker processes: one more than the cores this process may use, as a worker "
                    "waiting on PostgreSQL leaves its core to another. Each holds its own PostgreSQL "
                    "connections (one at a time).")
