@@ -5,7 +5,6 @@ Each command parses its options, calls one service function, and prints.
 from __future__ import annotations
 
 import os
-
 import sys
 from pathlib import Path
 

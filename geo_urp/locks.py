@@ -4,8 +4,9 @@ Three kinds of work meet on a town's data, each in one transaction:
 
 - a call being taken: placed and snapped on the town's layers, stored, put in its
   incident. It holds the town's lock *shared* from before it reads the layers
-  (``share_municipality``), and the lock of its family of incidents
-  (``lock_family``) while it changes them;
+  (``share_municipality``, or within intake's first statement), and the lock of its
+  family of incidents (``lock_family``, or within the statement storing the report)
+  while it changes them;
 - an operator's merge or move, a recomputation of the open incidents, a reload of
   the layers: they hold the town's lock *exclusively* (``lock_municipality``), so
   they wait for the calls being taken and the calls arriving meanwhile wait for them.
@@ -15,7 +16,7 @@ town, so two transactions never wait for each other. All are released at commit.
 """
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, literal, select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_urp.db import Prepared
@@ -33,17 +34,12 @@ def lock_municipality(session: Session, municipality_id: int) -> None:
 def share_municipality(session: Session, municipality_id: int) -> None:
     """A call is being taken in this municipality: its layers and incidents must not be replaced
     under it (calls share the lock with each other)."""
-    session.execute(select(shared_municipality_lock(literal(municipality_id))))
-
-
-def shared_municipality_lock(municipality_id: ColumnElement[int]) -> ColumnElement:
-    """``share_municipality`` as an SQL expression, for a statement that finds the municipality
-    and takes its lock at once (no lock is taken where the id is NULL)."""
-    return func.pg_advisory_xact_lock_shared(_MUNICIPALITY_LOCK, municipality_id)
+    session.execute(text(f"SELECT {shared_municipality_lock_sql(':mid')}"), {"mid": municipality_id})
 
 
 def shared_municipality_lock_sql(municipality_id: str) -> str:
-    """``shared_municipality_lock`` in SQL text, over the SQL expression ``municipality_id``."""
+    """``share_municipality``'s lock in SQL text, over the SQL expression ``municipality_id``, for a
+    statement that finds the municipality and takes its lock at once (none where the id is NULL)."""
     return f"pg_advisory_xact_lock_shared({_MUNICIPALITY_LOCK}, {municipality_id})"
 
 
