@@ -21,10 +21,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database and the login/CSRF extensions."""
+    """Bind the database, the session cookie and the login/CSRF extensions."""
     from geo_urp import db
-    from geo_urp.extensions import csrf, login_manager
+    from geo_urp.extensions import CookieSessions, csrf, login_manager
 
+    app.session_interface = CookieSessions()
     db.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "pages.login"

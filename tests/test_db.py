@@ -233,3 +233,44 @@ def test_a_failing_prepared_statement_keeps_its_parameters_out_of_the_error(db_u
             failing.execute(session, {"n": "not a number", "phone": "+39 0461 999999"})
         assert "999999" not in str(failed.value)  # SQLAlchemy's "[parameters: ...]" is left out
         session.close()
+
+
+_WHERE = Prepared("SELECT txid_current() AS tx, pg_backend_pid() AS pid")
+
+
+def _where(session: Session):
+    return tuple(session.execute(text("SELECT txid_current(), pg_backend_pid()")).one())
+
+
+def test_prepared_statements_run_in_the_sessions_own_transaction_each_time(db_url):
+    engine = engine_for(db_url)
+    with Session(engine) as session:
+        first = _WHERE.execute(session, {}).one()
+        assert tuple(first) == _where(session) == tuple(_WHERE.execute(session, {}).one())
+        session.commit()
+        # Held meanwhile by another session, the first connection is not the one the next transaction gets.
+        with Session(engine) as other:
+            held = _where(other)
+            second = _WHERE.execute(session, {}).one()
+            assert tuple(second) == _where(session)
+            assert second.tx != first.tx and second.pid != held[1]
+            session.rollback()
+            third = _WHERE.execute(session, {}).one()
+            assert tuple(third) == _where(session) and third.tx != second.tx
+            other.rollback()
+
+
+def test_a_prepared_statement_in_a_transaction_a_failed_flush_spoiled_raises_as_the_session_would(db_url):
+    from sqlalchemy.exc import PendingRollbackError
+
+    from geo_urp.models import Municipality
+
+    with Session(engine_for(db_url)) as session:
+        _WHERE.execute(session, {})
+        session.add(Municipality(slug=None, name="no slug"))  # NOT NULL: the flush fails
+        with pytest.raises(IntegrityError):
+            session.flush()
+        with pytest.raises(PendingRollbackError):
+            _WHERE.execute(session, {})
+        session.rollback()
+        assert tuple(_WHERE.execute(session, {}).one()) == _where(session)

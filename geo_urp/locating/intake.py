@@ -20,6 +20,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from geoalchemy2 import WKTElement
 from sqlalchemy import bindparam, select
@@ -300,12 +301,24 @@ _STORE = Prepared(f"""
 
 
 def _defaults(model, columns: tuple[str, ...]) -> dict:
-    """``columns`` of ``model`` at their Python-side defaults (None where there is none)."""
-    out = {}
+    """``columns`` of ``model`` at their Python-side defaults (None where there is none); a
+    callable default (``dict``, a new token) is called each time."""
+    fixed, called = _default_kinds(model, columns)
+    return fixed | {key: make(None) for key, make in called}
+
+
+@lru_cache(maxsize=None)
+def _default_kinds(model, columns: tuple[str, ...]) -> tuple[dict, tuple]:
+    """``_defaults`` sorted out once: fixed values (None where there is no default), and the
+    (column, callable) pairs to call for each row."""
+    fixed, called = {}, []
     for key in columns:
         default = model.__table__.c[key].default
-        out[key] = None if default is None else default.arg if default.is_scalar else default.arg(None)
-    return out
+        if default is not None and not default.is_scalar:
+            called.append((key, default.arg))
+        else:
+            fixed[key] = None if default is None else default.arg
+    return fixed, tuple(called)
 
 
 def _store(session: Session, values: dict, x: float, y: float, contact: dict, family: str | None) -> Report | None:

@@ -29,6 +29,16 @@ def _unstorable_field(values, name: str = "") -> str | None:
                 return found
     return None
 
+
+def _unstorable_pair(pairs) -> str | None:
+    """``_unstorable_field`` for the (name, value) text pairs of a query string or form: the name
+    of the first field whose name or value holds an unstorable character, else None."""
+    for key, value in pairs:
+        if _UNSTORABLE.search(key) or _UNSTORABLE.search(value):
+            return key
+    return None
+
+
 MACHINE_PREFIXES = ("/api/", "/open311/")
 
 
@@ -49,8 +59,8 @@ def register(app: Flask) -> None:
         # Refused before any handler runs, so nothing is read or written with it.
         try:
             found = (_unstorable_field(request.path, "path")
-                     or _unstorable_field({k: request.args.getlist(k) for k in request.args})
-                     or _unstorable_field({k: request.form.getlist(k) for k in request.form})
+                     or _unstorable_pair(request.args.items(multi=True))
+                     or _unstorable_pair(request.form.items(multi=True))
                      or _unstorable_field(request.get_json(silent=True) if request.is_json else None))
         except RecursionError:
             # JSON nested thousands deep: the parser gives up with RecursionError, not a ValueError.

@@ -18,3 +18,19 @@ def test_nul_or_surrogate_in_a_post_is_a_400(client):
         resp = client.post("/open311/v2/requests.json", json={"service_code": "noise", **body})
         assert resp.status_code == 400
         assert "description" in resp.get_json()[0]["description"]
+
+
+@pytest.mark.parametrize("body, field", [("service_code=noise&description=a%00b", "description"),
+                                         ("service_code=noise&descr%00iption=ab", "descr\x00iption"),
+                                         ("service_code=noise&description=ok&description=a%00", "description")])
+def test_nul_in_a_form_post_is_a_400_naming_the_field(client, body, field):
+    resp = client.post("/open311/v2/requests.json", data=body,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status_code == 400
+    assert resp.get_json()[0]["description"].startswith(f"{field} holds a character")
+
+
+def test_nul_in_a_query_string_names_the_field(client):
+    resp = client.get("/open311/v2/requests.json?status=open&service_code=no%00ise")
+    assert resp.status_code == 400
+    assert resp.get_json()[0]["description"].startswith("service_code holds a character")
