@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.orm import Session
 
@@ -105,6 +106,11 @@ class TownIndex:
         """The postcode of a civic; without one, the town's when all its civics share one."""
         if address_id is not None and address_id in self.postcodes:
             return self.postcodes[address_id]
+        return self.town_postcode
+
+    @cached_property
+    def town_postcode(self) -> str | None:
+        """The postcode all the town's civics share, if they share one (worked out once)."""
         found = set(self.postcodes.values())
         return found.pop() if len(found) == 1 else None
 

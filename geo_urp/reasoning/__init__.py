@@ -37,9 +37,9 @@ def on_report_stored(session: Session, report: Report, describe: bool = True, lo
     if not locked:
         locks.lock_family(session, report.municipality_id, family(report))
     with store.journaled(session):  # the call's history lines go with its description (write_described)
-        inc = place(session, report, rules)
+        inc, calls = _place(session, report, rules)
         if describe:
-            refresh(session, inc)
+            refresh(session, inc, calls)
     return inc
 
 
@@ -66,10 +66,16 @@ def _family_of_service(service_code: str) -> str:
 
 def place(session: Session, report: Report, rules: Rules) -> Incident:
     """Put a new report that makes an incident into one, under the municipality's lock (already taken)."""
+    return _place(session, report, rules)[0]
+
+
+def _place(session: Session, report: Report, rules: Rules) -> tuple[Incident, list[Row] | None]:
+    """``place``, with the incident's calls as ``store.reports_of`` gives them when placing read
+    them anyway (None: not read)."""
     if report.service_code == "streetlight_out" and report.lamp_id:
-        return lighting.handle(session, report, rules)
+        return lighting.handle(session, report, rules), None
     if report.service_code in water.SERVICES and report.pipe_id:
-        return water.handle(session, report, rules)
+        return water.handle(session, report, rules), None
     if report.service_code == "streetlight_out":
         return clusters.handle(session, report, rules, kind="lamp")
     if report.service_code in water.SERVICES:

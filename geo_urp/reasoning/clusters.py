@@ -10,12 +10,14 @@ shape as buffering every call first, at a fraction of the cost for big clusters)
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import timedelta
 
 from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from geo_urp.db import Prepared
+from geo_urp.db import Prepared, as_loaded
 from geo_urp.models import Incident, Report
 from geo_urp.reasoning import store, words
 from geo_urp.reasoning.rules import Rules
@@ -45,24 +47,47 @@ def reshape(session: Session, inc: Incident) -> None:
 
 
 _BY_IDS = (select(Incident).where(Incident.id.in_(bindparam("ids", expanding=True)))
-           .order_by(Incident.opened_at, Incident.id))  # built once: it runs on most calls
+           .order_by(Incident.opened_at, Incident.id))
 
+_INCIDENT_COLUMNS = tuple(c.key for c in Incident.__table__.columns)
+_CALL_COLUMNS = tuple(c.key for c in store.REPORT_COLUMNS)
 
-# One round trip: the incidents a new report is near, oldest first, and the shape of the
-# incident they become with it (every report of theirs, and this one). Prepared: it runs on
-# most calls, and PostgreSQL took longer to plan it than to run it.
-_NEAR = Prepared((
+# One round trip for a call that joins a cluster (most calls without a network asset). It finds
+# the incidents the new report is near (oldest first), links the report to the oldest, redraws
+# that one's shape over every call of them all and this one, and returns:
+# - a "call" row for each of those calls, as ``store.reports_of`` gives them (what ``refresh``
+#   reads next, so it need not read them again);
+# - one "head" row: the near incidents' ids, the shape, and the joined incident as now stored
+#   (columns ``i_*``, null when there is none near: the caller then creates one).
+# The report itself is already stored (intake's statement), so it is among the calls.
+# Prepared: PostgreSQL took longer to plan the search than to run it.
+_JOIN = Prepared(
     "WITH near AS (SELECT i.id, i.opened_at FROM incidents i JOIN incident_reports ir ON ir.incident_id = i.id "
     "JOIN reports r ON r.id = ir.report_id WHERE i.municipality_id = :mid AND i.kind = :kind "
     "AND i.status IN ('open', 'assigned', 'in_progress') AND r.service_code = ANY(:codes) "
     # Only incidents placed by place and time: a lamp or water incident on the network has its assets.
     "AND cardinality(i.asset_ids) = 0 AND cardinality(i.affected_segment_nos) = 0 "
     "AND r.requested_datetime BETWEEN :t0 AND :t1 AND ST_DWithin(r.geom, " + store.geom_param("g") + ", :d) "
-    "GROUP BY i.id, i.opened_at) "
-    "SELECT ARRAY(SELECT id FROM near ORDER BY opened_at, id), "
-    "(SELECT " + _SHAPE + " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
-    "       WHERE ir.incident_id IN (SELECT id FROM near) "
-    "       UNION ALL SELECT geom FROM reports WHERE id = :rid) s)"))
+    "GROUP BY i.id, i.opened_at), "
+    "joined AS (SELECT id FROM near ORDER BY opened_at, id LIMIT 1), "
+    "ids AS (SELECT ir.report_id AS id FROM incident_reports ir WHERE ir.incident_id IN (SELECT id FROM near) "
+    "        UNION ALL SELECT CAST(:rid AS bigint)), "
+    "calls AS (SELECT " + ", ".join(f"r.{c}" for c in _CALL_COLUMNS) + ", s.name AS street_name "
+    "          FROM ids JOIN reports r ON r.id = ids.id "
+    "          LEFT JOIN streets s ON s.municipality_id = r.municipality_id AND s.street_id = r.street_id), "
+    "shape AS (SELECT " + _SHAPE + " AS g FROM (SELECT geom AS g FROM calls) c), "
+    "link AS (INSERT INTO incident_reports (report_id, incident_id) SELECT :rid, id FROM joined), "
+    "inc AS (UPDATE incidents SET updated_at = :at, geom = (SELECT g FROM shape) "
+    "        WHERE id = (SELECT id FROM joined) RETURNING *) "
+    "SELECT 'head' AS part, " + ", ".join(f"NULL AS {c}" for c in _CALL_COLUMNS) + ", NULL AS street_name, "
+    "  ARRAY(SELECT id FROM near ORDER BY opened_at, id) AS near_ids, (SELECT g FROM shape) AS shape, "
+    + ", ".join(f"inc.{c} AS i_{c}" for c in _INCIDENT_COLUMNS) + " FROM (SELECT 1) one LEFT JOIN inc ON true "
+    "UNION ALL SELECT 'call', calls.*, NULL, NULL, " + ", ".join("NULL" for _ in _INCIDENT_COLUMNS) + " FROM calls",
+    types={"rid": "bigint"},
+    # Geometries become what the ORM loads; psycopg2 reads every other column as the ORM would.
+    result_types={"geom": Report.__table__.c.geom.type, "shape": Incident.__table__.c.geom.type,
+                  "i_geom": Incident.__table__.c.geom.type})
+_Call = namedtuple("_Call", (*_CALL_COLUMNS, "street_name"))
 
 
 def kind_for(service_code: str) -> str:
@@ -70,8 +95,9 @@ def kind_for(service_code: str) -> str:
 
 
 def handle(session: Session, report: Report, rules: Rules, kind: str | None = None,
-           codes: tuple[str, ...] | None = None, config: str | None = None) -> Incident:
-    """Join the report to the incidents it is near in space and time, merging them if it bridges several.
+           codes: tuple[str, ...] | None = None, config: str | None = None) -> tuple[Incident, list[Row]]:
+    """Join the report to the incidents it is near in space and time, merging them if it bridges several;
+    the incident, and its calls as ``store.reports_of`` gives them (oldest first).
 
     ``kind`` defaults to the service's; ``codes``, the services whose calls may
     group together (default: the report's own); ``config``, the rules entry
@@ -80,17 +106,35 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
     kind = kind or kind_for(report.service_code)
     cfg = rules.cluster(config or report.service_code)
     window = timedelta(hours=cfg["window_h"])
-    ids, shape = _NEAR.execute(session, {
+    session.flush()  # the statement writes incidents: nothing of theirs may be pending
+    rows = _JOIN.execute(session, {
         "mid": report.municipality_id, "kind": kind, "codes": list(codes or (report.service_code,)),
         "t0": report.requested_datetime - window, "t1": report.requested_datetime + window,
-        "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id}).one()
-    if not ids:
-        return store.create(session, report.municipality_id, kind, shape, report.requested_datetime, first=report)
-    inc, *others = session.scalars(_BY_IDS, {"ids": list(ids)})
+        "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id, "at": store.now()}).all()
+    head = next(r for r in rows if r.part == "head")
+    calls = sorted((_Call._make(r[1:2 + len(_CALL_COLUMNS)]) for r in rows if r.part == "call"),
+                   key=lambda c: (c.requested_datetime, c.id))
+    if not head.near_ids:
+        inc = store.create(session, report.municipality_id, kind, head.shape, report.requested_datetime,
+                           first=report)
+        return inc, calls
+    inc = _as_stored(session, {c: getattr(head, f"i_{c}") for c in _INCIDENT_COLUMNS})
+    others = list(session.scalars(_BY_IDS, {"ids": list(head.near_ids[1:])})) if len(head.near_ids) > 1 else []
     for other in others:
         store.absorb(session, other, inc, why=f"call {report.id} lies within {cfg['distance_m']} m of both")
-    store.attach(session, report, inc, geom=shape)
-    return inc
+    store.log(session, inc, "call joined", report_id=str(report.id))
+    return inc, calls
+
+
+def _as_stored(session: Session, values: dict) -> Incident:
+    """The incident ``values`` (a row just written) hold, as the session would have loaded it: the
+    one it holds already, told of the new values, or a new one."""
+    held = session.identity_map.get(session.identity_key(Incident, values["id"]))
+    if held is None:
+        return as_loaded(session, Incident, values)
+    for name, value in values.items():
+        set_committed_value(held, name, value)
+    return held
 
 
 def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, float]:
