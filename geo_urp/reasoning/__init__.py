@@ -75,7 +75,7 @@ def _place(session: Session, report: Report, rules: Rules) -> tuple[Incident, li
     if report.service_code == "streetlight_out" and report.lamp_id:
         return lighting.handle(session, report, rules), None
     if report.service_code in water.SERVICES and report.pipe_id:
-        return water.handle(session, report, rules), None
+        return water.handle(session, report, rules)
     if report.service_code == "streetlight_out":
         return clusters.handle(session, report, rules, kind="lamp")
     if report.service_code in water.SERVICES:

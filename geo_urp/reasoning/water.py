@@ -51,8 +51,9 @@ _CAN_GROW = (select(Incident)
              .order_by(Incident.opened_at, Incident.id))
 
 
-def handle(session: Session, report: Report, rules: Rules) -> Incident:
-    """Place a water report in a burst or an outage, upgrading an outage when a leak call arrives."""
+def handle(session: Session, report: Report, rules: Rules) -> tuple[Incident, list[Row] | None]:
+    """Place a water report in a burst or an outage, upgrading an outage when a leak call arrives;
+    the incident, and its calls as ``store.reports_of`` gives them when still as read (else None)."""
     mid = report.municipality_id
     half = timedelta(hours=rules.water["window_h"])
     rows = session.scalars(_CAN_GROW, {"mid": mid, "since": report.requested_datetime - half,
@@ -64,12 +65,13 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
         for burst in bursts:
             if _near_burst(session, burst, report, rules):
                 return _join(session, report, burst, rules)
-        return _leak(session, report, outages, rules)
+        return _leak(session, report, outages, rules), None
     for burst in bursts:
         if report.segment_no in burst.affected_segment_nos:
             return _join(session, report, burst, rules)
+    segments = _segments_of_calls(session, outages)
     for outage in outages:
-        reported = frozenset(_segments_of_reports(session, outage.id)) | {report.segment_no}
+        reported = frozenset(segments[outage.id]) | {report.segment_no}
         dry = _smallest_dry_area(session, mid, reported)
         if dry is not None and len(dry) <= max(rules.water["outage_min_spread"],
                                                rules.water["outage_spread"] * len(reported)):
@@ -86,29 +88,31 @@ def _leak(session: Session, report: Report, outages: list[Incident], rules: Rule
         upgraded.kind = "water_main_burst"
         store.log(session, upgraded, "upgraded", kind="water_main_burst",
                   reason=f"leak call {report.id} inside the dry area")
-        burst = _join(session, report, upgraded, rules)
+        burst = _join(session, report, upgraded, rules)[0]
     else:
         burst = store.create(session, report.municipality_id, "water_main_burst",
                              pipe_geom(session, report.municipality_id, report.pipe_id) or report.geom,
                              report.requested_datetime, [report.pipe_id])
-        burst = _join(session, report, burst, rules)
+        burst = _join(session, report, burst, rules)[0]
+    segments = _segments_of_calls(session, [o for o in outages if o is not upgraded])
     for outage in outages:
-        if outage is not upgraded and set(_segments_of_reports(session, outage.id)) <= set(burst.affected_segment_nos):
+        if outage is not upgraded and set(segments[outage.id]) <= set(burst.affected_segment_nos):
             store.absorb(session, outage, burst, why="no-water calls inside the burst's dry area")
     return burst
 
 
-def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: list[Row]) -> None:
+def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: list[Row]) -> bool:
     """Dry calls of a burst (``reports``: all its calls) that it does not explain (their segment
     keeps its water when the suspected main is isolated: an outage just became a burst, or the
-    suspected main changed) go on as an outage of their own, except those an operator put in the burst."""
+    suspected main changed) go on as an outage of their own, except those an operator put in the burst.
+    Whether any did."""
     stray = [r for r in reports if r.service_code != "water_leak"
              and r.segment_no is not None and r.segment_no not in burst.affected_segment_nos]
     if stray:
         kept = store.placed_by_operator(session, burst.id)
         stray = [r for r in stray if r.id not in kept]
     if not stray:
-        return
+        return False
     from geo_urp.reasoning import refresh  # the package imports this module: import at call time
 
     outage = store.create(session, burst.municipality_id, "water_outage", stray[0].geom,
@@ -120,15 +124,18 @@ def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: 
     burst.opened_at = min(r.requested_datetime for r in reports if r.id not in shed)
     recompute(session, outage, rules)
     refresh(session, outage)
+    return True
 
 
-def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> Incident:
+def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> tuple[Incident, list[Row] | None]:
+    """Put the report in ``inc`` and work the incident out again; ``inc`` and its calls (None when
+    some of them have just left it for an outage of their own)."""
     store.attach(session, report, inc)
     reports = store.reports_of(session, inc.id)
     recompute(session, inc, rules, reports, redraw=False)
-    if inc.kind == "water_main_burst":
-        _shed_unexplained(session, inc, rules, reports)
-    return inc
+    if inc.kind == "water_main_burst" and _shed_unexplained(session, inc, rules, reports):
+        return inc, None
+    return inc, reports
 
 
 def _near_burst(session: Session, burst: Incident, report: Report, rules: Rules) -> bool:
@@ -143,8 +150,10 @@ def _near_burst(session: Session, burst: Incident, report: Report, rules: Rules)
          "d": rules.water["leak_join_m"]}).scalar())
 
 
-def _segments_of_reports(session: Session, incident_id: int) -> list[int]:
-    return [r.segment_no for r in store.reports_of(session, incident_id) if r.segment_no is not None]
+def _segments_of_calls(session: Session, incidents: list[Incident]) -> dict[int, list[int]]:
+    """Incident id -> the valve segments of its calls, for all ``incidents`` in one query."""
+    calls = store.reports_of_many(session, [inc.id for inc in incidents]) if incidents else {}
+    return {inc.id: [r.segment_no for r in calls.get(inc.id, ()) if r.segment_no is not None] for inc in incidents}
 
 
 def recompute(session: Session, inc: Incident, rules: Rules, reports: list[Row] | None = None,
