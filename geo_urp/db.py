@@ -284,7 +284,7 @@ class Prepared:
             for r in rows:
                 for i, process in convert:
                     r[i] = process(r[i])
-        make = _row_type(columns)._make
+        make = row_type(columns)._make
         return PreparedResult([make(r) for r in rows], len(rows))
 
 
@@ -294,18 +294,23 @@ _LINK = "geo_urp.connection"
 def _connection(session: Session):
     """``session.connection()``, kept for the rest of the transaction: asked again for every
     statement, SQLAlchemy walks its transaction states each time (about 30 µs)."""
-    transaction = session.get_transaction()
+    transaction = _innermost(session)
     kept = session.info.get(_LINK)
     if (transaction is not None and kept is not None and kept[0] is transaction and transaction.is_active
             and not kept[1].invalidated):
         return kept[1]
     conn = session.connection()
-    session.info[_LINK] = (session.get_transaction(), conn)
+    session.info[_LINK] = (_innermost(session), conn)
     return conn
 
 
+def _innermost(session: Session):
+    """The transaction a statement of ``session`` runs in now: its savepoint, if one is open."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 @lru_cache(maxsize=256)
-def _row_type(columns: tuple[str, ...]) -> type:
+def row_type(columns: tuple[str, ...]) -> type:
     """A row of these columns: a named tuple, and ``_mapping`` by the columns' own names, as
     SQLAlchemy's rows have. A column whose name cannot be an attribute (none given, repeated,
     a keyword, a leading ``_``) is read by position: its attribute is ``_<position>``."""

@@ -10,14 +10,13 @@ shape as buffering every call first, at a fraction of the cost for big clusters)
 """
 from __future__ import annotations
 
-from collections import namedtuple
 from datetime import timedelta
 
 from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from geo_urp.db import Prepared, as_loaded
+from geo_urp.db import Prepared, as_loaded, row_type
 from geo_urp.models import Incident, Report
 from geo_urp.reasoning import store, words
 from geo_urp.reasoning.rules import Rules
@@ -87,7 +86,7 @@ _JOIN = Prepared(
     # Geometries become what the ORM loads; psycopg2 reads every other column as the ORM would.
     result_types={"geom": Report.__table__.c.geom.type, "shape": Incident.__table__.c.geom.type,
                   "i_geom": Incident.__table__.c.geom.type})
-_Call = namedtuple("_Call", (*_CALL_COLUMNS, "street_name"))
+_Call = row_type(("incident_id", *_CALL_COLUMNS, "street_name"))  # as ``store.reports_of`` rows
 
 
 def kind_for(service_code: str) -> str:
@@ -112,13 +111,15 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
         "t0": report.requested_datetime - window, "t1": report.requested_datetime + window,
         "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id, "at": store.now()}).all()
     head = next(r for r in rows if r.part == "head")
-    calls = sorted((_Call._make(r[1:2 + len(_CALL_COLUMNS)]) for r in rows if r.part == "call"),
-                   key=lambda c: (c.requested_datetime, c.id))
     if not head.near_ids:
         inc = store.create(session, report.municipality_id, kind, head.shape, report.requested_datetime,
                            first=report)
+    else:
+        inc = _as_stored(session, {c: getattr(head, f"i_{c}") for c in _INCIDENT_COLUMNS})
+    calls = sorted((_Call(inc.id, *r[1:2 + len(_CALL_COLUMNS)]) for r in rows if r.part == "call"),
+                   key=lambda c: (c.requested_datetime, c.id))
+    if not head.near_ids:
         return inc, calls
-    inc = _as_stored(session, {c: getattr(head, f"i_{c}") for c in _INCIDENT_COLUMNS})
     others = list(session.scalars(_BY_IDS, {"ids": list(head.near_ids[1:])})) if len(head.near_ids) > 1 else []
     for other in others:
         store.absorb(session, other, inc, why=f"call {report.id} lies within {cfg['distance_m']} m of both")

@@ -35,7 +35,7 @@ def _unstorable_pair(pairs) -> str | None:
     of the first field whose name or value holds an unstorable character, else None."""
     for key, value in pairs:
         if _UNSTORABLE.search(key) or _UNSTORABLE.search(value):
-            return key
+            return key or "request"
     return None
 
 

@@ -237,3 +237,30 @@ def test_a_description_written_again_unchanged_touches_nothing(session, borgo, c
     inc.explanation += " Checked again."
     assert store.write_described(session, [inc]) == 1
     assert session.scalar(text("SELECT explanation FROM incidents WHERE id = :i"), {"i": inc.id}) == inc.explanation
+
+
+def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is_stored(session, borgo, call):
+    # One statement finds, links and redraws the cluster, and returns the calls the description reads:
+    # they must be what reports_of reads afterwards, and the incident as the database now holds it.
+    from geo_urp.reasoning import clusters
+    from geo_urp.reasoning.rules import rules_for
+
+    call("road_damage", 0, at=(100, 500))
+    call("road_damage", 10, at=(150, 500))
+    report, _ = call("road_damage", 15, at=(600, 900))  # a cluster of its own, for the bridge below to leave alone
+    bridge = Report(municipality_id=borgo, token="bridge", service_code="road_damage",
+                    requested_datetime=report.requested_datetime, updated_datetime=report.requested_datetime,
+                    attributes={}, geom=f"SRID=32632;POINT({660000 + 125} {5118000 + 500})")
+    session.add(bridge)
+    session.flush()
+    session.refresh(bridge)
+    inc, calls = clusters.handle(session, bridge, rules_for(None))
+    session.flush()
+    assert [tuple(c) for c in calls] == [tuple(r) for r in store.reports_of(session, inc.id)]
+    assert [c._mapping for c in calls] == [r._mapping for r in store.reports_of(session, inc.id)]
+    assert len(calls) == 3 and bridge.id in {c.id for c in calls}
+    stored = session.execute(text("SELECT opened_at, updated_at, ST_AsText(geom) FROM incidents WHERE id = :i"),
+                             {"i": inc.id}).one()
+    assert (inc.opened_at, inc.updated_at) == tuple(stored[:2])
+    assert session.scalar(text("SELECT ST_AsText(:g)"), {"g": inc.geom.desc}) == stored[2]
+    assert not session.dirty and len(open_incidents(session, borgo)) == 2

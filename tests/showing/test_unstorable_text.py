@@ -22,7 +22,8 @@ def test_nul_or_surrogate_in_a_post_is_a_400(client):
 
 @pytest.mark.parametrize("body, field", [("service_code=noise&description=a%00b", "description"),
                                          ("service_code=noise&descr%00iption=ab", "descr\x00iption"),
-                                         ("service_code=noise&description=ok&description=a%00", "description")])
+                                         ("service_code=noise&description=ok&description=a%00", "description"),
+                                         ("service_code=noise&=a%00b", "request")])
 def test_nul_in_a_form_post_is_a_400_naming_the_field(client, body, field):
     resp = client.post("/open311/v2/requests.json", data=body,
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
