@@ -260,36 +260,21 @@ def test_prepared_statements_run_in_the_sessions_own_transaction_each_time(db_ur
             other.rollback()
 
 
-def test_a_prepared_statement_in_a_transaction_a_failed_flush_spoiled_raises_as_the_session_would(db_url):
+@pytest.mark.parametrize("in_savepoint", [False, True])
+def test_a_prepared_statement_after_a_failed_flush_raises_as_the_session_would(db_url, in_savepoint):
     from sqlalchemy.exc import PendingRollbackError
 
     from geo_urp.models import Municipality
 
     with Session(engine_for(db_url)) as session:
+        _WHERE.execute(session, {})
+        spoiled = session.begin_nested() if in_savepoint else session
         _WHERE.execute(session, {})
         session.add(Municipality(slug=None, name="no slug"))  # NOT NULL: the flush fails
         with pytest.raises(IntegrityError):
             session.flush()
         with pytest.raises(PendingRollbackError):
             _WHERE.execute(session, {})
-        session.rollback()
-        assert tuple(_WHERE.execute(session, {}).one()) == _where(session)
-
-
-def test_a_prepared_statement_in_a_savepoint_a_failed_flush_spoiled_raises_as_the_session_would(db_url):
-    from sqlalchemy.exc import PendingRollbackError
-
-    from geo_urp.models import Municipality
-
-    with Session(engine_for(db_url)) as session:
-        _WHERE.execute(session, {})
-        savepoint = session.begin_nested()
-        _WHERE.execute(session, {})
-        session.add(Municipality(slug=None, name="no slug"))
-        with pytest.raises(IntegrityError):
-            session.flush()
-        with pytest.raises(PendingRollbackError):
-            _WHERE.execute(session, {})
-        savepoint.rollback()
+        spoiled.rollback()
         assert tuple(_WHERE.execute(session, {}).one()) == _where(session)
         session.rollback()

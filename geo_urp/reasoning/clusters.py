@@ -45,6 +45,7 @@ def reshape(session: Session, inc: Incident) -> None:
         inc.geom = shape
 
 
+# The other incidents a call bridges, to merge into the one it joined (built once).
 _BY_IDS = (select(Incident).where(Incident.id.in_(bindparam("ids", expanding=True)))
            .order_by(Incident.opened_at, Incident.id))
 

@@ -111,13 +111,13 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
     return inc
 
 
-def attach(session: Session, report: Report, incident: Incident, geom=None) -> None:
-    """Link a newly stored ``report`` to ``incident`` (``move`` re-links a report that has one),
-    and give the incident its new ``geom`` when one is given (a cluster's redrawn shape).
+def attach(session: Session, report: Report, incident: Incident) -> None:
+    """Link a newly stored ``report`` to ``incident`` (``move`` re-links a report that has one).
 
     One statement writes the link, its history line (inside ``journaled``: to the journal)
-    and the incident's ``updated_at`` (and shape) at once, so the SQL that follows sees them
-    and nothing is left for the next flush.
+    and the incident's ``updated_at`` at once, so the SQL that follows sees them and nothing
+    is left for the next flush. (A cluster links its calls in its own statement:
+    ``clusters._JOIN``.)
     """
     at = now()
     parts = ["link AS (INSERT INTO incident_reports (report_id, incident_id) VALUES (:r, :i))"]
@@ -126,13 +126,9 @@ def attach(session: Session, report: Report, incident: Incident, geom=None) -> N
     else:
         parts.append("event AS (INSERT INTO incident_events (incident_id, at, actor, action, detail) VALUES "
                      "(:i, :at, 'system', 'call joined', jsonb_build_object('report_id', CAST(:r AS text))))")
-    session.execute(text(
-        "WITH " + ", ".join(parts) + " UPDATE incidents SET updated_at = :at"
-        + (", geom = " + geom_param("g") if geom is not None else "") + " WHERE id = :i"),
-        {"r": report.id, "i": incident.id, "at": at, "g": hexgeom(geom)})
+    session.execute(text("WITH " + ", ".join(parts) + " UPDATE incidents SET updated_at = :at WHERE id = :i"),
+                    {"r": report.id, "i": incident.id, "at": at})
     set_committed_value(incident, "updated_at", at)
-    if geom is not None:
-        set_committed_value(incident, "geom", geom)
 
 
 def absorb(session: Session, small: Incident, big: Incident, actor: str = "system", why: str = "",
