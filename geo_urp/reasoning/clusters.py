@@ -52,13 +52,14 @@ _BY_IDS = (select(Incident).where(Incident.id.in_(bindparam("ids", expanding=Tru
 _INCIDENT_COLUMNS = tuple(c.key for c in Incident.__table__.columns)
 _CALL_COLUMNS = tuple(c.key for c in store.REPORT_COLUMNS)
 
-# One round trip for a call that joins a cluster (most calls without a network asset). It finds
-# the incidents the new report is near (oldest first), links the report to the oldest, redraws
-# that one's shape over every call of them all and this one, and returns:
+# One round trip for a call placed by place and time (most calls without a network asset). It
+# finds the incidents the new report is near (oldest first), links the report to the oldest and
+# redraws that one's shape over every call of them all and this one, or, with none near,
+# creates an incident for the report alone; it returns:
 # - a "call" row for each of those calls, as ``store.reports_of`` gives them (what ``refresh``
 #   reads next, so it need not read them again);
-# - one "head" row: the near incidents' ids, the shape, and the joined incident as now stored
-#   (columns ``i_*``, null when there is none near: the caller then creates one).
+# - one "head" row: the near incidents' ids and the incident joined or created, as now stored
+#   (columns ``i_*``).
 # The report itself is already stored (intake's statement), so it is among the calls.
 # Prepared: PostgreSQL took longer to plan the search than to run it.
 _JOIN = Prepared(
@@ -76,17 +77,23 @@ _JOIN = Prepared(
     "          FROM ids JOIN reports r ON r.id = ids.id "
     "          LEFT JOIN streets s ON s.municipality_id = r.municipality_id AND s.street_id = r.street_id), "
     "shape AS (SELECT " + _SHAPE + " AS g FROM (SELECT geom AS g FROM calls) c), "
-    "link AS (INSERT INTO incident_reports (report_id, incident_id) SELECT :rid, id FROM joined), "
-    "inc AS (UPDATE incidents SET updated_at = :at, geom = (SELECT g FROM shape) "
-    "        WHERE id = (SELECT id FROM joined) RETURNING *) "
+    "grown AS (UPDATE incidents SET updated_at = :at, geom = (SELECT g FROM shape) "
+    "          WHERE id = (SELECT id FROM joined) RETURNING *), "
+    # As ``store.create`` makes one: open, priority 3, confidence 0.5, no asset, until described.
+    "new AS (INSERT INTO incidents (municipality_id, kind, status, priority, confidence, explanation, "
+    "        asset_ids, valves_to_close, affected_segment_nos, geom, opened_at, updated_at) "
+    "        SELECT :mid, :kind, 'open', 3, 0.5, '', '{}', '{}', '{}', (SELECT g FROM shape), :opened, :at "
+    "        WHERE NOT EXISTS (SELECT 1 FROM joined) RETURNING *), "
+    "link AS (INSERT INTO incident_reports (report_id, incident_id) "
+    "         SELECT :rid, id FROM joined UNION ALL SELECT :rid, id FROM new) "
     "SELECT 'head' AS part, " + ", ".join(f"NULL AS {c}" for c in _CALL_COLUMNS) + ", NULL AS street_name, "
-    "  ARRAY(SELECT id FROM near ORDER BY opened_at, id) AS near_ids, (SELECT g FROM shape) AS shape, "
-    + ", ".join(f"inc.{c} AS i_{c}" for c in _INCIDENT_COLUMNS) + " FROM (SELECT 1) one LEFT JOIN inc ON true "
-    "UNION ALL SELECT 'call', calls.*, NULL, NULL, " + ", ".join("NULL" for _ in _INCIDENT_COLUMNS) + " FROM calls",
+    "  ARRAY(SELECT id FROM near ORDER BY opened_at, id) AS near_ids, "
+    + ", ".join(f"inc.{c} AS i_{c}" for c in _INCIDENT_COLUMNS)
+    + " FROM (SELECT * FROM grown UNION ALL SELECT * FROM new) inc "
+    "UNION ALL SELECT 'call', calls.*, NULL, " + ", ".join("NULL" for _ in _INCIDENT_COLUMNS) + " FROM calls",
     types={"rid": "bigint"},
     # Geometries become what the ORM loads; psycopg2 reads every other column as the ORM would.
-    result_types={"geom": Report.__table__.c.geom.type, "shape": Incident.__table__.c.geom.type,
-                  "i_geom": Incident.__table__.c.geom.type})
+    result_types={"geom": Report.__table__.c.geom.type, "i_geom": Incident.__table__.c.geom.type})
 _Call = row_type(("incident_id", *_CALL_COLUMNS, "street_name"))  # as ``store.reports_of`` rows
 
 
@@ -110,16 +117,14 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
     rows = _JOIN.execute(session, {
         "mid": report.municipality_id, "kind": kind, "codes": list(codes or (report.service_code,)),
         "t0": report.requested_datetime - window, "t1": report.requested_datetime + window,
-        "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id, "at": store.now()}).all()
+        "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id, "at": store.now(),
+        "opened": report.requested_datetime}).all()
     head = next(r for r in rows if r.part == "head")
-    if not head.near_ids:
-        inc = store.create(session, report.municipality_id, kind, head.shape, report.requested_datetime,
-                           first=report)
-    else:
-        inc = _as_stored(session, {c: getattr(head, f"i_{c}") for c in _INCIDENT_COLUMNS})
+    inc = _as_stored(session, {c: getattr(head, f"i_{c}") for c in _INCIDENT_COLUMNS})
     calls = sorted((_Call(inc.id, *r[1:2 + len(_CALL_COLUMNS)]) for r in rows if r.part == "call"),
                    key=lambda c: (c.requested_datetime, c.id))
     if not head.near_ids:
+        store.created(session, inc, first=report)
         return inc, calls
     others = list(session.scalars(_BY_IDS, {"ids": list(head.near_ids[1:])})) if len(head.near_ids) > 1 else []
     for other in others:
@@ -130,7 +135,7 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
 
 def _as_stored(session: Session, values: dict) -> Incident:
     """The incident ``values`` (a row just written) hold, as the session would have loaded it: the
-    one it holds already, told of the new values, or a new one."""
+    one it holds already, told of the new values, or a new one (always for one just created)."""
     held = session.identity_map.get(session.identity_key(Incident, values["id"]))
     if held is None:
         return as_loaded(session, Incident, values)

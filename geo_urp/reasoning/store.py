@@ -80,7 +80,8 @@ def journaled(session: Session) -> Iterator[None]:
 
 
 # A new open incident, and the link of its first call when there is one, in one prepared
-# statement (``create`` runs for most calls). Its columns but id and geometry are known.
+# statement (a new lamp, circuit, burst or outage; a cluster makes its own in ``clusters._JOIN``).
+# Its columns but id and geometry are known.
 _CREATE = Prepared(
     "WITH inc AS (INSERT INTO incidents (municipality_id, kind, status, priority, confidence, explanation, "
     "    asset_ids, valves_to_close, affected_segment_nos, geom, opened_at, updated_at) "
@@ -105,10 +106,16 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
         explanation="", asset_ids=list(asset_ids or []), valves_to_close=[], affected_segment_nos=[],
         affected_addresses=None, area_id=None, crew_id=None, absorbed_into_id=None, geom=row.geom,
         opened_at=opened_at, updated_at=at, resolved_at=None, closed_at=None))
-    log(session, inc, "created", actor, kind=kind, asset_ids=list(asset_ids or []))
+    created(session, inc, actor, first)
+    return inc
+
+
+def created(session: Session, inc: Incident, actor: str = "system", first: Report | None = None) -> None:
+    """The history lines of an incident just created, holding ``first`` when given (for a
+    statement of its own that created it: ``create``, ``clusters._JOIN``)."""
+    log(session, inc, "created", actor, kind=inc.kind, asset_ids=list(inc.asset_ids))
     if first is not None:
         log(session, inc, "call joined", report_id=str(first.id))
-    return inc
 
 
 def attach(session: Session, report: Report, incident: Incident) -> None:

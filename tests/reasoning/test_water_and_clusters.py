@@ -247,7 +247,17 @@ def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is
 
     call("road_damage", 0, at=(100, 500))
     call("road_damage", 10, at=(150, 500))
-    report, _ = call("road_damage", 15, at=(600, 900))  # a cluster of its own, for the bridge below to leave alone
+    report, alone = call("road_damage", 15, at=(600, 900))  # a cluster of its own, for the bridge below to leave alone
+    # Created by the same statement that found nothing near: as stored, and told in its history.
+    row = session.execute(text("SELECT kind, status, opened_at, updated_at, asset_ids FROM incidents WHERE id = :i"),
+                          {"i": alone.id}).one()
+    assert tuple(row) == ("road_damage", "open", report.requested_datetime, alone.updated_at, [])
+    assert (alone.kind, alone.status, alone.opened_at, alone.asset_ids) == tuple(row[:3]) + ([],)
+    actions = session.scalars(text("SELECT action FROM incident_events WHERE incident_id = :i ORDER BY id"),
+                              {"i": alone.id}).all()
+    assert actions[:2] == ["created", "call joined"]
+    assert session.scalar(text("SELECT incident_id FROM incident_reports WHERE report_id = :r"),
+                          {"r": report.id}) == alone.id
     bridge = Report(municipality_id=borgo, token="bridge", service_code="road_damage",
                     requested_datetime=report.requested_datetime, updated_datetime=report.requested_datetime,
                     attributes={}, geom=f"SRID=32632;POINT({660000 + 125} {5118000 + 500})")
