@@ -9,6 +9,8 @@ start two incidents, while a flooding call does not wait for a street-light one.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
@@ -37,10 +39,10 @@ def on_report_stored(session: Session, report: Report, describe: bool = True, lo
     if not locked:
         locks.lock_family(session, report.municipality_id, family(report))
     with store.journaled(session):  # the call's history lines go with its description (write_described)
-        inc, calls = _place(session, report, rules)
+        placed = _place(session, report, rules)
         if describe:
-            refresh(session, inc, calls)
-    return inc
+            refresh(session, placed.incident, placed.calls, placed.where)
+    return placed.incident
 
 
 def family(report: Report) -> str:
@@ -66,38 +68,51 @@ def _family_of_service(service_code: str) -> str:
 
 def place(session: Session, report: Report, rules: Rules) -> Incident:
     """Put a new report that makes an incident into one, under the municipality's lock (already taken)."""
-    return _place(session, report, rules)[0]
+    return _place(session, report, rules).incident
 
 
-def _place(session: Session, report: Report, rules: Rules) -> tuple[Incident, list[Row] | None]:
-    """``place``, with the incident's calls as ``store.reports_of`` gives them when placing read
-    them anyway (None: not read)."""
+class Placed(NamedTuple):
+    """A report's incident, with what placing it found out on the way (None: not found), for
+    ``refresh`` not to ask again: the incident's calls as ``store.reports_of`` gives them, and
+    the (crew area, crew) of its fix point (``responsibility``'s rule)."""
+
+    incident: Incident
+    calls: list[Row] | None = None
+    where: tuple[str | None, str | None] | None = None
+
+
+def _place(session: Session, report: Report, rules: Rules) -> Placed:
     if report.service_code == "streetlight_out" and report.lamp_id:
-        return lighting.handle(session, report, rules), None
+        return Placed(lighting.handle(session, report, rules))
     if report.service_code in water.SERVICES and report.pipe_id:
-        return water.handle(session, report, rules)
+        return Placed(*water.handle(session, report, rules))
     if report.service_code == "streetlight_out":
-        return clusters.handle(session, report, rules, kind="lamp")
+        return Placed(*clusters.handle(session, report, rules, kind="lamp"))
     if report.service_code in water.SERVICES:
         # No main within reach (or no water layer): still a water problem for the water crew,
         # grouped by place and time until someone locates the cause.
-        return clusters.handle(session, report, rules, kind="water_outage", codes=water.SERVICES,
-                               config="water_unlocated")
-    return clusters.handle(session, report, rules)
+        return Placed(*clusters.handle(session, report, rules, kind="water_outage", codes=water.SERVICES,
+                                       config="water_unlocated"))
+    return Placed(*clusters.handle(session, report, rules))
 
 
-def refresh(session: Session, inc: Incident, reports: list[Row] | None = None) -> None:
+def refresh(session: Session, inc: Incident, reports: list[Row] | None = None,
+            where: tuple[str | None, str | None] | None = None) -> None:
     """Recompute an incident's explanation, confidence, area, crew and priority.
 
-    ``reports``: its reports as ``store.reports_of`` gives them, when already loaded.
+    ``reports``: its reports as ``store.reports_of`` gives them, when already loaded; ``where``:
+    its (crew area, crew) by the rule, when already worked out (``Placed``).
     """
-    refresh_many(session, [inc], None if reports is None else {inc.id: reports})
+    refresh_many(session, [inc], None if reports is None else {inc.id: reports},
+                 None if where is None else {inc.id: where})
 
 
-def refresh_many(session: Session, incidents: list[Incident], reports: dict[int, list[Row]] | None = None) -> None:
+def refresh_many(session: Session, incidents: list[Incident], reports: dict[int, list[Row]] | None = None,
+                 where: dict[int, tuple[str | None, str | None]] | None = None) -> None:
     """``refresh`` for several incidents: their reports read, and their crews found, in one query each.
 
-    ``reports``: incident id -> its reports as ``store.reports_of_many`` gives them, when already loaded.
+    ``reports``: incident id -> its reports as ``store.reports_of_many`` gives them, when already
+    loaded; ``where``: incident id -> its (crew area, crew), when already worked out.
     """
     if reports is None:
         reports = store.reports_of_many(session, [inc.id for inc in incidents])
@@ -113,7 +128,7 @@ def refresh_many(session: Session, incidents: list[Incident], reports: dict[int,
         else:
             described[inc.id] = clusters.describe(session, inc, calls)
     done = [inc for inc in incidents if inc.id in described]
-    assigned = responsibility.assign_many(session, done)
+    assigned = responsibility.assign_many(session, done, where)
     values = {}
     for inc in done:
         (sentence, confidence), who = described[inc.id], assigned[inc.id]

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from geo_urp.db import Prepared, as_loaded, row_type
 from geo_urp.models import Incident, Report
-from geo_urp.reasoning import store, words
+from geo_urp.reasoning import responsibility, store, words
 from geo_urp.reasoning.rules import Rules
 
 # Service code -> incident kind (SPEC §4); anything else is "other".
@@ -52,14 +52,19 @@ _BY_IDS = (select(Incident).where(Incident.id.in_(bindparam("ids", expanding=Tru
 _INCIDENT_COLUMNS = tuple(c.key for c in Incident.__table__.columns)
 _CALL_COLUMNS = tuple(c.key for c in store.REPORT_COLUMNS)
 
+# The crew area and crew of a cluster (``responsibility``'s rule): a cluster has no asset, so its
+# fix point is a point of its shape, as ``responsibility.fix_point_sql`` gives for every kind here.
+_AREA, _CREW = responsibility.area_and_crew_sql(
+    ":mid", responsibility.fix_point_sql("other", ":mid", "NULL", "inc.geom"), ":skill", alias="w")
+
 # One round trip for a call placed by place and time (most calls without a network asset). It
 # finds the incidents the new report is near (oldest first), links the report to the oldest and
 # redraws that one's shape over every call of them all and this one, or, with none near,
 # creates an incident for the report alone; it returns:
 # - a "call" row for each of those calls, as ``store.reports_of`` gives them (what ``refresh``
 #   reads next, so it need not read them again);
-# - one "head" row: the near incidents' ids and the incident joined or created, as now stored
-#   (columns ``i_*``).
+# - one "head" row: the near incidents' ids, the incident joined or created, as now stored
+#   (columns ``i_*``), and the crew area and crew its shape falls to (``_AREA``, ``_CREW``).
 # The report itself is already stored (intake's statement), so it is among the calls.
 # Prepared: PostgreSQL took longer to plan the search than to run it.
 _JOIN = Prepared(
@@ -88,10 +93,12 @@ _JOIN = Prepared(
     "         SELECT :rid, id FROM joined UNION ALL SELECT :rid, id FROM new) "
     "SELECT 'head' AS part, " + ", ".join(f"NULL AS {c}" for c in _CALL_COLUMNS) + ", NULL AS street_name, "
     "  ARRAY(SELECT id FROM near ORDER BY opened_at, id) AS near_ids, "
-    + ", ".join(f"inc.{c} AS i_{c}" for c in _INCIDENT_COLUMNS)
-    + " FROM (SELECT * FROM grown UNION ALL SELECT * FROM new) inc "
-    "UNION ALL SELECT 'call', calls.*, NULL, " + ", ".join("NULL" for _ in _INCIDENT_COLUMNS) + " FROM calls",
-    types={"rid": "bigint"},
+    + ", ".join(f"inc.{c} AS i_{c}" for c in _INCIDENT_COLUMNS) + ", "
+    f"  w.area_id AS area_id, {_CREW} AS crew_id "
+    f"FROM (SELECT * FROM grown UNION ALL SELECT * FROM new) inc {_AREA} "
+    "UNION ALL SELECT 'call', calls.*, NULL, " + ", ".join("NULL" for _ in _INCIDENT_COLUMNS) + ", NULL, NULL "
+    "FROM calls",
+    types={"rid": "bigint", "skill": "text"},
     # Geometries become what the ORM loads; psycopg2 reads every other column as the ORM would.
     result_types={"geom": Report.__table__.c.geom.type, "i_geom": Incident.__table__.c.geom.type})
 _Call = row_type(("incident_id", *_CALL_COLUMNS, "street_name"))  # as ``store.reports_of`` rows
@@ -102,9 +109,11 @@ def kind_for(service_code: str) -> str:
 
 
 def handle(session: Session, report: Report, rules: Rules, kind: str | None = None,
-           codes: tuple[str, ...] | None = None, config: str | None = None) -> tuple[Incident, list[Row]]:
+           codes: tuple[str, ...] | None = None, config: str | None = None,
+           ) -> tuple[Incident, list[Row], tuple[str | None, str | None]]:
     """Join the report to the incidents it is near in space and time, merging them if it bridges several;
-    the incident, and its calls as ``store.reports_of`` gives them (oldest first).
+    the incident, its calls as ``store.reports_of`` gives them (oldest first), and the crew area
+    and crew its shape falls to (for ``responsibility.assign_many``).
 
     ``kind`` defaults to the service's; ``codes``, the services whose calls may
     group together (default: the report's own); ``config``, the rules entry
@@ -118,19 +127,20 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
         "mid": report.municipality_id, "kind": kind, "codes": list(codes or (report.service_code,)),
         "t0": report.requested_datetime - window, "t1": report.requested_datetime + window,
         "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id, "at": store.now(),
-        "opened": report.requested_datetime}).all()
+        "opened": report.requested_datetime, "skill": responsibility.SKILL.get(kind, "general")}).all()
     head = next(r for r in rows if r.part == "head")
     inc = _as_stored(session, {c: getattr(head, f"i_{c}") for c in _INCIDENT_COLUMNS})
     calls = sorted((_Call(inc.id, *r[1:2 + len(_CALL_COLUMNS)]) for r in rows if r.part == "call"),
                    key=lambda c: (c.requested_datetime, c.id))
+    where = (head.area_id, head.crew_id)
     if not head.near_ids:
         store.created(session, inc, first=report)
-        return inc, calls
+        return inc, calls, where
     others = list(session.scalars(_BY_IDS, {"ids": list(head.near_ids[1:])})) if len(head.near_ids) > 1 else []
     for other in others:
         store.absorb(session, other, inc, why=f"call {report.id} lies within {cfg['distance_m']} m of both")
     store.log(session, inc, "call joined", report_id=str(report.id))
-    return inc, calls
+    return inc, calls, where
 
 
 def _as_stored(session: Session, values: dict) -> Incident:

@@ -51,6 +51,19 @@ def fix_point_sql(kind: str, mid: str, asset: str, geom: str) -> str:
 _FIX_KINDS = ("lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst")  # the rest: the shape itself
 
 
+def area_and_crew_sql(mid: str, point: str, skill: str, alias: str = "a") -> tuple[str, str]:
+    """SQL for the crew area holding the fix ``point`` and the crew of ``skill`` covering it (SQL
+    expressions, with the municipality id ``mid``): a lateral join naming the area ``alias.area_id``
+    (null when no area holds the point), and the crew expression over it (the crew with the
+    fewest areas first). The one form of the rule, for ``assign_many`` and for statements that
+    place and assign at once (``clusters._JOIN``)."""
+    area = (f"LEFT JOIN LATERAL (SELECT a.area_id FROM crew_areas a WHERE a.municipality_id = {mid} "
+            f"AND ST_Intersects(a.geom, {point}) ORDER BY a.area_id LIMIT 1) {alias} ON true")
+    crew = (f"(SELECT crew_id FROM crews WHERE municipality_id = {mid} AND {alias}.area_id = ANY(area_ids) "
+            f"AND {skill} = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1)")
+    return area, crew
+
+
 @lru_cache(maxsize=64)
 def _where_and_who(kinds: frozenset[str]) -> Prepared:
     """Every incident's fix point, crew area and crew in one (prepared) query, ``i`` holding one
@@ -59,16 +72,14 @@ def _where_and_who(kinds: frozenset[str]) -> Prepared:
                      for kind in _FIX_KINDS if kind in kinds)
     other = fix_point_sql("other", "i.mid", "i.asset", "g.geom")
     point = f"CASE i.kind {cases} ELSE {other} END" if cases else other
+    area, crew = area_and_crew_sql("p.mid", "p.geom", "p.skill")
     return Prepared(
         "WITH i AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:mids AS int[]), CAST(:kinds AS text[]), "
         "           CAST(:assets AS text[]), CAST(:skills AS text[]), CAST(:geoms AS text[])) "
         "           AS i(id, mid, kind, asset, skill, hex)), "
         f"p AS (SELECT i.id, i.mid, i.skill, {point} AS geom "
         f"      FROM i, LATERAL (SELECT ST_SetSRID(CAST(i.hex AS geometry), {METRIC_SRID}) AS geom) g) "
-        "SELECT p.id, a.area_id, (SELECT crew_id FROM crews WHERE municipality_id = p.mid "
-        "       AND a.area_id = ANY(area_ids) AND p.skill = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1) "
-        "FROM p LEFT JOIN LATERAL (SELECT a.area_id FROM crew_areas a WHERE a.municipality_id = p.mid "
-        "       AND ST_Intersects(a.geom, p.geom) ORDER BY a.area_id LIMIT 1) a ON true")
+        f"SELECT p.id, a.area_id, {crew} FROM p {area}")
 
 
 @dataclass(frozen=True)
@@ -81,10 +92,12 @@ class Assignment:
     note: str | None
 
 
-def assign_many(session: Session, incidents: list[Incident]) -> dict[int, Assignment]:
+def assign_many(session: Session, incidents: list[Incident],
+                found: dict[int, tuple[str | None, str | None]] | None = None) -> dict[int, Assignment]:
     """Each incident's priority, crew area and crew (incident id -> ``Assignment``), for the
     caller to write with the rest of its description (``store.write_described``): the incidents
-    themselves are not changed here.
+    themselves are not changed here. ``found``: incident id -> (area, crew) already worked out
+    by the rule (``area_and_crew_sql``) for its fix point as it stands; the others are asked for.
 
     One query: for each incident, the crew area holding the fix point, and the crew with
     the skill that covers it (the fewest areas first). A crew already sent (``assigned``,
@@ -98,12 +111,13 @@ def assign_many(session: Session, incidents: list[Incident]) -> dict[int, Assign
             out[inc.id] = Assignment(PRIORITY.get(inc.kind, 3), inc.area_id, inc.crew_id, None)
         else:
             todo.append(inc)
-    if not todo:
-        return out
-    found = {row[0]: row[1:] for row in _where_and_who(frozenset(i.kind for i in todo)).execute(session, {
-        "ids": [i.id for i in todo], "mids": [i.municipality_id for i in todo], "kinds": [i.kind for i in todo],
-        "assets": [i.asset_ids[0] if i.asset_ids else None for i in todo],
-        "skills": [SKILL.get(i.kind, "general") for i in todo], "geoms": [hexgeom(i.geom) for i in todo]})}
+    found = dict(found or {})
+    ask = [i for i in todo if i.id not in found]
+    if ask:
+        found.update({row[0]: row[1:] for row in _where_and_who(frozenset(i.kind for i in ask)).execute(session, {
+            "ids": [i.id for i in ask], "mids": [i.municipality_id for i in ask], "kinds": [i.kind for i in ask],
+            "assets": [i.asset_ids[0] if i.asset_ids else None for i in ask],
+            "skills": [SKILL.get(i.kind, "general") for i in ask], "geoms": [hexgeom(i.geom) for i in ask]})})
     for inc in todo:
         area_id, crew_id = found.get(inc.id, (None, None))
         out[inc.id] = _assignment(session, inc, area_id, SKILL.get(inc.kind, "general"), crew_id)

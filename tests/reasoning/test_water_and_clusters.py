@@ -242,7 +242,7 @@ def test_a_description_written_again_unchanged_touches_nothing(session, borgo, c
 def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is_stored(session, borgo, call):
     # One statement finds, links and redraws the cluster, and returns the calls the description reads:
     # they must be what reports_of reads afterwards, and the incident as the database now holds it.
-    from geo_urp.reasoning import clusters
+    from geo_urp.reasoning import clusters, responsibility
     from geo_urp.reasoning.rules import rules_for
 
     call("road_damage", 0, at=(100, 500))
@@ -264,8 +264,11 @@ def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is
     session.add(bridge)
     session.flush()
     session.refresh(bridge)
-    inc, calls = clusters.handle(session, bridge, rules_for(None))
+    inc, calls, where = clusters.handle(session, bridge, rules_for(None))
     session.flush()
+    # The crew area and crew found with it are what responsibility's own query finds.
+    asked = responsibility.assign_many(session, [inc])[inc.id]
+    assert where == (asked.area_id, asked.crew_id) and asked.crew_id is not None
     assert [tuple(c) for c in calls] == [tuple(r) for r in store.reports_of(session, inc.id)]
     assert [c._mapping for c in calls] == [r._mapping for r in store.reports_of(session, inc.id)]
     assert len(calls) == 3 and bridge.id in {c.id for c in calls}
