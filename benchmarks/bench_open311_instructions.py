@@ -32,15 +32,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_open311_post import api_key, municipality_id, points  # noqa: E402
+from benchmarks.bench_open311_post import api_key, call, municipality_id, points  # noqa: E402
 from geo_urp import settings  # noqa: E402
-from geo_urp.catalog import DEFAULT_CATALOG  # noqa: E402
 
 _INSIDE = "GEO_URP_BENCH_UNDER_CALLGRIND"
 
@@ -53,16 +50,10 @@ def _count(args: argparse.Namespace) -> None:
     key = api_key(db, args.key, args.municipality, "bench_open311_instructions")
     spots = points(db, municipality_id(db, args.municipality), args.warmup + args.requests)
     client = create_app().test_client()
-    codes = DEFAULT_CATALOG.codes
 
     def post(i: int) -> None:
-        lat, lon = spots[i]
-        body = urlencode({"api_key": key, "jurisdiction_id": args.municipality, "service_code": codes[i % len(codes)],
-                          "lat": f"{lat:.7f}", "long": f"{lon:.7f}", "description": f"bench {i}",
-                          "phone": "+39 0461 000000"})
-        resp = client.post("/open311/v2/requests.json", data=body,
-                           headers={"Content-Type": "application/x-www-form-urlencoded",
-                                    "Idempotency-Key": f"bench-{uuid.uuid4().hex}"})
+        body, headers = call(key, args.municipality, i, spots[i])
+        resp = client.post("/open311/v2/requests.json", data=body, headers=headers)
         if resp.status_code != 201:
             sys.exit(f"POST answered {resp.status_code}: {resp.get_data(as_text=True)[:300]}")
 

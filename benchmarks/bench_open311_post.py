@@ -109,13 +109,19 @@ def _connection(base: str) -> http.client.HTTPConnection:
     return conn
 
 
-def _post(base: str, key: str, slug: str, i: int, point: tuple[float, float]) -> tuple[float, int]:
+def call(key: str, slug: str, i: int, point: tuple[float, float]) -> tuple[str, dict]:
+    """The form body and headers of benchmark call ``i``: every service in turn, at ``point``
+    (lat, lon), with a caller's phone and a new Idempotency-Key."""
     codes = DEFAULT_CATALOG.codes
     body = urlencode({"api_key": key, "jurisdiction_id": slug, "service_code": codes[i % len(codes)],
                       "lat": f"{point[0]:.7f}", "long": f"{point[1]:.7f}", "description": f"bench {i}",
                       "phone": "+39 0461 000000"})
-    headers = {"Content-Type": "application/x-www-form-urlencoded",
-               "Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
+    return body, {"Content-Type": "application/x-www-form-urlencoded",
+                  "Idempotency-Key": f"bench-{uuid.uuid4().hex}"}
+
+
+def _post(base: str, key: str, slug: str, i: int, point: tuple[float, float]) -> tuple[float, int]:
+    body, headers = call(key, slug, i, point)
     started = time.perf_counter()
     conn = _connection(base)
     try:

@@ -19,6 +19,7 @@ from flask import Flask, current_app, g
 from flask.cli import AppGroup
 from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -120,21 +121,35 @@ def pin(session: Session, obj):
     return obj
 
 
-def as_loaded(session: Session, cls: type[T], values: dict) -> T:
+def as_loaded(session: Session, cls: type[T], values: dict, populate_existing: bool = False) -> T:
     """An instance of the mapped class ``cls`` as ``session`` would hold it had it just read a row
     of ``values`` (the primary key among them; a column left out is read on first use): in the
     session, with no history and nothing to flush, and no query made.
 
-    For a row a statement has just written and returned. The values go straight into the
-    instance's ``__dict__``, as the ORM's own loading puts them: through the instrumented
+    For a row a statement has just read or written and returned. The values go straight into
+    the instance's ``__dict__``, as the ORM's own loading puts them: through the instrumented
     constructor, each attribute's change was recorded only to be forgotten again, and a
-    call made three such objects. The session must not hold this identity already.
+    call made three such objects. An instance the session holds already is returned as it
+    is, as the ORM's loading does, or, with ``populate_existing`` (the row was just changed),
+    given the row's values as stored.
     """
+    held = session.identity_map.get(session.identity_key(cls, values[_primary_key(cls)]))
+    if held is not None:
+        if populate_existing:
+            for name, value in values.items():
+                set_committed_value(held, name, value)
+        return held
     obj = cls()
     obj.__dict__.update(values)
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+@lru_cache(maxsize=None)
+def _primary_key(cls: type) -> str:
+    (column,) = cls.__mapper__.primary_key  # every table here has a one-column key
+    return cls.__mapper__.get_property_by_column(column).key
 
 
 def get_session() -> Session:

@@ -184,6 +184,10 @@ def test_as_loaded_makes_a_clean_persistent_object_that_reads_what_it_was_not_gi
         assert state.persistent and not state.modified and not session.dirty
         assert session.get(Municipality, mid) is muni  # in the identity map: no second object
         assert muni.rules == {}  # left out: read on first use
+        # Held already: returned as held, as the ORM's loading does, or told the row's new values.
+        assert as_loaded(session, Municipality, {"id": mid, "name": "Altro"}) is muni and muni.name == "Prova"
+        assert as_loaded(session, Municipality, {"id": mid, "name": "Altro"}, populate_existing=True) is muni
+        assert muni.name == "Altro" and not inspect(muni).modified and not session.dirty
         session.rollback()
         session.close()
 

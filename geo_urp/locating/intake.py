@@ -139,9 +139,6 @@ def _municipality(session: Session, row) -> Municipality | None:
     if any): no second read."""
     if row.m_id is None:
         return None
-    known = session.identity_map.get(session.identity_key(Municipality, row.m_id))
-    if known is not None:
-        return known
     return as_loaded(session, Municipality, {c: getattr(row, f"m_{c}") for c in _MUNI_COLUMNS})
 
 

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from geo_urp.db import Prepared, as_loaded, row_type
 from geo_urp.models import Incident, Report
@@ -129,7 +128,7 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
         "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id, "at": store.now(),
         "opened": report.requested_datetime, "skill": responsibility.SKILL.get(kind, "general")}).all()
     head = next(r for r in rows if r.part == "head")
-    inc = _as_stored(session, {c: getattr(head, f"i_{c}") for c in _INCIDENT_COLUMNS})
+    inc = as_loaded(session, Incident, {c: getattr(head, f"i_{c}") for c in _INCIDENT_COLUMNS}, populate_existing=True)
     calls = sorted((_Call(inc.id, *r[1:2 + len(_CALL_COLUMNS)]) for r in rows if r.part == "call"),
                    key=lambda c: (c.requested_datetime, c.id))
     where = (head.area_id, head.crew_id)
@@ -141,17 +140,6 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
         store.absorb(session, other, inc, why=f"call {report.id} lies within {cfg['distance_m']} m of both")
     store.log(session, inc, "call joined", report_id=str(report.id))
     return inc, calls, where
-
-
-def _as_stored(session: Session, values: dict) -> Incident:
-    """The incident ``values`` (a row just written) hold, as the session would have loaded it: the
-    one it holds already, told of the new values, or a new one (always for one just created)."""
-    held = session.identity_map.get(session.identity_key(Incident, values["id"]))
-    if held is None:
-        return as_loaded(session, Incident, values)
-    for name, value in values.items():
-        set_committed_value(held, name, value)
-    return held
 
 
 def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, float]:
