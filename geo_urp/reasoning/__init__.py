@@ -73,11 +73,12 @@ def place(session: Session, report: Report, rules: Rules) -> Incident:
 
 class Placed(NamedTuple):
     """A report's incident, with what placing it found out on the way (None: not found), for
-    ``refresh`` not to ask again: the incident's calls as ``store.reports_of`` gives them, and
-    the (crew area, crew) of its fix point (``responsibility``'s rule)."""
+    ``refresh`` not to ask again: the incident's calls as ``store.reports_of`` gives them (for a
+    cluster, their ``clusters.Summary``), and the (crew area, crew) of its fix point
+    (``responsibility``'s rule)."""
 
     incident: Incident
-    calls: list[Row] | None = None
+    calls: list[Row] | clusters.Summary | None = None
     where: tuple[str | None, str | None] | None = None
 
 
@@ -96,23 +97,26 @@ def _place(session: Session, report: Report, rules: Rules) -> Placed:
     return Placed(*clusters.handle(session, report, rules))
 
 
-def refresh(session: Session, inc: Incident, reports: list[Row] | None = None,
+def refresh(session: Session, inc: Incident, reports: list[Row] | clusters.Summary | None = None,
             where: tuple[str | None, str | None] | None = None) -> None:
     """Recompute an incident's explanation, confidence, area, crew and priority.
 
-    ``reports``: its reports as ``store.reports_of`` gives them, when already loaded; ``where``:
+    ``reports``: its reports as ``store.reports_of`` gives them (or, for a cluster, their
+    ``clusters.Summary``), when already loaded; ``where``:
     its (crew area, crew) by the rule, when already worked out (``Placed``).
     """
     refresh_many(session, [inc], None if reports is None else {inc.id: reports},
                  None if where is None else {inc.id: where})
 
 
-def refresh_many(session: Session, incidents: list[Incident], reports: dict[int, list[Row]] | None = None,
+def refresh_many(session: Session, incidents: list[Incident],
+                 reports: dict[int, list[Row] | clusters.Summary] | None = None,
                  where: dict[int, tuple[str | None, str | None]] | None = None) -> None:
     """``refresh`` for several incidents: their reports read, and their crews found, in one query each.
 
-    ``reports``: incident id -> its reports as ``store.reports_of_many`` gives them, when already
-    loaded; ``where``: incident id -> its (crew area, crew), when already worked out.
+    ``reports``: incident id -> its reports as ``store.reports_of_many`` gives them (or, for a
+    cluster, their ``clusters.Summary``), when already loaded; ``where``: incident id -> its
+    (crew area, crew), when already worked out.
     """
     if reports is None:
         reports = store.reports_of_many(session, [inc.id for inc in incidents])
@@ -126,7 +130,8 @@ def refresh_many(session: Session, incidents: list[Incident], reports: dict[int,
         elif inc.kind in water.KINDS and water.located(inc):
             described[inc.id] = water.describe(session, inc, calls)
         else:
-            described[inc.id] = clusters.describe(session, inc, calls)
+            summary = calls if isinstance(calls, clusters.Summary) else clusters.summary(calls)
+            described[inc.id] = clusters.describe(session, inc, summary)
     done = [inc for inc in incidents if inc.id in described]
     assigned = responsibility.assign_many(session, done, where)
     values = {}

@@ -10,12 +10,13 @@ shape as buffering every call first, at a fraction of the cost for big clusters)
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from geo_urp.db import Prepared, as_loaded, row_type
+from geo_urp.db import Prepared, as_loaded
 from geo_urp.models import Incident, Report
 from geo_urp.reasoning import responsibility, store, words
 from geo_urp.reasoning.rules import Rules
@@ -49,7 +50,23 @@ _BY_IDS = (select(Incident).where(Incident.id.in_(bindparam("ids", expanding=Tru
            .order_by(Incident.opened_at, Incident.id))
 
 _INCIDENT_COLUMNS = tuple(c.key for c in Incident.__table__.columns)
-_CALL_COLUMNS = tuple(c.key for c in store.REPORT_COLUMNS)
+
+
+class Summary(NamedTuple):
+    """What describing a cluster reads of its calls: how many, the times of the first and
+    the last, and the streets they were placed on (each once, in the order of their first call)."""
+
+    count: int
+    first: datetime
+    last: datetime
+    streets: tuple[str, ...]
+
+
+def summary(reports: list[Row]) -> Summary:
+    """The ``Summary`` of calls as ``store.reports_of`` gives them (oldest first, at least one)."""
+    return Summary(len(reports), reports[0].requested_datetime, reports[-1].requested_datetime,
+                   tuple(dict.fromkeys(store.street_names(reports))))
+
 
 # The crew area and crew of a cluster (``responsibility``'s rule): a cluster has no asset, so its
 # fix point is a point of its shape, as ``responsibility.fix_point_sql`` gives for every kind here.
@@ -59,11 +76,13 @@ _AREA, _CREW = responsibility.area_and_crew_sql(
 # One round trip for a call placed by place and time (most calls without a network asset). It
 # finds the incidents the new report is near (oldest first), links the report to the oldest and
 # redraws that one's shape over every call of them all and this one, or, with none near,
-# creates an incident for the report alone; it returns:
-# - a "call" row for each of those calls, as ``store.reports_of`` gives them (what ``refresh``
-#   reads next, so it need not read them again);
-# - one "head" row: the near incidents' ids, the incident joined or created, as now stored
-#   (columns ``i_*``), and the crew area and crew its shape falls to (``_AREA``, ``_CREW``).
+# creates an incident for the report alone. Its one row holds:
+# - the near incidents' ids;
+# - the incident joined or created, as now stored (columns ``i_*``);
+# - the crew area and crew its shape falls to (``_AREA``, ``_CREW``);
+# - the ``Summary`` of its calls (``n_calls``, ``first_call``, ``last_call``, ``streets``), which
+#   is all ``describe`` reads: the rows of a cluster of hundreds of calls (a storm, a long night)
+#   never travel to Python, so a call costs the same whatever the size of its cluster.
 # The report itself is already stored (intake's statement), so it is among the calls.
 # Prepared: PostgreSQL took longer to plan the search than to run it.
 _JOIN = Prepared(
@@ -77,7 +96,7 @@ _JOIN = Prepared(
     "joined AS (SELECT id FROM near ORDER BY opened_at, id LIMIT 1), "
     "ids AS (SELECT ir.report_id AS id FROM incident_reports ir WHERE ir.incident_id IN (SELECT id FROM near) "
     "        UNION ALL SELECT CAST(:rid AS bigint)), "
-    "calls AS (SELECT " + ", ".join(f"r.{c}" for c in _CALL_COLUMNS) + ", s.name AS street_name "
+    "calls AS (SELECT r.id, r.requested_datetime, r.geom, s.name AS street_name "
     "          FROM ids JOIN reports r ON r.id = ids.id "
     "          LEFT JOIN streets s ON s.municipality_id = r.municipality_id AND s.street_id = r.street_id), "
     "shape AS (SELECT " + _SHAPE + " AS g FROM (SELECT geom AS g FROM calls) c), "
@@ -90,17 +109,19 @@ _JOIN = Prepared(
     "        WHERE NOT EXISTS (SELECT 1 FROM joined) RETURNING *), "
     "link AS (INSERT INTO incident_reports (report_id, incident_id) "
     "         SELECT :rid, id FROM joined UNION ALL SELECT :rid, id FROM new) "
-    "SELECT 'head' AS part, " + ", ".join(f"NULL AS {c}" for c in _CALL_COLUMNS) + ", NULL AS street_name, "
-    "  ARRAY(SELECT id FROM near ORDER BY opened_at, id) AS near_ids, "
+    "SELECT ARRAY(SELECT id FROM near ORDER BY opened_at, id) AS near_ids, "
     + ", ".join(f"inc.{c} AS i_{c}" for c in _INCIDENT_COLUMNS) + ", "
-    f"  w.area_id AS area_id, {_CREW} AS crew_id "
-    f"FROM (SELECT * FROM grown UNION ALL SELECT * FROM new) inc {_AREA} "
-    "UNION ALL SELECT 'call', calls.*, NULL, " + ", ".join("NULL" for _ in _INCIDENT_COLUMNS) + ", NULL, NULL "
-    "FROM calls",
+    f"  w.area_id AS area_id, {_CREW} AS crew_id, "
+    "  (SELECT count(*) FROM calls) AS n_calls, (SELECT min(requested_datetime) FROM calls) AS first_call, "
+    "  (SELECT max(requested_datetime) FROM calls) AS last_call, "
+    # Each street once, at its first call (oldest first, as ``summary`` orders them).
+    "  ARRAY(SELECT street_name FROM (SELECT DISTINCT ON (street_name) street_name, requested_datetime, id "
+    "        FROM calls WHERE street_name IS NOT NULL ORDER BY street_name, requested_datetime, id) f "
+    "        ORDER BY requested_datetime, id) AS streets "
+    f"FROM (SELECT * FROM grown UNION ALL SELECT * FROM new) inc {_AREA}",
     types={"rid": "bigint", "skill": "text"},
-    # Geometries become what the ORM loads; psycopg2 reads every other column as the ORM would.
-    result_types={"geom": Report.__table__.c.geom.type, "i_geom": Incident.__table__.c.geom.type})
-_Call = row_type(("incident_id", *_CALL_COLUMNS, "street_name"))  # as ``store.reports_of`` rows
+    # The incident's shape becomes what the ORM loads; psycopg2 reads every other column as the ORM would.
+    result_types={"i_geom": Incident.__table__.c.geom.type})
 
 
 def kind_for(service_code: str) -> str:
@@ -109,10 +130,10 @@ def kind_for(service_code: str) -> str:
 
 def handle(session: Session, report: Report, rules: Rules, kind: str | None = None,
            codes: tuple[str, ...] | None = None, config: str | None = None,
-           ) -> tuple[Incident, list[Row], tuple[str | None, str | None]]:
+           ) -> tuple[Incident, Summary, tuple[str | None, str | None]]:
     """Join the report to the incidents it is near in space and time, merging them if it bridges several;
-    the incident, its calls as ``store.reports_of`` gives them (oldest first), and the crew area
-    and crew its shape falls to (for ``responsibility.assign_many``).
+    the incident, the ``Summary`` of its calls (for ``describe``), and the crew area and crew its
+    shape falls to (for ``responsibility.assign_many``).
 
     ``kind`` defaults to the service's; ``codes``, the services whose calls may
     group together (default: the report's own); ``config``, the rules entry
@@ -122,15 +143,13 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
     cfg = rules.cluster(config or report.service_code)
     window = timedelta(hours=cfg["window_h"])
     session.flush()  # the statement writes incidents: nothing of theirs may be pending
-    rows = _JOIN.execute(session, {
+    head = _JOIN.execute(session, {
         "mid": report.municipality_id, "kind": kind, "codes": list(codes or (report.service_code,)),
         "t0": report.requested_datetime - window, "t1": report.requested_datetime + window,
         "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id, "at": store.now(),
-        "opened": report.requested_datetime, "skill": responsibility.SKILL.get(kind, "general")}).all()
-    head = next(r for r in rows if r.part == "head")
+        "opened": report.requested_datetime, "skill": responsibility.SKILL.get(kind, "general")}).one()
     inc = as_loaded(session, Incident, {c: getattr(head, f"i_{c}") for c in _INCIDENT_COLUMNS}, populate_existing=True)
-    calls = sorted((_Call(inc.id, *r[1:2 + len(_CALL_COLUMNS)]) for r in rows if r.part == "call"),
-                   key=lambda c: (c.requested_datetime, c.id))
+    calls = Summary(head.n_calls, head.first_call, head.last_call, tuple(head.streets))
     where = (head.area_id, head.crew_id)
     if not head.near_ids:
         store.created(session, inc, first=report)
@@ -142,14 +161,13 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
     return inc, calls, where
 
 
-def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, float]:
+def describe(session: Session, inc: Incident, calls: Summary) -> tuple[str, float]:
     """The sentence for the operator, and the confidence that these calls are one problem."""
-    head = f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
-    streets = store.street_names(reports)
-    where = f" in {words.places(streets)}" if streets else ""
+    head = f"{words.calls(calls.count)} {words.between(calls.first, calls.last)}"
+    where = f" in {words.places(list(calls.streets))}" if calls.streets else ""
     noun = NOUN.get(inc.kind, "the same problem")
     extra = CAVEAT.get(inc.kind, "")
-    if len(reports) == 1:
+    if calls.count == 1:
         return f"{head}{where} about {noun}; no other call nearby yet{extra}.", 0.5
     return (f"{head}{where} about {noun}, close together in space and time: one {noun} area{extra}.",
-            min(0.9, 0.5 + 0.08 * len(reports)))
+            min(0.9, 0.5 + 0.08 * calls.count))

@@ -12,13 +12,15 @@ def calls(n: int) -> str:
 
 def span(times: list[datetime]) -> str:
     """'at 23:10' (the towns' local time), 'in 40 minutes', 'in 2 hours', 'over 3 days'."""
-    if not times:
-        return ""
-    first, last = min(times), max(times)
-    first = first.astimezone(local_zone()) if first.tzinfo else first
+    return between(min(times), max(times)) if times else ""
+
+
+def between(first: datetime, last: datetime) -> str:
+    """``span`` of calls from ``first`` to ``last``."""
+    first_local = first.astimezone(local_zone()) if first.tzinfo else first
     minutes = (last - first).total_seconds() / 60
-    if len(times) == 1 or minutes < 1:
-        return f"at {first:%H:%M}"
+    if minutes < 1:
+        return f"at {first_local:%H:%M}"
     if minutes < 90:
         return f"in {round(minutes)} minutes"
     if minutes < 48 * 60:

@@ -20,11 +20,13 @@ X0, Y0 = 660000, 5118000
 def call(session, borgo):
     """call(service_code, minutes after 22:00, lamp=…|pipe=… [segment=…]|at=(x, y)) -> (report, incident).
 
-    ``pipe``: on the longest part of that main, or on its part in valve segment ``segment``."""
+    ``pipe``: on the longest part of that main, or on its part in valve segment ``segment``;
+    ``street``: the street_id the report is placed on (none by default)."""
     def make(service_code: str, minutes: float = 0, lamp: str | None = None, pipe: str | None = None,
-             at: tuple[float, float] | None = None, mid: int | None = None, segment: int | None = None):
+             at: tuple[float, float] | None = None, mid: int | None = None, segment: int | None = None,
+             street: str | None = None):
         mid = mid or borgo
-        fields = {}
+        fields = {"street_id": street} if street else {}
         if lamp:
             row = session.execute(text(
                 "SELECT lamp_id, circuit_id, cabinet_id, ST_X(geom), ST_Y(geom) FROM lamps "

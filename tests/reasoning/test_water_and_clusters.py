@@ -2,13 +2,16 @@
 for the drawing of its network: P4 isolates with V2, V3, V5 and leaves segment 5 (P6's tail) dry)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select, text
 
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
 from geo_urp.reasoning import corrections, queries, store
-from tests.reasoning.conftest import incident_of, open_incidents, report_ids
+from geo_urp.reasoning.rules import rules_for
+from tests.reasoning.conftest import T0, X0, Y0, incident_of, open_incidents, report_ids
 
 
 def test_a_leak_call_makes_a_burst_with_its_valves(session, borgo, call):
@@ -239,9 +242,40 @@ def test_a_description_written_again_unchanged_touches_nothing(session, borgo, c
     assert session.scalar(text("SELECT explanation FROM incidents WHERE id = :i"), {"i": inc.id}) == inc.explanation
 
 
+def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, call):
+    # The cluster statement sums the calls up in SQL (count, first and last time, each street once
+    # in the order of its first call); it must agree with the summary of the rows, and the sentence
+    # must speak of every call.
+    from geo_urp.reasoning import clusters
+
+    streets = session.execute(text("SELECT street_id, name FROM streets WHERE municipality_id = :m "
+                                   "ORDER BY name DESC LIMIT 4"), {"m": borgo}).all()
+    assert len(streets) == 4
+    order = [3, 0, 3, 1, None, 0, 2]  # by time; two calls share a minute (the earlier id comes first)
+    minutes = [0, 5, 5, 12, 14, 20, 20]
+    for n, (s, m) in enumerate(zip(order, minutes)):
+        report, inc = call("flooding", m, at=(300 + 10 * n, 300), street=None if s is None else streets[s][0])
+    calls = clusters.summary(store.reports_of(session, inc.id))
+    assert calls == (7, T0, T0 + timedelta(minutes=20), tuple(streets[i][1] for i in (3, 0, 1, 2)))
+    assert inc.explanation.startswith(
+        f"7 calls in 20 minutes in {streets[3][1]}, {streets[0][1]} and 2 more streets about flooding")
+    # The statement's own summary, for one more call, stored but not yet placed.
+    t = T0 + timedelta(minutes=30)
+    more = Report(municipality_id=borgo, token="one more", service_code="flooding", requested_datetime=t,
+                  updated_datetime=t, attributes={}, street_id=streets[1][0],
+                  geom=f"SRID=32632;POINT({X0 + 310} {Y0 + 300})")
+    session.add(more)
+    session.flush()
+    session.refresh(more)
+    inc, got, _ = clusters.handle(session, more, rules_for(None))
+    assert got == clusters.summary(store.reports_of(session, inc.id))
+    assert got == (8, T0, t, calls.streets)
+
+
 def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is_stored(session, borgo, call):
-    # One statement finds, links and redraws the cluster, and returns the calls the description reads:
-    # they must be what reports_of reads afterwards, and the incident as the database now holds it.
+    # One statement finds, links and redraws the cluster, and returns the summary of its calls the
+    # description reads: it must be what reports_of's rows give afterwards, and the incident as the
+    # database now holds it.
     from geo_urp.reasoning import clusters, responsibility
     from geo_urp.reasoning.rules import rules_for
 
@@ -269,9 +303,8 @@ def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is
     # The crew area and crew found with it are what responsibility's own query finds.
     asked = responsibility.assign_many(session, [inc])[inc.id]
     assert where == (asked.area_id, asked.crew_id) and asked.crew_id is not None
-    assert [tuple(c) for c in calls] == [tuple(r) for r in store.reports_of(session, inc.id)]
-    assert [c._mapping for c in calls] == [r._mapping for r in store.reports_of(session, inc.id)]
-    assert len(calls) == 3 and bridge.id in {c.id for c in calls}
+    assert calls == clusters.summary(store.reports_of(session, inc.id))
+    assert calls.count == 3 and calls.last == bridge.requested_datetime
     stored = session.execute(text("SELECT opened_at, updated_at, ST_AsText(geom) FROM incidents WHERE id = :i"),
                              {"i": inc.id}).one()
     assert (inc.opened_at, inc.updated_at) == tuple(stored[:2])
