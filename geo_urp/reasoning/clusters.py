@@ -33,16 +33,35 @@ CAVEAT = {"flooding": " (no water-network evidence: not a burst main)",
 
 
 # The map shape of a cluster, over its calls' points ``g``: the point itself for one call.
-_SHAPE = "CASE WHEN count(*) = 1 THEN ST_Collect(g) ELSE ST_Buffer(ST_ConvexHull(ST_Collect(g)), 15) END"
+WIDEN_M = 15
+_SHAPE = f"CASE WHEN count(*) = 1 THEN ST_Collect(g) ELSE ST_Buffer(ST_ConvexHull(ST_Collect(g)), {WIDEN_M}) END"
+
+
+def _inside_hull(shape: str, point: str) -> str:
+    """SQL: whether a new call at ``point`` leaves ``shape``, a cluster's shape drawn by
+    ``_SHAPE``, as it is, because it lies in the hull of the calls already in.
+
+    The shape is that hull widened by ``WIDEN_M`` (a convex polygon, whatever the hull), and a
+    point at least ``WIDEN_M`` inside it lies in the hull: the widened point fits in the
+    widened hull only if the point is in the hull. Exact in that direction (the buffer's arcs
+    are drawn inside the true ones); a call nearer the edge has the shape drawn again in full.
+    """
+    return (f"(GeometryType({shape}) = 'POLYGON' AND ST_Contains({shape}, {point}) "
+            f"AND NOT ST_DWithin(ST_Boundary({shape}), {point}, {WIDEN_M}))")
 
 
 def reshape(session: Session, inc: Incident) -> None:
     """Redraw a cluster's shape from the calls it holds now (after an operator's merge or move)."""
-    shape = session.execute(text(
-        "SELECT " + _SHAPE + " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir "
-        "ON ir.report_id = r.id WHERE ir.incident_id = :i) s"), {"i": inc.id}).scalar()
+    shape = drawn_shape(session, inc.id)
     if shape is not None:
         inc.geom = shape
+
+
+def drawn_shape(session: Session, incident_id: int) -> str | None:
+    """A cluster's shape drawn in full from the calls it holds (hex EWKB; None: it holds none)."""
+    return session.execute(text(
+        "SELECT " + _SHAPE + " FROM (SELECT r.geom AS g FROM reports r JOIN incident_reports ir "
+        "ON ir.report_id = r.id WHERE ir.incident_id = :i) s"), {"i": incident_id}).scalar()
 
 
 # The other incidents a call bridges, to merge into the one it joined (built once).
@@ -99,7 +118,13 @@ _JOIN = Prepared(
     "calls AS (SELECT r.id, r.requested_datetime, r.geom, s.name AS street_name "
     "          FROM ids JOIN reports r ON r.id = ids.id "
     "          LEFT JOIN streets s ON s.municipality_id = r.municipality_id AND s.street_id = r.street_id), "
-    "shape AS (SELECT " + _SHAPE + " AS g FROM (SELECT geom AS g FROM calls) c), "
+    # A call inside the hull of the one incident it joins leaves its shape as drawn: a cluster
+    # of hundreds of calls is not drawn again over all of them for a call in its middle.
+    "kept AS (SELECT i.geom FROM incidents i, (SELECT " + store.geom_param("g") + " AS g) p "
+    "         WHERE i.id = (SELECT id FROM joined) AND (SELECT count(*) FROM near) = 1 "
+    "         AND " + _inside_hull("i.geom", "p.g") + "), "
+    "shape AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM kept) THEN (SELECT geom FROM kept) "
+    "          ELSE (SELECT " + _SHAPE + " FROM (SELECT geom AS g FROM calls) c) END AS g), "
     "grown AS (UPDATE incidents SET updated_at = :at, geom = (SELECT g FROM shape) "
     "          WHERE id = (SELECT id FROM joined) RETURNING *), "
     # As ``store.create`` makes one: open, priority 3, confidence 0.5, no asset, until described.

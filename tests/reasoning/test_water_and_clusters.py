@@ -272,6 +272,34 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
     assert got == (8, T0, t, calls.streets)
 
 
+def test_a_call_inside_a_cluster_keeps_its_shape_and_one_outside_redraws_it_as_in_full(session, borgo, call):
+    # A call in the hull of the cluster's calls leaves the shape as drawn (not drawn again over
+    # every call); one beyond it, or near its edge, has it drawn again. Either way the shape is
+    # what drawing it in full from all its calls gives (clusters.reshape).
+    from geo_urp.reasoning import clusters
+
+    def shape(inc):
+        return session.scalar(text("SELECT ST_AsEWKB(geom) FROM incidents WHERE id = :i"), {"i": inc.id})
+
+    def in_full(inc):
+        return session.scalar(text("SELECT ST_AsEWKB(CAST(:g AS geometry))"),
+                              {"g": clusters.drawn_shape(session, inc.id)})
+
+    for n, (x, y) in enumerate([(200, 200), (300, 200), (300, 300), (200, 300)]):
+        _, inc = call("flooding", n, at=(x, y))
+    square = shape(inc)
+    assert square == in_full(inc)
+    for n, (x, y) in enumerate([(250, 250), (220, 280), (299, 201)]):  # inside; the last at the edge
+        _, inc = call("flooding", 10 + n, at=(x, y))
+        assert shape(inc) == square == in_full(inc)
+    # Beyond the hull but inside the shape (the 15 m band it is widened by): the shape grows.
+    _, inc = call("flooding", 20, at=(310, 250))
+    assert shape(inc) != square and shape(inc) == in_full(inc)
+    assert session.scalar(text("SELECT ST_Area(geom) > ST_Area(ST_GeomFromEWKB(:s)) FROM incidents WHERE id = :i"),
+                          {"s": square, "i": inc.id})
+    assert len(report_ids(session, inc)) == 8 and len(open_incidents(session, borgo)) == 1
+
+
 def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is_stored(session, borgo, call):
     # One statement finds, links and redraws the cluster, and returns the summary of its calls the
     # description reads: it must be what reports_of's rows give afterwards, and the incident as the
