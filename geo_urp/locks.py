@@ -57,9 +57,9 @@ _FAMILY = Prepared(f"SELECT pg_advisory_xact_lock_shared({_MUNICIPALITY_LOCK}, :
 def lock_family(session: Session, municipality_id: int, family: str) -> None:
     """Serialise live updates of one family of incidents of a municipality, until commit.
 
-    Two calls of one family at once never split a group; calls of different
-    families (lighting, water, each cluster kind) never touch the same incidents,
-    so they go on side by side. The municipality lock is held shared as well (again,
+    Two calls of one family at once never split a group; calls of different families
+    (the lighting and water networks, each kind of cluster) never touch the same
+    incidents, so they go on side by side. The municipality lock is held shared as well (again,
     if the call already holds it), so a correction, a recomputation or a reload waits.
     """
     _FAMILY.execute(session, {"mid": municipality_id, "family": family})

@@ -108,9 +108,10 @@ _EARLIER = select(Report).where(Report.api_key_id == bindparam("key_id"), Report
 
 
 # Which lock of a family of incidents a new report will need (``locks.lock_family``), given its
-# session, municipality id and service code; None when it needs none. Intake takes it as it
-# stores the report, in the same statement: one round trip less for the incident's update.
-FamilyOf = Callable[[Session, int, str], "str | None"]
+# session, municipality id and the values it is stored with; None when it needs none. Intake
+# takes it as it stores the report, in the same statement: one round trip less for the
+# incident's update.
+FamilyOf = Callable[[Session, int, Mapping], "str | None"]
 
 
 def submit_request(session: Session, api_key: str | None, fields: Mapping[str, str],
@@ -263,7 +264,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         address_id=place.address_id, zipcode=place.zipcode, media_url=media_url, attributes=answers,
         geocode_kind=place.kind, geocode_score=place.score, api_key_id=api_key_id,
         idempotency_key=idem if api_key_id else None, **snapped)
-    family = family_of(session, muni.id, service.code) if family_of is not None else None
+    family = family_of(session, muni.id, values) if family_of is not None else None
     report = _store(session, values, place.x, place.y, contact, family)
     if report is None:
         # A concurrent retry with the same Idempotency-Key stored its report first: answer with it.

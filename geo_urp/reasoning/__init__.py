@@ -3,12 +3,14 @@
 ``on_report_stored`` runs in the same transaction as the report's insert, so an
 incident is visible as soon as the call is (no batch job, no queue to lose):
 the report and its incident commit together or not at all. An advisory lock
-per municipality and family of incidents (lighting, water, each cluster kind)
+per municipality and family of incidents (the lighting network, the water network,
+each kind of cluster, street-light and water calls near no lamp or main among them)
 serialises concurrent calls that could meet, so two calls on one circuit never
 start two incidents, while a flooding call does not wait for a street-light one.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from sqlalchemy import Row
@@ -37,7 +39,8 @@ def on_report_stored(session: Session, report: Report, describe: bool = True, lo
     if not rules.makes_incident(report.service_code):
         return None
     if not locked:
-        locks.lock_family(session, report.municipality_id, family(report))
+        locks.lock_family(session, report.municipality_id,
+                          _lock_name(report.service_code, report.lamp_id, report.pipe_id))
     with store.journaled(session):  # the call's history lines go with its description (write_described)
         placed = _place(session, report, rules)
         if describe:
@@ -46,23 +49,35 @@ def on_report_stored(session: Session, report: Report, describe: bool = True, lo
 
 
 def family(report: Report) -> str:
-    """Which incidents a report can touch, as ``place`` routes it: its lock's name."""
-    return _family_of_service(report.service_code)
-
-
-def family_to_lock(session: Session, municipality_id: int, service_code: str) -> str | None:
-    """The family lock a new report of ``service_code`` will need (None: it makes no incident),
-    for intake to take as it stores the report (``intake.FamilyOf``)."""
-    if not rules_of(session, municipality_id).makes_incident(service_code):
-        return None
-    return _family_of_service(service_code)
-
-
-def _family_of_service(service_code: str) -> str:
-    if service_code == "streetlight_out":
+    """Which kind of incident a report can belong to (lighting, water, or a cluster's kind): an
+    operator may move it only into an incident of its family."""
+    if report.service_code == "streetlight_out":
         return "lighting"
-    if service_code in water.SERVICES:
+    if report.service_code in water.SERVICES:
         return "water"
+    return clusters.kind_for(report.service_code)
+
+
+def family_to_lock(session: Session, municipality_id: int, report: Mapping) -> str | None:
+    """The lock a new report will need (None: it makes no incident), given the values it is
+    stored with (its ``service_code``, and the ``lamp_id`` or ``pipe_id`` it was snapped to),
+    for intake to take as it stores the report (``intake.FamilyOf``)."""
+    if not rules_of(session, municipality_id).makes_incident(report["service_code"]):
+        return None
+    return _lock_name(report["service_code"], report.get("lamp_id"), report.get("pipe_id"))
+
+
+def _lock_name(service_code: str, lamp_id: str | None, pipe_id: str | None) -> str:
+    """The name of the lock (``locks.lock_family``) over the incidents a report can touch, as
+    ``_place`` routes it. Calls on the lighting or the water network and calls of the same
+    service placed by place and time (near no lamp, near no main) never touch the same
+    incidents: the clusters hold no asset, the network's incidents always do, and only an
+    operator's correction, under the town's own lock, moves an incident from one to the other.
+    So they do not wait for each other."""
+    if service_code == "streetlight_out":
+        return "lighting" if lamp_id else "lighting near no lamp"
+    if service_code in water.SERVICES:
+        return "water" if pipe_id else "water near no main"
     return clusters.kind_for(service_code)
 
 

@@ -102,3 +102,49 @@ def test_calls_that_could_meet_wait_for_each_other_and_others_do_not(fresh_db_ur
                                                    Incident.status == "open")).all()
         # L01 and L02 were grouped, once; the third lamp of C1 then makes the circuit
         assert len(circuit) == 1 and circuit[0].asset_ids == ["C1"]
+
+
+def _water_points(session):
+    """A point 2 m off a main and one inside the town with no main within 100 m (WGS84 fields)."""
+    from sqlalchemy import text
+
+    on, off = session.execute(text(
+        "WITH grid AS (SELECT (ST_Dump(ST_GeneratePoints(m.boundary, 400, 7))).geom g FROM municipalities m) "
+        "SELECT (SELECT ST_Transform(ST_Translate(ST_LineInterpolatePoint(geom, 0.5), 2, 2), 4326) "
+        "        FROM water_pipes ORDER BY pipe_id LIMIT 1), "
+        "       (SELECT ST_Transform(g, 4326) FROM grid WHERE NOT EXISTS (SELECT 1 FROM water_pipes p "
+        "        WHERE ST_DWithin(p.geom, grid.g, 100)) ORDER BY ST_X(g), ST_Y(g) LIMIT 1)")).one()
+    assert on is not None and off is not None, "the fixture has a main, and room away from every main"
+    return [{"lat": f"{lat:.7f}", "long": f"{lon:.7f}"} for lat, lon in (
+        session.execute(text("SELECT ST_Y(CAST(:g AS geometry)), ST_X(CAST(:g AS geometry))"), {"g": g}).one()
+        for g in (on, off))]
+
+
+def test_water_calls_near_no_main_do_not_wait_for_calls_on_the_network(fresh_db_url):
+    """A no-water call near no main joins a cluster of such calls, never an incident on the
+    network: it goes on while a call on a main holds the water network's lock, and a second
+    call on a main waits for it."""
+    with session_scope(fresh_db_url) as s:
+        load_municipality(s, BORGO, "borgo")
+        key = create_api_key(s, "operator", "borgo")
+        on_main, near_no_main = _water_points(s)
+    first = session_factory(fresh_db_url)()
+    held = take_call(first, key, {"service_code": "no_water", **on_main}).report
+    assert held.pipe_id is not None
+    out: dict = {}
+    same = _call_in_thread(fresh_db_url, key, {"service_code": "water_leak", **on_main}, out, "on main")
+    apart = _call_in_thread(fresh_db_url, key, {"service_code": "no_water", **near_no_main}, out, "near no main")
+    apart.join(timeout=10)
+    assert not apart.is_alive() and "near no main" in out  # went through
+    same.join(timeout=1.0)
+    assert same.is_alive() and "on main" not in out  # waits for the first call on the network
+    first.commit()
+    first.close()
+    same.join(timeout=10)
+    assert not same.is_alive()
+    with session_scope(fresh_db_url) as s:
+        kinds = {r: (i.kind, i.asset_ids) for r, i in s.execute(
+            select(IncidentReport.report_id, Incident).join(Incident, Incident.id == IncidentReport.incident_id))}
+        assert s.get(Report, out["near no main"]).pipe_id is None
+        assert kinds[out["near no main"]] == ("water_outage", [])
+        assert kinds[held.id] == kinds[out["on main"]] and kinds[held.id][0] == "water_main_burst"
