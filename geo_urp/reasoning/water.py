@@ -15,6 +15,7 @@ from functools import lru_cache
 from sqlalchemy import Row, and_, any_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from geo_urp.db import Prepared
 from geo_urp.errors import NotFound
 from geo_urp.loading.isolation import isolate_pipes, segment_graph
 from geo_urp.loading.water_isolation import isolation_trace, segments_without_source
@@ -71,7 +72,7 @@ def handle(session: Session, report: Report, rules: Rules) -> tuple[Incident, li
             return _join(session, report, burst, rules)
     segments = _segments_of_calls(session, outages)
     for outage in outages:
-        reported = frozenset(segments[outage.id]) | {report.segment_no}
+        reported = segments[outage.id] | {report.segment_no}
         dry = _smallest_dry_area(session, mid, reported)
         if dry is not None and len(dry) <= max(rules.water["outage_min_spread"],
                                                rules.water["outage_spread"] * len(reported)):
@@ -96,7 +97,7 @@ def _leak(session: Session, report: Report, outages: list[Incident], rules: Rule
         burst = _join(session, report, burst, rules)[0]
     segments = _segments_of_calls(session, [o for o in outages if o is not upgraded])
     for outage in outages:
-        if outage is not upgraded and set(segments[outage.id]) <= set(burst.affected_segment_nos):
+        if outage is not upgraded and segments[outage.id] <= set(burst.affected_segment_nos):
             store.absorb(session, outage, burst, why="no-water calls inside the burst's dry area")
     return burst
 
@@ -150,10 +151,21 @@ def _near_burst(session: Session, burst: Incident, report: Report, rules: Rules)
          "d": rules.water["leak_join_m"]}).scalar())
 
 
-def _segments_of_calls(session: Session, incidents: list[Incident]) -> dict[int, list[int]]:
+# The valve segments of the calls of some incidents, each once (built once). Counted in SQL:
+# the open outages of a long night hold many calls, and their rows are not needed here.
+_SEGMENTS_OF = Prepared(
+    "SELECT ir.incident_id, array_agg(DISTINCT r.segment_no) AS segments FROM incident_reports ir "
+    "JOIN reports r ON r.id = ir.report_id WHERE ir.incident_id = ANY(:ids) AND r.segment_no IS NOT NULL "
+    "GROUP BY ir.incident_id", types={"ids": "bigint[]"})
+
+
+def _segments_of_calls(session: Session, incidents: list[Incident]) -> dict[int, frozenset[int]]:
     """Incident id -> the valve segments of its calls, for all ``incidents`` in one query."""
-    calls = store.reports_of_many(session, [inc.id for inc in incidents]) if incidents else {}
-    return {inc.id: [r.segment_no for r in calls.get(inc.id, ()) if r.segment_no is not None] for inc in incidents}
+    if not incidents:
+        return {}
+    found = {row.incident_id: frozenset(row.segments)
+             for row in _SEGMENTS_OF.execute(session, {"ids": [inc.id for inc in incidents]})}
+    return {inc.id: found.get(inc.id, frozenset()) for inc in incidents}
 
 
 def recompute(session: Session, inc: Incident, rules: Rules, reports: list[Row] | None = None,
