@@ -39,8 +39,7 @@ def on_report_stored(session: Session, report: Report, describe: bool = True, lo
     if not rules.makes_incident(report.service_code):
         return None
     if not locked:
-        locks.lock_family(session, report.municipality_id,
-                          _lock_name(report.service_code, report.lamp_id, report.pipe_id))
+        locks.lock_family(session, report.municipality_id, _route(report.service_code, report.lamp_id, report.pipe_id))
     with store.journaled(session):  # the call's history lines go with its description (write_described)
         placed = _place(session, report, rules)
         if describe:
@@ -64,20 +63,24 @@ def family_to_lock(session: Session, municipality_id: int, report: Mapping) -> s
     for intake to take as it stores the report (``intake.FamilyOf``)."""
     if not rules_of(session, municipality_id).makes_incident(report["service_code"]):
         return None
-    return _lock_name(report["service_code"], report.get("lamp_id"), report.get("pipe_id"))
+    return _route(report["service_code"], report.get("lamp_id"), report.get("pipe_id"))
 
 
-def _lock_name(service_code: str, lamp_id: str | None, pipe_id: str | None) -> str:
-    """The name of the lock (``locks.lock_family``) over the incidents a report can touch, as
-    ``_place`` routes it. Calls on the lighting or the water network and calls of the same
-    service placed by place and time (near no lamp, near no main) never touch the same
-    incidents: the clusters hold no asset, the network's incidents always do, and only an
-    operator's correction, under the town's own lock, moves an incident from one to the other.
-    So they do not wait for each other."""
+# Routes of a call near no lamp or near no main: grouped by place and time (``clusters``).
+_NEAR_NO_LAMP, _NEAR_NO_MAIN = "lighting near no lamp", "water near no main"
+
+
+def _route(service_code: str, lamp_id: str | None, pipe_id: str | None) -> str:
+    """Where ``_place`` sends a report: ``"lighting"`` or ``"water"`` (on the network), or the
+    clusters of calls near no lamp or no main, or the clusters of its service's kind. Also the
+    name of its lock (``locks.lock_family``): two routes never touch the same incidents. The
+    clusters hold no asset, the network's incidents always do (``lighting``'s and ``water``'s
+    queries ask for them), and only an operator's correction, under the town's own lock, moves
+    an incident from one side to the other. So calls on different routes do not wait for each other."""
     if service_code == "streetlight_out":
-        return "lighting" if lamp_id else "lighting near no lamp"
+        return "lighting" if lamp_id else _NEAR_NO_LAMP
     if service_code in water.SERVICES:
-        return "water" if pipe_id else "water near no main"
+        return "water" if pipe_id else _NEAR_NO_MAIN
     return clusters.kind_for(service_code)
 
 
@@ -98,13 +101,14 @@ class Placed(NamedTuple):
 
 
 def _place(session: Session, report: Report, rules: Rules) -> Placed:
-    if report.service_code == "streetlight_out" and report.lamp_id:
+    route = _route(report.service_code, report.lamp_id, report.pipe_id)
+    if route == "lighting":
         return Placed(lighting.handle(session, report, rules))
-    if report.service_code in water.SERVICES and report.pipe_id:
+    if route == "water":
         return Placed(*water.handle(session, report, rules))
-    if report.service_code == "streetlight_out":
+    if route == _NEAR_NO_LAMP:
         return Placed(*clusters.handle(session, report, rules, kind="lamp"))
-    if report.service_code in water.SERVICES:
+    if route == _NEAR_NO_MAIN:
         # No main within reach (or no water layer): still a water problem for the water crew,
         # grouped by place and time until someone locates the cause.
         return Placed(*clusters.handle(session, report, rules, kind="water_outage", codes=water.SERVICES,

@@ -94,14 +94,15 @@ _AREA, _CREW = responsibility.area_and_crew_sql(
 
 # One round trip for a call placed by place and time (most calls without a network asset). It
 # finds the incidents the new report is near (oldest first), links the report to the oldest and
-# redraws that one's shape over every call of them all and this one, or, with none near,
-# creates an incident for the report alone. Its one row holds:
+# redraws that one's shape over every call of them all and this one (unless the report joins one
+# incident inside the hull of its calls: the shape stays), or, with none near, creates an
+# incident for the report alone. Its one row holds:
 # - the near incidents' ids;
 # - the incident joined or created, as now stored (columns ``i_*``);
 # - the crew area and crew its shape falls to (``_AREA``, ``_CREW``);
 # - the ``Summary`` of its calls (``n_calls``, ``first_call``, ``last_call``, ``streets``), which
 #   is all ``describe`` reads: the rows of a cluster of hundreds of calls (a storm, a long night)
-#   never travel to Python, so a call costs the same whatever the size of its cluster.
+#   never travel to Python (PostgreSQL still reads them all to sum them up).
 # The report itself is already stored (intake's statement), so it is among the calls.
 # Prepared: PostgreSQL took longer to plan the search than to run it.
 _JOIN = Prepared(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, String, bindparam, select, text
+from sqlalchemy import Row, String, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,9 @@ from geo_urp.reasoning import layer_cache, store, words
 from geo_urp.reasoning.rules import Rules
 
 KINDS = ("lamp", "lighting_circuit", "lighting_cabinet")
+# Incidents on the network hold their lamp, circuit or cabinet; a cluster of calls near no lamp
+# (kind "lamp" too) holds none, and is ``clusters``' to grow, under a lock of its own.
+_ON_NETWORK = func.cardinality(Incident.asset_ids) > 0
 
 
 def handle(session: Session, report: Report, rules: Rules) -> Incident:
@@ -153,7 +156,7 @@ def _circuit_calls(session: Session, mid: int, circuit_id: str, since, until) ->
     return [tuple(r) for r in session.execute(text(
         "SELECT r.lamp_id, r.requested_datetime FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
         "JOIN incidents i ON i.id = ir.incident_id WHERE r.municipality_id = :mid AND r.circuit_id = :c "
-        "AND i.kind = 'lamp' AND i.status IN ('open', 'assigned', 'in_progress') "
+        "AND i.kind = 'lamp' AND cardinality(i.asset_ids) > 0 AND i.status IN ('open', 'assigned', 'in_progress') "
         "AND r.requested_datetime BETWEEN :since AND :until"),
         {"mid": mid, "c": circuit_id, "since": since, "until": until})]
 
@@ -194,7 +197,7 @@ def _open_lamps_on(feeder: str):
                  .where(IncidentReport.incident_id == Incident.id, getattr(Report, feeder) == bindparam("feeder"),
                         Report.requested_datetime.between(bindparam("since"), bindparam("until"))).exists())
     return select(Incident).where(
-        Incident.municipality_id == bindparam("mid"), Incident.kind == "lamp",
+        Incident.municipality_id == bindparam("mid"), Incident.kind == "lamp", _ON_NETWORK,
         Incident.status.in_(store.OPEN_STATUSES), on_feeder).order_by(Incident.opened_at, Incident.id)
 
 

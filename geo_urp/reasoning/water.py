@@ -38,14 +38,15 @@ def located(inc: Incident) -> bool:
 
 # The open bursts and outages a new call can join, oldest first (built once): those with a call
 # within the call's window, except that a burst nobody has closed yet still takes calls on its
-# own mains and dry area, and only outages on the network (``located``). Chosen in SQL: a night
+# own mains and dry area, and only incidents on the network (``located``: clusters of calls near
+# no main are ``clusters``' to grow, under a lock of their own). Chosen in SQL: a night
 # of calls leaves many open outages, and loading every one of them on every water call cost
 # more than the rest of the call.
 _RECENT = store.called_between(bindparam("since"), bindparam("until"))
 _LOCATED = or_(func.cardinality(Incident.asset_ids) > 0, func.cardinality(Incident.affected_segment_nos) > 0)
 _CAN_GROW = (select(Incident)
              .where(Incident.municipality_id == bindparam("mid"), Incident.status.in_(store.OPEN_STATUSES),
-                    or_(and_(Incident.kind == "water_main_burst",
+                    or_(and_(Incident.kind == "water_main_burst", _LOCATED,
                              or_(_RECENT, bindparam("pipe") == any_(Incident.asset_ids),
                                  bindparam("segment") == any_(Incident.affected_segment_nos))),
                         and_(Incident.kind == "water_outage", _RECENT, _LOCATED)))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from geo_urp.accounts import create_api_key
@@ -104,47 +105,58 @@ def test_calls_that_could_meet_wait_for_each_other_and_others_do_not(fresh_db_ur
         assert len(circuit) == 1 and circuit[0].asset_ids == ["C1"]
 
 
-def _water_points(session):
-    """A point 2 m off a main and one inside the town with no main within 100 m (WGS84 fields)."""
+def _points_on_and_off(session, table):
+    """A point 2 m off the first asset of ``table`` (lamps or water_pipes) and one inside the
+    town with none of them within 100 m (WGS84 fields)."""
     from sqlalchemy import text
 
     on, off = session.execute(text(
         "WITH grid AS (SELECT (ST_Dump(ST_GeneratePoints(m.boundary, 400, 7))).geom g FROM municipalities m) "
-        "SELECT (SELECT ST_Transform(ST_Translate(ST_LineInterpolatePoint(geom, 0.5), 2, 2), 4326) "
-        "        FROM water_pipes ORDER BY pipe_id LIMIT 1), "
-        "       (SELECT ST_Transform(g, 4326) FROM grid WHERE NOT EXISTS (SELECT 1 FROM water_pipes p "
-        "        WHERE ST_DWithin(p.geom, grid.g, 100)) ORDER BY ST_X(g), ST_Y(g) LIMIT 1)")).one()
-    assert on is not None and off is not None, "the fixture has a main, and room away from every main"
+        f"SELECT (SELECT ST_Transform(ST_Translate(ST_PointOnSurface(geom), 2, 2), 4326) FROM {table} "
+        "         ORDER BY id LIMIT 1), "
+        f"       (SELECT ST_Transform(g, 4326) FROM grid WHERE NOT EXISTS (SELECT 1 FROM {table} a "
+        "         WHERE ST_DWithin(a.geom, grid.g, 100)) ORDER BY ST_X(g), ST_Y(g) LIMIT 1)")).one()
+    assert on is not None and off is not None, f"the fixture has {table}, and room away from them"
     return [{"lat": f"{lat:.7f}", "long": f"{lon:.7f}"} for lat, lon in (
         session.execute(text("SELECT ST_Y(CAST(:g AS geometry)), ST_X(CAST(:g AS geometry))"), {"g": g}).one()
         for g in (on, off))]
 
 
-def test_water_calls_near_no_main_do_not_wait_for_calls_on_the_network(fresh_db_url):
-    """A no-water call near no main joins a cluster of such calls, never an incident on the
-    network: it goes on while a call on a main holds the water network's lock, and a second
-    call on a main waits for it."""
+@pytest.mark.parametrize("table, first, second, apart, cluster", [
+    ("water_pipes", "no_water", "water_leak", "no_water", "water_outage"),
+    ("lamps", "streetlight_out", "streetlight_out", "streetlight_out", "lamp"),
+])
+def test_calls_near_no_asset_do_not_wait_for_calls_on_the_network(fresh_db_url, table, first, second, apart,
+                                                                  cluster):
+    """A call near no main (no lamp) joins a cluster of such calls, never an incident on the
+    network: it goes on while a call on the network holds that network's lock, and a second
+    call on the network waits for the first."""
     with session_scope(fresh_db_url) as s:
         load_municipality(s, BORGO, "borgo")
         key = create_api_key(s, "operator", "borgo")
-        on_main, near_no_main = _water_points(s)
-    first = session_factory(fresh_db_url)()
-    held = take_call(first, key, {"service_code": "no_water", **on_main}).report
-    assert held.pipe_id is not None
+        on_asset, near_none = _points_on_and_off(s, table)
+    holder = session_factory(fresh_db_url)()
     out: dict = {}
-    same = _call_in_thread(fresh_db_url, key, {"service_code": "water_leak", **on_main}, out, "on main")
-    apart = _call_in_thread(fresh_db_url, key, {"service_code": "no_water", **near_no_main}, out, "near no main")
-    apart.join(timeout=10)
-    assert not apart.is_alive() and "near no main" in out  # went through
-    same.join(timeout=1.0)
-    assert same.is_alive() and "on main" not in out  # waits for the first call on the network
-    first.commit()
-    first.close()
-    same.join(timeout=10)
-    assert not same.is_alive()
+    threads = []
+    try:
+        held = take_call(holder, key, {"service_code": first, **on_asset}).report
+        assert (held.pipe_id or held.lamp_id) is not None
+        threads.append(_call_in_thread(fresh_db_url, key, {"service_code": second, **on_asset}, out, "on"))
+        threads.append(_call_in_thread(fresh_db_url, key, {"service_code": apart, **near_none}, out, "off"))
+        threads[1].join(timeout=10)
+        assert not threads[1].is_alive() and "off" in out  # went through
+        threads[0].join(timeout=1.0)
+        assert threads[0].is_alive() and "on" not in out  # waits for the first call on the network
+        holder.commit()
+    finally:
+        holder.rollback()  # after a failure: let the waiting call through, not hang
+        holder.close()
+        for thread in threads:
+            thread.join(timeout=10)
+    assert not threads[0].is_alive() and "on" in out
     with session_scope(fresh_db_url) as s:
-        kinds = {r: (i.kind, i.asset_ids) for r, i in s.execute(
+        placed = {r: (i.kind, i.asset_ids) for r, i in s.execute(
             select(IncidentReport.report_id, Incident).join(Incident, Incident.id == IncidentReport.incident_id))}
-        assert s.get(Report, out["near no main"]).pipe_id is None
-        assert kinds[out["near no main"]] == ("water_outage", [])
-        assert kinds[held.id] == kinds[out["on main"]] and kinds[held.id][0] == "water_main_burst"
+        off = s.get(Report, out["off"])
+        assert off.pipe_id is None and off.lamp_id is None and placed[off.id] == (cluster, [])
+        assert placed[held.id] == placed[out["on"]] and placed[held.id][1]  # one incident on the network

@@ -251,7 +251,8 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
     streets = session.execute(text("SELECT street_id, name FROM streets WHERE municipality_id = :m "
                                    "ORDER BY name DESC LIMIT 4"), {"m": borgo}).all()
     assert len(streets) == 4
-    order = [3, 0, 3, 1, None, 0, 2]  # by time; two calls share a minute (the earlier id comes first)
+    # By time; streets 0 and 1 first come in the same minute: the call stored first counts first.
+    order = [3, 0, 1, 3, None, 0, 2]
     minutes = [0, 5, 5, 12, 14, 20, 20]
     for n, (s, m) in enumerate(zip(order, minutes)):
         report, inc = call("flooding", m, at=(300 + 10 * n, 300), street=None if s is None else streets[s][0])
@@ -274,8 +275,8 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
 
 def test_a_call_inside_a_cluster_keeps_its_shape_and_one_outside_redraws_it_as_in_full(session, borgo, call):
     # A call in the hull of the cluster's calls leaves the shape as drawn (not drawn again over
-    # every call); one beyond it, or near its edge, has it drawn again. Either way the shape is
-    # what drawing it in full from all its calls gives (clusters.reshape).
+    # every call); one beyond it, or near the shape's edge, has it drawn again. Either way the
+    # shape is what drawing it in full from all its calls gives (clusters.drawn_shape).
     from geo_urp.reasoning import clusters
 
     def shape(inc):
@@ -289,15 +290,23 @@ def test_a_call_inside_a_cluster_keeps_its_shape_and_one_outside_redraws_it_as_i
         _, inc = call("flooding", n, at=(x, y))
     square = shape(inc)
     assert square == in_full(inc)
-    for n, (x, y) in enumerate([(250, 250), (220, 280), (299, 201)]):  # inside; the last at the edge
+    for n, (x, y) in enumerate([(250, 250), (220, 280), (300, 200)]):  # inside; the last on a corner
         _, inc = call("flooding", 10 + n, at=(x, y))
         assert shape(inc) == square == in_full(inc)
+    # To see which calls keep the shape, it is made 3 m narrower than a drawing would make it: a
+    # call 15 m or more inside it keeps it so; one nearer its edge has it drawn again.
+    session.execute(text("UPDATE incidents SET geom = ST_Buffer(geom, -3) WHERE id = :i"), {"i": inc.id})
+    narrower = shape(inc)
+    _, inc = call("flooding", 20, at=(260, 240))
+    assert shape(inc) == narrower != in_full(inc)  # kept, not drawn again
+    _, inc = call("flooding", 21, at=(298, 202))  # in the hull, 2 m from two sides: under 15 m from the edge
+    assert shape(inc) == square == in_full(inc)  # drawn again
     # Beyond the hull but inside the shape (the 15 m band it is widened by): the shape grows.
-    _, inc = call("flooding", 20, at=(310, 250))
+    _, inc = call("flooding", 22, at=(310, 250))
     assert shape(inc) != square and shape(inc) == in_full(inc)
     assert session.scalar(text("SELECT ST_Area(geom) > ST_Area(ST_GeomFromEWKB(:s)) FROM incidents WHERE id = :i"),
                           {"s": square, "i": inc.id})
-    assert len(report_ids(session, inc)) == 8 and len(open_incidents(session, borgo)) == 1
+    assert len(report_ids(session, inc)) == 10 and len(open_incidents(session, borgo)) == 1
 
 
 def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is_stored(session, borgo, call):
