@@ -64,9 +64,9 @@ def handle(session: Session, report: Report, rules: Rules) -> tuple[Incident, li
     bursts = [i for i in rows if i.kind == "water_main_burst"]
     outages = [i for i in rows if i.kind == "water_outage"]
     if report.service_code == "water_leak":
-        for burst in bursts:
-            if _near_burst(session, burst, report, rules):
-                return _join(session, report, burst, rules)
+        burst = _burst_of_leak(session, bursts, report, rules)
+        if burst is not None:
+            return _join(session, report, burst, rules)
         return _leak(session, report, outages, rules), None
     for burst in bursts:
         if report.segment_no in burst.affected_segment_nos:
@@ -140,16 +140,28 @@ def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> tupl
     return inc, reports
 
 
-def _near_burst(session: Session, burst: Incident, report: Report, rules: Rules) -> bool:
-    """Whether a leak call belongs to a burst: on one of its suspected mains, inside its dry
-    area, or within ``leak_join_m`` of the main most likely burst (a caller across the street)."""
-    if report.pipe_id in burst.asset_ids or report.segment_no in burst.affected_segment_nos:
-        return True
-    return bool(session.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM water_pipes WHERE municipality_id = :mid AND pipe_id = :p "
-        "AND ST_DWithin(geom, " + store.geom_param("g") + ", :d))"),
-        {"mid": burst.municipality_id, "p": burst.asset_ids[0], "g": store.hexgeom(report.geom),
-         "d": rules.water["leak_join_m"]}).scalar())
+def _burst_of_leak(session: Session, bursts: list[Incident], report: Report, rules: Rules) -> Incident | None:
+    """The first of ``bursts`` a leak call belongs to: on one of its suspected mains, inside its
+    dry area, or within ``leak_join_m`` of the main most likely burst (a caller across the
+    street); None when it belongs to none. The distances are asked of PostGIS once, for all."""
+    near = None
+    for burst in bursts:
+        if report.pipe_id in burst.asset_ids or report.segment_no in burst.affected_segment_nos:
+            return burst
+        if near is None:
+            near = {row.id for row in _NEAR_MAIN.execute(session, {
+                "ids": [b.id for b in bursts], "pipes": [b.asset_ids[0] for b in bursts],
+                "mid": report.municipality_id, "g": store.hexgeom(report.geom), "d": rules.water["leak_join_m"]})}
+        if burst.id in near:
+            return burst
+    return None
+
+
+# Which bursts (id, most likely main) have that main within a distance of a point (built once).
+_NEAR_MAIN = Prepared(
+    "SELECT b.id FROM unnest(:ids, :pipes) AS b(id, pipe) WHERE EXISTS (SELECT 1 FROM water_pipes p "
+    "WHERE p.municipality_id = :mid AND p.pipe_id = b.pipe AND ST_DWithin(p.geom, " + store.geom_param("g")
+    + ", :d))", types={"ids": "bigint[]", "pipes": "text[]", "mid": "int", "d": "float8"})
 
 
 # The valve segments of the calls of some incidents, each once (built once). Counted in SQL:

@@ -161,6 +161,16 @@ def test_a_leak_call_beside_another_main_far_from_the_burst_makes_its_own(sessio
     assert other.id != burst.id and burst.asset_ids == ["P4"] and other.asset_ids == ["P1"]
 
 
+def test_a_leak_call_on_another_main_near_the_oldest_burst_main_joins_that_burst(session, borgo, call):
+    _, burst = call("water_leak", 0, pipe="P4")
+    _, other = call("water_leak", 5, pipe="P1", segment=1)         # 302 m from P4: a burst of its own
+    assert other.id != burst.id and 2 in other.affected_segment_nos
+    # On P2, in segment 2: 147 m from P4 (within leak_join_m, 150 m) though neither on P4 nor in its
+    # dry area; P1's burst would hold it too (its dry area has segment 2), but P4's is the older.
+    _, joined = call("water_leak", 10, pipe="P2", segment=2)
+    assert joined.id == burst.id and burst.asset_ids[0] == "P4" and "P2" in burst.asset_ids
+
+
 def test_lamps_count_for_a_circuit_only_within_one_span_of_the_window(session, borgo, call):
     from geo_urp.reasoning.recompute import recompute_open
 
