@@ -21,7 +21,6 @@ Options: ``--calls`` posted in all (default 5000), ``--window`` calls per line
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections import defaultdict
@@ -30,14 +29,12 @@ from urllib.parse import parse_qs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_open311_post import api_key, call, municipality_id, points  # noqa: E402
+from benchmarks.bench_open311_post import api_key, call, municipality_id, points, target_arguments  # noqa: E402
 from geo_urp import settings  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--municipality", required=True, help="slug of a loaded municipality")
-    parser.add_argument("--key", help="api_key to post with (default: create a public key)")
+    parser = target_arguments(__doc__, url=False)
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--window", type=int, default=500)
     args = parser.parse_args()

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_open311_post import api_key, call, municipality_id, points  # noqa: E402
+from benchmarks.bench_open311_post import api_key, call, municipality_id, points, target_arguments  # noqa: E402
 from geo_urp import settings  # noqa: E402
 
 _INSIDE = "GEO_URP_BENCH_UNDER_CALLGRIND"
@@ -66,9 +66,7 @@ def _count(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--municipality", required=True, help="slug of a loaded municipality")
-    parser.add_argument("--key", help="api_key to post with (default: create a public key)")
+    parser = target_arguments(__doc__, url=False)
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=150)
     args = parser.parse_args()

@@ -141,10 +141,12 @@ def percentile(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, int(round(p / 100.0 * (len(sorted_ms) - 1))))]
 
 
-def target_arguments(doc: str) -> argparse.ArgumentParser:
-    """A parser with the options every POST benchmark takes: the service, the town, the key."""
+def target_arguments(doc: str, url: bool = True) -> argparse.ArgumentParser:
+    """A parser with the options every POST benchmark takes: the service (unless ``url`` is
+    False: the benchmark posts in its own process), the town, the key."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8000", help="base URL of the running service")
+    if url:
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="base URL of the running service")
     parser.add_argument("--municipality", required=True, help="slug of a loaded municipality")
     parser.add_argument("--key", help="api_key to post with (default: create a public key)")
     return parser
