@@ -137,14 +137,14 @@ _JOIN = Prepared(
     "         SELECT :rid, id FROM joined UNION ALL SELECT :rid, id FROM new) "
     "SELECT ARRAY(SELECT id FROM near ORDER BY opened_at, id) AS near_ids, "
     + ", ".join(f"inc.{c} AS i_{c}" for c in _INCIDENT_COLUMNS) + ", "
-    f"  w.area_id AS area_id, {_CREW} AS crew_id, "
-    "  (SELECT count(*) FROM calls) AS n_calls, (SELECT min(requested_datetime) FROM calls) AS first_call, "
-    "  (SELECT max(requested_datetime) FROM calls) AS last_call, "
+    f"  w.area_id AS area_id, {_CREW} AS crew_id, c.n_calls, c.first_call, c.last_call, "
     # Each street once, at its first call (oldest first, as ``summary`` orders them).
     "  ARRAY(SELECT street_name FROM (SELECT DISTINCT ON (street_name) street_name, requested_datetime, id "
     "        FROM calls WHERE street_name IS NOT NULL ORDER BY street_name, requested_datetime, id) f "
     "        ORDER BY requested_datetime, id) AS streets "
-    f"FROM (SELECT * FROM grown UNION ALL SELECT * FROM new) inc {_AREA}",
+    f"FROM (SELECT * FROM grown UNION ALL SELECT * FROM new) inc {_AREA} "
+    "CROSS JOIN (SELECT count(*) AS n_calls, min(requested_datetime) AS first_call, "
+    "            max(requested_datetime) AS last_call FROM calls) c",
     types={"rid": "bigint", "skill": "text"},
     # The incident's shape becomes what the ORM loads; psycopg2 reads every other column as the ORM would.
     result_types={"i_geom": Incident.__table__.c.geom.type})
