@@ -23,7 +23,7 @@ from geo_urp import settings
 from geo_urp.accounts import Principal
 from geo_urp.db import engine_for, session_scope
 from geo_urp.loading.loader import load_municipality
-from geo_urp.locating.intake import create_report
+from geo_urp.acting.intake import create_report
 from geo_urp.models import Municipality
 from geo_urp.reasoning import on_report_stored
 from geo_urp.reasoning.recompute import recompute_open

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from benchmarks.scratch import scratch_database
 from geo_urp.db import session_scope
-from geo_urp.loading.isolation import isolate_pipes
+from geo_urp.reasoning.isolation import isolate_pipes
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import Municipality, Pipe
 

@@ -70,7 +70,7 @@ def layers_load(folder: Path, slug: str, name: str | None, strict: bool) -> None
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 def layers_from_osm(pbf: Path, clip: str, outdir: Path) -> None:
     """Write SPEC layer files (streets, addresses, landmarks, boundary) from OpenStreetMap data."""
-    from geo_urp.loading.osm import from_osm, parse_clip
+    from geo_urp.layer_files.osm import from_osm, parse_clip
 
     try:
         summary = from_osm(pbf, parse_clip(clip), outdir)
@@ -88,7 +88,7 @@ def layers_from_osm(pbf: Path, clip: str, outdir: Path) -> None:
 @click.option("--seed", default=1, type=int, show_default=True)
 def layers_synth(folder: Path, seed: int) -> None:
     """Add synthetic lamps, circuits, cabinets, water network, crew areas and crews to FOLDER."""
-    from geo_urp.loading.synth import synth_utilities
+    from geo_urp.layer_files.synth import synth_utilities
 
     try:
         summary = synth_utilities(folder, seed)

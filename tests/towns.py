@@ -13,7 +13,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, Point, mapping, shape
 
-from geo_urp.loading.synth import synth_utilities
+from geo_urp.layer_files.synth import synth_utilities
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "marcallo"
 _UTM = Transformer.from_crs(4326, 32632, always_xy=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from geo_urp.locating import intake
+from geo_urp.acting import intake
 from geo_urp.reasoning import family_to_lock, on_report_stored
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp.errors import LayerLoadError
 from geo_urp.loading import crews as crews_io
-from geo_urp.loading import store
+from geo_urp.loading import write_layers
 from geo_urp.loading.layers import CREWS_FILE, CREWS_WITHOUT, LAYERS, MANDATORY
 from geo_urp.loading.readers import find_layer_files, read_layer
 from geo_urp.loading.validate import LayerResult, looks_like_wrong_crs, validate_layer

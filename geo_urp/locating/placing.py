@@ -24,7 +24,7 @@ from geo_urp.db import Prepared
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.locating import geocoder, snapping
 from geo_urp.locating import geocoder_sql as geo_sql
-from geo_urp.locating.open311_reads import municipality_for
+from geo_urp.reading.open311 import municipality_for
 from geo_urp.locating.snapping import Snap, SnapLimits, StreetSnap
 from geo_urp.models import Municipality
 

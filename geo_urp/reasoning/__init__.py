@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from geo_urp import locks
 from geo_urp.models import Incident, Municipality, Report
-from geo_urp.reasoning import clusters, lighting, responsibility, store, water
+from geo_urp.reasoning import clusters, lighting, responsibility, water
+from geo_urp.reasoning import grouping
 from geo_urp.reasoning.rules import Rules, rules_for
 
 
@@ -40,7 +41,7 @@ def on_report_stored(session: Session, report: Report, describe: bool = True, lo
         return None
     if not locked:
         locks.lock_family(session, report.municipality_id, _route(report.service_code, report.lamp_id, report.pipe_id))
-    with store.journaled(session):  # the call's history lines go with its description (write_described)
+    with grouping.journaled(session):  # the call's history lines go with its description (write_described)
         placed = _place(session, report, rules)
         if describe:
             refresh(session, placed.incident, placed.calls, placed.where)
@@ -91,7 +92,7 @@ def place(session: Session, report: Report, rules: Rules) -> Incident:
 
 class Placed(NamedTuple):
     """A report's incident, with what placing it found out on the way (None: not found), for
-    ``refresh`` not to ask again: the incident's calls as ``store.reports_of`` gives them (for a
+    ``refresh`` not to ask again: the incident's calls as ``grouping.reports_of`` gives them (for a
     cluster, their ``clusters.Summary``), and the (crew area, crew) of its fix point
     (``responsibility``'s rule)."""
 
@@ -120,7 +121,7 @@ def refresh(session: Session, inc: Incident, reports: list[Row] | clusters.Summa
             where: tuple[str | None, str | None] | None = None) -> None:
     """Recompute an incident's explanation, confidence, area, crew and priority.
 
-    ``reports``: its reports as ``store.reports_of`` gives them (or, for a cluster, their
+    ``reports``: its reports as ``grouping.reports_of`` gives them (or, for a cluster, their
     ``clusters.Summary``), when already loaded; ``where``:
     its (crew area, crew) by the rule, when already worked out (``Placed``).
     """
@@ -133,12 +134,12 @@ def refresh_many(session: Session, incidents: list[Incident],
                  where: dict[int, tuple[str | None, str | None]] | None = None) -> None:
     """``refresh`` for several incidents: their reports read, and their crews found, in one query each.
 
-    ``reports``: incident id -> its reports as ``store.reports_of_many`` gives them (or, for a
+    ``reports``: incident id -> its reports as ``grouping.reports_of_many`` gives them (or, for a
     cluster, their ``clusters.Summary``), when already loaded; ``where``: incident id -> its
     (crew area, crew), when already worked out.
     """
     if reports is None:
-        reports = store.reports_of_many(session, [inc.id for inc in incidents])
+        reports = grouping.reports_of_many(session, [inc.id for inc in incidents])
     described = {}
     for inc in incidents:
         calls = reports.get(inc.id)
@@ -160,5 +161,5 @@ def refresh_many(session: Session, incidents: list[Incident],
                           "confidence": round(confidence, 2), "area_id": who.area_id, "crew_id": who.crew_id}
     # Written straight to the database and to the incidents as stored: set one by one on the
     # incidents instead, they would leave the session a unit of work to sort out at every flush.
-    store.write_described(session, done, values)
+    grouping.write_described(session, done, values)
     session.flush()  # anything else changed on the way (an incident's assets, its status)

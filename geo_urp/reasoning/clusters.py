@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from geo_urp.db import Prepared, as_loaded
 from geo_urp.models import Incident, Report
-from geo_urp.reasoning import responsibility, store, words
+from geo_urp.reasoning import responsibility, words
+from geo_urp.reasoning import grouping
 from geo_urp.reasoning.rules import Rules
 
 # Service code -> incident kind (SPEC §4); anything else is "other".
@@ -82,9 +83,9 @@ class Summary(NamedTuple):
 
 
 def summary(reports: list[Row]) -> Summary:
-    """The ``Summary`` of calls as ``store.reports_of`` gives them (oldest first, at least one)."""
+    """The ``Summary`` of calls as ``grouping.reports_of`` gives them (oldest first, at least one)."""
     return Summary(len(reports), reports[0].requested_datetime, reports[-1].requested_datetime,
-                   tuple(dict.fromkeys(store.street_names(reports))))
+                   tuple(dict.fromkeys(grouping.street_names(reports))))
 
 
 # The crew area and crew of a cluster (``responsibility``'s rule): a cluster has no asset, so its
@@ -111,7 +112,7 @@ _JOIN = Prepared(
     "AND i.status IN ('open', 'assigned', 'in_progress') AND r.service_code = ANY(:codes) "
     # Only incidents placed by place and time: a lamp or water incident on the network has its assets.
     "AND cardinality(i.asset_ids) = 0 AND cardinality(i.affected_segment_nos) = 0 "
-    "AND r.requested_datetime BETWEEN :t0 AND :t1 AND ST_DWithin(r.geom, " + store.geom_param("g") + ", :d) "
+    "AND r.requested_datetime BETWEEN :t0 AND :t1 AND ST_DWithin(r.geom, " + grouping.geom_param("g") + ", :d) "
     "GROUP BY i.id, i.opened_at), "
     "joined AS (SELECT id FROM near ORDER BY opened_at, id LIMIT 1), "
     "ids AS (SELECT ir.report_id AS id FROM incident_reports ir WHERE ir.incident_id IN (SELECT id FROM near) "
@@ -121,14 +122,14 @@ _JOIN = Prepared(
     "          LEFT JOIN streets s ON s.municipality_id = r.municipality_id AND s.street_id = r.street_id), "
     # A call inside the hull of the one incident it joins leaves its shape as drawn: a cluster
     # of hundreds of calls is not drawn again over all of them for a call in its middle.
-    "kept AS (SELECT i.geom FROM incidents i, (SELECT " + store.geom_param("g") + " AS g) p "
+    "kept AS (SELECT i.geom FROM incidents i, (SELECT " + grouping.geom_param("g") + " AS g) p "
     "         WHERE i.id = (SELECT id FROM joined) AND (SELECT count(*) FROM near) = 1 "
     "         AND " + _inside_hull("i.geom", "p.g") + "), "
     "shape AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM kept) THEN (SELECT geom FROM kept) "
     "          ELSE (SELECT " + _SHAPE + " FROM (SELECT geom AS g FROM calls) c) END AS g), "
     "grown AS (UPDATE incidents SET updated_at = :at, geom = (SELECT g FROM shape) "
     "          WHERE id = (SELECT id FROM joined) RETURNING *), "
-    # As ``store.create`` makes one: open, priority 3, confidence 0.5, no asset, until described.
+    # As ``grouping.create`` makes one: open, priority 3, confidence 0.5, no asset, until described.
     "new AS (INSERT INTO incidents (municipality_id, kind, status, priority, confidence, explanation, "
     "        asset_ids, valves_to_close, affected_segment_nos, geom, opened_at, updated_at) "
     "        SELECT :mid, :kind, 'open', 3, 0.5, '', '{}', '{}', '{}', (SELECT g FROM shape), :opened, :at "
@@ -172,18 +173,18 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
     head = _JOIN.execute(session, {
         "mid": report.municipality_id, "kind": kind, "codes": list(codes or (report.service_code,)),
         "t0": report.requested_datetime - window, "t1": report.requested_datetime + window,
-        "g": store.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id, "at": store.now(),
+        "g": grouping.hexgeom(report.geom), "d": cfg["distance_m"], "rid": report.id, "at": grouping.now(),
         "opened": report.requested_datetime, "skill": responsibility.SKILL.get(kind, "general")}).one()
     inc = as_loaded(session, Incident, {c: getattr(head, f"i_{c}") for c in _INCIDENT_COLUMNS}, populate_existing=True)
     calls = Summary(head.n_calls, head.first_call, head.last_call, tuple(head.streets))
     where = (head.area_id, head.crew_id)
     if not head.near_ids:
-        store.created(session, inc, first=report)
+        grouping.created(session, inc, first=report)
         return inc, calls, where
     others = list(session.scalars(_BY_IDS, {"ids": list(head.near_ids[1:])})) if len(head.near_ids) > 1 else []
     for other in others:
-        store.absorb(session, other, inc, why=f"call {report.id} lies within {cfg['distance_m']} m of both")
-    store.log(session, inc, "call joined", report_id=str(report.id))
+        grouping.absorb(session, other, inc, why=f"call {report.id} lies within {cfg['distance_m']} m of both")
+    grouping.log(session, inc, "call joined", report_id=str(report.id))
     return inc, calls, where
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from geo_urp import locks
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
-from geo_urp.reasoning import clusters, family, lighting, refresh, rules_of, store, water
+from geo_urp.reasoning import clusters, family, lighting, refresh, rules_of, water
+from geo_urp.reasoning import grouping
 
 
 def _incident(session: Session, incident_id: int, municipality_ids: set[int] | None) -> Incident:
@@ -52,7 +53,7 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
     locks.lock_municipality(session, incidents[0].municipality_id)
     for inc in incidents:  # read again under the lock: a call taken meanwhile may have changed them
         session.refresh(inc)
-    closed = [i.id for i in incidents if i.status not in store.OPEN_STATUSES]
+    closed = [i.id for i in incidents if i.status not in grouping.OPEN_STATUSES]
     if closed:
         raise BadInput(f"incident(s) {', '.join(map(str, closed))} are no longer open")
     families = {_family(i.kind) for i in incidents}
@@ -62,7 +63,7 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
     target = min(incidents, key=lambda i: (-_RANK.get(i.kind, 0), i.opened_at, i.id))
     others = [i for i in incidents if i is not target]
     for other in others:
-        store.absorb(session, other, target, actor=actor, why="merged by an operator", placed_by=actor)
+        grouping.absorb(session, other, target, actor=actor, why="merged by an operator", placed_by=actor)
         target.asset_ids = _union(target.asset_ids, other.asset_ids)
         target.valves_to_close = _union(target.valves_to_close, other.valves_to_close)
         target.affected_segment_nos = sorted(set(target.affected_segment_nos) | set(other.affected_segment_nos))
@@ -71,7 +72,7 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
         target.geom = session.execute(text(
             "SELECT ST_Union(geom) FROM incidents WHERE id = ANY(:ids)"), {"ids": [i.id for i in incidents]}).scalar()
     _redraw(session, target)
-    store.log(session, target, "merged", actor, incidents=[i.id for i in others], kind=target.kind,
+    grouping.log(session, target, "merged", actor, incidents=[i.id for i in others], kind=target.kind,
               asset_ids=list(target.asset_ids))
     refresh(session, target)
     return target
@@ -89,7 +90,7 @@ def _redraw(session: Session, inc: Incident) -> None:
     such a cluster again); a cluster's shape. A lamp, circuit or cabinet is the operator's call:
     its assets stay as they are, except that a cluster of calls near no lamp takes the lamps
     of the calls moved into it."""
-    calls = store.reports_of(session, inc.id)
+    calls = grouping.reports_of(session, inc.id)
     if inc.kind in water.KINDS:
         if any(r.pipe_id for r in calls):
             water.recompute(session, inc, rules_of(session, inc.municipality_id))
@@ -98,7 +99,7 @@ def _redraw(session: Session, inc: Incident) -> None:
             inc.kind = "water_outage"  # no call on a main left: nothing says which one burst
             inc.asset_ids, inc.valves_to_close, inc.affected_segment_nos = [], [], []
             inc.affected_addresses = None
-            store.log(session, inc, "not located", reason="no call left near a water main")
+            grouping.log(session, inc, "not located", reason="no call left near a water main")
     if inc.asset_ids:
         return
     clusters.reshape(session, inc)
@@ -122,35 +123,35 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
     if _family(target.kind) != family(report):
         raise BadInput(f"report {report.id} is a {report.service_code} call and cannot join incident "
                        f"{target.id} ({target.kind})")
-    if target.status not in store.OPEN_STATUSES:
+    if target.status not in grouping.OPEN_STATUSES:
         raise BadInput(f"incident {incident_id} is no longer open")
     link = session.get(IncidentReport, report.id, populate_existing=True)
     source = session.get(Incident, link.incident_id) if link else None
     if source is not None and source.id == target.id:
         return target
-    if source is not None and source.status not in store.OPEN_STATUSES:
+    if source is not None and source.status not in grouping.OPEN_STATUSES:
         raise BadInput(f"report {report.id} belongs to incident {source.id}, which is no longer open")
     if link is None:
-        store.attach(session, report, target)
+        grouping.attach(session, report, target)
         link = session.get(IncidentReport, report.id)
     else:
         link.incident_id = target.id
-        target.updated_at = store.now()
+        target.updated_at = grouping.now()
     link.placed_by = actor  # the operator's judgement: the live rules leave it here
     session.flush()
-    store.log(session, target, "report moved in", actor, report_id=str(report.id),
+    grouping.log(session, target, "report moved in", actor, report_id=str(report.id),
               from_incident=source.id if source else None)
     if source is not None:
-        source.updated_at = store.now()  # a polling map sees it shrink or go
-        store.log(session, source, "report moved out", actor, report_id=str(report.id), to_incident=target.id)
+        source.updated_at = grouping.now()  # a polling map sees it shrink or go
+        grouping.log(session, source, "report moved out", actor, report_id=str(report.id), to_incident=target.id)
         left = session.scalar(select(IncidentReport.report_id).where(IncidentReport.incident_id == source.id).limit(1))
         if left is None:
             status_before = source.status
             source.status = "closed"
-            source.closed_at = store.now()
+            source.closed_at = grouping.now()
             source.absorbed_into_id = target.id
-            store.log(session, source, "emptied", actor, into=target.id)
-            store.carry_progress(session, source, target, status_before)
+            grouping.log(session, source, "emptied", actor, into=target.id)
+            grouping.carry_progress(session, source, target, status_before)
         else:
             _redraw(session, source)
             refresh(session, source)

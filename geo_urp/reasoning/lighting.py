@@ -13,7 +13,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from geo_urp.models import Circuit, Incident, IncidentReport, Report
-from geo_urp.reasoning import layer_cache, store, words
+from geo_urp.reasoning import words
+from geo_urp.reasoning import grouping
+from geo_urp.loading import layer_cache
 from geo_urp.reasoning.rules import Rules
 
 KINDS = ("lamp", "lighting_circuit", "lighting_cabinet")
@@ -30,7 +32,7 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
     for kind, asset in (("lighting_cabinet", report.cabinet_id), ("lighting_circuit", report.circuit_id)):
         dark = [i for i in found if i.kind == kind and asset is not None and asset in i.asset_ids]
         if dark:
-            store.attach(session, report, dark[0])
+            grouping.attach(session, report, dark[0])
             if kind == "lighting_circuit":
                 return _maybe_cabinet(session, report, rules) or dark[0]
             return dark[0]
@@ -38,20 +40,20 @@ def handle(session: Session, report: Report, rules: Rules) -> Incident:
     # after the incident's own, so a circuit or cabinet id equal to a lamp id never matches).
     lamp_inc = [i for i in found if (i.asset_ids[:1] if i.kind == "lamp" else i.asset_ids[1:]).count(report.lamp_id)]
     if lamp_inc and lamp_inc[0].kind != "lamp":  # an operator merged this lamp into a wider incident
-        store.attach(session, report, lamp_inc[0])
+        grouping.attach(session, report, lamp_inc[0])
         return lamp_inc[0]
     if lamp_inc:
         inc = lamp_inc[0]
-        store.attach(session, report, inc)
+        grouping.attach(session, report, inc)
     else:
-        inc = store.create(session, mid, "lamp", _lamp_geom(session, report), t, [report.lamp_id], first=report)
+        inc = grouping.create(session, mid, "lamp", _lamp_geom(session, report), t, [report.lamp_id], first=report)
     lamps, (since, until), total = _circuit_evidence(session, report, cfg["window_h"])
     share = len(lamps) / total if total else 0.0
     if len(lamps) >= cfg["circuit_min_lamps"] or (len(lamps) >= 2 and share >= cfg["circuit_min_share"]):
-        circuit = store.create(session, mid, "lighting_circuit", _circuit_geom(session, mid, report.circuit_id),
+        circuit = grouping.create(session, mid, "lighting_circuit", _circuit_geom(session, mid, report.circuit_id),
                                t, [report.circuit_id])
         for small in _open_lamp_incidents(session, mid, "circuit_id", report.circuit_id, since, until):
-            store.absorb(session, small, circuit,
+            grouping.absorb(session, small, circuit,
                          why=f"{len(lamps)} of {total} lamps of circuit {report.circuit_id} reported dark")
         return _maybe_cabinet(session, report, rules) or circuit
     return inc
@@ -85,7 +87,7 @@ def reach(calls: list[tuple[object, datetime]], keys: set, span: tuple, hours: f
 
 
 _OPEN_ON_ASSETS = select(Incident).where(  # built once: it runs on every street-light call
-    Incident.municipality_id == bindparam("mid"), Incident.kind.in_(KINDS), Incident.status.in_(store.OPEN_STATUSES),
+    Incident.municipality_id == bindparam("mid"), Incident.kind.in_(KINDS), Incident.status.in_(grouping.OPEN_STATUSES),
     Incident.asset_ids.overlap(bindparam("assets", type_=ARRAY(String)))).order_by(Incident.opened_at, Incident.id)
 
 
@@ -100,7 +102,7 @@ def _open_on_assets(session: Session, mid: int, report: Report) -> list[Incident
 # (built once).
 _OPEN_CIRCUITS_OF_CABINET = select(Incident).where(
     Incident.municipality_id == bindparam("mid"), Incident.kind == "lighting_circuit",
-    Incident.status.in_(store.OPEN_STATUSES),
+    Incident.status.in_(grouping.OPEN_STATUSES),
     select(Circuit.cabinet_id).where(Circuit.municipality_id == Incident.municipality_id,
                                      Circuit.circuit_id == Incident.asset_ids[1]).scalar_subquery()
     == bindparam("cabinet")).order_by(Incident.opened_at, Incident.id)
@@ -134,19 +136,19 @@ def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident |
     if len(failed) < rules.lighting["cabinet_min_circuits"]:
         return None
     since, until = reach(calls, dark, span, hours)
-    cabinet = store.create(session, mid, "lighting_cabinet", _cabinet_geom(session, mid, report.cabinet_id),
+    cabinet = grouping.create(session, mid, "lighting_cabinet", _cabinet_geom(session, mid, report.cabinet_id),
                            min(i.opened_at for i in failed), [report.cabinet_id])
     for inc in failed:
-        store.absorb(session, inc, cabinet,
+        grouping.absorb(session, inc, cabinet,
                      why=f"{len(failed)} circuits of cabinet {report.cabinet_id} dark at once")
     for inc in circuits:
         # Dark since earlier, nobody sent yet: the same cabinet fault. A circuit a crew is already
         # on is that crew's job: it stays its own.
         if inc not in failed and inc.status == "open":
-            store.absorb(session, inc, cabinet,
+            grouping.absorb(session, inc, cabinet,
                          why=f"circuit {inc.asset_ids[0]}, still open, is fed by dark cabinet {report.cabinet_id}")
     for inc in _open_lamp_incidents(session, mid, "cabinet_id", report.cabinet_id, since, until):
-        store.absorb(session, inc, cabinet, why=f"lamp {inc.asset_ids[0]} is fed by dark cabinet {report.cabinet_id}")
+        grouping.absorb(session, inc, cabinet, why=f"lamp {inc.asset_ids[0]} is fed by dark cabinet {report.cabinet_id}")
     return cabinet
 
 
@@ -198,7 +200,7 @@ def _open_lamps_on(feeder: str):
                         Report.requested_datetime.between(bindparam("since"), bindparam("until"))).exists())
     return select(Incident).where(
         Incident.municipality_id == bindparam("mid"), Incident.kind == "lamp", _ON_NETWORK,
-        Incident.status.in_(store.OPEN_STATUSES), on_feeder).order_by(Incident.opened_at, Incident.id)
+        Incident.status.in_(grouping.OPEN_STATUSES), on_feeder).order_by(Incident.opened_at, Incident.id)
 
 
 _OPEN_LAMPS_ON = {feeder: _open_lamps_on(feeder) for feeder in ("circuit_id", "cabinet_id")}
@@ -228,7 +230,7 @@ def _cabinet_geom(session: Session, mid: int, cabinet_id: str):
 def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, float]:
     """The sentence to read to the next caller, and how sure we are."""
     lamps = sorted({r.lamp_id for r in reports if r.lamp_id})
-    streets = store.street_names(reports)
+    streets = grouping.street_names(reports)
     head = f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
     where = f" along {words.places(streets)}" if streets else ""
     if inc.kind == "lamp":

@@ -7,7 +7,7 @@ at the new incident that holds most of its calls: a map polling for changes
 takes it off, an operator can read what it was. Operator corrections to open
 incidents are not replayed: the command that calls this says so. The rules are read and the lock taken once for the
 whole replay, the reports loaded in one query, the history lines written in
-one statement at the end (``store.journaled``), and each incident described
+one statement at the end (``grouping.journaled``), and each incident described
 once, at the end (their reports, again, in one query, and their crews in another).
 """
 from __future__ import annotations
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from geo_urp import locks
 from geo_urp.db import pin
 from geo_urp.models import Incident, Municipality, Report
-from geo_urp.reasoning import place, refresh_many, rules_of, store
+from geo_urp.reasoning import place, refresh_many, rules_of
+from geo_urp.reasoning import grouping
 
 
 _OPEN_TREE = (
@@ -43,7 +44,7 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
     locks.lock_municipality(session, municipality_id)
     rules = rules_of(session, municipality_id)
     prior = dict(session.execute(select(Incident.id, Incident.status).where(
-        Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all())
+        Incident.municipality_id == municipality_id, Incident.status.in_(grouping.OPEN_STATUSES))).all())
     open_ids = list(prior)
     report_ids = session.execute(text(
         # Every call of the open incidents (whatever its own status: each gets an incident back),
@@ -59,13 +60,13 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         {"ids": list(open_ids)}).all()
     session.execute(text(
         "UPDATE incidents SET status = 'closed', closed_at = :at, updated_at = :at WHERE id = ANY(:ids)"),
-        {"ids": list(open_ids), "at": store.now()})
+        {"ids": list(open_ids), "at": grouping.now()})
     session.expunge_all()
     pin(session, session.get(Municipality, municipality_id))  # read by the rules over and over
     # Read as stored now (a reload of the layers has just snapped them again), not as held in the session.
     loaded = {r.id: r for r in session.scalars(select(Report).where(Report.id.in_(report_ids))
                                                .execution_options(populate_existing=True))}
-    with store.journaled(session):  # the replay's history lines, written at once at the end
+    with grouping.journaled(session):  # the replay's history lines, written at once at the end
         for rid in report_ids:
             report = loaded[rid]
             if rules.makes_incident(report.service_code):
@@ -74,7 +75,7 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         _point_to_rebuilt(session, open_ids, was)
         _keep_progress(session, {i: st for i, st in prior.items() if st != "open"})
         rebuilt = session.scalars(select(Incident).where(
-            Incident.municipality_id == municipality_id, Incident.status.in_(store.OPEN_STATUSES))).all()
+            Incident.municipality_id == municipality_id, Incident.status.in_(grouping.OPEN_STATUSES))).all()
         refresh_many(session, rebuilt)
     return len(report_ids), len(rebuilt)
 
@@ -98,12 +99,12 @@ def _point_to_rebuilt(session: Session, old_ids: list[int], was: list) -> None:
         " 'others', coalesce((SELECT jsonb_object_agg(m.new_id, to_jsonb(m.reports)) FROM moved m "
         "                     WHERE m.old_id = o.id AND m.new_id <> b.new_id), '{}')) "
         "FROM unnest(CAST(:ids AS bigint[])) AS o(id) LEFT JOIN best b ON b.old_id = o.id"),
-        {"reports": [r for r, _ in was], "olds": [o for _, o in was], "ids": old_ids, "at": store.now()})
+        {"reports": [r for r, _ in was], "olds": [o for _, o in was], "ids": old_ids, "at": grouping.now()})
 
 
 def _keep_progress(session: Session, prior: dict[int, str]) -> None:
     """A crew already sent (``assigned``) or at work (``in_progress``) on an old incident is still
-    so on the new one that took its calls (``store.carry_progress``, as when an incident absorbs
+    so on the new one that took its calls (``grouping.carry_progress``, as when an incident absorbs
     another; in_progress first, so the new one takes the most advanced, with that one's crew)."""
     if not prior:
         return
@@ -111,5 +112,5 @@ def _keep_progress(session: Session, prior: dict[int, str]) -> None:
                                                   Incident.absorbed_into_id.is_not(None))
                            .execution_options(populate_existing=True)).all()
     for old in sorted(olds, key=lambda o: (prior[o.id] != "in_progress", o.id)):
-        store.carry_progress(session, old, session.get(Incident, old.absorbed_into_id), prior[old.id])
+        grouping.carry_progress(session, old, session.get(Incident, old.absorbed_into_id), prior[old.id])
     session.flush()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp.db import Prepared
 from geo_urp.models import METRIC_SRID, Incident
-from geo_urp.reasoning.store import hexgeom, log
+from geo_urp.reasoning.grouping import hexgeom, log
 
 SENT = ("assigned", "in_progress")  # a crew is on its way or at work
 
@@ -95,7 +95,7 @@ class Assignment:
 def assign_many(session: Session, incidents: list[Incident],
                 found: dict[int, tuple[str | None, str | None]] | None = None) -> dict[int, Assignment]:
     """Each incident's priority, crew area and crew (incident id -> ``Assignment``), for the
-    caller to write with the rest of its description (``store.write_described``): the incidents
+    caller to write with the rest of its description (``grouping.write_described``): the incidents
     themselves are not changed here. ``found``: incident id -> (area, crew) already worked out
     by the rule (``area_and_crew_sql``) for its fix point as it stands; the others are asked for.
 

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from geo_urp.db import Prepared
 from geo_urp.errors import NotFound
-from geo_urp.loading.isolation import isolate_pipes, segment_graph
-from geo_urp.loading.water_isolation import isolation_trace, segments_without_source
+from geo_urp.reasoning.isolation import isolate_pipes, segment_graph
+from geo_urp.loading.water_trace import isolation_trace, segments_without_source
 from geo_urp.models import Incident, Report
-from geo_urp.reasoning import layer_cache, store, words
+from geo_urp.reasoning import words
+from geo_urp.reasoning import grouping
+from geo_urp.loading import layer_cache
 from geo_urp.reasoning.rules import Rules
 
 SERVICES = ("water_leak", "no_water", "low_pressure")
@@ -42,10 +44,10 @@ def located(inc: Incident) -> bool:
 # no main are ``clusters``' to grow, under a lock of their own). Chosen in SQL: a night
 # of calls leaves many open outages, and loading every one of them on every water call cost
 # more than the rest of the call.
-_RECENT = store.called_between(bindparam("since"), bindparam("until"))
+_RECENT = grouping.called_between(bindparam("since"), bindparam("until"))
 _LOCATED = or_(func.cardinality(Incident.asset_ids) > 0, func.cardinality(Incident.affected_segment_nos) > 0)
 _CAN_GROW = (select(Incident)
-             .where(Incident.municipality_id == bindparam("mid"), Incident.status.in_(store.OPEN_STATUSES),
+             .where(Incident.municipality_id == bindparam("mid"), Incident.status.in_(grouping.OPEN_STATUSES),
                     or_(and_(Incident.kind == "water_main_burst", _LOCATED,
                              or_(_RECENT, bindparam("pipe") == any_(Incident.asset_ids),
                                  bindparam("segment") == any_(Incident.affected_segment_nos))),
@@ -55,7 +57,7 @@ _CAN_GROW = (select(Incident)
 
 def handle(session: Session, report: Report, rules: Rules) -> tuple[Incident, list[Row] | None]:
     """Place a water report in a burst or an outage, upgrading an outage when a leak call arrives;
-    the incident, and its calls as ``store.reports_of`` gives them when still as read (else None)."""
+    the incident, and its calls as ``grouping.reports_of`` gives them when still as read (else None)."""
     mid = report.municipality_id
     half = timedelta(hours=rules.water["window_h"])
     rows = session.scalars(_CAN_GROW, {"mid": mid, "since": report.requested_datetime - half,
@@ -78,7 +80,7 @@ def handle(session: Session, report: Report, rules: Rules) -> tuple[Incident, li
         if dry is not None and len(dry) <= max(rules.water["outage_min_spread"],
                                                rules.water["outage_spread"] * len(reported)):
             return _join(session, report, outage, rules)
-    outage = store.create(session, mid, "water_outage", report.geom, report.requested_datetime, [])
+    outage = grouping.create(session, mid, "water_outage", report.geom, report.requested_datetime, [])
     return _join(session, report, outage, rules)
 
 
@@ -88,18 +90,18 @@ def _leak(session: Session, report: Report, outages: list[Incident], rules: Rule
     upgraded = next((o for o in outages if report.segment_no in o.affected_segment_nos), None)
     if upgraded is not None:
         upgraded.kind = "water_main_burst"
-        store.log(session, upgraded, "upgraded", kind="water_main_burst",
+        grouping.log(session, upgraded, "upgraded", kind="water_main_burst",
                   reason=f"leak call {report.id} inside the dry area")
         burst = _join(session, report, upgraded, rules)[0]
     else:
-        burst = store.create(session, report.municipality_id, "water_main_burst",
+        burst = grouping.create(session, report.municipality_id, "water_main_burst",
                              pipe_geom(session, report.municipality_id, report.pipe_id) or report.geom,
                              report.requested_datetime, [report.pipe_id])
         burst = _join(session, report, burst, rules)[0]
     segments = _segments_of_calls(session, [o for o in outages if o is not upgraded])
     for outage in outages:
         if outage is not upgraded and segments[outage.id] <= set(burst.affected_segment_nos):
-            store.absorb(session, outage, burst, why="no-water calls inside the burst's dry area")
+            grouping.absorb(session, outage, burst, why="no-water calls inside the burst's dry area")
     return burst
 
 
@@ -111,15 +113,15 @@ def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: 
     stray = [r for r in reports if r.service_code != "water_leak"
              and r.segment_no is not None and r.segment_no not in burst.affected_segment_nos]
     if stray:
-        kept = store.placed_by_operator(session, burst.id)
+        kept = grouping.placed_by_operator(session, burst.id)
         stray = [r for r in stray if r.id not in kept]
     if not stray:
         return False
     from geo_urp.reasoning import refresh  # the package imports this module: import at call time
 
-    outage = store.create(session, burst.municipality_id, "water_outage", stray[0].geom,
+    outage = grouping.create(session, burst.municipality_id, "water_outage", stray[0].geom,
                           stray[0].requested_datetime, [])
-    store.split(session, [r.id for r in stray], burst, outage,
+    grouping.split(session, [r.id for r in stray], burst, outage,
                 why=f"segments {', '.join(map(str, sorted({r.segment_no for r in stray})))} stay wet "
                     f"when main {burst.asset_ids[0]} is isolated")
     shed = {r.id for r in stray}
@@ -132,8 +134,8 @@ def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: 
 def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> tuple[Incident, list[Row] | None]:
     """Put the report in ``inc`` and work the incident out again; ``inc`` and its calls (None when
     some of them have just left it for an outage of their own)."""
-    store.attach(session, report, inc)
-    reports = store.reports_of(session, inc.id)
+    grouping.attach(session, report, inc)
+    reports = grouping.reports_of(session, inc.id)
     recompute(session, inc, rules, reports, redraw=False)
     if inc.kind == "water_main_burst" and _shed_unexplained(session, inc, rules, reports):
         return inc, None
@@ -151,7 +153,7 @@ def _burst_of_leak(session: Session, bursts: list[Incident], report: Report, rul
         if near is None:
             near = {row.id for row in _NEAR_MAIN.execute(session, {
                 "ids": [b.id for b in bursts], "pipes": [b.asset_ids[0] for b in bursts],
-                "mid": report.municipality_id, "g": store.hexgeom(report.geom), "d": rules.water["leak_join_m"]})}
+                "mid": report.municipality_id, "g": grouping.hexgeom(report.geom), "d": rules.water["leak_join_m"]})}
         if burst.id in near:
             return burst
     return None
@@ -160,7 +162,7 @@ def _burst_of_leak(session: Session, bursts: list[Incident], report: Report, rul
 # Which bursts (id, most likely main) have that main within a distance of a point (built once).
 _NEAR_MAIN = Prepared(
     "SELECT b.id FROM unnest(:ids, :pipes) AS b(id, pipe) WHERE EXISTS (SELECT 1 FROM water_pipes p "
-    "WHERE p.municipality_id = :mid AND p.pipe_id = b.pipe AND ST_DWithin(p.geom, " + store.geom_param("g")
+    "WHERE p.municipality_id = :mid AND p.pipe_id = b.pipe AND ST_DWithin(p.geom, " + grouping.geom_param("g")
     + ", :d))", types={"ids": "bigint[]", "pipes": "text[]", "mid": "int", "d": "float8"})
 
 
@@ -191,16 +193,16 @@ def recompute(session: Session, inc: Incident, rules: Rules, reports: list[Row] 
     drawn by this function; an operator's merge or move redraws always.
     """
     if reports is None:
-        reports = store.reports_of(session, inc.id)
+        reports = grouping.reports_of(session, inc.id)
     mid = inc.municipality_id
     was = (inc.kind, list(inc.asset_ids[:1]), list(inc.affected_segment_nos))
     leaks = [r for r in reports if r.service_code == "water_leak" and r.pipe_id]
     if inc.kind == "water_main_burst" and not leaks:  # its leak calls were moved out: an outage again
         inc.kind = "water_outage"
-        store.log(session, inc, "downgraded", kind="water_outage", reason="no leak call left")
+        grouping.log(session, inc, "downgraded", kind="water_outage", reason="no leak call left")
     elif inc.kind == "water_outage" and leaks:  # an operator moved a leak call in: a burst now
         inc.kind = "water_main_burst"
-        store.log(session, inc, "upgraded", kind="water_main_burst",
+        grouping.log(session, inc, "upgraded", kind="water_main_burst",
                   reason=f"leak call {leaks[0].id} on main {leaks[0].pipe_id}")
     if inc.kind == "water_main_burst":
         counts = Counter(r.pipe_id for r in leaks)
@@ -210,7 +212,7 @@ def recompute(session: Session, inc: Incident, rules: Rules, reports: list[Row] 
         suspects = sorted(counts, key=lambda p: (-counts[p], first[p], p))
         suspects, iso = _isolation(session, mid, suspects)
         if inc.asset_ids and inc.asset_ids[0] != suspects[0]:
-            store.log(session, inc, "suspected main changed", main=suspects[0], was=inc.asset_ids[0],
+            grouping.log(session, inc, "suspected main changed", main=suspects[0], was=inc.asset_ids[0],
                       reason=f"{counts[suspects[0]]} leak call(s) on main {suspects[0]}")
         inc.asset_ids = suspects
         inc.valves_to_close = list(iso.valves_to_close)
@@ -297,7 +299,7 @@ def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, 
     """The sentence for the operator, and the confidence."""
     leaks = [r for r in reports if r.service_code == "water_leak"]
     dry = [r for r in reports if r.service_code != "water_leak"]
-    streets = store.street_names(reports)
+    streets = grouping.street_names(reports)
     head = (f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
             + (f" from {words.places(streets)}" if streets else ""))
     if inc.kind == "water_main_burst":

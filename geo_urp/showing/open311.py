@@ -17,7 +17,8 @@ from geo_urp.acting import calls
 from geo_urp.db import get_session
 from geo_urp.errors import BadInput, GeoUrpError, NotFound
 from geo_urp.extensions import csrf
-from geo_urp.locating import intake, open311_reads
+from geo_urp.acting import intake
+from geo_urp.reading import open311 as open311_reads
 from geo_urp.showing.open311_format import discovery as discovery_document
 from geo_urp.showing.open311_format import error, render
 

@@ -103,7 +103,7 @@ ISOLATION = {
 
 @pytest.mark.parametrize("pipe_id", sorted(ISOLATION))
 def test_valves_to_close_on_the_hand_checked_network(session, pipe_id):
-    from geo_urp.loading.isolation import isolate_pipes
+    from geo_urp.reasoning.isolation import isolate_pipes
 
     load_municipality(session, BORGO, "borgo")
     mid = session.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
@@ -112,7 +112,7 @@ def test_valves_to_close_on_the_hand_checked_network(session, pipe_id):
 
 
 def test_isolating_a_set_of_pipes_traces_them_together(session):
-    from geo_urp.loading.isolation import isolate_pipes
+    from geo_urp.reasoning.isolation import isolate_pipes
 
     load_municipality(session, BORGO, "borgo")
     mid = session.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from geo_urp.acting.layers import load_layers
 from geo_urp.errors import LayerLoadError
-from geo_urp.loading.isolation import isolate_pipes
+from geo_urp.reasoning.isolation import isolate_pipes
 from geo_urp.models import Incident, IncidentReport, Report
 from tests.reasoning.borgo_variants import borgo_copy, renamed
 from tests.reasoning.conftest import incident_of, open_incidents, report_ids

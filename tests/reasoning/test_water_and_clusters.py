@@ -9,7 +9,9 @@ from sqlalchemy import func, select, text
 
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
-from geo_urp.reasoning import corrections, queries, store
+from geo_urp.reasoning import corrections
+from geo_urp.reasoning import grouping
+from geo_urp.reading import incidents as queries
 from geo_urp.reasoning.rules import rules_for
 from tests.reasoning.conftest import T0, X0, Y0, incident_of, open_incidents, report_ids
 
@@ -236,9 +238,9 @@ def test_what_a_call_works_out_is_stored_not_only_held_by_the_session(session, b
 def test_a_description_written_again_unchanged_touches_nothing(session, borgo, call):
     # An incident left as it was keeps its change stamp: pollers asking "what changed since" are not told.
     _report, inc = call("flooding", 0, at=(300, 300))
-    assert store.write_described(session, [inc]) == 0
+    assert grouping.write_described(session, [inc]) == 0
     inc.explanation += " Checked again."
-    assert store.write_described(session, [inc]) == 1
+    assert grouping.write_described(session, [inc]) == 1
     assert session.scalar(text("SELECT explanation FROM incidents WHERE id = :i"), {"i": inc.id}) == inc.explanation
 
 
@@ -256,7 +258,7 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
     minutes = [0, 5, 5, 12, 14, 20, 20]
     for n, (s, m) in enumerate(zip(order, minutes)):
         report, inc = call("flooding", m, at=(300 + 10 * n, 300), street=None if s is None else streets[s][0])
-    calls = clusters.summary(store.reports_of(session, inc.id))
+    calls = clusters.summary(grouping.reports_of(session, inc.id))
     assert calls == (7, T0, T0 + timedelta(minutes=20), tuple(streets[i][1] for i in (3, 0, 1, 2)))
     assert inc.explanation.startswith(
         f"7 calls in 20 minutes in {streets[3][1]}, {streets[0][1]} and 2 more streets about flooding")
@@ -269,7 +271,7 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
     session.flush()
     session.refresh(more)
     inc, got, _ = clusters.handle(session, more, rules_for(None))
-    assert got == clusters.summary(store.reports_of(session, inc.id))
+    assert got == clusters.summary(grouping.reports_of(session, inc.id))
     assert got == (8, T0, t, calls.streets)
 
 
@@ -340,7 +342,7 @@ def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is
     # The crew area and crew found with it are what responsibility's own query finds.
     asked = responsibility.assign_many(session, [inc])[inc.id]
     assert where == (asked.area_id, asked.crew_id) and asked.crew_id is not None
-    assert calls == clusters.summary(store.reports_of(session, inc.id))
+    assert calls == clusters.summary(grouping.reports_of(session, inc.id))
     assert calls.count == 3 and calls.last == bridge.requested_datetime
     stored = session.execute(text("SELECT opened_at, updated_at, ST_AsText(geom) FROM incidents WHERE id = :i"),
                              {"i": inc.id}).one()

@@ -8,7 +8,9 @@ from sqlalchemy import func, select, text
 
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import IncidentEvent, IncidentReport, Municipality
-from geo_urp.reasoning import corrections, queries, store
+from geo_urp.reasoning import corrections
+from geo_urp.reasoning import grouping
+from geo_urp.reading import incidents as queries
 from geo_urp.reasoning.rules import DEFAULTS
 from tests.reasoning.borgo_variants import borgo_copy
 from tests.reasoning.conftest import incident_of, open_incidents, report_ids
@@ -204,7 +206,7 @@ def test_a_move_that_empties_an_incident_is_seen_by_pollers(session, borgo, call
 
     _, a = call("road_damage", 0, at=(100, 500))
     r, b = call("road_damage", 5, at=(600, 900))
-    before = store.now()                                             # after both were made
+    before = grouping.now()                                             # after both were made
     corrections.move(session, r.id, a.id, "user:anna")
     changed = {f["id"]: f["properties"] for f in
                queries.incidents_geojson(session, [borgo], status="all", since=before)["features"]}

@@ -11,7 +11,7 @@ from geo_urp.db import session_scope
 from geo_urp.errors import BadInput
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import Municipality
-from geo_urp.reasoning.queries import COUNCIL_GRID_M
+from geo_urp.reading.incidents import COUNCIL_GRID_M
 from tests.conftest import BORGO
 from tests.showing.open311_support import keys, latlong, post  # noqa: F401
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp.db import engine_for
 from geo_urp.errors import BadInput
-from geo_urp.loading.isolation import isolate_pipes
+from geo_urp.reasoning.isolation import isolate_pipes
 from geo_urp.loading.loader import load_municipality
 from geo_urp.locating.snapping import DEFAULT_PIPE_MAX_M
 from geo_urp.simulate import mix

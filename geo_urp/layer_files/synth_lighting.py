@@ -18,7 +18,7 @@ import shapely
 from shapely.geometry import LineString, Point
 from shapely.strtree import STRtree
 
-from geo_urp.loading.synth_geo import Street, Town, padded_id, side_point
+from geo_urp.layer_files.synth_geo import Street, Town, padded_id, side_point
 
 LIT_HIGHWAYS = frozenset({
     "primary", "secondary", "tertiary", "unclassified", "residential", "living_street", "pedestrian",

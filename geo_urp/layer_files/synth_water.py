@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry import LineString, Point
 from shapely.strtree import STRtree
 
-from geo_urp.loading.synth_geo import Street, Town, padded_id
+from geo_urp.layer_files.synth_geo import Street, Town, padded_id
 
 #: Street class -> main diameter (mm). Paths, tracks and motorways carry no main.
 DIAMETERS = {

@@ -9,8 +9,8 @@ import osmium
 import pytest
 from shapely.geometry import MultiPoint, box, shape
 
-from geo_urp.loading.osm import from_osm, hull_boundary, parse_clip
-from geo_urp.loading.osm_read import OsmData
+from geo_urp.layer_files.osm import from_osm, hull_boundary, parse_clip
+from geo_urp.layer_files.osm_read import OsmData
 
 ROOT = Path(__file__).resolve().parents[2]
 PBF = ROOT / "data" / "osm" / "mezzolombardo_bbox.osm.pbf"

@@ -13,11 +13,11 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from geo_urp.loading.osm_io import read_geojson, write_geojson
-from geo_urp.loading.synth_crews import crew_areas, crews_csv
-from geo_urp.loading.synth_geo import load_town, rng_for, to_wgs84
-from geo_urp.loading.synth_lighting import synth_lighting
-from geo_urp.loading.synth_water import synth_water
+from geo_urp.layer_files.osm_io import read_geojson, write_geojson
+from geo_urp.layer_files.synth_crews import crew_areas, crews_csv
+from geo_urp.layer_files.synth_geo import load_town, rng_for, to_wgs84
+from geo_urp.layer_files.synth_lighting import synth_lighting
+from geo_urp.layer_files.synth_water import synth_water
 
 
 def _to_wgs84(features: list[tuple[Any, dict[str, Any]]]) -> list[tuple[Any, dict[str, Any]]]:

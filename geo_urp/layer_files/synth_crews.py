@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geo_urp.loading.synth_geo import Town, to_wgs84
+from geo_urp.layer_files.synth_geo import Town, to_wgs84
 
 CREW_COLUMNS = ("crew_id", "name", "area_ids", "skills", "phone", "email")
 #: (skills, Italian team name, e-mail slug) of the crews every zone gets.

@@ -20,10 +20,10 @@ from shapely.geometry import MultiPoint, Point, box
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
-from geo_urp.loading.osm_io import Feature, write_geojson
-from geo_urp.loading.osm_landmarks import landmark_kind, landmark_names
-from geo_urp.loading.osm_read import OsmData, TaggedObject, read_osm
-from geo_urp.loading.osm_streets import street_features
+from geo_urp.layer_files.osm_io import Feature, write_geojson
+from geo_urp.layer_files.osm_landmarks import landmark_kind, landmark_names
+from geo_urp.layer_files.osm_read import OsmData, TaggedObject, read_osm
+from geo_urp.layer_files.osm_streets import street_features
 
 BBox = tuple[float, float, float, float]
 Clip = Union[BBox, str, Path, BaseGeometry]

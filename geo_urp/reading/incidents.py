@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models.incidents import KINDS
-from geo_urp.reasoning.store import OPEN_STATUSES
+from geo_urp.reasoning.grouping import OPEN_STATUSES
 
 
 # The council's grid: an incident placed by its callers' positions is shown at its cell's centre.

@@ -14,10 +14,10 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box, shape
 
-from geo_urp.loading.osm import from_osm
-from geo_urp.loading.osm_io import write_geojson
-from geo_urp.loading.synth import synth_utilities
-from geo_urp.loading.synth_geo import to_metric, to_wgs84
+from geo_urp.layer_files.osm import from_osm
+from geo_urp.layer_files.osm_io import write_geojson
+from geo_urp.layer_files.synth import synth_utilities
+from geo_urp.layer_files.synth_geo import to_metric, to_wgs84
 
 ROOT = Path(__file__).resolve().parents[2]
 PBF = ROOT / "data" / "osm" / "mezzolombardo_bbox.osm.pbf"

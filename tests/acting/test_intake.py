@@ -20,7 +20,7 @@ from geo_urp.accounts import Principal, create_api_key, hash_key
 from geo_urp.db import session_factory, session_scope
 from geo_urp.errors import BadInput, Forbidden, NotFound
 from geo_urp.loading.loader import load_municipality
-from geo_urp.locating.intake import IntakeLimits, create_report, submit_request
+from geo_urp.acting.intake import IntakeLimits, create_report, submit_request
 from geo_urp.models import METRIC_SRID, WGS84, ApiKey, CallerContact, Municipality, Report, Street
 from tests.conftest import BORGO
 
@@ -313,7 +313,7 @@ def test_the_family_lock_asked_for_is_taken_as_the_report_is_stored_and_not_for_
 
 def test_a_retry_whose_first_report_has_gone_takes_the_town_lock_itself(session, borgo):
     from geo_urp.accounts import Principal
-    from geo_urp.locating.intake import _Found
+    from geo_urp.acting.intake import _Found
 
     muni = session.get(Municipality, borgo)
     # ``_CALL`` saw a first report (so it took no lock), and the report was gone by the time it was read.

@@ -16,7 +16,7 @@ from pyproj import Transformer
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from geo_urp.loading.osm_io import read_geojson
+from geo_urp.layer_files.osm_io import read_geojson
 
 METRIC_EPSG = 32632
 _FWD = Transformer.from_crs(4326, METRIC_EPSG, always_xy=True)

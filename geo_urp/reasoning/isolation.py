@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import NotFound
-from geo_urp.loading.water_isolation import SegmentGraph, isolation_trace, segments_without_source
+from geo_urp.loading.water_trace import SegmentGraph, isolation_trace, segments_without_source
 from geo_urp.models import Municipality, Pipe, Valve, ValveSegment
 
 

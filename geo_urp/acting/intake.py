@@ -34,7 +34,7 @@ from geo_urp.catalog import Service, service_for
 from geo_urp.db import Prepared, as_loaded
 from geo_urp.errors import BadInput, Forbidden
 from geo_urp.locating import placing
-from geo_urp.locating.open311_reads import NOT_READ, municipality_for
+from geo_urp.reading.open311 import NOT_READ, municipality_for
 from geo_urp.locating.snapping import SnapLimits
 from geo_urp.models import METRIC_SRID, CallerContact, Municipality, Report
 

@@ -16,7 +16,7 @@ import shapely.wkb
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geo_urp.loading.osm_landmarks import landmark_kind
+from geo_urp.layer_files.osm_landmarks import landmark_kind
 
 #: highway values that are streets or paths someone could name in a report.
 #: Not here on purpose: proposed/construction/abandoned (do not exist yet or any

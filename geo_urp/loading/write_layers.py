@@ -134,6 +134,6 @@ def build_water(session: Session, mid: int, results: dict[str, LayerResult], opt
     """Build the water topology in Python and store pipes, parts, segments, valves, sources."""
     if "water_pipes" not in results or not results["water_pipes"].rows:
         return []
-    from geo_urp.loading import water_store
+    from geo_urp.loading import write_water
 
-    return water_store.store_water(session, mid, results, options, problems)
+    return write_water.store_water(session, mid, results, options, problems)

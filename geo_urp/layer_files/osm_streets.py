@@ -16,7 +16,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
-from geo_urp.loading.osm_read import NamedWay
+from geo_urp.layer_files.osm_read import NamedWay
 
 ALT_NAME_KEYS = ("alt_name", "official_name", "old_name")
 
