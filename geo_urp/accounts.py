@@ -14,7 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo_urp.errors import BadInput, NotFound
+from geo_urp import municipalities
+from geo_urp.errors import BadInput
 from geo_urp.models import ApiKey, Crew, Municipality, User
 from geo_urp.models.auth import KEY_ROLES, USER_ROLES
 
@@ -29,15 +30,6 @@ class Principal:
     municipality_id: int | None = None
     crew_id: str | None = None
     name: str = ""
-
-
-def _municipality_id(session: Session, slug: str | None) -> int | None:
-    if slug is None:
-        return None
-    mid = session.scalar(select(Municipality.id).where(Municipality.slug == slug))
-    if mid is None:
-        raise NotFound(f"no municipality with slug {slug!r}")
-    return mid
 
 
 def hash_key(key: str) -> str:
@@ -74,7 +66,7 @@ def create_api_key(session: Session, role: str, municipality: str | None = None,
     """Create an API key with ``role`` and return it; only its hash is stored."""
     if role not in KEY_ROLES:
         raise BadInput(f"role must be one of {', '.join(KEY_ROLES)}, not {role!r}")
-    mid = _check_crew(session, role, crew_id, _municipality_id(session, municipality))
+    mid = _check_crew(session, role, crew_id, municipalities.id_of(session, municipality))
     key = "gu_" + secrets.token_urlsafe(32)
     session.add(ApiKey(key_hash=hash_key(key), prefix=key[:10], role=role, crew_id=crew_id,
                        municipality_id=mid, label=label))
@@ -82,10 +74,14 @@ def create_api_key(session: Session, role: str, municipality: str | None = None,
     return key
 
 
+def key_for(session: Session, key: str) -> ApiKey | None:
+    """The stored API key ``key`` stands for, when it is valid and not revoked, else None."""
+    return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None)))
+
+
 def principal_for_key(session: Session, key: str) -> Principal | None:
     """The principal of a valid, unrevoked API key, else None."""
-    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key),
-                                              ApiKey.revoked_at.is_(None)))
+    row = key_for(session, key)
     if row is None:
         return None
     return Principal(row.role, row.municipality_id, row.crew_id, f"key:{row.prefix}")
@@ -96,7 +92,7 @@ def create_user(session: Session, username: str, password: str, role: str,
     """Create a login; the password is stored as an Argon2 hash."""
     if role not in USER_ROLES:
         raise BadInput(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
-    mid = _check_crew(session, role, crew_id, _municipality_id(session, municipality))
+    mid = _check_crew(session, role, crew_id, municipalities.id_of(session, municipality))
     if len(password) < 8:
         raise BadInput("password must have at least 8 characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:

@@ -12,10 +12,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from geo_urp.db import session_scope
+from geo_urp import municipalities
+from geo_urp.db import init_db, session_scope
 from geo_urp.errors import GeoUrpError
 from geo_urp.models.auth import KEY_ROLES, USER_ROLES
 
+db_cli = AppGroup("db", help="Database schema commands.")
 layers_cli = AppGroup("layers", help="Load and build municipal layers.")
 keys_cli = AppGroup("keys", help="API keys.")
 users_cli = AppGroup("users", help="Logins.")
@@ -31,6 +33,13 @@ def _fail(exc: GeoUrpError) -> None:
     for detail in exc.details[:100]:
         click.echo(f"  {detail}", err=True)
     sys.exit(1)
+
+
+@db_cli.command("init")
+def db_init() -> None:
+    """Create or migrate the schema in DATABASE_URL (idempotent)."""
+    init_db(_url())
+    click.echo("database schema is up to date")
 
 
 @layers_cli.command("load")
@@ -160,15 +169,14 @@ def incidents_recompute(slug: str, dry_run: bool) -> None:
 
     Operator merges and moves on open incidents are not kept: the command counts them first.
     """
-    from sqlalchemy import select
 
-    from geo_urp.models import Municipality
     from geo_urp.reasoning.recompute import operator_corrections, recompute_open
 
     with session_scope(_url()) as session:
-        mid = session.scalar(select(Municipality.id).where(Municipality.slug == slug))
-        if mid is None:
-            _fail(GeoUrpError(f"no municipality with slug {slug!r}"))
+        try:
+            mid = municipalities.by_slug(session, slug, field="--municipality").id
+        except GeoUrpError as exc:
+            _fail(exc)
         lost = operator_corrections(session, mid)
         if lost:
             click.echo(f"{lost} operator merge(s) and move(s) on open incidents "
@@ -192,16 +200,11 @@ def incidents_rules(slug: str, overrides_file, reset: bool) -> None:
     """
     import json
 
-    from sqlalchemy import select
-
-    from geo_urp.models import Municipality
     from geo_urp.reasoning.rules import check_overrides, rules_for
 
     try:
         with session_scope(_url()) as session:
-            muni = session.scalar(select(Municipality).where(Municipality.slug == slug))
-            if muni is None:
-                raise GeoUrpError(f"no municipality with slug {slug!r}")
+            muni = municipalities.by_slug(session, slug, field="--municipality")
             if overrides_file is not None and reset:
                 raise GeoUrpError("give --set FILE or --reset, not both")
             if overrides_file is not None:
@@ -281,5 +284,5 @@ def worker() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    for command in (layers_cli, keys_cli, users_cli, incidents_cli, map_command, simulate, serve, worker):
+    for command in (db_cli, layers_cli, keys_cli, users_cli, incidents_cli, map_command, simulate, serve, worker):
         app.cli.add_command(command)

@@ -12,15 +12,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from geo_urp.acting import intake
-from geo_urp.reasoning import family_to_lock, on_report_stored
+from geo_urp.reasoning import on_report_stored
 
 
 def take_call(session: Session, api_key: str | None, fields: Mapping[str, str],
               attributes: Mapping[str, str | list[str]] | None = None, idempotency_key: str | None = None,
               limits: intake.IntakeLimits = intake.IntakeLimits(), now: datetime | None = None) -> intake.Receipt:
     """Create the report of an Open311 POST and place it in its incident."""
-    receipt = intake.submit_request(session, api_key, fields, attributes, idempotency_key, limits, now,
-                                    family_of=family_to_lock)
-    if receipt.created:  # stored just now, its family's lock taken with it
-        on_report_stored(session, receipt.report, locked=True)
+    receipt = intake.submit_request(session, api_key, fields, attributes, idempotency_key, limits, now)
+    if receipt.created:  # an idempotent retry hands back a report already in its incident
+        on_report_stored(session, receipt.report)
     return receipt

@@ -11,14 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo_urp import locks
+from geo_urp import locks, municipalities
 from geo_urp.catalog import catalog_for
 from geo_urp.loading.loader import LoadOptions, LoadReport, load_municipality
 from geo_urp.locating.snapping import SnapLimits, resnap_open_reports
-from geo_urp.models import Municipality
 from geo_urp.reasoning.recompute import recompute_open
 
 
@@ -42,7 +40,8 @@ def load_layers(session: Session, folder: Path, slug: str, name: str | None = No
 
     Nothing is committed here (the caller commits, or rolls back on error).
     """
-    mid = session.scalar(select(Municipality.id).where(Municipality.slug == slug))
+    known = municipalities.find(session, slug)
+    mid = known.id if known is not None else None
     if mid is not None:
         locks.lock_municipality(session, mid)  # waits for calls being placed; holds new ones
     report = load_municipality(session, folder, slug, name, options)

@@ -40,10 +40,20 @@ from shapely.geometry import LineString, MultiLineString, Point
 from shapely.strtree import STRtree
 
 from geo_urp.loading.water_geometry import (
-    clean_layer, cut_pipes, end_nodes, loose_end_problems, nearest, nearest_any, off_network_problem,
+    clean_layer,
+    cut_pipes,
+    end_nodes,
+    loose_end_problems,
+    nearest,
+    nearest_any,
+    off_network_problem,
     place_valves,
 )
-from geo_urp.loading.water_trace import SegmentGraph, isolation_trace, segments_without_source
+from geo_urp.loading.water_trace import (
+    SegmentGraph,
+    isolation_trace,
+    segments_without_source,
+)
 
 __all__ = [
     "PipeIn", "ValveIn", "SourceIn", "PipePartOut", "SegmentOut", "ValveOut", "SourceOut",

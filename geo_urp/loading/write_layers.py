@@ -15,8 +15,20 @@ from sqlalchemy.orm import Session
 
 from geo_urp.loading.validate import LayerResult
 from geo_urp.models import (
-    Address, Cabinet, Circuit, Crew, CrewArea, Lamp, Landmark, METRIC_SRID, Pipe, PipePart,
-    Street, Valve, ValveSegment, WaterSource,
+    METRIC_SRID,
+    Address,
+    Cabinet,
+    Circuit,
+    Crew,
+    CrewArea,
+    Lamp,
+    Landmark,
+    Pipe,
+    PipePart,
+    Street,
+    Valve,
+    ValveSegment,
+    WaterSource,
 )
 
 LAYER_TABLES = (Street, Address, Landmark, Cabinet, Circuit, Lamp, PipePart, ValveSegment,

@@ -4,9 +4,14 @@ from __future__ import annotations
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from geo_urp.loading.write_layers import to_wkb
 from geo_urp.loading.validate import LayerResult
-from geo_urp.loading.water_topology import PipeIn, SourceIn, ValveIn, build_water_topology
+from geo_urp.loading.water_topology import (
+    PipeIn,
+    SourceIn,
+    ValveIn,
+    build_water_topology,
+)
+from geo_urp.loading.write_layers import to_wkb
 from geo_urp.models import Pipe, PipePart, Valve, ValveSegment, WaterSource
 
 

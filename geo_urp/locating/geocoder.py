@@ -38,7 +38,6 @@ MIN_SCORE = 0.6          # below this nothing is credible enough to place a repo
 AMBIGUOUS_GAP = 0.05     # a different place scoring this close to the best makes it ambiguous
 SAME_PLACE_M = 30.0      # candidates closer than this are the same place, not a doubt
 REVERSE_CIVIC_M = 60.0   # reverse geocoding names a civic only this close to the point
-REVERSE_NEARBY = 24      # civics fetched with the point's other look-ups (``reverse_from``)
 SURE_STREET = 0.85       # a typed street type matched this well needs no landmark reading
 ALTERNATIVE_MIN = 0.5    # weaker candidates are noise, not alternatives
 CROSSING_AS_STREET = 0.85  # an intersection asked but not found: each street alone, trusted less
@@ -182,19 +181,8 @@ def reverse_geocode(session: Session, municipality_id: int, x: float, y: float) 
     match is the street, placed at its point nearest (x, y). ``NotFound`` when
     the municipality has no streets.
     """
-    return reverse_from(session, municipality_id, x, y,
-                        sql.nearest_street(session, municipality_id, float(x), float(y)))
-
-
-def reverse_from(session: Session, municipality_id: int, x: float, y: float, near, nearby: list | None = None
-                 ) -> GeoMatch:
-    """``reverse_geocode`` from look-ups already made: ``near`` the nearest street
-    (``geocoder_sql.street_row``), ``nearby`` the civics within ``REVERSE_CIVIC_M``
-    nearest first, as many as ``REVERSE_NEARBY`` (``geocoder_sql.civic_rows``; None:
-    not looked up). Only when none of those is on the street and the list was cut
-    short is the nearest civic of the street looked up by itself.
-    """
     town = town_index(session, municipality_id)
+    near = sql.nearest_street(session, municipality_id, float(x), float(y))
     if near is None:
         raise NotFound(f"municipality {municipality_id} has no streets to reverse-geocode against")
     name, street_id, dist, place = near
@@ -202,9 +190,7 @@ def reverse_from(session: Session, municipality_id: int, x: float, y: float, nea
     entry = town.entries[idx] if idx is not None else None
     official = entry.name if entry else name
     streets = (entry.civic_streets | entry.street_names) if entry else {name}
-    civic = next((c for c in nearby if c[1] in streets), None) if nearby is not None else None
-    if civic is None and (nearby is None or len(nearby) >= REVERSE_NEARBY):
-        civic = sql.nearest_civic(session, municipality_id, sorted(streets), float(x), float(y), REVERSE_CIVIC_M)
+    civic = sql.nearest_civic(session, municipality_id, sorted(streets), float(x), float(y), REVERSE_CIVIC_M)
     if civic is not None:
         address_id, _street, written, cdist, cplace = civic
         return GeoMatch("address", official, written, f"{official} {written}", cplace.x, cplace.y,

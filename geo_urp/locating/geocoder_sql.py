@@ -184,40 +184,11 @@ def point_between_civics(session: Session, mid: int, names: list[str], a: tuple[
     return _place(row)
 
 
-# Reverse geocoding around the SQL point ``{point}`` of municipality ``:mid``: the nearest
-# street (alias ``rs``: name, street_id, d, cp = its closest point) and the civics within
-# ``:civic_m``, nearest first (alias ``rc``: ``civics``, a JSON list of rows as
-# ``civic_row`` reads them, at most ``:civic_n``; NULL when none).
+# The street nearest metric (:x, :y) of municipality :mid, and its point nearest (x, y).
+_STREET_COLUMNS = "rs.name, rs.street_id, rs.d, " + _XY.format(g="rs.cp")
 _REVERSE_STREET = """LEFT JOIN LATERAL (
         SELECT s.name, s.street_id, ST_Distance(s.geom, {point}) AS d, ST_ClosestPoint(s.geom, {point}) AS cp
         FROM streets s WHERE s.municipality_id = :mid ORDER BY s.geom <-> {point} LIMIT 1) rs ON true"""
-_REVERSE_CIVICS = """LEFT JOIN LATERAL (
-        SELECT json_agg(json_build_array(a.address_id, a.street, a.number, a.d,
-                                         ST_X(a.geom), ST_Y(a.geom), ST_X(a.ll), ST_Y(a.ll)) ORDER BY a.d) AS civics
-        FROM (SELECT address_id, street, number, geom, ST_Transform(geom, 4326) AS ll,
-                     ST_Distance(geom, {point}) AS d FROM addresses
-              WHERE municipality_id = :mid AND ST_DWithin(geom, {point}, :civic_m)
-              ORDER BY geom <-> {point} LIMIT :civic_n) a) rc ON true"""
-# The columns the look-ups add to a SELECT, read back by ``street_row`` (7) and ``civic_rows`` (1).
-_STREET_COLUMNS = "rs.name, rs.street_id, rs.d, " + _XY.format(g="rs.cp")
-REVERSE_COLUMNS = _STREET_COLUMNS + ", rc.civics"
-
-
-def reverse_lookups(point: str) -> str:
-    """The nearest street and the civics near the SQL point ``point``, as ``LEFT JOIN LATERAL``s."""
-    return _REVERSE_STREET.format(point=point) + "\n" + _REVERSE_CIVICS.format(point=point)
-
-
-def street_row(row, start: int = 0):
-    """(name, street_id, distance, closest point) from ``REVERSE_COLUMNS`` in ``row[start:]``, or None."""
-    if row[start] is None:
-        return None
-    return (row[start], row[start + 1], float(row[start + 2]), _place(row, start + 3))
-
-
-def civic_rows(civics: list | None) -> list:
-    """The civics of ``REVERSE_COLUMNS``' JSON list as (address_id, street, number, distance, point)."""
-    return [(c[0], c[1], c[2], float(c[3]), Place(*(float(v) for v in c[4:8]))) for c in civics or ()]
 
 
 _POINT = f"ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID})"
@@ -227,7 +198,8 @@ _NEAREST_STREET = text(f"SELECT {_STREET_COLUMNS} FROM (SELECT 1) one "
 
 def nearest_street(session: Session, mid: int, x: float, y: float):
     """(name, street_id, distance, closest point) of the street nearest (x, y), or None."""
-    return street_row(session.execute(_NEAREST_STREET, {"mid": mid, "x": x, "y": y}).one())
+    row = session.execute(_NEAREST_STREET, {"mid": mid, "x": x, "y": y}).one()
+    return None if row[0] is None else (row[0], row[1], float(row[2]), _place(row, 3))
 
 
 def nearest_civic(session: Session, mid: int, streets: list[str], x: float, y: float, within_m: float):

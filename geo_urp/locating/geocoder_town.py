@@ -25,7 +25,12 @@ from sqlalchemy.orm import Session
 
 from geo_urp.errors import NotFound
 from geo_urp.locating import geocoder_sql as sql
-from geo_urp.locating.address_parser import HouseNumber, StreetPart, name_key, parse_number
+from geo_urp.locating.address_parser import (
+    HouseNumber,
+    StreetPart,
+    name_key,
+    parse_number,
+)
 from geo_urp.locating.geocoder_names import NameMatcher, part_score
 from geo_urp.locating.geocoder_sql import Place
 

@@ -8,25 +8,19 @@ ambiguous is refused with a 400 that says why and, for text, which places came
 closest, so the operator can ask the caller again instead of sending a crew to
 a guess. The place comes with its snap (``snapping``): the street, and the lamp or
 water main of the call's network.
-
-A lat/long call, the common one (a phone's GPS, a click on the map), is placed in
-one prepared statement (``_AT_POINT``): its point, how far outside the town it lies, the
-street and civics for its label and the asset it snaps to.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy.orm import Session
 
-from geo_urp.db import Prepared
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.locating import geocoder, snapping
-from geo_urp.locating import geocoder_sql as geo_sql
-from geo_urp.reading.open311 import municipality_for
-from geo_urp.locating.snapping import Snap, SnapLimits, StreetSnap
+from geo_urp.locating.snapping import Snap, SnapLimits
 from geo_urp.models import Municipality
+from geo_urp.municipalities import municipality_for
 
 
 @dataclass(frozen=True)
@@ -60,42 +54,19 @@ def _given(fields: Mapping[str, str], name: str) -> bool:
     return str(fields.get(name) or "").strip() != ""
 
 
-# ``layers_loaded_at`` is read here, after the town's lock was taken, not with the
-# municipality's row before it: it names the layers this call is placed on. Columns:
-# 0-2 the point and its distance outside, 3 layers_loaded_at, 4-11 the reverse look-ups
-# (``geo_sql.REVERSE_COLUMNS``), 12-18 the lamp and the main (``snapping.asset_snaps``).
-_AT_POINT = Prepared(f"""
-    WITH pt AS (SELECT {snapping.WGS84_POINT} AS g)
-    SELECT ST_X(pt.g), ST_Y(pt.g), {snapping.OUTSIDE_M.format(g="pt.g")}, m.layers_loaded_at,
-           {geo_sql.REVERSE_COLUMNS},
-           l.lamp_id, l.circuit_id, l.cabinet_id, l.d, p.pipe_id, p.segment_no, p.d
-    FROM pt JOIN municipalities m ON m.id = :mid
-    {geo_sql.reverse_lookups("pt.g")}
-    {snapping.asset_lookups("pt.g")}""")
-
-
-def _from_latlong(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float,
-                  network: str | None, limits: SnapLimits) -> tuple[Place, Snap]:
+def _from_latlong(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float) -> Place:
     lat = _number(fields, "lat", -90, 90)
     lon = _number(fields, "long", -180, 180)
-    row = _AT_POINT.execute(session, {"mid": muni.id, "lat": lat, "lon": lon, "civic_m": geocoder.REVERSE_CIVIC_M,
-                                      "civic_n": geocoder.REVERSE_NEARBY,
-                                      **snapping.snap_params(network, limits)}).one()
-    x, y, outside_m = float(row[0]), float(row[1]), round(float(row[2]), 1)
-    if outside_m > margin_m:
-        raise BadInput(f"lat/long ({lat}, {lon}) lies {outside_m:.0f} m outside {muni.name}; "
+    point = snapping.project(session, muni.id, lat, lon)
+    if point.outside_m > margin_m:
+        raise BadInput(f"lat/long ({lat}, {lon}) lies {point.outside_m:.0f} m outside {muni.name}; "
                        f"at most {margin_m:.0f} m outside is accepted",
                        details=[{"field": "lat"}, {"field": "long"}])
-    attributes.set_committed_value(muni, "layers_loaded_at", row[3])
-    near = geo_sql.street_row(row, 4)
     try:
-        label = geocoder.reverse_from(session, muni.id, x, y, near, geo_sql.civic_rows(row[11])).label
-    except NotFound:
+        label = geocoder.reverse_geocode(session, muni.id, point.x, point.y).label
+    except NotFound:  # a town without streets: the caller's words are the label
         label = None
-    street = (StreetSnap(near[1], near[0], round(near[2], 1))
-              if near is not None and near[2] <= limits.street_m else None)
-    snap = Snap(street, *snapping.asset_snaps(row, 12))
-    return Place(x, y, label or _text(fields, "address_string"), "latlong", None), snap
+    return Place(point.x, point.y, label or _text(fields, "address_string"), "latlong", None)
 
 
 def _text(fields: Mapping[str, str], name: str) -> str | None:
@@ -142,22 +113,19 @@ def place(session: Session, muni: Municipality, fields: Mapping[str, str], margi
 
     The place carries the postcode of its civic (or the town's, when it has one).
     """
-    found = _place(session, muni, fields, margin_m, network, limits)
-    if isinstance(found, Place):
-        found = (found, snapping.snap(session, muni.id, found.x, found.y, network, limits))
-    where, snap = found
+    where = _place(session, muni, fields, margin_m)
+    snap = snapping.snap(session, muni.id, where.x, where.y, network, limits)
     return replace(where, zipcode=geocoder.postcode(session, muni.id, where.address_id)), snap
 
 
-def _place(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float,
-           network: str | None, limits: SnapLimits) -> Place | tuple[Place, Snap]:
+def _place(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float) -> Place:
     has_lat, has_long = _given(fields, "lat"), _given(fields, "long")
     if has_lat or has_long:
         if not (has_lat and has_long):
             missing = "long" if has_lat else "lat"
             raise BadInput(f"{missing} is missing: lat and long go together",
                            details=[{"field": missing}])
-        return _from_latlong(session, muni, fields, margin_m, network, limits)
+        return _from_latlong(session, muni, fields, margin_m)
     if _given(fields, "address_id"):
         return _from_address_id(session, muni, str(fields["address_id"]).strip())
     if _given(fields, "address_string"):

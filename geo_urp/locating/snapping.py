@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from geo_urp.models import METRIC_SRID
+from geo_urp.models import METRIC_SRID, Report
 
 DEFAULT_LAMP_MAX_M = 60.0
 DEFAULT_PIPE_MAX_M = 80.0
@@ -90,91 +90,40 @@ class Snap:
 
 _POINT = f"ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID})"
 
-# One KNN look-up per network around ``{point}``; ``{max}`` names the distance parameter,
-# ``{when}`` a condition that, when false, skips the look-up (PostgreSQL tests it once, before the scan).
-_STREET_Q = """
-    SELECT street_id, name, ST_Distance(geom, {point}) AS d FROM streets
-    WHERE {when} municipality_id = :mid AND ST_DWithin(geom, {point}, :{max})
-    ORDER BY geom <-> {point} LIMIT 1"""
-
-_LAMP_Q = """
-    SELECT lamp_id, circuit_id, cabinet_id, ST_Distance(geom, {point}) AS d FROM lamps
-    WHERE {when} municipality_id = :mid AND ST_DWithin(geom, {point}, :{max})
-    ORDER BY geom <-> {point} LIMIT 1"""
-
-_PIPE_Q = """
-    SELECT pipe_id, segment_no, ST_Distance(geom, {point}) AS d FROM water_pipe_parts
-    WHERE {when} municipality_id = :mid AND ST_DWithin(geom, {point}, :{max})
-    ORDER BY geom <-> {point}, pipe_id LIMIT 1"""
-
-_STREET_SQL, _LAMP_SQL, _PIPE_SQL = (text(q.format(point=_POINT, when="", max="max_m"))
-                                     for q in (_STREET_Q, _LAMP_Q, _PIPE_Q))
-
-
-def asset_lookups(point: str) -> str:
-    """The lamp and water-main look-ups around the SQL point ``point`` as ``LEFT JOIN LATERAL``s
-    (aliases ``l`` and ``p``), asked only when ``:want_lamp`` / ``:want_pipe`` is true, within
-    ``:lamp_m`` / ``:pipe_m``: for statements that snap as part of a larger question."""
-    return (f"LEFT JOIN LATERAL ({_LAMP_Q.format(point=point, when=':want_lamp AND', max='lamp_m')}) l ON true "
-            f"LEFT JOIN LATERAL ({_PIPE_Q.format(point=point, when=':want_pipe AND', max='pipe_m')}) p ON true")
-
-
-# ``snap``: the three look-ups in one round trip.
+# The nearest street, lamp and water-main part around metric (:x, :y) of municipality :mid,
+# each within its distance and by KNN (``<->``, served by the GiST index); the lamp and the
+# main only when the call's network asks for them (PostgreSQL tests :want_* once, before
+# scanning). One round trip for all three.
 _SNAP_SQL = text(f"""
-    SELECT s.street_id, s.name, s.d, l.lamp_id, l.circuit_id, l.cabinet_id, l.d, p.pipe_id, p.segment_no, p.d
-    FROM (SELECT 1) AS one
-    LEFT JOIN LATERAL ({_STREET_Q.format(point=_POINT, when="", max="street_m")}) s ON true
-    {asset_lookups(_POINT)}""")
-
-
-def _params(municipality_id: int, x: float, y: float, max_m: float) -> dict:
-    return {"mid": municipality_id, "x": float(x), "y": float(y), "max_m": float(max_m)}
-
-
-def nearest_street(session: Session, municipality_id: int, x: float, y: float,
-                   max_m: float = DEFAULT_STREET_MAX_M) -> StreetSnap | None:
-    """The street segment nearest metric (x, y) within ``max_m``, else None."""
-    row = session.execute(_STREET_SQL, _params(municipality_id, x, y, max_m)).first()
-    return StreetSnap(row[0], row[1], round(row[2], 1)) if row else None
-
-
-def nearest_lamp(session: Session, municipality_id: int, x: float, y: float,
-                 max_m: float = DEFAULT_LAMP_MAX_M) -> LampSnap | None:
-    """The lamp nearest metric (x, y) within ``max_m``, with its circuit and cabinet, else None."""
-    row = session.execute(_LAMP_SQL, _params(municipality_id, x, y, max_m)).first()
-    return LampSnap(row[0], row[1], row[2], round(row[3], 1)) if row else None
-
-
-def nearest_pipe(session: Session, municipality_id: int, x: float, y: float,
-                 max_m: float = DEFAULT_PIPE_MAX_M) -> PipeSnap | None:
-    """The water main nearest metric (x, y) within ``max_m`` and the valve segment there, else None."""
-    row = session.execute(_PIPE_SQL, _params(municipality_id, x, y, max_m)).first()
-    return PipeSnap(row[0], int(row[1]), round(row[2], 1)) if row else None
-
-
-def snap_params(network: str | None, limits: SnapLimits) -> dict:
-    """The parameters of ``asset_lookups`` (and of the street look-up's ``:street_m``)."""
-    return {"street_m": float(limits.street_m), "lamp_m": float(limits.lamp_m), "pipe_m": float(limits.pipe_m),
-            "want_lamp": network == "lighting", "want_pipe": network == "water"}
-
-
-def asset_snaps(row, start: int) -> tuple[LampSnap | None, PipeSnap | None]:
-    """The lamp and main of ``asset_lookups``' seven columns (l.lamp_id, l.circuit_id,
-    l.cabinet_id, l.d, p.pipe_id, p.segment_no, p.d) read from ``row[start:]``."""
-    r = row[start:start + 7]
-    return (LampSnap(r[0], r[1], r[2], round(r[3], 1)) if r[0] is not None else None,
-            PipeSnap(r[4], int(r[5]), round(r[6], 1)) if r[4] is not None else None)
+    SELECT s.street_id, s.name AS street_name, s.d AS street_d,
+           l.lamp_id, l.circuit_id, l.cabinet_id, l.d AS lamp_d,
+           p.pipe_id, p.segment_no, p.d AS pipe_d
+    FROM (SELECT {_POINT} AS g) pt
+    LEFT JOIN LATERAL (
+        SELECT street_id, name, ST_Distance(geom, pt.g) AS d FROM streets
+        WHERE municipality_id = :mid AND ST_DWithin(geom, pt.g, :street_m)
+        ORDER BY geom <-> pt.g LIMIT 1) s ON true
+    LEFT JOIN LATERAL (
+        SELECT lamp_id, circuit_id, cabinet_id, ST_Distance(geom, pt.g) AS d FROM lamps
+        WHERE :want_lamp AND municipality_id = :mid AND ST_DWithin(geom, pt.g, :lamp_m)
+        ORDER BY geom <-> pt.g LIMIT 1) l ON true
+    LEFT JOIN LATERAL (
+        SELECT pipe_id, segment_no, ST_Distance(geom, pt.g) AS d FROM water_pipe_parts
+        WHERE :want_pipe AND municipality_id = :mid AND ST_DWithin(geom, pt.g, :pipe_m)
+        ORDER BY geom <-> pt.g, pipe_id LIMIT 1) p ON true""")
 
 
 def snap(session: Session, municipality_id: int, x: float, y: float, network: str | None,
          limits: SnapLimits = SnapLimits()) -> Snap:
-    """Snap metric (x, y) to its street and, for ``network`` "lighting" or "water", to that asset.
-
-    One query: the same look-ups as ``nearest_street``, ``nearest_lamp`` and ``nearest_pipe``.
-    """
-    r = session.execute(_SNAP_SQL, {"mid": municipality_id, "x": float(x), "y": float(y),
-                                    **snap_params(network, limits)}).one()
-    return Snap(StreetSnap(r[0], r[1], round(r[2], 1)) if r[0] is not None else None, *asset_snaps(r, 3))
+    """Snap metric (x, y) to its street and, for ``network`` "lighting" or "water", to that asset."""
+    r = session.execute(_SNAP_SQL, {
+        "mid": municipality_id, "x": float(x), "y": float(y), "street_m": float(limits.street_m),
+        "lamp_m": float(limits.lamp_m), "pipe_m": float(limits.pipe_m),
+        "want_lamp": network == "lighting", "want_pipe": network == "water"}).one()
+    return Snap(
+        StreetSnap(r.street_id, r.street_name, round(r.street_d, 1)) if r.street_id is not None else None,
+        LampSnap(r.lamp_id, r.circuit_id, r.cabinet_id, round(r.lamp_d, 1)) if r.lamp_id is not None else None,
+        PipeSnap(r.pipe_id, int(r.segment_no), round(r.pipe_d, 1)) if r.pipe_id is not None else None)
 
 
 @dataclass(frozen=True)
@@ -186,20 +135,20 @@ class Projected:
     outside_m: float  # 0 inside the boundary (or when the boundary is unknown)
 
 
-# A WGS84 point in the metric CRS (``:lat``, ``:lon``), and how far outside municipality ``m``
-# the SQL point ``{g}`` lies (0 inside, or when the boundary is unknown).
-WGS84_POINT = f"ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), {METRIC_SRID})"
-OUTSIDE_M = "COALESCE(CASE WHEN ST_Covers(m.boundary, {g}) THEN 0 ELSE ST_Distance(m.boundary, {g}) END, 0)"
-
+# A WGS84 point (:lat, :lon) in the metric CRS, and how far outside municipality :mid it lies
+# (0 inside, or when the boundary is unknown).
 _PROJECT_SQL = text(f"""
-    SELECT ST_X(p.g), ST_Y(p.g), {OUTSIDE_M.format(g="p.g")}
-    FROM (SELECT {WGS84_POINT} AS g) p JOIN municipalities m ON m.id = :mid""")
+    SELECT ST_X(p.g) AS x, ST_Y(p.g) AS y,
+           COALESCE(CASE WHEN ST_Covers(m.boundary, p.g) THEN 0 ELSE ST_Distance(m.boundary, p.g) END, 0)
+             AS outside_m
+    FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), {METRIC_SRID}) AS g) p
+    JOIN municipalities m ON m.id = :mid""")
 
 
 def project(session: Session, municipality_id: int, lat: float, lon: float) -> Projected:
     """WGS84 (lat, lon) in the metric CRS, with its distance outside the municipality's boundary."""
     row = session.execute(_PROJECT_SQL, {"mid": municipality_id, "lat": float(lat), "lon": float(lon)}).one()
-    return Projected(float(row[0]), float(row[1]), round(float(row[2]), 1))
+    return Projected(float(row.x), float(row.y), round(float(row.outside_m), 1))
 
 
 _ASSET_COLUMNS = ("street_id", "lamp_id", "circuit_id", "cabinet_id", "pipe_id", "segment_no")
@@ -215,17 +164,16 @@ def resnap_open_reports(session: Session, municipality_id: int, network_of: Mapp
     to the network its calls snap to (the catalog's). A report placed on a street the new
     layers no longer have keeps its point and gets the nearest street.
     """
-    rows = session.execute(text(
-        "SELECT id, service_code, ST_X(geom), ST_Y(geom), " + ", ".join(_ASSET_COLUMNS) +
-        " FROM reports WHERE municipality_id = :mid AND status = 'open' ORDER BY id"),
-        {"mid": municipality_id}).all()
+    rows = session.execute(
+        select(Report.id, Report.service_code, func.ST_X(Report.geom).label("x"), func.ST_Y(Report.geom).label("y"),
+               *(getattr(Report, c) for c in _ASSET_COLUMNS))
+        .where(Report.municipality_id == municipality_id, Report.status == "open").order_by(Report.id)).all()
     changed = 0
     for row in rows:
         fresh = dict.fromkeys(_ASSET_COLUMNS)
-        fresh.update(snap(session, municipality_id, row[2], row[3], network_of.get(row[1]), limits).report_fields())
-        if tuple(fresh[c] for c in _ASSET_COLUMNS) != tuple(row[4:]):
-            session.execute(text(
-                "UPDATE reports SET " + ", ".join(f"{c} = :{c}" for c in _ASSET_COLUMNS) + " WHERE id = :id"),
-                {**fresh, "id": row[0]})
+        fresh.update(snap(session, municipality_id, row.x, row.y, network_of.get(row.service_code), limits)
+                     .report_fields())
+        if any(fresh[c] != getattr(row, c) for c in _ASSET_COLUMNS):
+            session.execute(update(Report).where(Report.id == row.id).values(**fresh))
             changed += 1
     return changed

@@ -15,6 +15,8 @@ KINDS = (
     "flooding", "road_damage", "noise", "social_distress", "other",
 )
 STATUSES = ("open", "assigned", "in_progress", "resolved", "closed")
+# The statuses of an incident still being worked on: not yet resolved, closed or absorbed.
+OPEN_STATUSES = ("open", "assigned", "in_progress")
 
 
 class Incident(Base):

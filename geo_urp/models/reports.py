@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from geo_urp.models.base import Base, geom, municipality_fk

@@ -1,4 +1,4 @@
-"""Reading incidents for the API: one PostGIS query builds the GeoJSON (SPEC §4)."""
+"""Incidents as each role may read them (SPEC §4, §6): one PostGIS query builds the GeoJSON."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,17 +7,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput, NotFound
-from geo_urp.models.incidents import KINDS
-from geo_urp.reasoning.grouping import OPEN_STATUSES
+from geo_urp.models.incidents import KINDS, OPEN_STATUSES
+from geo_urp.reading.privacy import (
+    COUNCIL_GRID_M,
+    COUNCIL_HIDES,
+    COUNCIL_MIN_CALLS,
+    COUNCIL_PEOPLE_KINDS,
+)
 
-
-# The council's grid: an incident placed by its callers' positions is shown at its cell's centre.
-COUNCIL_GRID_M = 200
-_COUNCIL_HIDES = ["report_ids", "explanation"]
-# Incidents about people (someone in distress, a noisy neighbour) reach the council only when
-# this many calls make them a pattern, not one household.
-COUNCIL_PEOPLE_KINDS = ("social_distress", "noise")
-COUNCIL_MIN_CALLS = 3
 # ``next_since`` is this prefix and a transaction id (``since`` takes it back).
 CURSOR_PREFIX = "xid:"
 
@@ -109,7 +106,7 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         "FROM incidents i JOIN municipalities m ON m.id = i.municipality_id "
         "CROSS JOIN LATERAL (SELECT coalesce(jsonb_agg(ir.report_id::text ORDER BY ir.report_id), '[]'::jsonb) AS ids,"
         " count(*) AS n FROM incident_reports ir WHERE ir.incident_id = i.id) r WHERE " + " AND ".join(where))
-    params.update(aggregate=aggregate, cell=COUNCIL_GRID_M, hidden=_COUNCIL_HIDES if aggregate else [])
+    params.update(aggregate=aggregate, cell=COUNCIL_GRID_M, hidden=list(COUNCIL_HIDES) if aggregate else [])
     features, cursor = session.execute(sql, params).one()
     return {"type": "FeatureCollection", "features": features, "next_since": CURSOR_PREFIX + cursor}
 

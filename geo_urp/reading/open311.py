@@ -1,6 +1,6 @@
-"""The read side of Open311: which municipality is asked for, its services, and the public view of reports.
+"""The read side of Open311: a municipality's services, and the public view of its reports.
 
-The public view (``OPEN311_FIELDS``) holds only what GeoReport v2 shows about a
+The public view (``reading.privacy.OPEN311_FIELDS``) holds only what GeoReport v2 shows about a
 service request. Caller contact data lives in another table and is never
 joined here, so no Open311 GET can leak it. Filters follow the GeoReport v2
 ``GET requests`` rules: ``service_request_id`` (a comma list) overrides the
@@ -12,62 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from geo_urp.catalog import catalog_for
-from geo_urp.db import pin
-from geo_urp.errors import BadInput, Forbidden, NotFound
-from geo_urp.models import WGS84, Municipality, Report
+from geo_urp.errors import BadInput, NotFound
+from geo_urp.models import WGS84, Report
+from geo_urp.municipalities import municipality_for
 
 MAX_REQUESTS = 1000
 WINDOW = timedelta(days=90)
 STATUSES = ("open", "closed")
-
-OPEN311_FIELDS = ("service_request_id", "status", "status_notes", "service_name", "service_code",
-                  "description", "agency_responsible", "service_notice", "requested_datetime",
-                  "updated_datetime", "expected_datetime", "address", "address_id", "zipcode",
-                  "lat", "long", "media_url")
-
-
-NOT_READ = object()
-
-
-def municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None = None,
-                     read=NOT_READ) -> Municipality:
-    """The municipality a request is for: ``jurisdiction_id`` (its slug), else the key's, else the only one.
-
-    ``read``: the row the caller already read with its other data, by ``jurisdiction_id``
-    when given, else by ``bound_to`` (None: there is none). The row stays pinned to the
-    session (``db.pin``), so that later ``session.get(Municipality, id)`` calls of the same
-    request find it without a query.
-    """
-    return pin(session, _municipality_for(session, jurisdiction_id, bound_to, read))
-
-
-# Built once: a statement run on every call costs less without being put together each time.
-_BY_SLUG = select(Municipality).where(Municipality.slug == bindparam("slug"))
-
-
-def _municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None, read) -> Municipality:
-    if jurisdiction_id:
-        muni = session.scalar(_BY_SLUG, {"slug": jurisdiction_id}) if read is NOT_READ else read
-        if muni is None:
-            served = ", ".join(session.scalars(select(Municipality.slug).order_by(Municipality.slug)))
-            raise NotFound(f"jurisdiction_id {jurisdiction_id!r} was not found; served: {served or 'none'}",
-                           details=[{"field": "jurisdiction_id", "value": jurisdiction_id}])
-        if bound_to is not None and muni.id != bound_to:
-            raise Forbidden(f"this key or login is not for jurisdiction_id {jurisdiction_id!r}")
-        return muni
-    if bound_to is not None:
-        return session.get(Municipality, bound_to) if read is NOT_READ else read
-    found = list(session.scalars(select(Municipality).order_by(Municipality.slug).limit(50)))
-    if len(found) == 1:
-        return found[0]
-    if not found:
-        raise NotFound("no municipality is loaded yet")
-    raise BadInput("jurisdiction_id was not provided: this service answers for "
-                   + ", ".join(m.slug for m in found), details=[{"field": "jurisdiction_id"}])
 
 
 def services(session: Session, jurisdiction_id: str | None) -> list[dict]:

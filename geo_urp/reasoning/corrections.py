@@ -11,8 +11,16 @@ from sqlalchemy.orm import Session
 from geo_urp import locks
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
-from geo_urp.reasoning import clusters, family, lighting, refresh, rules_of, water
-from geo_urp.reasoning import grouping
+from geo_urp.models.incidents import OPEN_STATUSES
+from geo_urp.reasoning import (
+    clusters,
+    family,
+    family_of_kind,
+    grouping,
+    refresh,
+    rules_of,
+    water,
+)
 
 
 def _incident(session: Session, incident_id: int, municipality_ids: set[int] | None) -> Incident:
@@ -25,16 +33,6 @@ def _incident(session: Session, incident_id: int, municipality_ids: set[int] | N
 # Which cause a merge keeps: the widest of the incidents merged (then the oldest); clusters
 # have one kind each, so rank alike.
 _RANK = {"lighting_cabinet": 3, "lighting_circuit": 2, "lamp": 1, "water_main_burst": 2, "water_outage": 1}
-
-
-def _family(kind: str) -> str:
-    """What an incident's cause is about, named as ``reasoning.family`` names a call's: street
-    lighting, the water network, or its own kind (flooding, noise, ...). Merges and moves stay inside one."""
-    if kind in lighting.KINDS:
-        return "lighting"
-    if kind in water.KINDS:
-        return "water"
-    return kind
 
 
 def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[int] | None = None) -> Incident:
@@ -53,10 +51,10 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
     locks.lock_municipality(session, incidents[0].municipality_id)
     for inc in incidents:  # read again under the lock: a call taken meanwhile may have changed them
         session.refresh(inc)
-    closed = [i.id for i in incidents if i.status not in grouping.OPEN_STATUSES]
+    closed = [i.id for i in incidents if i.status not in OPEN_STATUSES]
     if closed:
         raise BadInput(f"incident(s) {', '.join(map(str, closed))} are no longer open")
-    families = {_family(i.kind) for i in incidents}
+    families = {family_of_kind(i.kind) for i in incidents}
     if len(families) > 1:
         raise BadInput("incidents about different things cannot be merged: " + ", ".join(
             f"{i.id} is {i.kind}" for i in incidents))
@@ -120,16 +118,16 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
     session.refresh(target)
     if target.municipality_id != report.municipality_id:
         raise BadInput("a report can only move to an incident of its own municipality")
-    if _family(target.kind) != family(report):
+    if family_of_kind(target.kind) != family(report.service_code):
         raise BadInput(f"report {report.id} is a {report.service_code} call and cannot join incident "
                        f"{target.id} ({target.kind})")
-    if target.status not in grouping.OPEN_STATUSES:
+    if target.status not in OPEN_STATUSES:
         raise BadInput(f"incident {incident_id} is no longer open")
     link = session.get(IncidentReport, report.id, populate_existing=True)
     source = session.get(Incident, link.incident_id) if link else None
     if source is not None and source.id == target.id:
         return target
-    if source is not None and source.status not in grouping.OPEN_STATUSES:
+    if source is not None and source.status not in OPEN_STATUSES:
         raise BadInput(f"report {report.id} belongs to incident {source.id}, which is no longer open")
     if link is None:
         grouping.attach(session, report, target)

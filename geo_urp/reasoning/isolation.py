@@ -1,23 +1,28 @@
-"""Isolating water mains: the one entry point later stages call.
+"""Isolating water mains at run time: which valves to shut, and what is left dry.
 
 ``isolate_pipes`` answers, for one pipe or a set of suspected pipes, which
 valves a crew must shut (inoperable valves skipped), which valve segments that
 cuts off, and which further segments lose every source. A single pipe's answer
 was computed at load time and is read in one indexed lookup; a set of pipes is
-traced on the municipality's segment graph, rebuilt from stored rows and cached
-per load.
+traced on the municipality's segment graph, rebuilt from stored rows once per
+load of the layers (``loading.layer_cache``). The graph algorithms themselves are
+``loading.water_trace``'s, which the loader also runs to precompute each pipe.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import NotFound
-from geo_urp.loading.water_trace import SegmentGraph, isolation_trace, segments_without_source
-from geo_urp.models import Municipality, Pipe, Valve, ValveSegment
+from geo_urp.loading import layer_cache
+from geo_urp.loading.water_trace import (
+    SegmentGraph,
+    isolation_trace,
+    segments_without_source,
+)
+from geo_urp.models import Pipe, Valve, ValveSegment
 
 
 @dataclass(frozen=True)
@@ -55,20 +60,24 @@ def isolate_pipes(session: Session, municipality_id: int, pipe_ids: list[str] | 
     return Isolation(ids, tuple(sorted(valves)), tuple(sorted(isolated)), tuple(sorted(dry)))
 
 
-_GRAPHS: dict[tuple[int, datetime | None], SegmentGraph] = {}
-
-
 def segment_graph(session: Session, municipality_id: int) -> SegmentGraph:
-    """The municipality's valve-segment graph, cached until its layers are reloaded."""
-    muni = session.get(Municipality, municipality_id)  # usually already in the session: no query
-    key = (municipality_id, muni.layers_loaded_at if muni is not None else None)
-    if key not in _GRAPHS:
+    """The municipality's valve-segment graph, built from its stored rows once per load of the layers."""
+    def build() -> SegmentGraph:
         valves = session.execute(select(Valve.valve_id, Valve.operable, Valve.segment_nos)
                                  .where(Valve.municipality_id == municipality_id)).tuples()
         segments = session.execute(select(ValveSegment.segment_no, ValveSegment.has_source)
                                    .where(ValveSegment.municipality_id == municipality_id)).all()
-        if len(_GRAPHS) > 32:
-            _GRAPHS.clear()
-        _GRAPHS[key] = SegmentGraph.from_rows(valves, (no for no, has in segments if has),
-                                              (no for no, _ in segments))
-    return _GRAPHS[key]
+        return SegmentGraph.from_rows(valves, (no for no, has in segments if has), (no for no, _ in segments))
+
+    return layer_cache.cached(session, municipality_id, "valve-segment graph", build)
+
+
+def dry_area(session: Session, municipality_id: int, failed_segment: int) -> frozenset[int]:
+    """The segments without water once ``failed_segment`` fails and is isolated: the isolated ones
+    and those left without a source (worked out once per segment and load of the layers)."""
+    known: dict[int, frozenset[int]] = layer_cache.cached(session, municipality_id, "dry areas", dict)
+    if failed_segment not in known:
+        graph = segment_graph(session, municipality_id)
+        valves, isolated = isolation_trace(graph, {failed_segment})
+        known[failed_segment] = frozenset(isolated | segments_without_source(graph, valves, isolated))
+    return known[failed_segment]

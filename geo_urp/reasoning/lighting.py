@@ -12,10 +12,10 @@ from sqlalchemy import Row, String, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from geo_urp.models import Circuit, Incident, IncidentReport, Report
-from geo_urp.reasoning import words
-from geo_urp.reasoning import grouping
 from geo_urp.loading import layer_cache
+from geo_urp.models import Circuit, Incident, IncidentReport, Report
+from geo_urp.models.incidents import OPEN_STATUSES
+from geo_urp.reasoning import grouping, words
 from geo_urp.reasoning.rules import Rules
 
 KINDS = ("lamp", "lighting_circuit", "lighting_cabinet")
@@ -87,7 +87,7 @@ def reach(calls: list[tuple[object, datetime]], keys: set, span: tuple, hours: f
 
 
 _OPEN_ON_ASSETS = select(Incident).where(  # built once: it runs on every street-light call
-    Incident.municipality_id == bindparam("mid"), Incident.kind.in_(KINDS), Incident.status.in_(grouping.OPEN_STATUSES),
+    Incident.municipality_id == bindparam("mid"), Incident.kind.in_(KINDS), Incident.status.in_(OPEN_STATUSES),
     Incident.asset_ids.overlap(bindparam("assets", type_=ARRAY(String)))).order_by(Incident.opened_at, Incident.id)
 
 
@@ -102,7 +102,7 @@ def _open_on_assets(session: Session, mid: int, report: Report) -> list[Incident
 # (built once).
 _OPEN_CIRCUITS_OF_CABINET = select(Incident).where(
     Incident.municipality_id == bindparam("mid"), Incident.kind == "lighting_circuit",
-    Incident.status.in_(grouping.OPEN_STATUSES),
+    Incident.status.in_(OPEN_STATUSES),
     select(Circuit.cabinet_id).where(Circuit.municipality_id == Incident.municipality_id,
                                      Circuit.circuit_id == Incident.asset_ids[1]).scalar_subquery()
     == bindparam("cabinet")).order_by(Incident.opened_at, Incident.id)
@@ -158,9 +158,9 @@ def _circuit_calls(session: Session, mid: int, circuit_id: str, since, until) ->
     return [tuple(r) for r in session.execute(text(
         "SELECT r.lamp_id, r.requested_datetime FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
         "JOIN incidents i ON i.id = ir.incident_id WHERE r.municipality_id = :mid AND r.circuit_id = :c "
-        "AND i.kind = 'lamp' AND cardinality(i.asset_ids) > 0 AND i.status IN ('open', 'assigned', 'in_progress') "
+        "AND i.kind = 'lamp' AND cardinality(i.asset_ids) > 0 AND i.status = ANY(:open) "
         "AND r.requested_datetime BETWEEN :since AND :until"),
-        {"mid": mid, "c": circuit_id, "since": since, "until": until})]
+        {"mid": mid, "c": circuit_id, "since": since, "until": until, "open": list(OPEN_STATUSES)})]
 
 
 def _circuits(session: Session, mid: int) -> dict[str, tuple[str | None, int]]:
@@ -200,7 +200,7 @@ def _open_lamps_on(feeder: str):
                         Report.requested_datetime.between(bindparam("since"), bindparam("until"))).exists())
     return select(Incident).where(
         Incident.municipality_id == bindparam("mid"), Incident.kind == "lamp", _ON_NETWORK,
-        Incident.status.in_(grouping.OPEN_STATUSES), on_feeder).order_by(Incident.opened_at, Incident.id)
+        Incident.status.in_(OPEN_STATUSES), on_feeder).order_by(Incident.opened_at, Incident.id)
 
 
 _OPEN_LAMPS_ON = {feeder: _open_lamps_on(feeder) for feeder in ("circuit_id", "cabinet_id")}
@@ -253,7 +253,9 @@ def _neighbours(session: Session, inc: Incident, reports: list[Row]) -> str:
     circuit = next((r.circuit_id for r in reports if r.circuit_id), None)
     if circuit is None:
         return "its circuit is not known"
-    from geo_urp.reasoning import rules_of  # the package imports this module: import at call time
+    from geo_urp.reasoning import (
+        rules_of,  # the package imports this module: import at call time
+    )
 
     hours = rules_of(session, inc.municipality_id).lighting["window_h"]
     last, width = max(r.requested_datetime for r in reports), timedelta(hours=hours)

@@ -6,8 +6,7 @@ built. Each old incident is kept, with its history, pointing (``absorbed_into_id
 at the new incident that holds most of its calls: a map polling for changes
 takes it off, an operator can read what it was. Operator corrections to open
 incidents are not replayed: the command that calls this says so. The rules are read and the lock taken once for the
-whole replay, the reports loaded in one query, the history lines written in
-one statement at the end (``grouping.journaled``), and each incident described
+whole replay, the reports loaded in one query, and each incident described
 once, at the end (their reports, again, in one query, and their crews in another).
 """
 from __future__ import annotations
@@ -16,15 +15,13 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo_urp import locks
-from geo_urp.db import pin
 from geo_urp.models import Incident, Municipality, Report
-from geo_urp.reasoning import place, refresh_many, rules_of
-from geo_urp.reasoning import grouping
-
+from geo_urp.models.incidents import OPEN_STATUSES
+from geo_urp.reasoning import group, grouping, refresh_many, rules_of
 
 _OPEN_TREE = (
     "WITH RECURSIVE tree(id) AS (SELECT id FROM incidents WHERE municipality_id = :mid "
-    " AND status IN ('open', 'assigned', 'in_progress') UNION "
+    " AND status = ANY(:open) UNION "
     " SELECT i.id FROM incidents i JOIN tree t ON i.absorbed_into_id = t.id"
     # An incident an earlier recomputation replaced is history: its corrections are already gone.
     " WHERE NOT EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.action = 'rebuilt')) ")
@@ -36,7 +33,7 @@ def operator_corrections(session: Session, municipality_id: int) -> int:
     return session.execute(text(
         _OPEN_TREE + "SELECT count(*) FROM incident_events e JOIN tree t ON t.id = e.incident_id "
         "WHERE e.actor <> 'system' AND e.action IN ('merged', 'report moved in')"),
-        {"mid": municipality_id}).scalar()
+        {"mid": municipality_id, "open": list(OPEN_STATUSES)}).scalar()
 
 
 def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
@@ -44,7 +41,7 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
     locks.lock_municipality(session, municipality_id)
     rules = rules_of(session, municipality_id)
     prior = dict(session.execute(select(Incident.id, Incident.status).where(
-        Incident.municipality_id == municipality_id, Incident.status.in_(grouping.OPEN_STATUSES))).all())
+        Incident.municipality_id == municipality_id, Incident.status.in_(OPEN_STATUSES))).all())
     open_ids = list(prior)
     report_ids = session.execute(text(
         # Every call of the open incidents (whatever its own status: each gets an incident back),
@@ -62,21 +59,20 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         "UPDATE incidents SET status = 'closed', closed_at = :at, updated_at = :at WHERE id = ANY(:ids)"),
         {"ids": list(open_ids), "at": grouping.now()})
     session.expunge_all()
-    pin(session, session.get(Municipality, municipality_id))  # read by the rules over and over
+    muni = session.get(Municipality, municipality_id)  # held for the replay: the rules read it over and over
     # Read as stored now (a reload of the layers has just snapped them again), not as held in the session.
     loaded = {r.id: r for r in session.scalars(select(Report).where(Report.id.in_(report_ids))
                                                .execution_options(populate_existing=True))}
-    with grouping.journaled(session):  # the replay's history lines, written at once at the end
-        for rid in report_ids:
-            report = loaded[rid]
-            if rules.makes_incident(report.service_code):
-                place(session, report, rules)
-            session.flush()
-        _point_to_rebuilt(session, open_ids, was)
-        _keep_progress(session, {i: st for i, st in prior.items() if st != "open"})
-        rebuilt = session.scalars(select(Incident).where(
-            Incident.municipality_id == municipality_id, Incident.status.in_(grouping.OPEN_STATUSES))).all()
-        refresh_many(session, rebuilt)
+    for rid in report_ids:
+        report = loaded[rid]
+        if rules.makes_incident(report.service_code):
+            group(session, report, rules)
+    session.flush()
+    _point_to_rebuilt(session, open_ids, was)
+    _keep_progress(session, {i: st for i, st in prior.items() if st != "open"})
+    rebuilt = session.scalars(select(Incident).where(
+        Incident.municipality_id == muni.id, Incident.status.in_(OPEN_STATUSES))).all()
+    refresh_many(session, rebuilt)
     return len(report_ids), len(rebuilt)
 
 

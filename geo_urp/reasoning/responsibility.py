@@ -6,13 +6,12 @@ dispatch will grow from here. The point-in-area test runs in PostGIS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo_urp.db import Prepared
-from geo_urp.models import METRIC_SRID, Incident
-from geo_urp.reasoning.grouping import hexgeom, log
+from geo_urp.models import Incident
+from geo_urp.reasoning.grouping import log
 
 SENT = ("assigned", "in_progress")  # a crew is on its way or at work
 
@@ -29,57 +28,40 @@ PRIORITY = {
 }
 
 
-def fix_point_sql(kind: str, mid: str, asset: str, geom: str) -> str:
-    """SQL for the point the crew goes to: an expression over the municipality id ``mid``, the
-    incident's first asset ``asset`` and its geometry ``geom`` (SQL expressions)."""
-    if kind == "lamp":
-        return (f"coalesce((SELECT geom FROM lamps WHERE municipality_id = {mid} AND lamp_id = {asset}), "
-                f"ST_PointOnSurface({geom}))")
-    if kind == "lighting_circuit":
-        return ("coalesce((SELECT q.geom FROM lighting_cabinets q JOIN lighting_circuits c "
-                "ON c.cabinet_id = q.cabinet_id AND c.municipality_id = q.municipality_id "
-                f"WHERE c.municipality_id = {mid} AND c.circuit_id = {asset}), ST_Centroid({geom}))")
-    if kind == "lighting_cabinet":
-        return (f"coalesce((SELECT geom FROM lighting_cabinets WHERE municipality_id = {mid} "
-                f"AND cabinet_id = {asset}), ST_Centroid({geom}))")
-    if kind == "water_main_burst":
-        return ("coalesce((SELECT ST_LineInterpolatePoint(geom, 0.5) FROM water_pipes "
-                f"WHERE municipality_id = {mid} AND pipe_id = {asset}), ST_PointOnSurface({geom}))")
-    return f"ST_PointOnSurface({geom})"
-
-
-_FIX_KINDS = ("lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst")  # the rest: the shape itself
-
-
-def area_and_crew_sql(mid: str, point: str, skill: str, alias: str = "a") -> tuple[str, str]:
-    """SQL for the crew area holding the fix ``point`` and the crew of ``skill`` covering it (SQL
-    expressions, with the municipality id ``mid``): a lateral join naming the area ``alias.area_id``
-    (null when no area holds the point), and the crew expression over it (the crew with the
-    fewest areas first). The one form of the rule, for ``assign_many`` and for statements that
-    place and assign at once (``clusters._JOIN``)."""
-    area = (f"LEFT JOIN LATERAL (SELECT a.area_id FROM crew_areas a WHERE a.municipality_id = {mid} "
-            f"AND ST_Intersects(a.geom, {point}) ORDER BY a.area_id LIMIT 1) {alias} ON true")
-    crew = (f"(SELECT crew_id FROM crews WHERE municipality_id = {mid} AND {alias}.area_id = ANY(area_ids) "
-            f"AND {skill} = ANY(skills) ORDER BY cardinality(area_ids), crew_id LIMIT 1)")
-    return area, crew
-
-
-@lru_cache(maxsize=64)
-def _where_and_who(kinds: frozenset[str]) -> Prepared:
-    """Every incident's fix point, crew area and crew in one (prepared) query, ``i`` holding one
-    row per incident; only the fix-point rules of ``kinds`` (those in the batch) are written in."""
-    cases = " ".join(f"WHEN '{kind}' THEN {fix_point_sql(kind, 'i.mid', 'i.asset', 'g.geom')}"
-                     for kind in _FIX_KINDS if kind in kinds)
-    other = fix_point_sql("other", "i.mid", "i.asset", "g.geom")
-    point = f"CASE i.kind {cases} ELSE {other} END" if cases else other
-    area, crew = area_and_crew_sql("p.mid", "p.geom", "p.skill")
-    return Prepared(
-        "WITH i AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:mids AS int[]), CAST(:kinds AS text[]), "
-        "           CAST(:assets AS text[]), CAST(:skills AS text[]), CAST(:geoms AS text[])) "
-        "           AS i(id, mid, kind, asset, skill, hex)), "
-        f"p AS (SELECT i.id, i.mid, i.skill, {point} AS geom "
-        f"      FROM i, LATERAL (SELECT ST_SetSRID(CAST(i.hex AS geometry), {METRIC_SRID}) AS geom) g) "
-        f"SELECT p.id, a.area_id, {crew} FROM p {area}")
+# For each incident (``:ids``, with the skill each needs, ``:skills``): the point the crew goes
+# to, the crew area holding it and the crew of that skill covering the area (the crew with the
+# fewest areas first, then by id). The point is the incident's asset where the layers have it
+# (the lamp; a circuit's or a cabinet's cabinet; the middle of a burst main), else a point of
+# its shape (its centroid for lighting, on its surface otherwise). The point-in-area test is
+# PostGIS's (``ST_Intersects`` on the indexed crew areas).
+_WHERE_AND_WHO = text("""
+    WITH asked AS (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:skills AS text[])) AS a(id, skill)),
+    fix AS (
+        SELECT i.id, i.municipality_id AS mid, asked.skill, coalesce(
+            CASE i.kind
+                WHEN 'lamp' THEN (SELECT l.geom FROM lamps l
+                                  WHERE l.municipality_id = i.municipality_id AND l.lamp_id = i.asset_ids[1])
+                WHEN 'lighting_circuit' THEN (
+                    SELECT q.geom FROM lighting_cabinets q JOIN lighting_circuits c
+                      ON c.cabinet_id = q.cabinet_id AND c.municipality_id = q.municipality_id
+                    WHERE c.municipality_id = i.municipality_id AND c.circuit_id = i.asset_ids[1])
+                WHEN 'lighting_cabinet' THEN (
+                    SELECT q.geom FROM lighting_cabinets q
+                    WHERE q.municipality_id = i.municipality_id AND q.cabinet_id = i.asset_ids[1])
+                WHEN 'water_main_burst' THEN (
+                    SELECT ST_LineInterpolatePoint(p.geom, 0.5) FROM water_pipes p
+                    WHERE p.municipality_id = i.municipality_id AND p.pipe_id = i.asset_ids[1])
+            END,
+            CASE WHEN i.kind IN ('lighting_circuit', 'lighting_cabinet') THEN ST_Centroid(i.geom)
+                 ELSE ST_PointOnSurface(i.geom) END) AS point
+        FROM asked JOIN incidents i ON i.id = asked.id)
+    SELECT fix.id, area.area_id, crew.crew_id
+    FROM fix
+    LEFT JOIN LATERAL (SELECT a.area_id FROM crew_areas a WHERE a.municipality_id = fix.mid
+                       AND ST_Intersects(a.geom, fix.point) ORDER BY a.area_id LIMIT 1) area ON true
+    LEFT JOIN LATERAL (SELECT c.crew_id FROM crews c WHERE c.municipality_id = fix.mid
+                       AND area.area_id = ANY(c.area_ids) AND fix.skill = ANY(c.skills)
+                       ORDER BY cardinality(c.area_ids), c.crew_id LIMIT 1) crew ON true""")
 
 
 @dataclass(frozen=True)
@@ -92,15 +74,11 @@ class Assignment:
     note: str | None
 
 
-def assign_many(session: Session, incidents: list[Incident],
-                found: dict[int, tuple[str | None, str | None]] | None = None) -> dict[int, Assignment]:
+def assign_many(session: Session, incidents: list[Incident]) -> dict[int, Assignment]:
     """Each incident's priority, crew area and crew (incident id -> ``Assignment``), for the
-    caller to write with the rest of its description (``grouping.write_described``): the incidents
-    themselves are not changed here. ``found``: incident id -> (area, crew) already worked out
-    by the rule (``area_and_crew_sql``) for its fix point as it stands; the others are asked for.
+    caller to set with the rest of its description: the incidents are not changed here.
 
-    One query: for each incident, the crew area holding the fix point, and the crew with
-    the skill that covers it (the fewest areas first). A crew already sent (``assigned``,
+    One query for all (``_WHERE_AND_WHO``). A crew already sent (``assigned``,
     ``in_progress``) stays on the job whatever the incident grows into: changing
     it is a dispatcher's decision. Every change of crew is a line of the history.
     """
@@ -111,13 +89,11 @@ def assign_many(session: Session, incidents: list[Incident],
             out[inc.id] = Assignment(PRIORITY.get(inc.kind, 3), inc.area_id, inc.crew_id, None)
         else:
             todo.append(inc)
-    found = dict(found or {})
-    ask = [i for i in todo if i.id not in found]
-    if ask:
-        found.update({row[0]: row[1:] for row in _where_and_who(frozenset(i.kind for i in ask)).execute(session, {
-            "ids": [i.id for i in ask], "mids": [i.municipality_id for i in ask], "kinds": [i.kind for i in ask],
-            "assets": [i.asset_ids[0] if i.asset_ids else None for i in ask],
-            "skills": [SKILL.get(i.kind, "general") for i in ask], "geoms": [hexgeom(i.geom) for i in ask]})})
+    found = {}
+    if todo:
+        session.flush()  # the statement reads the incidents as they stand
+        found = {row.id: (row.area_id, row.crew_id) for row in session.execute(_WHERE_AND_WHO, {
+            "ids": [i.id for i in todo], "skills": [SKILL.get(i.kind, "general") for i in todo]})}
     for inc in todo:
         area_id, crew_id = found.get(inc.id, (None, None))
         out[inc.id] = _assignment(session, inc, area_id, SKILL.get(inc.kind, "general"), crew_id)

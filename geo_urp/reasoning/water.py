@@ -1,8 +1,7 @@
 """Water calls weighed against the pipes and valve segments: burst mains and outages.
 
 A leak call points at a pipe (the main it was snapped to); the valves to shut
-and the area left dry come from ``loading.isolation`` (the one isolation
-function). No-water calls without a leak form an outage over the smallest set of
+and the area left dry come from ``reasoning.isolation``. No-water calls without a leak form an outage over the smallest set of
 segments one failure would explain, found on the segment graph in Python
 (networkx); distances and address counts are asked of PostGIS.
 """
@@ -10,19 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
-from functools import lru_cache
 
 from sqlalchemy import Row, and_, any_, bindparam, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from geo_urp.db import Prepared
 from geo_urp.errors import NotFound
-from geo_urp.reasoning.isolation import isolate_pipes, segment_graph
-from geo_urp.loading.water_trace import isolation_trace, segments_without_source
-from geo_urp.models import Incident, Report
-from geo_urp.reasoning import words
-from geo_urp.reasoning import grouping
 from geo_urp.loading import layer_cache
+from geo_urp.models import Incident, Report
+from geo_urp.models.incidents import OPEN_STATUSES
+from geo_urp.reasoning import grouping, words
+from geo_urp.reasoning.isolation import dry_area, isolate_pipes, segment_graph
 from geo_urp.reasoning.rules import Rules
 
 SERVICES = ("water_leak", "no_water", "low_pressure")
@@ -47,7 +43,7 @@ def located(inc: Incident) -> bool:
 _RECENT = grouping.called_between(bindparam("since"), bindparam("until"))
 _LOCATED = or_(func.cardinality(Incident.asset_ids) > 0, func.cardinality(Incident.affected_segment_nos) > 0)
 _CAN_GROW = (select(Incident)
-             .where(Incident.municipality_id == bindparam("mid"), Incident.status.in_(grouping.OPEN_STATUSES),
+             .where(Incident.municipality_id == bindparam("mid"), Incident.status.in_(OPEN_STATUSES),
                     or_(and_(Incident.kind == "water_main_burst", _LOCATED,
                              or_(_RECENT, bindparam("pipe") == any_(Incident.asset_ids),
                                  bindparam("segment") == any_(Incident.affected_segment_nos))),
@@ -55,9 +51,8 @@ _CAN_GROW = (select(Incident)
              .order_by(Incident.opened_at, Incident.id))
 
 
-def handle(session: Session, report: Report, rules: Rules) -> tuple[Incident, list[Row] | None]:
-    """Place a water report in a burst or an outage, upgrading an outage when a leak call arrives;
-    the incident, and its calls as ``grouping.reports_of`` gives them when still as read (else None)."""
+def handle(session: Session, report: Report, rules: Rules) -> Incident:
+    """Put a water report into a burst or an outage, upgrading an outage when a leak call arrives."""
     mid = report.municipality_id
     half = timedelta(hours=rules.water["window_h"])
     rows = session.scalars(_CAN_GROW, {"mid": mid, "since": report.requested_datetime - half,
@@ -69,7 +64,7 @@ def handle(session: Session, report: Report, rules: Rules) -> tuple[Incident, li
         burst = _burst_of_leak(session, bursts, report, rules)
         if burst is not None:
             return _join(session, report, burst, rules)
-        return _leak(session, report, outages, rules), None
+        return _leak(session, report, outages, rules)
     for burst in bursts:
         if report.segment_no in burst.affected_segment_nos:
             return _join(session, report, burst, rules)
@@ -92,12 +87,12 @@ def _leak(session: Session, report: Report, outages: list[Incident], rules: Rule
         upgraded.kind = "water_main_burst"
         grouping.log(session, upgraded, "upgraded", kind="water_main_burst",
                   reason=f"leak call {report.id} inside the dry area")
-        burst = _join(session, report, upgraded, rules)[0]
+        burst = _join(session, report, upgraded, rules)
     else:
         burst = grouping.create(session, report.municipality_id, "water_main_burst",
                              pipe_geom(session, report.municipality_id, report.pipe_id) or report.geom,
                              report.requested_datetime, [report.pipe_id])
-        burst = _join(session, report, burst, rules)[0]
+        burst = _join(session, report, burst, rules)
     segments = _segments_of_calls(session, [o for o in outages if o is not upgraded])
     for outage in outages:
         if outage is not upgraded and segments[outage.id] <= set(burst.affected_segment_nos):
@@ -117,7 +112,9 @@ def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: 
         stray = [r for r in stray if r.id not in kept]
     if not stray:
         return False
-    from geo_urp.reasoning import refresh  # the package imports this module: import at call time
+    from geo_urp.reasoning import (
+        refresh,  # the package imports this module: import at call time
+    )
 
     outage = grouping.create(session, burst.municipality_id, "water_outage", stray[0].geom,
                           stray[0].requested_datetime, [])
@@ -131,15 +128,14 @@ def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: 
     return True
 
 
-def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> tuple[Incident, list[Row] | None]:
-    """Put the report in ``inc`` and work the incident out again; ``inc`` and its calls (None when
-    some of them have just left it for an outage of their own)."""
+def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> Incident:
+    """Put the report in ``inc`` and work the incident out again."""
     grouping.attach(session, report, inc)
     reports = grouping.reports_of(session, inc.id)
     recompute(session, inc, rules, reports, redraw=False)
-    if inc.kind == "water_main_burst" and _shed_unexplained(session, inc, rules, reports):
-        return inc, None
-    return inc, reports
+    if inc.kind == "water_main_burst":
+        _shed_unexplained(session, inc, rules, reports)
+    return inc
 
 
 def _burst_of_leak(session: Session, bursts: list[Incident], report: Report, rules: Rules) -> Incident | None:
@@ -151,27 +147,29 @@ def _burst_of_leak(session: Session, bursts: list[Incident], report: Report, rul
         if report.pipe_id in burst.asset_ids or report.segment_no in burst.affected_segment_nos:
             return burst
         if near is None:
-            near = {row.id for row in _NEAR_MAIN.execute(session, {
+            near = set(session.scalars(_NEAR_MAIN, {
                 "ids": [b.id for b in bursts], "pipes": [b.asset_ids[0] for b in bursts],
-                "mid": report.municipality_id, "g": grouping.hexgeom(report.geom), "d": rules.water["leak_join_m"]})}
+                "mid": report.municipality_id, "point": grouping.hexgeom(report.geom),
+                "distance_m": rules.water["leak_join_m"]}))
         if burst.id in near:
             return burst
     return None
 
 
-# Which bursts (id, most likely main) have that main within a distance of a point (built once).
-_NEAR_MAIN = Prepared(
-    "SELECT b.id FROM unnest(:ids, :pipes) AS b(id, pipe) WHERE EXISTS (SELECT 1 FROM water_pipes p "
-    "WHERE p.municipality_id = :mid AND p.pipe_id = b.pipe AND ST_DWithin(p.geom, " + grouping.geom_param("g")
-    + ", :d))", types={"ids": "bigint[]", "pipes": "text[]", "mid": "int", "d": "float8"})
+# Which of some bursts (ids, each with its most likely main) have that main within
+# :distance_m of a point.
+_NEAR_MAIN = text(
+    "SELECT b.id FROM unnest(CAST(:ids AS bigint[]), CAST(:pipes AS text[])) AS b(id, pipe) "
+    "WHERE EXISTS (SELECT 1 FROM water_pipes p WHERE p.municipality_id = :mid AND p.pipe_id = b.pipe "
+    "AND ST_DWithin(p.geom, " + grouping.geom_param("point") + ", :distance_m))")
 
 
-# The valve segments of the calls of some incidents, each once (built once). Counted in SQL:
-# the open outages of a long night hold many calls, and their rows are not needed here.
-_SEGMENTS_OF = Prepared(
+# The valve segments of the calls of some incidents, each once. Gathered in SQL: the open
+# outages of a long night hold many calls, and their rows are not needed here.
+_SEGMENTS_OF = text(
     "SELECT ir.incident_id, array_agg(DISTINCT r.segment_no) AS segments FROM incident_reports ir "
     "JOIN reports r ON r.id = ir.report_id WHERE ir.incident_id = ANY(:ids) AND r.segment_no IS NOT NULL "
-    "GROUP BY ir.incident_id", types={"ids": "bigint[]"})
+    "GROUP BY ir.incident_id")
 
 
 def _segments_of_calls(session: Session, incidents: list[Incident]) -> dict[int, frozenset[int]]:
@@ -179,7 +177,7 @@ def _segments_of_calls(session: Session, incidents: list[Incident]) -> dict[int,
     if not incidents:
         return {}
     found = {row.incident_id: frozenset(row.segments)
-             for row in _SEGMENTS_OF.execute(session, {"ids": [inc.id for inc in incidents]})}
+             for row in session.execute(_SEGMENTS_OF, {"ids": [inc.id for inc in incidents]})}
     return {inc.id: found.get(inc.id, frozenset()) for inc in incidents}
 
 
@@ -279,20 +277,12 @@ def explaining_segments(session: Session, mid: int, reported: frozenset[int]) ->
 
 def _smallest_dry_area(session: Session, mid: int, reported: frozenset[int]) -> frozenset[int] | None:
     """The smallest dry area of a single failure holding every reported segment, or None."""
-    graph = segment_graph(session, mid)
     best: frozenset[int] | None = None
-    for candidate in sorted(graph.graph.nodes):
-        dry = _dry_area(graph, candidate)
+    for candidate in sorted(segment_graph(session, mid).graph.nodes):
+        dry = dry_area(session, mid, candidate)
         if reported <= dry and (best is None or len(dry) < len(best)):
             best = dry
     return best
-
-
-@lru_cache(maxsize=50000)
-def _dry_area(graph, candidate: int) -> frozenset[int]:
-    """Segments without water if ``candidate`` fails and is isolated (cached per loaded graph)."""
-    valves, isolated = isolation_trace(graph, {candidate})
-    return frozenset(isolated | segments_without_source(graph, valves, isolated))
 
 
 def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, float]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
-from geo_urp.db import get_session
 from geo_urp.locating.placing import locate_text
 from geo_urp.showing.auth import require
+from geo_urp.showing.database import get_session
 
 bp = Blueprint("api_geocode", __name__, url_prefix="/api")
 

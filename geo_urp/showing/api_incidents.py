@@ -5,12 +5,12 @@ from datetime import datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from geo_urp.db import get_session
 from geo_urp.errors import BadInput
 from geo_urp.extensions import csrf
-from geo_urp.reasoning import corrections
 from geo_urp.reading import incidents as queries
+from geo_urp.reasoning import corrections
 from geo_urp.showing.auth import municipality_ids, require
+from geo_urp.showing.database import get_session
 
 bp = Blueprint("api_incidents", __name__, url_prefix="/api")
 csrf.exempt(bp)

@@ -9,13 +9,13 @@ from functools import wraps
 
 from flask import current_app, g, request
 from flask_login import UserMixin, current_user
-from sqlalchemy import select
 
+from geo_urp import municipalities
 from geo_urp.accounts import Principal, principal_for_key
-from geo_urp.db import get_session
-from geo_urp.errors import Forbidden, GeoUrpError, NotFound
+from geo_urp.errors import Forbidden, GeoUrpError
 from geo_urp.extensions import csrf, login_manager
-from geo_urp.models import Municipality, User
+from geo_urp.models import User
+from geo_urp.showing.database import get_session
 
 
 class Unauthorized(GeoUrpError):
@@ -73,14 +73,4 @@ def require(*roles: str):
 
 def municipality_ids(principal: Principal, jurisdiction_id: str | None) -> list[int]:
     """The municipalities a request covers: the one named, within what the principal may see."""
-    session = get_session()
-    if jurisdiction_id:
-        mid = session.scalar(select(Municipality.id).where(Municipality.slug == jurisdiction_id))
-        if mid is None:
-            raise NotFound(f"no municipality with jurisdiction_id {jurisdiction_id!r}")
-        if principal.municipality_id not in (None, mid):
-            raise Forbidden(f"this key or login is not for {jurisdiction_id!r}")
-        return [mid]
-    if principal.municipality_id is not None:
-        return [principal.municipality_id]
-    return list(session.scalars(select(Municipality.id)))
+    return municipalities.ids_within(get_session(), principal.municipality_id, jurisdiction_id)

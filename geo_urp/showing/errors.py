@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask, jsonify, redirect, request, url_for
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import InternalServerError, MethodNotAllowed
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
@@ -40,6 +41,14 @@ def _unstorable_pair(pairs) -> str | None:
 
 
 MACHINE_PREFIXES = ("/api/", "/open311/")
+# How long a client should wait before trying again when the database is unreachable.
+RETRY_AFTER_S = 5
+
+
+def _database_gone(exc: DBAPIError) -> bool:
+    """Whether a database error means the server is unreachable (down, restarting, the link cut),
+    not that the statement was wrong."""
+    return isinstance(exc, OperationalError) or exc.connection_invalidated
 
 
 def register(app: Flask) -> None:
@@ -68,6 +77,26 @@ def register(app: Flask) -> None:
         if found:
             raise BadInput(f"{found} holds a character that cannot be stored (a NUL byte or a lone "
                            "UTF-16 surrogate)", details=[{"field": found}])
+
+    @app.errorhandler(DBAPIError)
+    def _database_unavailable(exc: DBAPIError):
+        # The request's transaction did not commit, so nothing of it was kept: a client that
+        # retries (with its Idempotency-Key) loses nothing. Any other database error is a bug: a 500.
+        if not _database_gone(exc):
+            raise exc
+        app.logger.warning("database unavailable: %s", exc.orig)
+        message = "the database is unavailable; nothing was stored: try again shortly"
+        if request.path.startswith("/open311/"):
+            from geo_urp.showing.open311_format import error
+
+            response = error(503, message, "xml" if request.path.endswith(".xml") else "json")
+        elif request.path.startswith("/api/"):
+            response = jsonify(error=message), 503
+        else:
+            response = message, 503, {"Content-Type": "text/plain; charset=utf-8"}
+        response = app.make_response(response)
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
 
     @app.errorhandler(MethodNotAllowed)
     def _wrong_method(exc: MethodNotAllowed):

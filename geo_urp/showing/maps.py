@@ -12,13 +12,11 @@ import html
 from pathlib import Path
 
 import folium
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo_urp.errors import NotFound
-from geo_urp.models import Municipality
+from geo_urp import municipalities
 from geo_urp.showing import assets
-from geo_urp.showing.geojson import town_bounds, boundary_geojson, layer_collection
+from geo_urp.showing.geojson import boundary_geojson, layer_collection, town_bounds
 
 PALETTE = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
            "#9a6324", "#800000", "#469990", "#000075", "#808000", "#bfef45", "#dcbeff")
@@ -61,9 +59,7 @@ def _points(data: dict, name: str, colour, radius: float, tooltip: list[str], sh
 def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
                      tiles_url: str = "", tiles_attribution: str = "") -> folium.Map:
     """A map of every layer loaded for municipality ``slug``."""
-    muni = session.scalar(select(Municipality).where(Municipality.slug == slug))
-    if muni is None:
-        raise NotFound(f"no municipality with slug {slug!r}")
+    muni = municipalities.by_slug(session, slug, field="municipality")
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     assets.use_local_assets(m, assets_base)
     if tiles_url:

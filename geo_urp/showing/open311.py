@@ -1,7 +1,7 @@
 """Open311 GeoReport v2 under ``/open311/v2/`` (SPEC §4), every endpoint in ``.json`` and ``.xml``.
 
-Views parse the request, call one service (``locating.open311_reads`` to read,
-``locating.intake`` to submit) and render with ``open311_format``. Errors raised
+Views parse the request, call one service (``reading.open311`` to read,
+``acting.calls`` to submit) and render with ``open311_format``. Errors raised
 here answer in the GeoReport v2 error list, in the format the URL asked for.
 No GET answer carries caller contact data: the read side never touches it.
 CSRF does not apply: clients authenticate with ``api_key``, not a cookie.
@@ -13,12 +13,11 @@ import re
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from geo_urp.acting import calls
-from geo_urp.db import get_session
+from geo_urp.acting import calls, intake
 from geo_urp.errors import BadInput, GeoUrpError, NotFound
 from geo_urp.extensions import csrf
-from geo_urp.acting import intake
 from geo_urp.reading import open311 as open311_reads
+from geo_urp.showing.database import get_session
 from geo_urp.showing.open311_format import discovery as discovery_document
 from geo_urp.showing.open311_format import error, render
 

@@ -1,7 +1,17 @@
 """Pages: ``/login`` and each role's landing page (SPEC §6)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -10,9 +20,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from geo_urp.accounts import authenticate
-from geo_urp.db import get_session
 from geo_urp.models import Municipality
 from geo_urp.showing.auth import LoginUser, current_principal, municipality_ids, require
+from geo_urp.showing.database import get_session
 from geo_urp.showing.maps import municipality_map
 
 bp = Blueprint("pages", __name__)

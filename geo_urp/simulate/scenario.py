@@ -25,8 +25,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput
-from geo_urp.reasoning.isolation import isolate_pipes
 from geo_urp.models import METRIC_SRID
+from geo_urp.reasoning.isolation import isolate_pipes
 from geo_urp.simulate import mix
 from geo_urp.simulate.town import Town, TownPipe, read_town
 

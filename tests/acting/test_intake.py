@@ -288,36 +288,21 @@ def _family_locks_held(session) -> int:
                                "AND mode = 'ExclusiveLock' AND pid = pg_backend_pid()"))
 
 
-def test_the_family_lock_asked_for_is_taken_as_the_report_is_stored_and_not_for_a_retry(fresh_db_url):
-    from geo_urp.reasoning import family_to_lock
+def test_a_call_takes_its_familys_lock_a_retry_and_an_information_request_take_none(fresh_db_url):
+    from geo_urp.acting.calls import take_call
 
     fields = {"service_code": "noise", **latlong(500, 500)}
     with session_scope(fresh_db_url) as s:  # each block: a transaction of its own
         load_municipality(s, BORGO, "borgo")
         key = create_api_key(s, "public", "borgo")
     with session_scope(fresh_db_url) as s:
-        report = submit_request(s, key, fields, idempotency_key="lock-1", family_of=family_to_lock).report
-        assert _family_locks_held(s) == 1
-        locks.lock_family(s, report.municipality_id, "noise")  # the very lock reasoning would take
+        assert take_call(s, key, fields, idempotency_key="lock-1").created
         assert _family_locks_held(s) == 1
     with session_scope(fresh_db_url) as s:  # answered from the first report: nothing to lock
-        assert not submit_request(s, key, fields, idempotency_key="lock-1", family_of=family_to_lock).created
+        assert not take_call(s, key, fields, idempotency_key="lock-1").created
         assert _family_locks_held(s) == 0
     with session_scope(fresh_db_url) as s:  # it makes no incident: no lock
-        assert submit_request(s, key, {"service_code": "info_request", **latlong(500, 500)},
-                              family_of=family_to_lock).created
+        assert take_call(s, key, {"service_code": "info_request", **latlong(500, 500)}).created
         assert _family_locks_held(s) == 0
-    with session_scope(fresh_db_url) as s:  # no family asked for
+    with session_scope(fresh_db_url) as s:  # stored only, not grouped: no lock
         assert submit_request(s, key, fields).created and _family_locks_held(s) == 0
-
-
-def test_a_retry_whose_first_report_has_gone_takes_the_town_lock_itself(session, borgo):
-    from geo_urp.accounts import Principal
-    from geo_urp.acting.intake import _Found
-
-    muni = session.get(Municipality, borgo)
-    # ``_CALL`` saw a first report (so it took no lock), and the report was gone by the time it was read.
-    gone = _Found(earlier_id=10**9, municipality=muni)
-    receipt = create_report(session, Principal("operator", borgo, None, "key:test"),
-                            {"service_code": "noise", **latlong(500, 500)}, {}, "retry-1", None, found=gone)
-    assert receipt.created and _town_lock_held(session, borgo)

@@ -1,11 +1,8 @@
-"""Placing a lat/long call in one round trip gives what the single look-ups give.
+"""Placing a lat/long call on the demo town's real streets and civics.
 
-``placing.place`` asks, for a point, its projection, its distance outside the town,
-the nearest street and the civics around it, and the lamp or main it snaps to, all
-in one statement. Over the demo town's real streets and civics (points at civics, a
-few metres off, and points anywhere in the boundary) it must agree with
-``reverse_geocode``, ``snap`` and ``project`` asked one by one, also when the civics
-fetched with the point are cut short and the street's own nearest civic is looked up.
+A call placed by lat/long (a phone's GPS, a click on the map) keeps its point, is
+labelled with the civic it stands at (or its street), and snaps to the lamp or main
+of its service's network.
 """
 from __future__ import annotations
 
@@ -39,10 +36,8 @@ def _label(session, mid: int, x: float, y: float) -> str | None:
         return None
 
 
-@pytest.mark.parametrize("nearby", [geocoder.REVERSE_NEARBY, 1])
-def test_latlong_placement_agrees_with_the_single_look_ups(demo, monkeypatch, nearby):
+def test_a_latlong_call_keeps_its_point_is_labelled_by_its_civic_and_snaps_to_its_network(demo):
     session, mid = demo
-    monkeypatch.setattr(geocoder, "REVERSE_NEARBY", nearby)  # 1: nearly every label needs the fallback
     muni = session.get(Municipality, mid)
     addressed = 0
     for lat, lon in _points(session, mid):

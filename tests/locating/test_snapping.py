@@ -13,12 +13,23 @@ from pyproj import Transformer
 from sqlalchemy import select
 
 from geo_urp.loading.loader import load_municipality
-from geo_urp.locating.snapping import (SnapLimits, nearest_lamp, nearest_pipe, nearest_street, project,
-                                       snap)
+from geo_urp.locating.snapping import SnapLimits, project, snap
 from geo_urp.models import METRIC_SRID, WGS84, Municipality, PipePart
 from tests.conftest import BORGO
 
 X0, Y0 = 660000, 5118000
+
+
+def nearest_lamp(session, mid, x, y, max_m):
+    return snap(session, mid, x, y, "lighting", SnapLimits(lamp_m=max_m)).lamp
+
+
+def nearest_pipe(session, mid, x, y, max_m):
+    return snap(session, mid, x, y, "water", SnapLimits(pipe_m=max_m)).pipe
+
+
+def nearest_street(session, mid, x, y, max_m):
+    return snap(session, mid, x, y, None, SnapLimits(street_m=max_m)).street
 
 
 @pytest.mark.parametrize("x, y, lamp, circuit, cabinet", [
@@ -90,20 +101,6 @@ def test_snap_looks_only_at_the_services_network(session, borgo, network, lamp, 
     assert (found.pipe.pipe_id if found.pipe else None) == pipe
     fields = found.report_fields()
     assert fields["street_id"] == "S1" and fields.get("lamp_id") == lamp and fields.get("pipe_id") == pipe
-
-
-@pytest.mark.parametrize("limits", [SnapLimits(60, 80, 150), SnapLimits(20, 20, 40)])
-def test_snap_answers_as_the_single_look_ups(session, borgo, limits):
-    # snap() asks the three look-ups in one query: over the whole town it must agree with each.
-    for x in range(0, 1001, 125):
-        for y in range(0, 1001, 125):
-            px, py = X0 + x, Y0 + y
-            lighting = snap(session, borgo, px, py, "lighting", limits)
-            water = snap(session, borgo, px, py, "water", limits)
-            assert lighting.street == water.street == nearest_street(session, borgo, px, py, limits.street_m)
-            assert lighting.lamp == nearest_lamp(session, borgo, px, py, limits.lamp_m)
-            assert water.pipe == nearest_pipe(session, borgo, px, py, limits.pipe_m)
-            assert lighting.pipe is None and water.lamp is None
 
 
 def test_snap_of_another_municipality_finds_nothing(session, borgo):
