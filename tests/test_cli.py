@@ -58,7 +58,7 @@ def test_keys_add_prints_the_key_last_and_stores_only_its_hash(runner, app):
         assert row.role == "operator"
         assert row.municipality_id == s.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
     bad = runner.invoke(args=["keys", "add", "--role", "public", "--municipality", "nowhere"])
-    assert bad.exit_code == 1 and "no municipality with slug 'nowhere'" in bad.output
+    assert bad.exit_code == 1 and "'nowhere' was not found" in bad.output
 
 
 def test_users_add_hashes_the_password(runner, app):
@@ -133,7 +133,7 @@ def test_incidents_rules_shows_sets_checks_and_resets_a_towns_overrides(runner, 
     result = runner.invoke(args=["incidents", "rules", "--municipality", "borgo", "--reset"])
     assert result.exit_code == 0 and _rules_of(url) == {}
     result = runner.invoke(args=["incidents", "rules", "--municipality", "nowhere"])
-    assert result.exit_code == 1 and "no municipality with slug 'nowhere'" in result.output
+    assert result.exit_code == 1 and "'nowhere' was not found" in result.output
 
 
 def _road_calls(url, *points):

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo_urp.models import METRIC_SRID, Municipality
+from geo_urp.models import METRIC_SRID
 
 # A point in both CRSs: how every function hands points back.
 _XY = "ST_X({g}), ST_Y({g}), ST_X(ST_Transform({g}, 4326)), ST_Y(ST_Transform({g}, 4326))"
@@ -36,12 +36,6 @@ class Place(NamedTuple):
 
 def _place(row, start: int = 0) -> Place:
     return Place(*(float(v) for v in row[start:start + 4]))
-
-
-def municipality_state(session: Session, mid: int):
-    """(name, layers_loaded_at) of a municipality, or None when it does not exist."""
-    muni = session.get(Municipality, mid)  # usually already in the session: no query
-    return None if muni is None else (muni.name, muni.layers_loaded_at)
 
 
 def street_rows(session: Session, mid: int) -> list:

@@ -17,13 +17,13 @@ Giuseppe Garibaldi").
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import NotFound
+from geo_urp.loading import layer_cache
 from geo_urp.locating import geocoder_sql as sql
 from geo_urp.locating.address_parser import (
     HouseNumber,
@@ -33,6 +33,7 @@ from geo_urp.locating.address_parser import (
 )
 from geo_urp.locating.geocoder_names import NameMatcher, part_score
 from geo_urp.locating.geocoder_sql import Place
+from geo_urp.models import Municipality
 
 # A civic's street name is taken as another spelling of the nearest street when
 # the names agree this well and the civic is this close to it.
@@ -124,8 +125,6 @@ class TownIndex:
         return self.meetings.get((min(a, b), max(a, b)))
 
 
-_CACHE: dict[tuple[str, int], tuple[object, TownIndex]] = {}
-_LOCK = threading.Lock()
 
 
 def _key_of(name: str) -> StreetPart:
@@ -226,19 +225,12 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
 
 
 def town_index(session: Session, municipality_id: int) -> TownIndex:
-    """The index of a municipality's layers, built on first use and after every reload.
+    """The index of a municipality's layers, built once per load of them (``loading.layer_cache``).
 
     Raises ``NotFound`` when the municipality does not exist.
     """
-    state = sql.municipality_state(session, municipality_id)
-    if state is None:
+    muni = session.get(Municipality, municipality_id)  # usually already in the session: no query
+    if muni is None:
         raise NotFound(f"municipality {municipality_id} does not exist")
-    town_name, loaded_at = state
-    cache_key = (str(session.get_bind().engine.url), municipality_id)
-    cached = _CACHE.get(cache_key)
-    if cached is not None and cached[0] == loaded_at:
-        return cached[1]
-    index = _build(session, municipality_id, town_name)
-    with _LOCK:
-        _CACHE[cache_key] = (loaded_at, index)
-    return index
+    return layer_cache.cached(session, municipality_id, "geocoder index",
+                              lambda: _build(session, municipality_id, muni.name))

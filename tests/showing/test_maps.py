@@ -42,7 +42,7 @@ def test_map_of_unknown_municipality_is_refused(session):
 
     from geo_urp.errors import NotFound
 
-    with pytest.raises(NotFound, match="no municipality with slug 'nowhere'"):
+    with pytest.raises(NotFound, match="municipality 'nowhere' was not found"):
         municipality_map(session, "nowhere")
 
 
