@@ -7,6 +7,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import select
+
+from geo_urp.loading.loader import load_municipality
+from geo_urp.models import Municipality
 from tests.conftest import FIXTURES
 
 
@@ -32,3 +36,15 @@ def renamed(prefix: str, *keys: str) -> Callable[[list[dict]], list[dict]]:
                     f["properties"][key] = prefix + f["properties"][key]
         return features[::-1]
     return change
+
+
+def borgo_with_c5(session, folder: Path) -> int:
+    """Borgo with a third circuit C5 (L50-L53) on cabinet Q1, its lamps beside those of C1, loaded
+    as the town ``borgo3`` from ``folder``; its municipality id."""
+    def add_c5(features):
+        extra = [{"type": "Feature", "properties": {"lamp_id": f"L5{n}", "circuit_id": "C5", "cabinet_id": "Q1"},
+                  "geometry": {"type": "Point", "coordinates": [660150 + 30 * n, 5118560]}} for n in range(4)]
+        return features + extra
+    borgo_copy(folder, {"lamps": add_c5})
+    load_municipality(session, folder, "borgo3")
+    return session.scalar(select(Municipality.id).where(Municipality.slug == "borgo3"))

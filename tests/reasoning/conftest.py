@@ -1,4 +1,6 @@
-"""Reports placed straight on known assets of the Borgo fixture, to test reasoning alone."""
+"""Reports for the reasoning tests on the Borgo fixture: ``call`` places one straight on a known
+asset (reasoning alone, through ``on_report_stored``), ``take`` takes one as an operator does
+(``acting.calls.take_call``: placed, snapped, stored and reasoned about in one go)."""
 from __future__ import annotations
 
 import uuid
@@ -6,10 +8,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from geoalchemy2.shape import from_shape
+from pyproj import Transformer
 from shapely.geometry import Point
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
-from geo_urp.models import METRIC_SRID, Incident, IncidentReport, Report
+from geo_urp.accounts import create_api_key
+from geo_urp.acting.calls import take_call
+from geo_urp.models import METRIC_SRID, WGS84, Incident, IncidentReport, Report
 from geo_urp.reasoning import on_report_stored
 
 T0 = datetime(2026, 11, 27, 22, 0, tzinfo=timezone.utc)
@@ -52,6 +57,25 @@ def call(session, borgo):
     return make
 
 
+@pytest.fixture()
+def take(session, borgo):
+    """take(service_code, minutes after 22:00, at=(x, y)) -> (report, incident or None): a call at
+    that point (metres from (X0, Y0)) taken through ``take_call`` with an operator's key, as the
+    Open311 POST takes it; the intake snaps it to its lamp or main."""
+    key = create_api_key(session, "operator", "borgo")
+    to_wgs84 = Transformer.from_crs(METRIC_SRID, WGS84, always_xy=True)
+
+    def make(service_code: str, minutes: float = 0, at: tuple[float, float] = (500, 500)):
+        lon, lat = to_wgs84.transform(X0 + at[0], Y0 + at[1])
+        when = T0 + timedelta(minutes=minutes)
+        receipt = take_call(session, key, {"service_code": service_code, "lat": f"{lat:.8f}", "long": f"{lon:.8f}",
+                                           "requested_datetime": when.isoformat()},
+                            now=T0 + timedelta(days=30))
+        link = session.get(IncidentReport, receipt.report.id)
+        return receipt.report, session.get(Incident, link.incident_id) if link else None
+    return make
+
+
 def incident_of(session, report) -> Incident:
     link = session.get(IncidentReport, report.id)
     return session.get(Incident, link.incident_id)
@@ -65,3 +89,12 @@ def open_incidents(session, mid) -> list[Incident]:
 
 def report_ids(session, inc) -> set[int]:
     return set(session.scalars(select(IncidentReport.report_id).where(IncidentReport.incident_id == inc.id)))
+
+
+def each_report_linked_once(session, mid) -> bool:
+    """Whether every report of a municipality is linked to an incident (once: the link has the
+    report as its key)."""
+    reports = session.scalar(select(func.count()).select_from(Report).where(Report.municipality_id == mid))
+    links = session.scalar(select(func.count()).select_from(IncidentReport).join(
+        Report, Report.id == IncidentReport.report_id).where(Report.municipality_id == mid))
+    return reports == links

@@ -1,13 +1,144 @@
-"""Operators' corrections that change where an incident is or how far its work has gone:
-a call on the network moved into a cluster of calls near nothing, and a crew's progress
-surviving a merge or a move."""
+"""An operator's corrections (``reasoning/corrections.py``): merge and move keep every report
+linked once, stay inside one family, work the incidents out again from their calls (a call on
+the network moved into a cluster of calls near nothing, a burst left with no leak call), keep
+a crew's progress, and are respected by the live rules afterwards."""
 from __future__ import annotations
 
-from sqlalchemy import select, text
+import pytest
+from sqlalchemy import func, select, text
 
-from geo_urp.models import IncidentEvent
+from geo_urp.errors import BadInput, NotFound
+from geo_urp.models import IncidentEvent, IncidentReport, Municipality, Report
 from geo_urp.reasoning import corrections
-from tests.reasoning.conftest import incident_of, report_ids
+from geo_urp.reasoning import grouping
+from geo_urp.reading import incidents as queries
+from tests.reasoning.conftest import each_report_linked_once, incident_of, open_incidents, report_ids
+
+
+def test_merge_and_move_keep_every_reporteach_report_linked_once(session, borgo, call):
+    r1, a = call("road_damage", 0, at=(100, 500))
+    r2, b = call("road_damage", 5, at=(600, 900))
+    r3, c = call("road_damage", 10, at=(900, 100))
+    for bad in ([a.id, a.id], [True, a.id], [a.id], "1,2"):
+        with pytest.raises(BadInput):
+            corrections.merge(session, bad, "user:anna")
+    merged = corrections.merge(session, [b.id, a.id], "user:anna")
+    assert merged.id == a.id and report_ids(session, a) == {r1.id, r2.id}
+    assert b.status == "closed" and b.absorbed_into_id == a.id
+    moved = corrections.move(session, r3.id, a.id, "user:anna")
+    assert moved.id == a.id and incident_of(session, r3).id == a.id
+    assert c.status == "closed"  # emptied
+    linked = session.scalar(select(func.count()).select_from(IncidentReport))
+    reports = session.scalar(select(func.count()).select_from(Report).where(Report.municipality_id == borgo))
+    assert linked == reports == 3
+    actions = [h["action"] for h in queries.history(session, a.id)]
+    assert "merged" in actions and "report moved in" in actions
+    assert queries.history(session, a.id, {borgo})  # its own town may read it
+    with pytest.raises(NotFound):  # another town's operator may not, and an unknown id is no incident
+        queries.history(session, a.id, {borgo + 1})
+    with pytest.raises(NotFound):
+        queries.history(session, 987654321)
+    fc = queries.incidents_geojson(session, [borgo])
+    assert [f["properties"]["id"] for f in fc["features"]] == [a.id]
+    assert sorted(fc["features"][0]["properties"]["report_ids"]) == sorted(str(r.id) for r in (r1, r2, r3))
+
+
+def test_merge_and_move_stay_within_what_the_calls_are_about(session, borgo, call):
+    r1, road = call("road_damage", 0, at=(100, 500))
+    r2, flood = call("flooding", 5, at=(110, 510))
+    r3, lamp = call("streetlight_out", 10, lamp="L01")
+    r4, _ = call("info_request", 15, at=(100, 500))
+    for ids in ([road.id, flood.id], [lamp.id, flood.id]):
+        with pytest.raises(BadInput, match="different things"):
+            corrections.merge(session, ids, "user:anna")
+    with pytest.raises(BadInput, match="cannot join"):
+        corrections.move(session, r2.id, road.id, "user:anna")
+    with pytest.raises(BadInput, match="belongs to no incident"):
+        corrections.move(session, r4.id, road.id, "user:anna")
+    assert [incident_of(session, r).id for r in (r1, r2, r3)] == [road.id, flood.id, lamp.id]
+    assert session.get(IncidentReport, r4.id) is None
+    assert all(i.status == "open" for i in (road, flood, lamp))
+
+
+def test_a_report_of_a_closed_incident_does_not_move(session, borgo, call):
+    r1, a = call("road_damage", 0, at=(100, 500))
+    _, b = call("road_damage", 5, at=(600, 900))
+    a.status, a.closed_at = "closed", b.opened_at
+    session.flush()
+    with pytest.raises(BadInput, match="no longer open"):
+        corrections.move(session, r1.id, b.id, "user:anna")
+    assert incident_of(session, r1).id == a.id
+
+
+def test_merging_a_lamp_into_a_circuit_keeps_the_circuit_and_both_assets(session, borgo, call):
+    session.get(Municipality, borgo).rules = {"lighting": {"circuit_min_share": 0.9}}
+    _, lamp = call("streetlight_out", 0, lamp="L08")                # Q2's circuit C3, older
+    for m, l in ((5, "L01"), (10, "L02"), (15, "L03")):
+        _, circuit = call("streetlight_out", m, lamp=l)
+    assert circuit.kind == "lighting_circuit"
+    merged = corrections.merge(session, [lamp.id, circuit.id], "user:anna")
+    assert merged.id == circuit.id and merged.kind == "lighting_circuit"
+    assert merged.asset_ids == ["C1", "L08"] and lamp.absorbed_into_id == circuit.id
+    assert merged.opened_at == lamp.opened_at
+    assert session.scalar(text("SELECT ST_NumGeometries(geom) FROM incidents WHERE id = :i"), {"i": merged.id}) >= 5
+    assert each_report_linked_once(session, borgo)
+
+
+def test_merging_an_outage_into_a_burst_keeps_the_burst_and_its_valves(session, borgo, call):
+    _, outage = call("no_water", 0, pipe="P7")
+    _, burst = call("water_leak", 30, pipe="P4")
+    assert outage.id != burst.id
+    merged = corrections.merge(session, [outage.id, burst.id], "user:anna")
+    assert merged.id == burst.id and merged.kind == "water_main_burst"
+    assert merged.asset_ids == ["P4"] and merged.valves_to_close == ["V2", "V3", "V5"]
+    assert len(report_ids(session, merged)) == 2
+
+
+def test_moving_the_only_leak_call_out_makes_the_burst_an_outage_again(session, borgo, call):
+    r1, _ = call("no_water", 0, pipe="P6", at=(690, 455))
+    leak, burst = call("water_leak", 20, pipe="P4")
+    assert burst.kind == "water_main_burst" and report_ids(session, burst) == {r1.id, leak.id}
+    _, other = call("water_leak", 30, pipe="P7")                 # another burst, far away
+    assert other.id != burst.id
+    corrections.move(session, leak.id, other.id, "user:anna")
+    assert burst.kind == "water_outage" and burst.asset_ids == [] and burst.valves_to_close == []
+    assert 5 in burst.affected_segment_nos and "no leak reported yet" in burst.explanation
+    assert each_report_linked_once(session, borgo)
+
+
+def test_moving_a_call_out_of_a_cluster_redraws_it(session, borgo, call):
+    call("flooding", 0, at=(480, 310))
+    r2, flood = call("flooding", 10, at=(560, 390))
+    before = session.scalar(text("SELECT ST_Area(geom) FROM incidents WHERE id = :i"), {"i": flood.id})
+    _, road = call("flooding", 20, at=(100, 500))                 # another flooded spot, far away
+    corrections.move(session, r2.id, road.id, "user:anna")
+    after = session.scalar(text("SELECT ST_Area(geom) FROM incidents WHERE id = :i"), {"i": flood.id})
+    assert before > 1000 and after == 0                              # one call left: its point
+    assert session.scalar(text("SELECT ST_Area(geom) FROM incidents WHERE id = :i"), {"i": road.id}) > 1000
+
+
+def test_a_leak_call_moved_into_an_outage_makes_it_a_burst(session, borgo, call):
+    from geo_urp.reasoning import corrections
+
+    _, outage = call("no_water", 0, pipe="P6", at=(690, 455))
+    leak, burst = call("water_leak", 5, pipe="P7")
+    assert outage.kind == "water_outage" and burst.id != outage.id
+    corrections.move(session, leak.id, outage.id, "user:anna")
+    assert outage.kind == "water_main_burst" and outage.asset_ids == ["P7"]
+    assert "probable burst" in outage.explanation and "no leak reported yet" not in outage.explanation
+    assert "upgraded" in [h["action"] for h in queries.history(session, outage.id)]
+
+
+def test_a_move_that_empties_an_incident_is_seen_by_pollers(session, borgo, call):
+    from geo_urp.reasoning import corrections
+
+    _, a = call("road_damage", 0, at=(100, 500))
+    r, b = call("road_damage", 5, at=(600, 900))
+    before = grouping.now()                                             # after both were made
+    corrections.move(session, r.id, a.id, "user:anna")
+    changed = {f["id"]: f["properties"] for f in
+               queries.incidents_geojson(session, [borgo], status="all", since=before)["features"]}
+    assert changed[b.id]["status"] == "closed" and changed[b.id]["absorbed_into_id"] == a.id
 
 
 def test_a_leak_call_moved_into_an_unlocated_cluster_places_it_on_its_main(session, borgo, call):
@@ -111,25 +242,22 @@ def test_a_call_an_operator_moved_into_a_burst_stays_there_when_more_evidence_co
     assert incident_of(session, merged_dry).id == burst.id
 
 
-def test_a_crew_already_sent_stays_on_the_job_as_the_incident_grows(session, borgo, call):
-    _, flood = call("flooding", 0, at=(480, 310))
-    flood.status, flood.crew_id = "assigned", "FOGNE-2"           # the dispatcher chose this crew
-    session.flush()
-    _, same = call("flooding", 10, at=(500, 330))
-    assert same.id == flood.id and flood.crew_id == "FOGNE-2" and flood.status == "assigned"
+def test_a_lamp_an_operator_merged_into_another_cabinets_circuit_takes_its_next_calls_there(session, borgo, call):
+    _, lamp = call("streetlight_out", 0, lamp="L08")               # cabinet Q2
+    for n, name in ((5, "L01"), (10, "L02")):                      # circuit C1 of cabinet Q1
+        _, circuit = call("streetlight_out", n, lamp=name)
+    merged = corrections.merge(session, [lamp.id, circuit.id], "user:anna")
+    again, same = call("streetlight_out", 30, lamp="L08")
+    assert same.id == merged.id and len(open_incidents(session, borgo)) == 1
 
 
-def test_a_circuit_that_takes_a_lamp_a_crew_works_on_keeps_that_crew(session, borgo, call):
-    _, lamp = call("streetlight_out", 0, lamp="L05")
-    lamp.status, lamp.crew_id = "in_progress", "LUCE-7"
-    session.flush()
-    _, circuit = call("streetlight_out", 10, lamp="L06")         # 2 of C2's 3 lamps: the circuit
-    assert circuit.kind == "lighting_circuit" and lamp.absorbed_into_id == circuit.id
-    assert circuit.status == "in_progress" and circuit.crew_id == "LUCE-7"
+def test_lamps_an_operator_merged_go_with_the_circuit_their_calls_count_for(session, borgo, call):
+    from geo_urp.reasoning import corrections
 
-
-def test_every_change_of_crew_is_in_the_history(session, borgo, call):
-    _, burst = call("water_leak", 0, pipe="P4")
-    lines = session.scalars(select(IncidentEvent.detail).where(
-        IncidentEvent.incident_id == burst.id, IncidentEvent.action == "crew assigned")).all()
-    assert lines == [{"crew_id": "ACQUA", "was": None, "area_id": burst.area_id}]
+    r1, a = call("streetlight_out", 0, lamp="L05")                   # circuit C2
+    r2, b = call("streetlight_out", 5, lamp="L01")                   # circuit C1
+    merged = corrections.merge(session, [a.id, b.id], "user:anna")
+    r3, circuit = call("streetlight_out", 10, lamp="L02")            # 2 of C1's 4 lamps
+    assert circuit.kind == "lighting_circuit" and circuit.asset_ids == ["C1"]
+    assert merged.status == "closed" and merged.absorbed_into_id == circuit.id
+    assert report_ids(session, circuit) == {r1.id, r2.id, r3.id}

@@ -1,9 +1,17 @@
-"""Street-light roll-up on the Borgo fixture: C1 = L01-L04 and C2 = L05-L07 on Q1, C3 = L08-L10 on Q2."""
+"""Street-light roll-up (``reasoning/lighting.py``) on the Borgo fixture: C1 = L01-L04 and
+C2 = L05-L07 on Q1, C3 = L08-L10 on Q2. Calls near no lamp are clusters: test_clusters.py."""
 from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
 
 from geo_urp.models import Municipality
 from geo_urp.reasoning.rules import DEFAULTS
-from tests.reasoning.conftest import incident_of, open_incidents, report_ids
+from tests.reasoning.borgo_variants import borgo_with_c5
+from tests.reasoning.conftest import each_report_linked_once, incident_of, open_incidents, report_ids
+
+HOURS = DEFAULTS["lighting"]["window_h"]
 
 
 def test_the_circuit_incident_exists_by_the_third_call(session, borgo, call):
@@ -72,11 +80,6 @@ def test_calls_outside_the_window_do_not_add_up(session, borgo, call):
     assert (inc.kind, inc.asset_ids) == ("lighting_circuit", ["C1"])
 
 
-def test_a_street_light_call_far_from_any_lamp_still_gets_an_incident(session, borgo, call):
-    _, inc = call("streetlight_out", 0, at=(900, 900))
-    assert inc.kind == "lamp" and inc.asset_ids == []
-
-
 def test_a_cabinet_takes_in_earlier_single_lamps_of_its_other_circuits(session, borgo, call):
     session.get(Municipality, borgo).rules = {"lighting": {"circuit_min_share": 0.9}}
     early, _ = call("streetlight_out", 0, lamp="L05")             # C2, alone for now
@@ -87,3 +90,62 @@ def test_a_cabinet_takes_in_earlier_single_lamps_of_its_other_circuits(session, 
     assert (cab.kind, cab.asset_ids) == ("lighting_cabinet", ["Q1"])
     assert incident_of(session, early).id == cab.id
     assert [i.id for i in open_incidents(session, borgo)] == [cab.id]
+
+
+def test_a_circuit_that_took_in_an_old_lamp_still_counts_for_its_cabinet(session, borgo, call):
+    call("streetlight_out", 0, lamp="L01")                          # C1's first lamp
+    _, c1 = call("streetlight_out", (HOURS - 1) * 60, lamp="L02")   # 2 of 4 in the window: circuit C1
+    assert c1.kind == "lighting_circuit" and c1.opened_at.hour == 22  # opened with its first call
+    call("streetlight_out", (HOURS + 1) * 60, lamp="L05")
+    _, cab = call("streetlight_out", (HOURS + 1) * 60 + 5, lamp="L06")  # C2 fails while C1 is still dark
+    assert (cab.kind, cab.asset_ids) == ("lighting_cabinet", ["Q1"])
+    assert [i.id for i in open_incidents(session, borgo)] == [cab.id]
+    assert len(report_ids(session, cab)) == 4
+
+
+def test_a_circuit_does_not_take_in_a_lamp_reported_before_its_window(session, borgo, call):
+    old, _ = call("streetlight_out", 0, lamp="L01")
+    call("streetlight_out", (HOURS + 8) * 60, lamp="L02")
+    r3, circuit = call("streetlight_out", (HOURS + 8) * 60 + 5, lamp="L03")
+    assert (circuit.kind, circuit.asset_ids) == ("lighting_circuit", ["C1"])
+    assert incident_of(session, old).kind == "lamp" and old.id not in report_ids(session, circuit)
+    assert each_report_linked_once(session, borgo)
+
+
+def test_a_dark_cabinet_takes_every_open_circuit_it_feeds(session, borgo, call, tmp_path):
+    mid = borgo_with_c5(session, tmp_path / "b3")
+    for n, lamp in enumerate(("L50", "L51", "L52")):           # C5 dark, a day before
+        _, c5 = call("streetlight_out", -(HOURS * 2) * 60 + n, lamp=lamp, mid=mid)
+    assert c5.kind == "lighting_circuit"
+    for n, lamp in enumerate(("L01", "L02", "L03")):           # C1 dark now
+        call("streetlight_out", n, lamp=lamp, mid=mid)
+    for n, lamp in enumerate(("L05", "L06")):                  # and C2: the cabinet has failed
+        _, cabinet = call("streetlight_out", 10 + n, lamp=lamp, mid=mid)
+    assert cabinet.kind == "lighting_cabinet" and cabinet.asset_ids == ["Q1"]
+    assert c5.status == "closed" and c5.absorbed_into_id == cabinet.id
+    assert len(report_ids(session, cabinet)) == 8
+
+
+def test_a_dark_cabinet_leaves_an_older_circuit_a_crew_is_already_on(session, borgo, call, tmp_path):
+    mid = borgo_with_c5(session, tmp_path / "b3")
+    for n, lamp in enumerate(("L50", "L51", "L52")):           # C5 dark, a day before; a crew is on it
+        _, c5 = call("streetlight_out", -(HOURS * 2) * 60 + n, lamp=lamp, mid=mid)
+    c5.status = "assigned"
+    session.flush()
+    for n, lamp in enumerate(("L01", "L02", "L05", "L06")):    # C1 and C2 dark now: cabinet Q1
+        _, cabinet = call("streetlight_out", n, lamp=lamp, mid=mid)
+    assert cabinet.kind == "lighting_cabinet" and c5.status == "assigned" and c5.absorbed_into_id is None
+    assert len(report_ids(session, cabinet)) == 4
+
+
+def test_a_single_lamp_tells_how_many_of_its_circuit_were_called_in(session, borgo, call):
+    _, alone = call("streetlight_out", 0, lamp="L08")
+    assert "no other lamp of circuit C3 reported within 12 h" in alone.explanation
+    _, first = call("streetlight_out", 0, lamp="L01")
+    assert "no other lamp of circuit C1" in first.explanation
+    session.execute(text("UPDATE municipalities SET rules = :r WHERE id = :m"),
+                    {"r": json.dumps({"lighting": {"circuit_min_share": 1.0, "circuit_min_lamps": 4}}), "m": borgo})
+    session.expire_all()
+    _, second = call("streetlight_out", 5, lamp="L02")
+    assert second.kind == "lamp"
+    assert "1 other lamp of circuit C1 reported within 12 h, not enough for a circuit fault" in second.explanation

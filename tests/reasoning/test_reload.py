@@ -1,22 +1,20 @@
-"""Replacing a town's layers while calls are open: the open calls follow the new layers."""
+"""Replacing a town's layers while calls are open: the open calls follow the new layers.
+
+A cross-cutting rule (docs/INCIDENTS.md, "Recomputing, and replacing the layers"): ``layers
+load`` (``acting.layers``) snaps every open call again to the new layers and rebuilds the open
+incidents (``reasoning.recompute``) in its transaction, or changes nothing when it fails. What
+it checks is the incidents, so it is kept with the reasoning tests, whole.
+"""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 
 from geo_urp.acting.layers import load_layers
 from geo_urp.errors import LayerLoadError
 from geo_urp.reasoning.isolation import isolate_pipes
-from geo_urp.models import Incident, IncidentReport, Report
+from geo_urp.models import Incident, Report
 from tests.reasoning.borgo_variants import borgo_copy, renamed
-from tests.reasoning.conftest import incident_of, open_incidents, report_ids
-
-
-def _linked_once(session, mid):
-    reports = session.scalar(select(func.count()).select_from(Report).where(Report.municipality_id == mid))
-    links = session.scalar(select(func.count(func.distinct(IncidentReport.report_id))).join(
-        Report, Report.id == IncidentReport.report_id).where(Report.municipality_id == mid))
-    return reports == links
+from tests.reasoning.conftest import each_report_linked_once, incident_of, open_incidents, report_ids
 
 
 def test_open_calls_and_incidents_follow_renamed_assets(session, borgo, call, tmp_path):
@@ -39,7 +37,7 @@ def test_open_calls_and_incidents_follow_renamed_assets(session, borgo, call, tm
     iso = isolate_pipes(session, borgo, "WP4")
     assert water.valves_to_close == list(iso.valves_to_close) and water.valves_to_close
     assert {i.id for i in open_incidents(session, borgo)} == {circuit.id, water.id}
-    assert _linked_once(session, borgo)
+    assert each_report_linked_once(session, borgo)
     # Calls taken after the reload land on the same incidents.
     _, again = call("water_leak", 30, pipe="WP4")
     _, later = call("streetlight_out", 30, lamp="NL05")

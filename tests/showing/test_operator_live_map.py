@@ -1,0 +1,186 @@
+"""The operator's live map polls with ``since`` and changes only what changed, in a real browser.
+
+Calls go in through the Open311 API with an operator key while the page is open; the page polls
+every 250 ms (``?poll_ms=``) and the tests wait for what it shows, never for a fixed time.
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import text
+
+from geo_urp.accounts import create_user
+from geo_urp.db import engine_for, session_scope
+from tests.showing.browser import browser_page
+from tests.showing.live_server import live_server
+from tests.showing.open311_support import keys, latlong, post  # noqa: F401
+
+POTHOLE, NOISE_WEST, NOISE_EAST = ("road_damage", (200, 700)), ("noise", (100, 200)), ("noise", (800, 200))
+POLL_MS = 250
+
+# The incidents the page has on its map (layers of features with ``report_ids``: the town's own
+# layers have none), and marking one's list item and map layer with a JS property, to tell later
+# whether they are still the same objects.
+_ON_MAP = """() => {
+  const map = Object.values(window).find(v => v instanceof L.Map), ids = new Set();
+  map.eachLayer(l => { const p = l.feature?.properties; if (p && "report_ids" in p) ids.add(p.id); });
+  return [...ids].sort((a, b) => a - b);
+}"""
+_MARK = """id => {
+  document.querySelector(`#incident-list [data-id="${id}"]`).geoUrpMark = true;
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  map.eachLayer(l => { if (l.feature?.properties?.id === id) l.geoUrpMark = true; });
+}"""
+_STILL_MARKED = """id => {
+  const map = Object.values(window).find(v => v instanceof L.Map), layers = [];
+  map.eachLayer(l => { if (l.feature?.properties?.id === id) layers.push(l); });
+  return {item: document.querySelector(`#incident-list [data-id="${id}"]`)?.geoUrpMark === true,
+          layers: layers.length > 0 && layers.every(l => l.geoUrpMark === true)};
+}"""
+
+
+def _call(client, key: str, what: tuple[str, tuple[int, int]]) -> None:
+    code, where = what
+    resp = post(client, key, service_code=code, **latlong(*where))
+    assert resp.status_code == 201, resp.data
+
+
+def _open_ids(client, key: str, call: tuple[str, tuple[int, int]] | None = None, **params) -> list[int]:
+    """The ids of the open incidents, in the server's order, after taking ``call`` if one is given."""
+    if call:
+        _call(client, key, call)
+    resp = client.get("/api/incidents", query_string=params, headers={"X-API-Key": key})
+    assert resp.status_code == 200, resp.data
+    return [f["id"] for f in resp.json["features"]]
+
+
+def _listed(page) -> list[int]:
+    return [int(i) for i in page.eval_on_selector_all("#incident-list [data-id]", "els => els.map(e => e.dataset.id)")]
+
+
+def _since(url: str) -> str | None:
+    return parse_qs(urlparse(url).query).get("since", [None])[0]
+
+
+def _console(page, base: str) -> list:
+    """Log in as the operator and open /operator polling fast; the page's incident requests, recorded."""
+    page.set_default_timeout(10_000)
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "anna")
+    page.fill("input[name=password]", "password-anna")
+    with page.expect_response(lambda r: "/api/incidents" in r.url):  # the landing page's one poll
+        page.click("button[type=submit]")
+    polls = []  # their responses: request.response()
+    page.on("request", lambda r: polls.append(r) if "/api/incidents" in r.url else None)
+    page.goto(f"{base}/operator?poll_ms={POLL_MS}")
+    return polls
+
+
+def _wait_listed(page, ids: list[int]) -> None:
+    """Wait until the list and the map show exactly ``ids`` (the list in that order)."""
+    page.wait_for_function("ids => JSON.stringify([...document.querySelectorAll('#incident-list [data-id]')]"
+                           ".map(e => Number(e.dataset.id))) === JSON.stringify(ids)", arg=ids)
+    page.wait_for_function(f"ids => JSON.stringify(({_ON_MAP})()) === JSON.stringify(ids)", arg=sorted(ids))
+    expect(page.locator("#incident-count")).to_have_text(f"{len(ids)} incidenti aperti")
+
+
+@pytest.fixture()
+def op(app, keys) -> str:  # noqa: F811 (keys: the fixture imported above)
+    """Borgo with an operator login, anna; the operator key."""
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        create_user(s, "anna", "password-anna", "operator")
+    return keys["operator"]
+
+
+def test_a_new_incident_is_added_and_the_unchanged_ones_keep_their_elements(app, client, op):
+    (pothole,) = _open_ids(client, op, POTHOLE)
+    with live_server(app) as base, browser_page() as page:
+        polls = _console(page, base)
+        _wait_listed(page, [pothole])
+        page.evaluate(_MARK, pothole)
+        ids = _open_ids(client, op, NOISE_EAST)
+        _wait_listed(page, ids)
+        assert page.evaluate(_STILL_MARKED, pothole) == {"item": True, "layers": True}
+        # the first poll takes everything, every later one asks for what changed since the last answer
+        assert _since(polls[0].url) is None
+        later = [_since(r.url) for r in polls[1:]]
+        assert later and all(s and s.startswith("xid:") for s in later), [r.url for r in polls]
+        assert page.outside == []
+
+
+def test_an_incident_merged_away_leaves_list_and_map(app, client, op):
+    for call in (POTHOLE, NOISE_WEST):
+        _open_ids(client, op, call)
+    ids = _open_ids(client, op, NOISE_EAST)
+    with live_server(app) as base, browser_page() as page:
+        _console(page, base)
+        _wait_listed(page, ids)
+        noises = _open_ids(client, op, kind="noise")
+        resp = client.post("/api/incidents/merge", json={"ids": noises}, headers={"X-API-Key": op})
+        assert resp.status_code == 200, resp.data
+        kept = resp.json["id"]
+        (gone,) = set(noises) - {kept}
+        _wait_listed(page, _open_ids(client, op))
+        assert gone not in _listed(page) and gone not in page.evaluate(_ON_MAP)
+        expect(page.locator(f'#incident-list [data-id="{kept}"]')).to_contain_text("2 chiamate")
+
+
+def test_a_changed_incident_is_replaced_and_moves_to_its_place_in_the_list(app, client, op):
+    _open_ids(client, op, POTHOLE)
+    first, last = _open_ids(client, op, NOISE_WEST)
+    engine = engine_for(app.config["DATABASE_URL"])
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE incidents SET priority = 3"))
+    with live_server(app) as base, browser_page() as page:
+        _console(page, base)
+        _wait_listed(page, [first, last])
+        page.evaluate(_MARK, last)
+        with engine.begin() as conn:  # the last one, alone, becomes the most urgent
+            conn.execute(text("UPDATE incidents SET priority = 1, updated_at = now() WHERE id = :i"), {"i": last})
+        _wait_listed(page, [last, first])
+        assert page.evaluate(_STILL_MARKED, last) == {"item": False, "layers": False}
+        expect(page.locator(f'#incident-list [data-id="{last}"] .kind')).to_contain_text("— P1 —")
+
+
+def test_a_poll_with_nothing_new_answers_at_most_1_kb(app, client, op):
+    for call in (POTHOLE, NOISE_WEST):
+        _open_ids(client, op, call)
+    ids = _open_ids(client, op, NOISE_EAST)
+    with live_server(app) as base, browser_page() as page:
+        polls = _console(page, base)
+        _wait_listed(page, ids)
+        assert len(polls[0].response().body()) > 1024  # so that a full answer would not pass the check below
+        # Nothing changes from here. The server's cursor is its oldest running transaction, so while
+        # another session's transaction runs an answer may repeat recent incidents: wait for the
+        # quiet answers, at most 40 polls.
+        sizes = []
+        for _ in range(40):
+            with page.expect_response(lambda r: "/api/incidents" in r.url, timeout=10_000) as quiet:
+                pass
+            assert _since(quiet.value.url), quiet.value.url
+            sizes.append(len(quiet.value.body()))
+            if sizes[-1] <= 1024:
+                break
+        assert sizes[-1] <= 1024, sizes
+        assert _listed(page) == ids
+
+
+def test_an_error_keeps_what_is_shown_and_the_next_poll_retries_the_same_cursor(app, client, op):
+    ids = _open_ids(client, op, POTHOLE)
+    with live_server(app) as base, browser_page() as page:
+        polls = _console(page, base)
+        _wait_listed(page, ids)
+        failed = []
+        page.route("**/api/incidents*", lambda route: (failed.append(route.request.url),
+                                                      route.fulfill(status=503, body="{}")))
+        expect(page.locator("#incident-count")).to_contain_text("Errore 503")
+        assert _listed(page) == ids and page.evaluate(_ON_MAP) == ids
+        page.unroute("**/api/incidents*")
+        retry = len(polls)  # the first poll let through
+        ids = _open_ids(client, op, NOISE_EAST)
+        _wait_listed(page, ids)
+        cursors = {_since(u) for u in failed}
+        assert len(cursors) == 1 and None not in cursors and _since(polls[retry].url) in cursors, \
+            (failed, polls[retry].url)
