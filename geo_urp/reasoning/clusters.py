@@ -38,7 +38,8 @@ WIDEN_M = 15
 _DRAWN_SHAPE = text(
     f"SELECT CASE WHEN count(*) = 1 THEN ST_Collect(r.geom) "
     f"ELSE ST_Buffer(ST_ConvexHull(ST_Collect(r.geom)), {WIDEN_M}) END AS shape "
-    "FROM reports r JOIN incident_reports ir ON ir.report_id = r.id WHERE ir.incident_id = :incident_id")
+    "FROM reports r JOIN incident_reports ir ON ir.report_id = r.id WHERE ir.incident_id = :incident_id"
+).columns(shape=Incident.__table__.c.geom.type)
 
 
 def reshape(session: Session, inc: Incident) -> None:

@@ -70,10 +70,18 @@ def test_an_unlocated_water_call_does_not_join_a_located_outage(session, borgo, 
     assert loose.id != located.id and loose.affected_segment_nos == [] and located.affected_segment_nos == [5]
 
 
+def _summary_of_rows(rows):
+    """The cluster summary worked out in Python from ``grouping.reports_of``'s rows (oldest first)."""
+    from geo_urp.reasoning.clusters import Summary
+
+    return Summary(len(rows), rows[0].requested_datetime, rows[-1].requested_datetime,
+                   tuple(dict.fromkeys(r.street_name for r in rows if r.street_name)))
+
+
 def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, call):
-    # The cluster statement sums the calls up in SQL (count, first and last time, each street once
-    # in the order of its first call); it must agree with the summary of the rows, and the sentence
-    # must speak of every call.
+    # The calls are summed up in SQL (count, first and last time, each street once in the order of
+    # its first call); it must agree with the summary of the rows, and the sentence must speak of
+    # every call.
     from geo_urp.reasoning import clusters
 
     streets = session.execute(text("SELECT street_id, name FROM streets WHERE municipality_id = :m "
@@ -84,11 +92,12 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
     minutes = [0, 5, 5, 12, 14, 20, 20]
     for n, (s, m) in enumerate(zip(order, minutes)):
         report, inc = call("flooding", m, at=(300 + 10 * n, 300), street=None if s is None else streets[s][0])
-    calls = clusters.summary(grouping.reports_of(session, inc.id))
+    calls = clusters.summaries(session, [inc.id])[inc.id]
+    assert calls == _summary_of_rows(grouping.reports_of(session, inc.id))
     assert calls == (7, T0, T0 + timedelta(minutes=20), tuple(streets[i][1] for i in (3, 0, 1, 2)))
     assert inc.explanation.startswith(
         f"7 calls in 20 minutes in {streets[3][1]}, {streets[0][1]} and 2 more streets about flooding")
-    # The statement's own summary, for one more call, stored but not yet placed.
+    # One more call, stored and then grouped: the summary follows.
     t = T0 + timedelta(minutes=30)
     more = Report(municipality_id=borgo, token="one more", service_code="flooding", requested_datetime=t,
                   updated_datetime=t, attributes={}, street_id=streets[1][0],
@@ -96,58 +105,46 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
     session.add(more)
     session.flush()
     session.refresh(more)
-    inc, got, _ = clusters.handle(session, more, rules_for(None))
-    assert got == clusters.summary(grouping.reports_of(session, inc.id))
+    inc = clusters.handle(session, more, rules_for(None))
+    got = clusters.summaries(session, [inc.id])[inc.id]
+    assert got == _summary_of_rows(grouping.reports_of(session, inc.id))
     assert got == (8, T0, t, calls.streets)
 
 
-def test_a_call_inside_a_cluster_keeps_its_shape_and_one_outside_redraws_it_as_in_full(session, borgo, call):
-    # A call in the hull of the cluster's calls leaves the shape as drawn (not drawn again over
-    # every call); one beyond it, or near the shape's edge, has it drawn again. Either way the
-    # shape is what drawing it in full from all its calls gives (clusters.drawn_shape).
-    from geo_urp.reasoning import clusters
+def test_a_clusters_shape_is_the_widened_hull_of_its_calls_and_grows_only_with_calls_beyond_it(
+        session, borgo, call):
+    from geo_urp.reasoning.clusters import WIDEN_M
 
     def shape(inc):
         return session.scalar(text("SELECT ST_AsEWKB(geom) FROM incidents WHERE id = :i"), {"i": inc.id})
 
-    def in_full(inc):
-        return session.scalar(text("SELECT ST_AsEWKB(CAST(:g AS geometry))"),
-                              {"g": clusters.drawn_shape(session, inc.id)})
+    def hull(inc):
+        return session.scalar(text(
+            "SELECT ST_AsEWKB(ST_Buffer(ST_ConvexHull(ST_Collect(r.geom)), :w)) FROM reports r "
+            "JOIN incident_reports ir ON ir.report_id = r.id WHERE ir.incident_id = :i"), {"i": inc.id, "w": WIDEN_M})
 
     for n, (x, y) in enumerate([(200, 200), (300, 200), (300, 300), (200, 300)]):
         _, inc = call("flooding", n, at=(x, y))
     square = shape(inc)
-    assert square == in_full(inc)
+    assert square == hull(inc)
     for n, (x, y) in enumerate([(250, 250), (220, 280), (300, 200)]):  # inside; the last on a corner
         _, inc = call("flooding", 10 + n, at=(x, y))
-        assert shape(inc) == square == in_full(inc)
-    # To see which calls keep the shape, it is made 3 m narrower than a drawing would make it: a
-    # call 15 m or more inside it keeps it so; one nearer its edge has it drawn again.
-    session.execute(text("UPDATE incidents SET geom = ST_Buffer(geom, -3) WHERE id = :i"), {"i": inc.id})
-    narrower = shape(inc)
-    _, inc = call("flooding", 20, at=(260, 240))
-    assert shape(inc) == narrower != in_full(inc)  # kept, not drawn again
-    _, inc = call("flooding", 21, at=(298, 202))  # in the hull, 2 m from two sides: under 15 m from the edge
-    assert shape(inc) == square == in_full(inc)  # drawn again
-    # Beyond the hull but inside the shape (the 15 m band it is widened by): the shape grows.
-    _, inc = call("flooding", 22, at=(310, 250))
-    assert shape(inc) != square and shape(inc) == in_full(inc)
+        assert shape(inc) == square
+    _, inc = call("flooding", 22, at=(310, 250))  # beyond the hull, inside the widening: it grows
+    assert shape(inc) != square and shape(inc) == hull(inc)
     assert session.scalar(text("SELECT ST_Area(geom) > ST_Area(ST_GeomFromEWKB(:s)) FROM incidents WHERE id = :i"),
                           {"s": square, "i": inc.id})
-    assert len(report_ids(session, inc)) == 10 and len(open_incidents(session, borgo)) == 1
+    assert len(report_ids(session, inc)) == 8 and len(open_incidents(session, borgo)) == 1
 
 
-def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is_stored(session, borgo, call):
-    # One statement finds, links and redraws the cluster, and returns the summary of its calls the
-    # description reads: it must be what reports_of's rows give afterwards, and the incident as the
-    # database now holds it.
-    from geo_urp.reasoning import clusters, responsibility
+def test_a_call_bridging_two_clusters_merges_them_and_the_incident_is_as_stored(session, borgo, call):
+    from geo_urp.reasoning import clusters
     from geo_urp.reasoning.rules import rules_for
 
     call("road_damage", 0, at=(100, 500))
     call("road_damage", 10, at=(150, 500))
     report, alone = call("road_damage", 15, at=(600, 900))  # a cluster of its own, for the bridge below to leave alone
-    # Created by the same statement that found nothing near: as stored, and told in its history.
+    # Created when nothing was near: as stored, and told in its history.
     row = session.execute(text("SELECT kind, status, opened_at, updated_at, asset_ids FROM incidents WHERE id = :i"),
                           {"i": alone.id}).one()
     assert tuple(row) == ("road_damage", "open", report.requested_datetime, alone.updated_at, [])
@@ -163,12 +160,10 @@ def test_a_cluster_call_reads_its_incident_and_calls_once_and_they_match_what_is
     session.add(bridge)
     session.flush()
     session.refresh(bridge)
-    inc, calls, where = clusters.handle(session, bridge, rules_for(None))
+    inc = clusters.handle(session, bridge, rules_for(None))
     session.flush()
-    # The crew area and crew found with it are what responsibility's own query finds.
-    asked = responsibility.assign_many(session, [inc])[inc.id]
-    assert where == (asked.area_id, asked.crew_id) and asked.crew_id is not None
-    assert calls == clusters.summary(grouping.reports_of(session, inc.id))
+    calls = clusters.summaries(session, [inc.id])[inc.id]
+    assert calls == _summary_of_rows(grouping.reports_of(session, inc.id))
     assert calls.count == 3 and calls.last == bridge.requested_datetime
     stored = session.execute(text("SELECT opened_at, updated_at, ST_AsText(geom) FROM incidents WHERE id = :i"),
                              {"i": inc.id}).one()
