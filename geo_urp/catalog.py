@@ -1,7 +1,7 @@
 """The service list (SPEC §3): what a caller can report, who handles it, what the crew needs.
 
 Each ``Service`` is an Open311 service: a code, an Italian name, a group and
-keywords for the operator's search, the crew skill that handles it, the network
+keywords for the operator's search, the network
 its reports are snapped to, and the extra questions (Open311 attributes) whose
 answers help the crew ("whole street or only this house?").
 
@@ -92,7 +92,6 @@ class Service:
     description: str
     group: str
     keywords: tuple[str, ...]
-    skill: str | None          # crew skill (SPEC §2 crews); None: no crew is sent
     network: str | None        # one of NETWORKS: what the report's point is snapped to
     agency: str                # Open311 agency_responsible
     notice: str | None = None  # Open311 service_notice, told to the caller on submission
@@ -170,7 +169,7 @@ _WATER_EXTENT = Attribute(
 DEFAULT_SERVICES: tuple[Service, ...] = (
     Service("streetlight_out", "Lampione spento / via al buio",
             "Uno o più lampioni spenti, intermittenti o accesi di giorno.", "Illuminazione pubblica",
-            ("lampione", "luce", "buio", "illuminazione", "palo"), "lighting", "lighting",
+            ("lampione", "luce", "buio", "illuminazione", "palo"), "lighting",
             "Comune - Illuminazione pubblica",
             attributes=(
                 Attribute("extent", "singlevaluelist", "Quanti lampioni sono spenti?", order=1,
@@ -182,15 +181,15 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                 Attribute("lamp_code", "string", "Numero o codice scritto sul palo, se visibile", order=3),
             )),
     Service("no_water", "Mancanza d'acqua", "Dal rubinetto non esce acqua.", "Acquedotto",
-            ("acqua", "rubinetto", "senz'acqua", "acquedotto"), "water", "water", "Comune - Servizio idrico",
+            ("acqua", "rubinetto", "senz'acqua", "acquedotto"), "water", "Comune - Servizio idrico",
             attributes=(_WATER_EXTENT,
                         _yes_no("neighbours_asked", "I vicini hanno lo stesso problema?", 2), _SINCE)),
     Service("low_pressure", "Acqua con poca pressione", "L'acqua esce dal rubinetto con poca forza.", "Acquedotto",
-            ("pressione", "acqua", "rubinetto", "acquedotto"), "water", "water", "Comune - Servizio idrico",
+            ("pressione", "acqua", "rubinetto", "acquedotto"), "water", "Comune - Servizio idrico",
             attributes=(_WATER_EXTENT,
                         _yes_no("neighbours_asked", "I vicini hanno lo stesso problema?", 2), _SINCE)),
     Service("water_leak", "Perdita d'acqua in strada", "Acqua che esce dall'asfalto, da un tombino o da un muro.",
-            "Acquedotto", ("perdita", "tubo", "rotto", "acqua", "zampillo", "allagata"), "water", "water",
+            "Acquedotto", ("perdita", "tubo", "rotto", "acqua", "zampillo", "allagata"), "water",
             "Comune - Servizio idrico",
             attributes=(
                 Attribute("size", "singlevaluelist", "Quanta acqua esce?", order=1,
@@ -204,7 +203,7 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                 _yes_no("traffic_danger", "È un pericolo per il traffico o i pedoni?", 3),
             )),
     Service("flooding", "Allagamento", "Strada, sottopasso o cantina pubblica allagati.", "Strade e fognature",
-            ("allagamento", "acqua alta", "tombino", "pioggia", "sottopasso"), "drains", "streets",
+            ("allagamento", "acqua alta", "tombino", "pioggia", "sottopasso"), "streets",
             "Comune - Fognature e acque meteoriche",
             attributes=(
                 Attribute("depth", "singlevaluelist", "Quanto è alta l'acqua?", order=1,
@@ -214,7 +213,7 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                 _yes_no("people_at_risk", "Ci sono persone o veicoli in pericolo?", 3),
             )),
     Service("road_damage", "Buca o danno stradale", "Buca, avvallamento, tombino rotto o segnaletica danneggiata.",
-            "Strade e fognature", ("buca", "asfalto", "strada", "marciapiede", "tombino", "cartello"), "roads",
+            "Strade e fognature", ("buca", "asfalto", "strada", "marciapiede", "tombino", "cartello"),
             "streets", "Comune - Manutenzione strade",
             attributes=(
                 Attribute("kind", "singlevaluelist", "Che tipo di danno?", order=1,
@@ -224,7 +223,7 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                 _yes_no("traffic_danger", "È un pericolo per il traffico o i pedoni?", 2),
             )),
     Service("noise", "Disturbo della quiete pubblica", "Rumore molesto, soprattutto di notte.", "Sicurezza e quiete",
-            ("rumore", "musica", "schiamazzi", "quiete", "notte"), None, None, "Polizia locale",
+            ("rumore", "musica", "schiamazzi", "quiete", "notte"), None, "Polizia locale",
             notice="La segnalazione è inoltrata alla Polizia locale.",
             attributes=(
                 Attribute("source", "singlevaluelist", "Da dove viene il rumore?", order=1,
@@ -234,7 +233,7 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                 _yes_no("ongoing", "Il rumore è ancora in corso?", 2),
             )),
     Service("social_distress", "Situazione di disagio", "Una persona in difficoltà che ha bisogno di aiuto.",
-            "Servizi sociali", ("disagio", "anziano", "solo", "senza dimora", "aiuto"), "social", None,
+            "Servizi sociali", ("disagio", "anziano", "solo", "senza dimora", "aiuto"), None,
             "Comune - Servizi sociali",
             notice="In caso di pericolo immediato per la vita chiamare il 112.",
             attributes=(
@@ -244,7 +243,7 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                                   ("minore", "Minore"), ("altro", "Altro"))),
             )),
     Service("info_request", "Richiesta di informazioni", "Una domanda sui servizi del Comune.", "Informazioni",
-            ("informazioni", "orari", "uffici", "domanda"), None, None, "Comune - URP",
+            ("informazioni", "orari", "uffici", "domanda"), None, "Comune - URP",
             notice="Risponde l'operatore del centralino.",
             attributes=(Attribute("topic", "string", "Su che argomento?", order=1),)),
 )

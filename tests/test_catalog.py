@@ -3,7 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from geo_urp.catalog import DATATYPES, DEFAULT_CATALOG, NETWORKS, Attribute, Service, catalog_for, service_for
+from geo_urp.catalog import (
+    DATATYPES,
+    DEFAULT_CATALOG,
+    NETWORKS,
+    Attribute,
+    Service,
+    catalog_for,
+    service_for,
+)
 from geo_urp.errors import BadInput
 
 SPEC_3 = {  # code: (name, skill, network)
@@ -19,10 +27,23 @@ SPEC_3 = {  # code: (name, skill, network)
 }
 
 
+def _skills_sent(code: str) -> set[str | None]:
+    """The crew skills the incidents a service's calls make are sent to (None: no crew, or no incident)."""
+    from geo_urp.reasoning import clusters, family, lighting, responsibility, water
+    from geo_urp.reasoning.rules import rules_for
+
+    if not rules_for(None).makes_incident(code):
+        return {None}
+    kinds = {"lighting": lighting.KINDS, "water": water.KINDS}.get(family(code), (clusters.kind_for(code),))
+    return {responsibility.SKILL[kind] for kind in kinds}
+
+
 @pytest.mark.parametrize("code", SPEC_3)
-def test_default_list_has_the_spec_services(code):
+def test_default_list_has_the_spec_services_dispatched_to_the_spec_skill(code):
     service = catalog_for(None, None).get(code)
-    assert (service.name, service.skill, service.network) == SPEC_3[code]
+    name, skill, network = SPEC_3[code]
+    assert (service.name, service.network) == (name, network)
+    assert _skills_sent(code) == {skill}
     assert service.group and service.keywords and service.agency
     assert service.network in NETWORKS + (None,)
     assert all(a.datatype in DATATYPES for a in service.attributes)

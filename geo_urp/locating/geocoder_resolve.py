@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp.locating import geocoder_sql as sql
 from geo_urp.locating.address_parser import HouseNumber, ParsedQuery, StreetPart
-from geo_urp.locating.geocoder_sql import Place
+from geo_urp.locating.geocoder_sql import MapPoint
 from geo_urp.locating.geocoder_town import StreetEntry, TownIndex
 
 # How far each way of placing a number is trusted, as a factor on the name score.
@@ -43,7 +43,7 @@ class Candidate:
     street: str | None
     number: str | None
     label: str
-    place: Place
+    place: MapPoint
     score: float
     address_id: str | None = None
     street_id: str | None = None
@@ -171,7 +171,7 @@ def crossing_candidates(session: Session, town: TownIndex, a: StreetPart, b: Str
     return out
 
 
-def landmark_candidates(town: TownIndex, parsed: ParsedQuery, near: Place | None) -> list[Candidate]:
+def landmark_candidates(town: TownIndex, parsed: ParsedQuery, near: MapPoint | None) -> list[Candidate]:
     """Landmarks named by the query; a street named beside them ranks the nearest first."""
     if not parsed.landmark_words:
         return []

@@ -25,7 +25,7 @@ _XY = "ST_X({g}), ST_Y({g}), ST_X(ST_Transform({g}, 4326)), ST_Y(ST_Transform({g
 TOUCH_M = 5.0
 
 
-class Place(NamedTuple):
+class MapPoint(NamedTuple):
     """A point in the metric CRS with its WGS84 coordinates."""
 
     x: float
@@ -34,8 +34,8 @@ class Place(NamedTuple):
     lat: float
 
 
-def _place(row, start: int = 0) -> Place:
-    return Place(*(float(v) for v in row[start:start + 4]))
+def _place(row, start: int = 0) -> MapPoint:
+    return MapPoint(*(float(v) for v in row[start:start + 4]))
 
 
 def street_rows(session: Session, mid: int) -> list:
@@ -45,7 +45,7 @@ def street_rows(session: Session, mid: int) -> list:
         "WHERE municipality_id = :m ORDER BY id"), {"m": mid}).all()
 
 
-def street_points(session: Session, mid: int) -> dict[str, tuple[Place, int]]:
+def street_points(session: Session, mid: int) -> dict[str, tuple[MapPoint, int]]:
     """Per street name, the point that stands for the whole street, and its piece count.
 
     The middle of the merged line when the pieces join into one line, else the
@@ -97,7 +97,7 @@ def landmark_rows(session: Session, mid: int) -> list:
         "WHERE municipality_id = :m ORDER BY id"), {"m": mid}).all()
 
 
-def meeting_points(session: Session, mid: int) -> list[tuple[str, str, float, Place]]:
+def meeting_points(session: Session, mid: int) -> list[tuple[str, str, float, MapPoint]]:
     """Every pair of street names that meet: (name a, name b, gap in metres, point).
 
     The point is on ``ST_Intersection`` when the pieces touch, else the middle
@@ -119,7 +119,7 @@ def meeting_points(session: Session, mid: int) -> list[tuple[str, str, float, Pl
     return [(r[0], r[1], float(r[2]), _place(r, 3)) for r in rows]
 
 
-def closest_between(session: Session, mid: int, names_a: list[str], names_b: list[str]) -> tuple[float, Place] | None:
+def closest_between(session: Session, mid: int, names_a: list[str], names_b: list[str]) -> tuple[float, MapPoint] | None:
     """Gap and midpoint of the shortest line between two streets that do not meet."""
     row = session.execute(text(f"""
         WITH a AS (SELECT ST_Union(geom) g FROM streets WHERE municipality_id = :m AND name = ANY(:a)),
@@ -130,7 +130,7 @@ def closest_between(session: Session, mid: int, names_a: list[str], names_b: lis
     return (float(row[0]), _place(row, 1)) if row else None
 
 
-def point_along_piece(session: Session, street_pk: int, fraction: float) -> Place:
+def point_along_piece(session: Session, street_pk: int, fraction: float) -> MapPoint:
     """The point at ``fraction`` of one street piece's length (range interpolation)."""
     row = session.execute(text(f"""
         WITH l AS (SELECT ST_GeometryN(ST_Multi(ST_LineMerge(geom)), 1) AS g FROM streets WHERE id = :id)
@@ -140,7 +140,7 @@ def point_along_piece(session: Session, street_pk: int, fraction: float) -> Plac
 
 
 def point_between_civics(session: Session, mid: int, names: list[str], a: tuple[float, float],
-                         b: tuple[float, float], t: float) -> Place:
+                         b: tuple[float, float], t: float) -> MapPoint:
     """The point ``t`` of the way from civic ``a`` to civic ``b`` along their street.
 
     Both civics are projected on the street piece nearest to them; the point is

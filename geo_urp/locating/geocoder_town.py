@@ -32,7 +32,7 @@ from geo_urp.locating.address_parser import (
     parse_number,
 )
 from geo_urp.locating.geocoder_names import NameMatcher, part_score
-from geo_urp.locating.geocoder_sql import Place
+from geo_urp.locating.geocoder_sql import MapPoint
 from geo_urp.models import Municipality
 
 # A civic's street name is taken as another spelling of the nearest street when
@@ -49,7 +49,7 @@ class Civic:
     street: str          # the street name as the addresses layer writes it
     written: str         # the number as written ("12/A")
     number: HouseNumber | None
-    place: Place
+    place: MapPoint
 
 
 @dataclass
@@ -73,7 +73,7 @@ class StreetEntry:
     civics: list[Civic] = field(default_factory=list)
     by_number: dict[HouseNumber, Civic] = field(default_factory=dict)
     by_base: dict[int, list[Civic]] = field(default_factory=dict)
-    point: Place | None = None
+    point: MapPoint | None = None
     weight: int = 0
 
     def add_civic(self, civic: Civic) -> None:
@@ -90,7 +90,7 @@ class Landmark:
     """A landmark and its point."""
 
     name: str
-    place: Place
+    place: MapPoint
 
 
 @dataclass
@@ -103,7 +103,7 @@ class TownIndex:
     by_street_name: dict[str, int]
     by_civic_street: dict[str, int]
     landmarks: list[Landmark]
-    meetings: dict[tuple[int, int], tuple[float, Place]]
+    meetings: dict[tuple[int, int], tuple[float, MapPoint]]
     streets: NameMatcher
     landmark_names: NameMatcher
     postcodes: dict[str, str] = field(default_factory=dict)   # address_id -> postcode
@@ -120,7 +120,7 @@ class TownIndex:
         found = set(self.postcodes.values())
         return found.pop() if len(found) == 1 else None
 
-    def meeting(self, a: int, b: int) -> tuple[float, Place] | None:
+    def meeting(self, a: int, b: int) -> tuple[float, MapPoint] | None:
         """Gap and point where entries ``a`` and ``b`` meet, if they do."""
         return self.meetings.get((min(a, b), max(a, b)))
 
@@ -167,7 +167,7 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
 
     orphans = sql.orphan_street_neighbours(session, mid)
     by_civic_street: dict[str, int] = {}
-    loose: dict[int, list[Place]] = {}
+    loose: dict[int, list[MapPoint]] = {}
     postcodes: dict[str, str] = {}
     for address_id, street, written, postcode, *xy in sql.address_rows(session, mid):
         if postcode:
@@ -187,7 +187,7 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
             if idx is None:
                 idx = entry_for(street)
             by_civic_street[street] = idx
-        civic = Civic(address_id, street, written, parse_number(written), Place(*(float(v) for v in xy)))
+        civic = Civic(address_id, street, written, parse_number(written), MapPoint(*(float(v) for v in xy)))
         entries[idx].add_civic(civic)
         if not entries[idx].street_names:
             loose.setdefault(idx, []).append(civic.place)
@@ -197,7 +197,7 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
         my = sum(p.y for p in places) / len(places)
         entries[idx].point = min(places, key=lambda p: (p.x - mx) ** 2 + (p.y - my) ** 2)
 
-    meetings: dict[tuple[int, int], tuple[float, Place]] = {}
+    meetings: dict[tuple[int, int], tuple[float, MapPoint]] = {}
     for name_a, name_b, gap, place in sql.meeting_points(session, mid):
         a, b = by_street_name[name_a], by_street_name[name_b]
         if a == b:
@@ -210,7 +210,7 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
     landmark_keys: list[tuple[int, StreetPart]] = []
     for name, aliases, *xy in sql.landmark_rows(session, mid):
         idx = len(landmarks)
-        landmarks.append(Landmark(name, Place(*(float(v) for v in xy))))
+        landmarks.append(Landmark(name, MapPoint(*(float(v) for v in xy))))
         for label in [name] + [a.strip() for a in aliases.split(";") if a.strip()]:
             key = name_key(label)
             # The type word is part of a landmark's name ("Piazza ..." is rare but real).
