@@ -1,4 +1,4 @@
-"""Shared by the Open311 tests: the Borgo app with keys, schema validation, XML reading.
+"""Shared by the Open311 tests: schema validation, XML reading, placing and posting calls.
 
 JSON answers are validated against the official GeoReport v2 schemas copied in
 ``tests/open311_schema`` (see its README); their relative ``$ref``s resolve
@@ -24,11 +24,11 @@ from referencing.jsonschema import DRAFT7
 from geo_urp.accounts import create_api_key
 from geo_urp.db import session_scope
 from geo_urp.loading.loader import load_municipality
-from tests.conftest import BORGO
+from tests.conftest import BORGO, BORGO_ORIGIN
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "open311_schema"
 BASE = SCHEMAS.as_uri() + "/"
-X0, Y0 = 660000, 5118000
+X0, Y0 = BORGO_ORIGIN
 API = "/open311/v2"
 
 _STR_OR_NULL = {"anyOf": [{"type": "string"}, {"type": "null"}]}
@@ -98,7 +98,8 @@ def latlong(x: float, y: float) -> dict:
 
 @pytest.fixture()
 def keys(app):
-    """Borgo loaded into the app's database; an API key per role."""
+    """Borgo loaded into ``app``'s empty database; an API key per role. (A Borgo database from
+    ``borgo_app`` or ``shared_app`` has them already: ``borgo_keys``.)"""
     with session_scope(app.config["DATABASE_URL"]) as s:
         load_municipality(s, BORGO, "borgo")
         return {role: create_api_key(s, role, "borgo", "ACQUA" if role == "crew" else None)
