@@ -15,16 +15,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 from xml.etree import ElementTree as ET
 
-import pytest
 from jsonschema import Draft7Validator, FormatChecker
 from pyproj import Transformer
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from geo_urp.accounts import create_api_key
-from geo_urp.db import session_scope
-from geo_urp.loading.loader import load_municipality
-from tests.conftest import BORGO, BORGO_ORIGIN
+from tests.conftest import BORGO_ORIGIN
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "open311_schema"
 BASE = SCHEMAS.as_uri() + "/"
@@ -94,16 +90,6 @@ def latlong(x: float, y: float) -> dict:
     """Open311 lat/long of a Borgo point given in metres from (X0, Y0)."""
     lon, lat = Transformer.from_crs(32632, 4326, always_xy=True).transform(X0 + x, Y0 + y)
     return {"lat": f"{lat:.8f}", "long": f"{lon:.8f}"}
-
-
-@pytest.fixture()
-def keys(app):
-    """Borgo loaded into ``app``'s empty database; an API key per role. (A Borgo database from
-    ``borgo_app`` or ``shared_app`` has them already: ``borgo_keys``.)"""
-    with session_scope(app.config["DATABASE_URL"]) as s:
-        load_municipality(s, BORGO, "borgo")
-        return {role: create_api_key(s, role, "borgo", "ACQUA" if role == "crew" else None)
-                for role in ("operator", "public", "council", "crew")}
 
 
 def post(client, key: str | None, fmt: str = "json", headers: dict | None = None, **fields):
