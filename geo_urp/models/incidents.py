@@ -4,9 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, func
+from sqlalchemy import BigInteger, FetchedValue, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from geo_urp.models.base import Base, geom, municipality_fk
 
@@ -19,11 +21,27 @@ STATUSES = ("open", "assigned", "in_progress", "resolved", "closed")
 OPEN_STATUSES = ("open", "assigned", "in_progress")
 
 
+class Xid8(UserDefinedType):
+    """PostgreSQL's ``xid8``, a transaction id (read as text); SQLAlchemy has no type for it."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw) -> str:
+        return "xid8"
+
+
+# Reflection (alembic's autogenerate) then knows the type, as GeoAlchemy2 registers ``geometry``.
+ischema_names["xid8"] = Xid8
+
+
 class Incident(Base):
     """What failed, where the crew goes, who goes, and why we think so (SPEC §4)."""
 
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_muni_status_kind", "municipality_id", "status", "kind"),)
+    __table_args__ = (
+        Index("ix_incidents_muni_status_kind", "municipality_id", "status", "kind"),
+        Index("ix_incidents_muni_changed_xid", "municipality_id", "changed_xid"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     municipality_id: Mapped[int] = municipality_fk()
@@ -47,6 +65,12 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The transaction that last wrote the row, for pollers' cursors (migration 0004). PostgreSQL
+    # sets it (the default on insert, a trigger on update): the ORM never writes it and reads it
+    # only when asked.
+    changed_xid: Mapped[str] = mapped_column(
+        Xid8, server_default=text("pg_current_xact_id()"), server_onupdate=FetchedValue(), deferred=True
+    )
 
 
 class IncidentReport(Base):

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import Grouping
 
 from geo_urp.models.base import Base, geom, municipality_fk
 
@@ -57,3 +58,17 @@ class Landmark(Base):
     aliases: Mapped[str | None]
     props: Mapped[dict] = mapped_column(default=dict)
     geom: Mapped[WKBElement] = geom("POINT")
+
+
+def _fold_trigram_index(name: str, folded) -> Index:
+    """A trigram GIN index on ``geo_urp_fold(folded)`` (migration 0002 made the function and these
+    indexes): the geocoder's ``similarity`` look-ups of names folded as Python folds them."""
+    return Index(name, func.geo_urp_fold(folded).label("folded"), postgresql_using="gin",
+                 postgresql_ops={"folded": "gin_trgm_ops"})
+
+
+_fold_trigram_index("ix_streets_name_fold_trgm", Street.name)
+_fold_trigram_index("ix_addresses_street_fold_trgm", Address.street)
+# Written as PostgreSQL stores it, "(name || ' ') || ...", so that autogenerate sees the same index.
+_fold_trigram_index("ix_landmarks_name_fold_trgm",
+                    Grouping(Landmark.name + " ").op("||")(func.coalesce(Landmark.aliases, "")))

@@ -3,22 +3,20 @@ asset (reasoning alone, through ``on_report_stored``), ``take`` takes one as an 
 (``acting.calls.take_call``: placed, snapped, stored and reasoned about in one go)."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from geoalchemy2.shape import from_shape
 from pyproj import Transformer
-from shapely.geometry import Point
 from sqlalchemy import func, select, text
 
 from geo_urp.accounts import create_api_key
 from geo_urp.acting.calls import take_call
 from geo_urp.models import METRIC_SRID, WGS84, Incident, IncidentReport, Report
 from geo_urp.reasoning import on_report_stored
+from tests.conftest import BORGO_ORIGIN, report_row
 
 T0 = datetime(2026, 11, 27, 22, 0, tzinfo=timezone.utc)
-X0, Y0 = 660000, 5118000
+X0, Y0 = BORGO_ORIGIN
 
 
 @pytest.fixture()
@@ -47,10 +45,8 @@ def call(session, borgo):
             fields = {"pipe_id": pipe, "segment_no": seg}
             at = at or (x + 3, y + 3)
         x, y = at if at[0] > 100000 else (X0 + at[0], Y0 + at[1])
-        t = T0 + timedelta(minutes=minutes)
-        report = Report(municipality_id=mid, token=uuid.uuid4().hex, service_code=service_code,
-                        requested_datetime=t, updated_datetime=t, attributes={},
-                        geom=from_shape(Point(x, y), srid=METRIC_SRID), **fields)
+        report = report_row(mid, (x - X0, y - Y0), T0 + timedelta(minutes=minutes), service_code=service_code,
+                            **fields)
         session.add(report)
         session.flush()
         return report, on_report_stored(session, report)

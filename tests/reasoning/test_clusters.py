@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from geo_urp.models import Report
 from geo_urp.reasoning import grouping
 from geo_urp.reasoning.rules import rules_for
-from tests.reasoning.conftest import T0, X0, Y0, open_incidents, report_ids
+from tests.conftest import report_row
+from tests.reasoning.conftest import T0, open_incidents, report_ids
 
 
 def _lamp_xy(session, mid, lamp):
@@ -99,9 +99,7 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
         f"7 calls in 20 minutes in {streets[3][1]}, {streets[0][1]} and 2 more streets about flooding")
     # One more call, stored and then grouped: the summary follows.
     t = T0 + timedelta(minutes=30)
-    more = Report(municipality_id=borgo, token="one more", service_code="flooding", requested_datetime=t,
-                  updated_datetime=t, attributes={}, street_id=streets[1][0],
-                  geom=f"SRID=32632;POINT({X0 + 310} {Y0 + 300})")
+    more = report_row(borgo, (310, 300), t, service_code="flooding", street_id=streets[1][0])
     session.add(more)
     session.flush()
     session.refresh(more)
@@ -154,9 +152,7 @@ def test_a_call_bridging_two_clusters_merges_them_and_the_incident_is_as_stored(
     assert actions[:2] == ["created", "call joined"]
     assert session.scalar(text("SELECT incident_id FROM incident_reports WHERE report_id = :r"),
                           {"r": report.id}) == alone.id
-    bridge = Report(municipality_id=borgo, token="bridge", service_code="road_damage",
-                    requested_datetime=report.requested_datetime, updated_datetime=report.requested_datetime,
-                    attributes={}, geom=f"SRID=32632;POINT({660000 + 125} {5118000 + 500})")
+    bridge = report_row(borgo, (125, 500), report.requested_datetime, service_code="road_damage")
     session.add(bridge)
     session.flush()
     session.refresh(bridge)

@@ -15,7 +15,7 @@ from geo_urp.reading import incidents as queries
 from tests.reasoning.conftest import each_report_linked_once, incident_of, open_incidents, report_ids
 
 
-def test_merge_and_move_keep_every_reporteach_report_linked_once(session, borgo, call):
+def test_merge_and_move_keep_every_report_linked_once(session, borgo, call):
     r1, a = call("road_damage", 0, at=(100, 500))
     r2, b = call("road_damage", 5, at=(600, 900))
     r3, c = call("road_damage", 10, at=(900, 100))

@@ -1,4 +1,4 @@
-"""Shared by the Open311 tests: the Borgo app with keys, schema validation, XML reading.
+"""Shared by the Open311 tests: schema validation, XML reading, placing and posting calls.
 
 JSON answers are validated against the official GeoReport v2 schemas copied in
 ``tests/open311_schema`` (see its README); their relative ``$ref``s resolve
@@ -15,20 +15,16 @@ from pathlib import Path
 from urllib.parse import urlparse
 from xml.etree import ElementTree as ET
 
-import pytest
 from jsonschema import Draft7Validator, FormatChecker
 from pyproj import Transformer
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from geo_urp.accounts import create_api_key
-from geo_urp.db import session_scope
-from geo_urp.loading.loader import load_municipality
-from tests.conftest import BORGO
+from tests.conftest import BORGO_ORIGIN
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "open311_schema"
 BASE = SCHEMAS.as_uri() + "/"
-X0, Y0 = 660000, 5118000
+X0, Y0 = BORGO_ORIGIN
 API = "/open311/v2"
 
 _STR_OR_NULL = {"anyOf": [{"type": "string"}, {"type": "null"}]}
@@ -94,15 +90,6 @@ def latlong(x: float, y: float) -> dict:
     """Open311 lat/long of a Borgo point given in metres from (X0, Y0)."""
     lon, lat = Transformer.from_crs(32632, 4326, always_xy=True).transform(X0 + x, Y0 + y)
     return {"lat": f"{lat:.8f}", "long": f"{lon:.8f}"}
-
-
-@pytest.fixture()
-def keys(app):
-    """Borgo loaded into the app's database; an API key per role."""
-    with session_scope(app.config["DATABASE_URL"]) as s:
-        load_municipality(s, BORGO, "borgo")
-        return {role: create_api_key(s, role, "borgo", "ACQUA" if role == "crew" else None)
-                for role in ("operator", "public", "council", "crew")}
 
 
 def post(client, key: str | None, fmt: str = "json", headers: dict | None = None, **fields):

@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.showing.open311_support import keys  # noqa: F401
 
-
-def test_needs_credentials(client, keys):
-    assert client.get("/api/geocode?q=via+roma+12/A").status_code == 401
-    assert client.get("/api/geocode?q=via+roma+12/A", headers={"X-API-Key": "gu_wrong"}).status_code == 401
+def test_geocoding_needs_a_valid_key(shared_client):
+    assert shared_client.get("/api/geocode?q=via+roma+12/A").status_code == 401
+    assert shared_client.get("/api/geocode?q=via+roma+12/A", headers={"X-API-Key": "gu_wrong"}).status_code == 401
 
 
 @pytest.mark.parametrize("role", ["operator", "public", "council", "crew"])
-def test_any_role_may_geocode(client, keys, role):
-    resp = client.get("/api/geocode?q=via+roma+12/A", headers={"X-API-Key": keys[role]})
+def test_any_role_may_geocode(shared_client, borgo_keys, role):
+    resp = shared_client.get("/api/geocode?q=via+roma+12/A", headers={"X-API-Key": borgo_keys[role]})
     assert resp.status_code == 200, resp.data
     body = resp.json
     assert body["match"] == {"kind": "address", "street": "Via Roma", "number": "12/A", "label": "Via Roma 12/A"}
@@ -21,13 +19,14 @@ def test_any_role_may_geocode(client, keys, role):
     assert 0 < body["score"] <= 1 and isinstance(body["alternatives"], list)
 
 
-def test_nothing_matches_is_404_with_reason(client, keys):
-    resp = client.get("/api/geocode?q=via+romagnoli+3", headers={"X-API-Key": keys["public"]})
+def test_a_place_that_matches_nothing_is_a_404_naming_the_closest(shared_client, borgo_keys):
+    resp = shared_client.get("/api/geocode?q=via+romagnoli+3", headers={"X-API-Key": borgo_keys["public"]})
     assert resp.status_code == 404
     assert "romagnoli" in resp.json["error"] and resp.json["details"][0]["label"] == "Via Roma"
 
 
 @pytest.mark.parametrize("query, status", [("q=", 400), ("q=via+roma&jurisdiction_id=atlantide", 404),
                                            ("q=via+roma&jurisdiction_id=borgo", 200)])
-def test_bad_queries(client, keys, query, status):
-    assert client.get(f"/api/geocode?{query}", headers={"X-API-Key": keys["public"]}).status_code == status
+def test_an_empty_query_or_an_unknown_town_is_refused(shared_client, borgo_keys, query, status):
+    headers = {"X-API-Key": borgo_keys["public"]}
+    assert shared_client.get(f"/api/geocode?{query}", headers=headers).status_code == status

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 from pyproj import Transformer
-
 from sqlalchemy import select
 
 from geo_urp.accounts import create_api_key, principal_for_key
@@ -13,15 +12,15 @@ from geo_urp.loading.loader import load_municipality
 from geo_urp.models import Municipality
 from geo_urp.reading.incidents import COUNCIL_GRID_M
 from tests.conftest import BORGO
-from tests.showing.open311_support import keys, latlong, post  # noqa: F401
+from tests.showing.open311_support import latlong, post
 
 
 @pytest.fixture()
-def night(client, keys):
+def night(borgo_client, borgo_keys):
     """A leak on main P4 (water crew ACQUA), a pothole (roads crew STRADE), noise (no crew)."""
     ids = {}
     for code, where in (("water_leak", (503, 380)), ("road_damage", (200, 700)), ("noise", (800, 200))):
-        resp = post(client, keys["operator"], service_code=code, **latlong(*where))
+        resp = post(borgo_client, borgo_keys["operator"], service_code=code, **latlong(*where))
         assert resp.status_code == 201, resp.data
         ids[code] = resp.json[0]["service_request_id"]
     return ids
@@ -33,8 +32,8 @@ def _features(client, key) -> list[dict]:
     return [f["properties"] for f in resp.json["features"]]
 
 
-def test_the_operator_sees_every_incident_with_its_calls(client, keys, night):
-    got = {p["kind"]: p for p in _features(client, keys["operator"])}
+def test_the_operator_sees_every_incident_with_its_calls(borgo_client, borgo_keys, night):
+    got = {p["kind"]: p for p in _features(borgo_client, borgo_keys["operator"])}
     assert set(got) == {"water_main_burst", "road_damage", "noise"}
     assert got["water_main_burst"]["report_ids"] == [night["water_leak"]]
     assert all(p["report_count"] == 1 for p in got.values())
@@ -45,8 +44,8 @@ def _collection(client, key) -> dict:
         "/api/incidents", headers={"X-API-Key": key}).json["features"]}
 
 
-def test_the_council_sees_counts_but_no_call(client, keys, night):
-    got = _features(client, keys["council"])
+def test_the_council_sees_counts_but_no_call(borgo_client, borgo_keys, night):
+    got = _features(borgo_client, borgo_keys["council"])
     # one call of noise is one household: not for the council's map (the pothole and the leak are)
     assert sorted(p["kind"] for p in got) == ["road_damage", "water_main_burst"]
     assert all(p["report_count"] == 1 for p in got)
@@ -54,12 +53,14 @@ def test_the_council_sees_counts_but_no_call(client, keys, night):
     assert all(p["opened_at"].endswith(":00:00+00:00") for p in got), got
 
 
-def test_the_council_sees_where_callers_were_only_to_a_grid_cell(client, keys, night):
-    council, operator = _collection(client, keys["council"]), _collection(client, keys["operator"])
+def test_the_council_sees_where_callers_were_only_to_a_grid_cell(borgo_client, borgo_keys, night):
+    council = _collection(borgo_client, borgo_keys["council"])
+    operator = _collection(borgo_client, borgo_keys["operator"])
     to_metres = Transformer.from_crs(4326, 32632, always_xy=True)
     for n in range(2):                                              # three calls of noise: a pattern now
-        assert post(client, keys["operator"], service_code="noise", **latlong(810 + 5 * n, 205)).status_code == 201
-    council = _collection(client, keys["council"])
+        resp = post(borgo_client, borgo_keys["operator"], service_code="noise", **latlong(810 + 5 * n, 205))
+        assert resp.status_code == 201, resp.data
+    council = _collection(borgo_client, borgo_keys["council"])
     assert council["noise"]["properties"]["report_count"] == 3
     for kind in ("noise", "road_damage"):                           # placed where the caller was
         x, y = to_metres.transform(*council[kind]["geometry"]["coordinates"])
@@ -70,13 +71,13 @@ def test_the_council_sees_where_callers_were_only_to_a_grid_cell(client, keys, n
     assert council["water_main_burst"]["geometry"] == operator["water_main_burst"]["geometry"]
 
 
-def test_a_crew_sees_only_its_own_work(client, keys, night):
-    got = _features(client, keys["crew"])                       # the ACQUA crew's key
+def test_a_crew_sees_only_its_own_work(borgo_client, borgo_keys, night):
+    got = _features(borgo_client, borgo_keys["crew"])                 # the ACQUA crew's key
     assert [(p["kind"], p["crew_id"]) for p in got] == [("water_main_burst", "ACQUA")]
 
 
-def test_a_crew_key_needs_an_existing_crew(app, keys):
-    with session_scope(app.config["DATABASE_URL"]) as s:
+def test_a_crew_key_needs_an_existing_crew(shared_db_url):
+    with session_scope(shared_db_url) as s:
         with pytest.raises(BadInput, match="--crew"):
             create_api_key(s, "crew", "borgo")
         with pytest.raises(BadInput, match="no crew 'NESSUNA'"):
@@ -87,8 +88,8 @@ def test_a_crew_key_needs_an_existing_crew(app, keys):
             create_api_key(s, "admin", "borgo")
 
 
-def test_a_crew_key_is_bound_to_the_town_of_its_crew(app, keys, client, night):
-    with session_scope(app.config["DATABASE_URL"]) as s:
+def test_a_crew_key_is_bound_to_the_town_of_its_crew(borgo_db_url, borgo_client, night):
+    with session_scope(borgo_db_url) as s:
         key = create_api_key(s, "crew", None, "ACQUA")                # only Borgo has an ACQUA crew
         assert principal_for_key(s, key).municipality_id == s.scalar(
             select(Municipality.id).where(Municipality.slug == "borgo"))
@@ -96,10 +97,10 @@ def test_a_crew_key_is_bound_to_the_town_of_its_crew(app, keys, client, night):
         with pytest.raises(BadInput, match="crew 'ACQUA' exists in borgo, borgo-bis: say which"):
             create_api_key(s, "crew", None, "ACQUA")
         bis = create_api_key(s, "crew", "borgo-bis", "ACQUA")
-    assert [p["crew_id"] for p in _features(client, key)] == ["ACQUA"]
-    assert _features(client, bis) == []                               # Borgo's burst is not theirs
+    assert [p["crew_id"] for p in _features(borgo_client, key)] == ["ACQUA"]
+    assert _features(borgo_client, bis) == []                         # Borgo's burst is not theirs
 
 
-def test_incidents_are_served_as_geojson(client, keys, night):
-    resp = client.get("/api/incidents", headers={"X-API-Key": keys["operator"]})
+def test_incidents_are_served_as_geojson(shared_client, borgo_keys):
+    resp = shared_client.get("/api/incidents", headers={"X-API-Key": borgo_keys["operator"]})
     assert resp.mimetype == "application/geo+json" and resp.json["type"] == "FeatureCollection"

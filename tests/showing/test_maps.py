@@ -1,16 +1,15 @@
 """The layer map: written by ``map``, opened in a real browser with no internet."""
 from __future__ import annotations
 
+import pytest
 
-from geo_urp.loading.loader import load_municipality
-from geo_urp.showing.maps import colour_for, municipality_map, write_map
-from tests.conftest import BORGO
+from geo_urp.errors import NotFound
+from geo_urp.showing.maps import _text_safe, colour_for, municipality_map, write_map
 from tests.showing.browser import browser_page
 
 
-def test_map_file_opens_offline_with_every_layer(session, tmp_path):
-    load_municipality(session, BORGO, "borgo")
-    out = write_map(session, "borgo", tmp_path / "borgo.html")
+def test_map_file_opens_offline_with_every_layer(shared_session, tmp_path):
+    out = write_map(shared_session, "borgo", tmp_path / "borgo.html")
     html = out.read_text()
     assert "cdn" not in html.lower() and "https://" not in html.split("<body>")[0]
     with browser_page() as page:
@@ -37,17 +36,12 @@ def test_lamps_of_one_circuit_share_a_colour():
     assert len({colour_for(f"C{i}") for i in range(30)}) > 5
 
 
-def test_map_of_unknown_municipality_is_refused(session):
-    import pytest
-
-    from geo_urp.errors import NotFound
-
+def test_map_of_unknown_municipality_is_refused(shared_session):
     with pytest.raises(NotFound, match="municipality 'nowhere' was not found"):
-        municipality_map(session, "nowhere")
+        municipality_map(shared_session, "nowhere")
 
 
 def test_layer_text_reaches_the_map_escaped():
-    from geo_urp.showing.maps import _text_safe
     fc = {"features": [{"properties": {"name": '<img src=x onerror="alert(1)">', "diameter_mm": 150}}]}
     props = _text_safe(fc)["features"][0]["properties"]
     assert "<" not in props["name"] and "&lt;img" in props["name"] and props["diameter_mm"] == 150

@@ -7,8 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from geo_urp.db import session_scope
+from geo_urp.loading.loader import load_municipality
 from geo_urp.models import CallerContact, Report
-from tests.showing.open311_support import API, keys, latlong, post, validate, xml_of  # noqa: F401
+from tests.conftest import BORGO
+from tests.showing.open311_support import API, latlong, post, validate, xml_of
 
 FORMATS = ("json", "xml")
 PERSON = {"first_name": "Giuseppina", "last_name": "Zanoni", "email": "giuseppina.zanoni@example.it",
@@ -31,8 +33,8 @@ def assert_error(resp, status: int, fmt: str, words: str = "") -> str:
     return description
 
 
-def _count(app, model=Report) -> int:
-    with session_scope(app.config["DATABASE_URL"]) as s:
+def _count(url: str, model=Report) -> int:
+    with session_scope(url) as s:
         return s.scalar(select(func.count()).select_from(model))
 
 
@@ -52,10 +54,11 @@ def _count(app, model=Report) -> int:
     ("public", {"service_code": "noise", "attribute[source]": "tuba", **latlong(500, 500)}, 400,
      "attribute[source]"),
 ])
-def test_post_errors(app, client, keys, fmt, key, fields, status, words):
-    resp = post(client, keys.get(key, key), fmt, **fields)
+def test_a_refused_post_gets_the_open311_error_and_stores_nothing(shared_db_url, shared_client, borgo_keys,
+                                                                  fmt, key, fields, status, words):
+    resp = post(shared_client, borgo_keys.get(key, key), fmt, **fields)
     assert_error(resp, status, fmt, words)
-    assert _count(app) == 0
+    assert _count(shared_db_url) == 0
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -76,33 +79,31 @@ def test_post_errors(app, client, keys, fmt, key, fields, status, words):
     ("/services?jurisdiction_id=atlantide", 404, "'atlantide' was not found"),
     ("/nonsense", 404, "no Open311 endpoint"),
 ])
-def test_get_errors(client, keys, fmt, path, status, words):
+def test_a_refused_read_gets_the_open311_error(shared_client, fmt, path, status, words):
     base, _, query = path.partition("?")
     url = f"{API}{base}.{fmt}" + (f"?{query}" if query else "")
-    assert_error(client.get(url), status, fmt, words)
+    assert_error(shared_client.get(url), status, fmt, words)
 
 
-def test_unknown_format_is_a_404_in_open311_form(client, keys):
-    assert_error(client.get(f"{API}/services.html"), 404, "json", "no Open311 endpoint")
+def test_unknown_format_is_a_404_in_open311_form(shared_client):
+    assert_error(shared_client.get(f"{API}/services.html"), 404, "json", "no Open311 endpoint")
 
 
-def test_jurisdiction_is_required_when_several_towns_are_served(app, client, keys):
-    from geo_urp.loading.loader import load_municipality
-    from tests.conftest import BORGO
-
-    with session_scope(app.config["DATABASE_URL"]) as s:
+def test_jurisdiction_is_required_when_several_towns_are_served(borgo_db_url, borgo_client, borgo_keys):
+    with session_scope(borgo_db_url) as s:
         load_municipality(s, BORGO, "borgo-due")
-    assert_error(client.get(f"{API}/services.json"), 400, "json", "jurisdiction_id was not provided")
-    assert client.get(f"{API}/services.json?jurisdiction_id=borgo-due").status_code == 200
+    assert_error(borgo_client.get(f"{API}/services.json"), 400, "json", "jurisdiction_id was not provided")
+    assert borgo_client.get(f"{API}/services.json?jurisdiction_id=borgo-due").status_code == 200
     # The key is bound to borgo: it may not post for another town.
-    resp = post(client, keys["public"], service_code="noise", jurisdiction_id="borgo-due", **latlong(500, 500))
+    resp = post(borgo_client, borgo_keys["public"], service_code="noise", jurisdiction_id="borgo-due",
+                **latlong(500, 500))
     assert_error(resp, 403, "json", "borgo-due")
 
 
-def test_no_personal_data_in_any_get(app, client, keys):
-    rid = post(client, keys["operator"], service_code="no_water", **latlong(400, 455), **PERSON,
+def test_no_read_shows_the_callers_personal_data(borgo_db_url, borgo_client, borgo_keys):
+    rid = post(borgo_client, borgo_keys["operator"], service_code="no_water", **latlong(400, 455), **PERSON,
                **{"attribute[extent]": "via"}).json[0]["service_request_id"]
-    with session_scope(app.config["DATABASE_URL"]) as s:
+    with session_scope(borgo_db_url) as s:
         contact = s.get(CallerContact, int(rid))
         assert contact.email == PERSON["email"] and contact.account_id == PERSON["account_id"]
         token = s.get(Report, int(rid)).token
@@ -111,47 +112,48 @@ def test_no_personal_data_in_any_get(app, client, keys):
     for path in paths:
         base, _, query = path.partition("?")
         for fmt in ("json", "xml"):
-            resp = client.get(f"{API}{base}.{fmt}" + (f"?{query}" if query else ""))
+            resp = borgo_client.get(f"{API}{base}.{fmt}" + (f"?{query}" if query else ""))
             assert resp.status_code == 200, (path, fmt)
             body = resp.get_data(as_text=True)
             for value in PERSON.values():
                 assert value not in body, (path, fmt, value)
             assert "Zanoni" not in body and "9876543" not in body
-    assert rid in client.get(f"{API}/requests.json").get_data(as_text=True)  # the loop did look at it
+    assert rid in borgo_client.get(f"{API}/requests.json").get_data(as_text=True)  # the loop did look at it
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_same_idempotency_key_same_request_one_row(app, client, keys, fmt):
-    headers = {"Idempotency-Key": "call-2026-11-27-0042"}
-    first = post(client, keys["public"], fmt, headers, service_code="noise", **latlong(500, 500), **PERSON)
-    again = post(client, keys["public"], fmt, headers, service_code="noise", **latlong(500, 500), **PERSON)
+def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_stores_one_row(
+        borgo_db_url, borgo_client, borgo_keys, fmt):
+    key, headers = borgo_keys["public"], {"Idempotency-Key": "call-2026-11-27-0042"}
+    first = post(borgo_client, key, fmt, headers, service_code="noise", **latlong(500, 500), **PERSON)
+    again = post(borgo_client, key, fmt, headers, service_code="noise", **latlong(500, 500), **PERSON)
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.data == again.data
-    assert _count(app) == 1 and _count(app, CallerContact) == 1
-    other = post(client, keys["public"], fmt, {"Idempotency-Key": "call-2026-11-27-0043"},
+    assert _count(borgo_db_url) == 1 and _count(borgo_db_url, CallerContact) == 1
+    other = post(borgo_client, key, fmt, {"Idempotency-Key": "call-2026-11-27-0043"},
                  service_code="noise", **latlong(500, 500))
-    assert other.status_code == 201 and _count(app) == 2
+    assert other.status_code == 201 and _count(borgo_db_url) == 2
 
 
-def test_requested_datetime_from_operator_key_is_kept(client, keys):
+def test_an_operator_key_may_set_requested_datetime(borgo_client, borgo_keys):
     day = (datetime.now(timezone.utc) - timedelta(days=300)).date()
-    rid = post(client, keys["operator"], service_code="noise", requested_datetime=f"{day}T03:10:00+01:00",
-               **latlong(500, 500)).json[0]["service_request_id"]
-    got = client.get(f"{API}/requests/{rid}.json").json[0]
+    rid = post(borgo_client, borgo_keys["operator"], service_code="noise",
+               requested_datetime=f"{day}T03:10:00+01:00", **latlong(500, 500)).json[0]["service_request_id"]
+    got = borgo_client.get(f"{API}/requests/{rid}.json").json[0]
     assert got["requested_datetime"] == f"{day}T02:10:00+00:00"
     assert got["updated_datetime"] > got["requested_datetime"]
 
 
-def test_requested_datetime_from_public_key_is_refused(app, client, keys):
-    resp = post(client, keys["public"], service_code="noise", requested_datetime="2026-01-10T03:10:00+01:00",
-                **latlong(500, 500))
+def test_a_public_key_may_not_set_requested_datetime(shared_db_url, shared_client, borgo_keys):
+    resp = post(shared_client, borgo_keys["public"], service_code="noise",
+                requested_datetime="2026-01-10T03:10:00+01:00", **latlong(500, 500))
     assert_error(resp, 403, "json", "operator")
-    assert _count(app) == 0
+    assert _count(shared_db_url) == 0
 
 
 @pytest.mark.parametrize("path, fmt", [("/open311/v2/requests.json", "json"), ("/open311/v2/services.xml", "xml")])
-def test_a_wrong_method_gets_an_open311_error(client, path, fmt):
-    resp = client.put(path)
+def test_a_wrong_method_gets_an_open311_error(shared_client, path, fmt):
+    resp = shared_client.put(path)
     assert resp.status_code == 405
     body = resp.get_data(as_text=True)
     if fmt == "json":

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import text, update
+from sqlalchemy import select, update
 
 from geo_urp.db import session_scope
 from geo_urp.loading.loader import load_municipality
-from geo_urp.models import Report
-from tests.conftest import BORGO
-from tests.showing.open311_support import API, keys, latlong, post, validate  # noqa: F401
+from geo_urp.models import Municipality, Report
+from tests.conftest import BORGO, report_row
+from tests.showing.open311_support import API, latlong, post, validate
 
 
 def _post(client, key, code="noise", **extra) -> str:
@@ -25,56 +25,53 @@ def _ids(client, query: str = "") -> list[str]:
     return [r["service_request_id"] for r in resp.json]
 
 
-def test_service_code_and_status(app, client, keys):
-    noise, flood, leak = (_post(client, keys["public"], code) for code in ("noise", "flooding", "water_leak"))
-    with session_scope(app.config["DATABASE_URL"]) as s:
+def test_requests_are_filtered_by_service_codes_and_statuses(borgo_db_url, borgo_client, borgo_keys):
+    noise, flood, leak = (_post(borgo_client, borgo_keys["public"], code)
+                          for code in ("noise", "flooding", "water_leak"))
+    with session_scope(borgo_db_url) as s:
         s.execute(update(Report).where(Report.id == int(flood)).values(status="closed", status_notes="Svuotato"))
-    assert _ids(client, "service_code=noise") == [noise]
-    assert set(_ids(client, "service_code=noise,water_leak")) == {noise, leak}
-    assert _ids(client, "status=closed") == [flood]
-    assert set(_ids(client, "status=open")) == {noise, leak}
-    assert set(_ids(client, "status=open,closed")) == {noise, flood, leak}
-    closed = client.get(f"{API}/requests/{flood}.json").json[0]
+    assert _ids(borgo_client, "service_code=noise") == [noise]
+    assert set(_ids(borgo_client, "service_code=noise,water_leak")) == {noise, leak}
+    assert _ids(borgo_client, "status=closed") == [flood]
+    assert set(_ids(borgo_client, "status=open")) == {noise, leak}
+    assert set(_ids(borgo_client, "status=open,closed")) == {noise, flood, leak}
+    closed = borgo_client.get(f"{API}/requests/{flood}.json").json[0]
     assert (closed["status"], closed["status_notes"]) == ("closed", "Svuotato")
 
 
-def test_service_request_id_list_overrides_other_filters(client, keys):
-    a, b, c = (_post(client, keys["public"]) for _ in range(3))
-    assert set(_ids(client, f"service_request_id={a},{c}&status=closed&service_code=flooding")) == {a, c}
-    assert b not in _ids(client, f"service_request_id={a},{c}")
+def test_service_request_id_list_overrides_other_filters(borgo_client, borgo_keys):
+    a, b, c = (_post(borgo_client, borgo_keys["public"]) for _ in range(3))
+    assert set(_ids(borgo_client, f"service_request_id={a},{c}&status=closed&service_code=flooding")) == {a, c}
+    assert b not in _ids(borgo_client, f"service_request_id={a},{c}")
 
 
-def test_default_window_is_the_last_90_days(client, keys):
+def test_default_window_is_the_last_90_days(borgo_client, borgo_keys):
     now = datetime.now(timezone.utc)
-    recent = _post(client, keys["operator"], requested_datetime=(now - timedelta(days=10)).isoformat())
-    old = _post(client, keys["operator"], requested_datetime=(now - timedelta(days=100)).isoformat())
-    assert _ids(client) == [recent]
+    recent = _post(borgo_client, borgo_keys["operator"], requested_datetime=(now - timedelta(days=10)).isoformat())
+    old = _post(borgo_client, borgo_keys["operator"], requested_datetime=(now - timedelta(days=100)).isoformat())
+    assert _ids(borgo_client) == [recent]
     start = (now - timedelta(days=120)).strftime("%Y-%m-%dT%H:%M:%SZ")
     end = (now - timedelta(days=95)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert _ids(client, f"start_date={start}&end_date={end}") == [old]
-    assert _ids(client, f"start_date={start}") == [old]          # start + 90 days
-    assert _ids(client, f"end_date={end}") == [old]              # end - 90 days
+    assert _ids(borgo_client, f"start_date={start}&end_date={end}") == [old]
+    assert _ids(borgo_client, f"start_date={start}") == [old]          # start + 90 days
+    assert _ids(borgo_client, f"end_date={end}") == [old]              # end - 90 days
 
 
-def test_at_most_1000_newest_first(app, client, keys):
-    with session_scope(app.config["DATABASE_URL"]) as s:
-        s.execute(text("""
-            INSERT INTO reports (municipality_id, token, service_code, status, requested_datetime,
-                                 updated_datetime, attributes, call_back, geom)
-            SELECT m.id, 'bulk-' || g, 'noise', 'open', now() - g * interval '1 minute', now(), '{}', false,
-                   ST_SetSRID(ST_MakePoint(660500, 5118500), 32632)
-            FROM municipalities m, generate_series(1, 1005) g"""))
-    ids = _ids(client)
-    assert len(ids) == 1000
-    with session_scope(app.config["DATABASE_URL"]) as s:
-        newest = s.execute(text("SELECT id FROM reports ORDER BY requested_datetime DESC LIMIT 1")).scalar()
-    assert ids[0] == str(newest)
+def test_a_request_list_holds_at_most_the_1000_newest_requests_newest_first(borgo_db_url, borgo_client):
+    now = datetime.now(timezone.utc)
+    with session_scope(borgo_db_url) as s:
+        mid = s.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
+        s.add_all(report_row(mid, when=now - timedelta(minutes=n)) for n in range(1, 1006))
+    ids = _ids(borgo_client)
+    with session_scope(borgo_db_url) as s:
+        newest = s.scalars(select(Report.id).order_by(Report.requested_datetime.desc()).limit(1000)).all()
+    assert ids == [str(i) for i in newest]
 
 
-def test_only_the_jurisdictions_requests(app, client, keys):
-    with session_scope(app.config["DATABASE_URL"]) as s:
+def test_a_jurisdiction_lists_and_reads_only_its_own_requests(borgo_db_url, borgo_client, borgo_keys):
+    with session_scope(borgo_db_url) as s:
         load_municipality(s, BORGO, "borgo-due")
-    mine = _post(client, keys["public"], jurisdiction_id="borgo")
-    assert _ids(client, "jurisdiction_id=borgo") == [mine]
-    assert _ids(client, "jurisdiction_id=borgo-due") == []
-    assert client.get(f"{API}/requests/{mine}.json?jurisdiction_id=borgo-due").status_code == 404
+    mine = _post(borgo_client, borgo_keys["public"], jurisdiction_id="borgo")
+    assert _ids(borgo_client, "jurisdiction_id=borgo") == [mine]
+    assert _ids(borgo_client, "jurisdiction_id=borgo-due") == []
+    assert borgo_client.get(f"{API}/requests/{mine}.json?jurisdiction_id=borgo-due").status_code == 404

@@ -11,11 +11,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from geo_urp.accounts import create_user
-from geo_urp.db import engine_for, session_scope
+from geo_urp.db import engine_for
 from tests.showing.browser import browser_page
 from tests.showing.live_server import live_server
-from tests.showing.open311_support import keys, latlong, post  # noqa: F401
+from tests.showing.open311_support import latlong, post
 
 POTHOLE, NOISE_WEST, NOISE_EAST = ("road_damage", (200, 700)), ("noise", (100, 200)), ("noise", (800, 200))
 POLL_MS = 250
@@ -87,20 +86,18 @@ def _wait_listed(page, ids: list[int]) -> None:
 
 
 @pytest.fixture()
-def op(app, keys) -> str:  # noqa: F811 (keys: the fixture imported above)
-    """Borgo with an operator login, anna; the operator key."""
-    with session_scope(app.config["DATABASE_URL"]) as s:
-        create_user(s, "anna", "password-anna", "operator")
-    return keys["operator"]
+def op(borgo_keys) -> str:
+    """The operator key (every Borgo database has the operator's login, anna)."""
+    return borgo_keys["operator"]
 
 
-def test_a_new_incident_is_added_and_the_unchanged_ones_keep_their_elements(app, client, op):
-    (pothole,) = _open_ids(client, op, POTHOLE)
-    with live_server(app) as base, browser_page() as page:
+def test_a_new_incident_is_added_and_the_unchanged_ones_keep_their_elements(borgo_app, borgo_client, op):
+    (pothole,) = _open_ids(borgo_client, op, POTHOLE)
+    with live_server(borgo_app) as base, browser_page() as page:
         polls = _console(page, base)
         _wait_listed(page, [pothole])
         page.evaluate(_MARK, pothole)
-        ids = _open_ids(client, op, NOISE_EAST)
+        ids = _open_ids(borgo_client, op, NOISE_EAST)
         _wait_listed(page, ids)
         assert page.evaluate(_STILL_MARKED, pothole) == {"item": True, "layers": True}
         # the first poll takes everything, every later one asks for what changed since the last answer
@@ -110,30 +107,31 @@ def test_a_new_incident_is_added_and_the_unchanged_ones_keep_their_elements(app,
         assert page.outside == []
 
 
-def test_an_incident_merged_away_leaves_list_and_map(app, client, op):
+def test_an_incident_merged_away_leaves_list_and_map(borgo_app, borgo_client, op):
     for call in (POTHOLE, NOISE_WEST):
-        _open_ids(client, op, call)
-    ids = _open_ids(client, op, NOISE_EAST)
-    with live_server(app) as base, browser_page() as page:
+        _open_ids(borgo_client, op, call)
+    ids = _open_ids(borgo_client, op, NOISE_EAST)
+    with live_server(borgo_app) as base, browser_page() as page:
         _console(page, base)
         _wait_listed(page, ids)
-        noises = _open_ids(client, op, kind="noise")
-        resp = client.post("/api/incidents/merge", json={"ids": noises}, headers={"X-API-Key": op})
+        noises = _open_ids(borgo_client, op, kind="noise")
+        resp = borgo_client.post("/api/incidents/merge", json={"ids": noises}, headers={"X-API-Key": op})
         assert resp.status_code == 200, resp.data
         kept = resp.json["id"]
         (gone,) = set(noises) - {kept}
-        _wait_listed(page, _open_ids(client, op))
+        _wait_listed(page, _open_ids(borgo_client, op))
         assert gone not in _listed(page) and gone not in page.evaluate(_ON_MAP)
         expect(page.locator(f'#incident-list [data-id="{kept}"]')).to_contain_text("2 chiamate")
 
 
-def test_a_changed_incident_is_replaced_and_moves_to_its_place_in_the_list(app, client, op):
-    _open_ids(client, op, POTHOLE)
-    first, last = _open_ids(client, op, NOISE_WEST)
-    engine = engine_for(app.config["DATABASE_URL"])
+def test_a_changed_incident_is_replaced_and_moves_to_its_place_in_the_list(borgo_db_url, borgo_app, borgo_client,
+                                                                             op):
+    _open_ids(borgo_client, op, POTHOLE)
+    first, last = _open_ids(borgo_client, op, NOISE_WEST)
+    engine = engine_for(borgo_db_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE incidents SET priority = 3"))
-    with live_server(app) as base, browser_page() as page:
+    with live_server(borgo_app) as base, browser_page() as page:
         _console(page, base)
         _wait_listed(page, [first, last])
         page.evaluate(_MARK, last)
@@ -144,11 +142,11 @@ def test_a_changed_incident_is_replaced_and_moves_to_its_place_in_the_list(app, 
         expect(page.locator(f'#incident-list [data-id="{last}"] .kind')).to_contain_text("— P1 —")
 
 
-def test_a_poll_with_nothing_new_answers_at_most_1_kb(app, client, op):
+def test_a_poll_with_nothing_new_answers_at_most_1_kb(borgo_app, borgo_client, op):
     for call in (POTHOLE, NOISE_WEST):
-        _open_ids(client, op, call)
-    ids = _open_ids(client, op, NOISE_EAST)
-    with live_server(app) as base, browser_page() as page:
+        _open_ids(borgo_client, op, call)
+    ids = _open_ids(borgo_client, op, NOISE_EAST)
+    with live_server(borgo_app) as base, browser_page() as page:
         polls = _console(page, base)
         _wait_listed(page, ids)
         assert len(polls[0].response().body()) > 1024  # so that a full answer would not pass the check below
@@ -167,9 +165,9 @@ def test_a_poll_with_nothing_new_answers_at_most_1_kb(app, client, op):
         assert _listed(page) == ids
 
 
-def test_an_error_keeps_what_is_shown_and_the_next_poll_retries_the_same_cursor(app, client, op):
-    ids = _open_ids(client, op, POTHOLE)
-    with live_server(app) as base, browser_page() as page:
+def test_an_error_keeps_what_is_shown_and_the_next_poll_retries_the_same_cursor(borgo_app, borgo_client, op):
+    ids = _open_ids(borgo_client, op, POTHOLE)
+    with live_server(borgo_app) as base, browser_page() as page:
         polls = _console(page, base)
         _wait_listed(page, ids)
         failed = []
@@ -179,7 +177,7 @@ def test_an_error_keeps_what_is_shown_and_the_next_poll_retries_the_same_cursor(
         assert _listed(page) == ids and page.evaluate(_ON_MAP) == ids
         page.unroute("**/api/incidents*")
         retry = len(polls)  # the first poll let through
-        ids = _open_ids(client, op, NOISE_EAST)
+        ids = _open_ids(borgo_client, op, NOISE_EAST)
         _wait_listed(page, ids)
         cursors = {_since(u) for u in failed}
         assert len(cursors) == 1 and None not in cursors and _since(polls[retry].url) in cursors, \

@@ -1,59 +1,44 @@
 """Login and the operator's live map, in a real browser against the real app."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import Point
+from sqlalchemy import select
 
-from geo_urp.accounts import create_user
 from geo_urp.db import session_scope
-from geo_urp.loading.loader import load_municipality
-from geo_urp.models import METRIC_SRID, Report
+from geo_urp.models import Municipality
 from geo_urp.reasoning import on_report_stored
-from tests.conftest import BORGO
+from tests.conftest import make_app, report_row
 from tests.showing.browser import browser_page
 from tests.showing.live_server import live_server
 
 
-def _seed(url):
-    with session_scope(url) as s:
-        load_municipality(s, BORGO, "borgo")
-        create_user(s, "anna", "password-anna", "operator")
-        create_user(s, "carla", "password-carla", "council")
-        mid = s.execute(__import__("sqlalchemy").text("SELECT id FROM municipalities")).scalar()
-        t = datetime(2026, 11, 27, 23, 0, tzinfo=timezone.utc)
-        r = Report(municipality_id=mid, token=uuid.uuid4().hex, service_code="water_leak", requested_datetime=t,
-                   updated_datetime=t, attributes={}, pipe_id="P4", segment_no=3,
-                   description='<img src=x onerror="window.pwned=1">',
-                   geom=from_shape(Point(660503, 5118380), srid=METRIC_SRID))
-        s.add(r)
-        s.flush()
-        on_report_stored(s, r)
-
-
-def test_pages_need_a_login(client):
-    resp = client.get("/operator")
+def test_the_operator_page_and_the_api_need_a_login(shared_client):
+    resp = shared_client.get("/operator")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
-    assert client.get("/api/incidents").status_code == 401
+    assert shared_client.get("/api/incidents").status_code == 401
 
 
-def test_wrong_password_is_refused(app, client):
-    _seed(app.config["DATABASE_URL"])
-    resp = client.post("/login", data={"username": "anna", "password": "nope-nope"})
+def test_a_wrong_password_is_refused(shared_client):
+    resp = shared_client.post("/login", data={"username": "anna", "password": "nope-nope"})
     assert resp.status_code == 401 and "errati" in resp.get_data(as_text=True)
 
 
-def test_council_may_not_open_the_operator_page(app, client):
-    _seed(app.config["DATABASE_URL"])
-    client.post("/login", data={"username": "carla", "password": "password-carla"})
-    assert client.get("/operator").status_code == 403
+def test_the_council_may_not_open_the_operator_page(shared_client):
+    shared_client.post("/login", data={"username": "carla", "password": "password-carla"})
+    assert shared_client.get("/operator").status_code == 403
 
 
-def test_operator_logs_in_and_sees_the_live_incident(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    _seed(app.config["DATABASE_URL"])
+def test_the_operator_logs_in_and_sees_the_live_incident_with_its_text_escaped(borgo_db_url):
+    with session_scope(borgo_db_url) as s:       # a burst of main P4, told in a call that tries script
+        mid = s.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
+        report = report_row(mid, at=(503, 380), when=datetime(2026, 11, 27, 23, 0, tzinfo=timezone.utc),
+                            service_code="water_leak", pipe_id="P4", segment_no=3,
+                            description='<img src=x onerror="window.pwned=1">')
+        s.add(report)
+        s.flush()
+        on_report_stored(s, report)
+    app = make_app(borgo_db_url, WTF_CSRF_ENABLED=True)
     with live_server(app) as base, browser_page() as page:
         page.goto(f"{base}/operator")
         assert "/login" in page.url
