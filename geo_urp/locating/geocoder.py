@@ -185,19 +185,19 @@ def reverse_geocode(session: Session, municipality_id: int, x: float, y: float) 
     near = sql.nearest_street(session, municipality_id, float(x), float(y))
     if near is None:
         raise NotFound(f"municipality {municipality_id} has no streets to reverse-geocode against")
-    name, street_id, dist, place = near
-    idx = town.by_street_name.get(name)
+    idx = town.by_street_name.get(near.name)
     entry = town.entries[idx] if idx is not None else None
-    official = entry.name if entry else name
-    streets = (entry.civic_streets | entry.street_names) if entry else {name}
+    official = entry.name if entry else near.name
+    streets = (entry.civic_streets | entry.street_names) if entry else {near.name}
     civic = sql.nearest_civic(session, municipality_id, sorted(streets), float(x), float(y), REVERSE_CIVIC_M)
     if civic is not None:
-        address_id, _street, written, cdist, cplace = civic
-        return GeoMatch("address", official, written, f"{official} {written}", cplace.x, cplace.y,
-                        cplace.lat, cplace.lon, round(max(0.5, 1.0 - cdist / (2 * REVERSE_CIVIC_M)), 3),
-                        address_id, street_id)
-    return GeoMatch("street", official, None, official, place.x, place.y, place.lat, place.lon,
-                    round(max(0.1, 0.8 - dist / 250.0), 3), None, street_id)
+        at = civic.point
+        return GeoMatch("address", official, civic.number, f"{official} {civic.number}", at.x, at.y, at.lat, at.lon,
+                        round(max(0.5, 1.0 - civic.distance_m / (2 * REVERSE_CIVIC_M)), 3),
+                        civic.address_id, near.street_id)
+    at = near.point
+    return GeoMatch("street", official, None, official, at.x, at.y, at.lat, at.lon,
+                    round(max(0.1, 0.8 - near.distance_m / 250.0), 3), None, near.street_id)
 
 
 def postcode(session: Session, municipality_id: int, address_id: str | None) -> str | None:

@@ -34,6 +34,25 @@ class MapPoint(NamedTuple):
     lat: float
 
 
+class NearStreet(NamedTuple):
+    """The street nearest a point: its name and id, how far, and its point nearest it."""
+
+    name: str
+    street_id: str
+    distance_m: float
+    point: MapPoint
+
+
+class NearCivic(NamedTuple):
+    """A civic number near a point: its address id, street and number as written, how far, and where."""
+
+    address_id: str
+    street: str
+    number: str
+    distance_m: float
+    point: MapPoint
+
+
 def _place(row, start: int = 0) -> MapPoint:
     return MapPoint(*(float(v) for v in row[start:start + 4]))
 
@@ -190,14 +209,15 @@ _NEAREST_STREET = text(f"SELECT {_STREET_COLUMNS} FROM (SELECT 1) one "
                        + _REVERSE_STREET.format(point=_POINT))
 
 
-def nearest_street(session: Session, mid: int, x: float, y: float):
-    """(name, street_id, distance, closest point) of the street nearest (x, y), or None."""
+def nearest_street(session: Session, mid: int, x: float, y: float) -> NearStreet | None:
+    """The street nearest (x, y), or None when the town has no streets."""
     row = session.execute(_NEAREST_STREET, {"mid": mid, "x": x, "y": y}).one()
-    return None if row[0] is None else (row[0], row[1], float(row[2]), _place(row, 3))
+    return None if row[0] is None else NearStreet(row[0], row[1], float(row[2]), _place(row, 3))
 
 
-def nearest_civic(session: Session, mid: int, streets: list[str], x: float, y: float, within_m: float):
-    """(address_id, street, number, distance, point) of the nearest civic on ``streets``, or None."""
+def nearest_civic(session: Session, mid: int, streets: list[str], x: float, y: float,
+                  within_m: float) -> NearCivic | None:
+    """The civic on ``streets`` nearest (x, y) within ``within_m``, or None."""
     row = session.execute(text(f"""
         WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID}) g)
         SELECT a.address_id, a.street, a.number, ST_Distance(a.geom, p.g), {_XY.format(g='a.geom')}
@@ -205,7 +225,7 @@ def nearest_civic(session: Session, mid: int, streets: list[str], x: float, y: f
           AND ST_DWithin(a.geom, p.g, :within)
         ORDER BY a.geom <-> p.g LIMIT 1"""),
         {"m": mid, "x": x, "y": y, "streets": streets, "within": within_m}).first()
-    return (row[0], row[1], row[2], float(row[3]), _place(row, 4)) if row else None
+    return NearCivic(row[0], row[1], row[2], float(row[3]), _place(row, 4)) if row else None
 
 
 def address_by_id(session: Session, mid: int, address_id: str):

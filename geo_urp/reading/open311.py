@@ -19,6 +19,7 @@ from geo_urp.catalog import catalog_for
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import WGS84, Report
 from geo_urp.municipalities import municipality_for
+from geo_urp.reading.privacy import OPEN311_FIELDS
 
 MAX_REQUESTS = 1000
 WINDOW = timedelta(days=90)
@@ -57,7 +58,7 @@ def _public(session: Session, municipality_id: int, rows) -> list[dict]:
     out = []
     for report, lat, lon in rows:
         service = catalog.get(report.service_code)
-        out.append({
+        out.append(_only_public({
             "service_request_id": report.service_request_id, "status": report.status,
             "status_notes": report.status_notes, "service_name": service.name if service else None,
             "service_code": report.service_code, "description": report.description,
@@ -68,8 +69,13 @@ def _public(session: Session, municipality_id: int, rows) -> list[dict]:
             "address_id": report.address_id, "zipcode": report.zipcode,
             "lat": round(lat, 7) if lat is not None else None,
             "long": round(lon, 7) if lon is not None else None, "media_url": report.media_url,
-        })
+        }))
     return out
+
+
+def _only_public(view: dict) -> dict:
+    """A report's view cut to the fields Open311 may show (``reading.privacy.OPEN311_FIELDS``), in order."""
+    return {name: view[name] for name in OPEN311_FIELDS}
 
 
 def _comma_list(args: Mapping[str, str], name: str) -> list[str]:
