@@ -22,8 +22,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, the session cookie and the login/CSRF extensions."""
-    from geo_urp.extensions import CookieSessions, csrf, login_manager
     from geo_urp.showing import database
+    from geo_urp.showing.extensions import CookieSessions, csrf, login_manager
 
     app.session_interface = CookieSessions()
     database.init_app(app)

@@ -15,6 +15,9 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# A database that does not answer a new connection within this is taken as unreachable
+# (a request then answers 503 instead of waiting for the worker's own timeout).
+CONNECT_TIMEOUT_S = 5
 EXTENSIONS = ("postgis", "pg_trgm", "unaccent")
 
 
@@ -24,12 +27,14 @@ def engine_for(url: str) -> Engine:
 
     ``pool_pre_ping`` tries a pooled connection before handing it out, so a
     connection the server dropped (a restart, a broken link) is replaced instead of
-    failing a request. Statement parameters stay out of error messages and logs:
+    failing a request; a connection not made within ``CONNECT_TIMEOUT_S``, or none free in
+    the pool within 10 s, fails the request at once (the web layer answers 503). Statement parameters stay out of error messages and logs:
     they may hold a caller's contact. PostgreSQL's JIT compiler is off: every query
     here is short, and compiling one whose estimate looks big (a scan of years of
     calls) costs more than running it.
     """
-    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_timeout=10, pool_pre_ping=True,
+                           hide_parameters=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
     event.listen(engine, "connect", _session_settings)
     return engine
 

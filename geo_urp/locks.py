@@ -4,13 +4,13 @@ Three kinds of work meet on a town's data, each in one transaction:
 
 - a call being taken: placed and snapped on the town's layers, stored, put in its
   incident. It holds the town's lock *shared* from before it reads the layers
-  (``share_municipality``), and the lock of its family of incidents (``lock_family``)
+  (``share_municipality``), and the lock of its route of incidents (``lock_route``)
   while it changes them;
 - an operator's merge or move, a recomputation of the open incidents, a reload of
   the layers: they hold the town's lock *exclusively* (``lock_municipality``), so
   they wait for the calls being taken and the calls arriving meanwhile wait for them.
 
-Locks are taken in that order (town, then family) and before any row lock on the
+Locks are taken in that order (town, then route) and before any row lock on the
 town, so two transactions never wait for each other. All are released at commit.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# Advisory lock classes: the whole municipality, and one family of incidents inside it.
-_MUNICIPALITY_LOCK, _FAMILY_LOCK = 7311, 7312
+# Advisory lock classes: the whole municipality, and one route of incidents inside it.
+_MUNICIPALITY_LOCK, _ROUTE_LOCK = 7311, 7312
 
 
 def lock_municipality(session: Session, municipality_id: int) -> None:
@@ -35,15 +35,16 @@ def share_municipality(session: Session, municipality_id: int) -> None:
                     {"cls": _MUNICIPALITY_LOCK, "mid": municipality_id})
 
 
-def lock_family(session: Session, municipality_id: int, family: str) -> None:
-    """Serialise live updates of one family of incidents of a municipality, until commit.
+def lock_route(session: Session, municipality_id: int, route: str) -> None:
+    """Serialise live updates of the incidents of one route (``reasoning.route``) of a municipality,
+    until commit.
 
-    Two calls of one family at once never split a group; calls of different families
+    Two calls of one route at once never split a group; calls of different routes
     (the lighting and water networks, each kind of cluster) never touch the same
     incidents, so they go on side by side. The municipality lock is held shared as well (again,
     if the call already holds it), so a correction, a recomputation or a reload waits.
     """
     session.execute(text("SELECT pg_advisory_xact_lock_shared(:town_cls, :mid), "
-                         "pg_advisory_xact_lock(:family_cls, hashtext(CAST(:mid AS text) || '/' || :family))"),
-                    {"town_cls": _MUNICIPALITY_LOCK, "family_cls": _FAMILY_LOCK, "mid": municipality_id,
-                     "family": family})
+                         "pg_advisory_xact_lock(:route_cls, hashtext(CAST(:mid AS text) || '/' || :route))"),
+                    {"town_cls": _MUNICIPALITY_LOCK, "route_cls": _ROUTE_LOCK, "mid": municipality_id,
+                     "route": route})

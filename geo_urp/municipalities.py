@@ -18,12 +18,13 @@ def find(session: Session, slug: str) -> Municipality | None:
     return session.scalar(select(Municipality).where(Municipality.slug == slug))
 
 
-def by_slug(session: Session, slug: str, field: str = "jurisdiction_id") -> Municipality:
-    """The municipality of ``slug``; ``NotFound`` naming the slugs served when there is none."""
+def by_slug(session: Session, slug: str, field: str = "jurisdiction_id", tell_served: bool = True) -> Municipality:
+    """The municipality of ``slug``; ``NotFound`` when there is none, naming the slugs served
+    when ``tell_served`` (not to a key or login bound to one town: the others are not its business)."""
     muni = find(session, slug)
     if muni is None:
-        served = ", ".join(session.scalars(select(Municipality.slug).order_by(Municipality.slug)))
-        raise NotFound(f"{field} {slug!r} was not found; served: {served or 'none'}",
+        served = ", ".join(session.scalars(select(Municipality.slug).order_by(Municipality.slug))) if tell_served else ""
+        raise NotFound(f"{field} {slug!r} was not found" + (f"; served: {served or 'none'}" if tell_served else ""),
                        details=[{"field": field, "value": slug}])
     return muni
 
@@ -32,7 +33,7 @@ def municipality_for(session: Session, jurisdiction_id: str | None, bound_to: in
     """The municipality a request is for: ``jurisdiction_id`` (its slug), else the one the key or
     login is bound to (``bound_to``), else the only one loaded."""
     if jurisdiction_id:
-        muni = by_slug(session, jurisdiction_id)
+        muni = by_slug(session, jurisdiction_id, tell_served=bound_to is None)
         if bound_to is not None and muni.id != bound_to:
             raise Forbidden(f"this key or login is not for jurisdiction_id {jurisdiction_id!r}")
         return muni
@@ -51,9 +52,9 @@ def ids_within(session: Session, bound_to: int | None, jurisdiction_id: str | No
     """The municipalities a read covers: the one named (which must be within ``bound_to``, when the
     key or login is bound to one), else the bound one, else every one."""
     if jurisdiction_id:
-        mid = by_slug(session, jurisdiction_id).id
+        mid = by_slug(session, jurisdiction_id, tell_served=bound_to is None).id
         if bound_to not in (None, mid):
-            raise Forbidden(f"this key or login is not for {jurisdiction_id!r}")
+            raise Forbidden(f"this key or login is not for jurisdiction_id {jurisdiction_id!r}")
         return [mid]
     if bound_to is not None:
         return [bound_to]

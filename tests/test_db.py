@@ -92,4 +92,28 @@ def test_an_unreachable_database_answers_503_with_retry_after(borgo_app, path, m
         assert b"<code>503</code>" in resp.data
     if machine == "api":
         assert "database" in resp.json["error"]
-    assert client.get("/healthz").status_code == 503
+    health = client.get("/healthz")
+    assert health.status_code == 503 and int(health.headers["Retry-After"]) > 0
+
+
+def _error_of(url: str, *statements: str) -> Exception:
+    """The error SQLAlchemy raises running ``statements`` on ``url`` (one connection, in order)."""
+    try:
+        with engine_for(url).connect() as conn:
+            for sql in statements:
+                conn.execute(text(sql))
+    except Exception as failed:  # the error is what the test looks at
+        return failed
+    raise AssertionError(f"{statements} raised nothing")
+
+
+def test_only_an_unreachable_database_counts_as_unavailable_a_faulty_statement_does_not(fresh_db_url):
+    from geo_urp.showing.errors import database_unreachable
+
+    closed_port = make_url(fresh_db_url).set(port=1).render_as_string(hide_password=False)
+    assert database_unreachable(_error_of(closed_port, "SELECT 1"))
+    assert database_unreachable(_error_of(fresh_db_url, "SELECT pg_terminate_backend(pg_backend_pid())"))
+    # A statement cancelled by its timeout, a wrong statement: faults of their own (a 500, logged).
+    assert not database_unreachable(_error_of(fresh_db_url, "SET statement_timeout = 10", "SELECT pg_sleep(1)"))
+    assert not database_unreachable(_error_of(fresh_db_url, "SELECT 1 / 0"))
+    assert not database_unreachable(_error_of(fresh_db_url, "SELECT * FROM no_such_table"))

@@ -1,4 +1,4 @@
-"""Taking a call: store the report (locating), then update its incident (reasoning), in one transaction.
+"""Taking a call: store the report (``intake``), then put it into its incident (reasoning), in one transaction.
 
 The report and its incident commit together or not at all, so a call is never
 stored without its incident, and an idempotent retry (the same report handed

@@ -4,7 +4,7 @@ The loader hands over the ``water_pipes``, ``water_valves`` and ``water_sources`
 layers as plain objects already in the municipality's metric CRS (metres) and
 stores what comes back. No database and no Flask here, so it is tested alone.
 The geometric steps live in ``water_geometry`` and the isolation logic (shared
-with incident reasoning) in ``water_isolation``; this module is the public face.
+with incident reasoning) in ``water_trace``; this module is the public face.
 
 Python vs PostGIS: all of it runs in Python. Cutting pipes at valves and nearest
 queries use shapely (STRtree, ``line_locate_point``, ``substring``); connectivity

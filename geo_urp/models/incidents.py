@@ -4,7 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import BigInteger, FetchedValue, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy import (
+    BigInteger,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column

@@ -21,23 +21,25 @@ from geo_urp.reasoning.rules import Rules, rules_for
 
 def rules_of(session: Session, municipality_id: int) -> Rules:
     """The effective rules of a municipality (defaults with its overrides)."""
-    muni = session.get(Municipality, municipality_id)  # usually already in the session: no query
+    muni = session.get(Municipality, municipality_id)  # no query while the caller holds it (see below)
     return rules_for(muni.rules if muni is not None else None)
 
 
-def on_report_stored(session: Session, report: Report, describe: bool = True) -> Incident | None:
-    """Put a newly stored report into its incident; return the incident (None: it makes none).
+def on_report_stored(session: Session, report: Report) -> Incident | None:
+    """Put a newly stored report into its incident and describe it; return the incident (None: it
+    makes none).
 
-    ``describe=False`` leaves explanation, crew and priority for a later ``refresh``
-    (a recomputation describes each incident once, at the end).
+    The municipality is held for the whole call: the session keeps only the objects someone
+    holds, and the rules and the facts of its layers (``loading.layer_cache``) are asked of it
+    over and over, each time without a query while it is held.
     """
-    rules = rules_of(session, report.municipality_id)
+    muni = session.get(Municipality, report.municipality_id)
+    rules = rules_for(muni.rules)
     if not rules.makes_incident(report.service_code):
         return None
-    locks.lock_family(session, report.municipality_id, route(report.service_code, report.lamp_id, report.pipe_id))
+    locks.lock_route(session, muni.id, route(report.service_code, report.lamp_id, report.pipe_id))
     incident = group(session, report, rules)
-    if describe:
-        refresh(session, incident)
+    refresh(session, incident)
     return incident
 
 
@@ -67,7 +69,7 @@ NEAR_NO_LAMP, NEAR_NO_MAIN = "lighting near no lamp", "water near no main"
 def route(service_code: str, lamp_id: str | None, pipe_id: str | None) -> str:
     """Which rule groups a report: ``"lighting"`` or ``"water"`` (on the network), the clusters of
     calls near no lamp or no main, or the clusters of its service's kind; also the name of its
-    lock (``locks.lock_family``).
+    lock (``locks.lock_route``).
 
     Two routes never touch the same incidents: the clusters hold no asset, the network's
     incidents always do (``lighting``'s and ``water``'s queries ask for them), and only an

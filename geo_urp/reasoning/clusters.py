@@ -31,7 +31,7 @@ CAVEAT = {"flooding": " (no water-network evidence: not a burst main)",
           "water_outage": " (no water main lies near enough to these calls: the cause is not located yet)"}
 
 
-# The map shape of a cluster over its calls' points ``g``: the point itself for one call, else the
+# The map shape of a cluster over its calls' points: the point itself for one call, else the
 # convex hull of the calls widened by ``WIDEN_M`` (hull first, then buffer: the shape of buffering
 # every call, at a fraction of the cost for big clusters).
 WIDEN_M = 15

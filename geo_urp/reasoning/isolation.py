@@ -72,12 +72,29 @@ def segment_graph(session: Session, municipality_id: int) -> SegmentGraph:
     return layer_cache.cached(session, municipality_id, "valve-segment graph", build)
 
 
-def dry_area(session: Session, municipality_id: int, failed_segment: int) -> frozenset[int]:
-    """The segments without water once ``failed_segment`` fails and is isolated: the isolated ones
-    and those left without a source (worked out once per segment and load of the layers)."""
-    known: dict[int, frozenset[int]] = layer_cache.cached(session, municipality_id, "dry areas", dict)
-    if failed_segment not in known:
-        graph = segment_graph(session, municipality_id)
-        valves, isolated = isolation_trace(graph, {failed_segment})
-        known[failed_segment] = frozenset(isolated | segments_without_source(graph, valves, isolated))
-    return known[failed_segment]
+class DryAreas:
+    """What each valve segment's failure leaves dry, on one load of a municipality's network:
+    the segments isolated to fix it and those left without a source. Worked out per segment
+    on first use and kept with the graph."""
+
+    def __init__(self, graph: SegmentGraph):
+        self.graph = graph
+        self._known: dict[int, frozenset[int]] = {}
+
+    @property
+    def segments(self) -> list[int]:
+        """Every valve segment of the network, in order."""
+        return sorted(self.graph.graph.nodes)
+
+    def of(self, failed_segment: int) -> frozenset[int]:
+        """The segments without water once ``failed_segment`` fails and is isolated."""
+        if failed_segment not in self._known:
+            valves, isolated = isolation_trace(self.graph, {failed_segment})
+            self._known[failed_segment] = frozenset(isolated | segments_without_source(self.graph, valves, isolated))
+        return self._known[failed_segment]
+
+
+def dry_areas(session: Session, municipality_id: int) -> DryAreas:
+    """The municipality's ``DryAreas``, one per load of its layers."""
+    return layer_cache.cached(session, municipality_id, "dry areas",
+                              lambda: DryAreas(segment_graph(session, municipality_id)))

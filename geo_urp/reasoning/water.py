@@ -18,7 +18,7 @@ from geo_urp.loading import layer_cache
 from geo_urp.models import Incident, Report
 from geo_urp.models.incidents import OPEN_STATUSES
 from geo_urp.reasoning import grouping, words
-from geo_urp.reasoning.isolation import dry_area, isolate_pipes, segment_graph
+from geo_urp.reasoning.isolation import dry_areas, isolate_pipes
 from geo_urp.reasoning.rules import Rules
 
 SERVICES = ("water_leak", "no_water", "low_pressure")
@@ -278,8 +278,9 @@ def explaining_segments(session: Session, mid: int, reported: frozenset[int]) ->
 def _smallest_dry_area(session: Session, mid: int, reported: frozenset[int]) -> frozenset[int] | None:
     """The smallest dry area of a single failure holding every reported segment, or None."""
     best: frozenset[int] | None = None
-    for candidate in sorted(segment_graph(session, mid).graph.nodes):
-        dry = dry_area(session, mid, candidate)
+    areas = dry_areas(session, mid)
+    for candidate in areas.segments:
+        dry = areas.of(candidate)
         if reported <= dry and (best is None or len(dry) < len(best)):
             best = dry
     return best

@@ -6,11 +6,11 @@ from datetime import datetime
 from flask import Blueprint, g, jsonify, request
 
 from geo_urp.errors import BadInput
-from geo_urp.extensions import csrf
-from geo_urp.reading import incidents as queries
+from geo_urp.reading import incidents
 from geo_urp.reasoning import corrections
 from geo_urp.showing.auth import municipality_ids, require
 from geo_urp.showing.database import get_session
+from geo_urp.showing.extensions import csrf
 
 bp = Blueprint("api_incidents", __name__, url_prefix="/api")
 csrf.exempt(bp)
@@ -20,14 +20,14 @@ def _since(raw: str | None) -> datetime | int | None:
     """``since``: the ``next_since`` cursor of the previous answer, or an ISO 8601 date-time."""
     if not raw:
         return None
-    if raw.startswith(queries.CURSOR_PREFIX) and raw[len(queries.CURSOR_PREFIX):].isdigit():
-        return int(raw[len(queries.CURSOR_PREFIX):])
+    if raw.startswith(incidents.CURSOR_PREFIX) and raw[len(incidents.CURSOR_PREFIX):].isdigit():
+        return int(raw[len(incidents.CURSOR_PREFIX):])
     try:
         at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         at = None
     if at is None or at.tzinfo is None:
-        raise BadInput(f"since must be the next_since of an earlier answer ({queries.CURSOR_PREFIX}…) "
+        raise BadInput(f"since must be the next_since of an earlier answer ({incidents.CURSOR_PREFIX}…) "
                        f"or an ISO 8601 date-time with its offset, not {raw!r}")
     return at
 
@@ -47,7 +47,7 @@ def list_incidents():
     crew = None
     if p.role == "crew":  # a crew key bound to no crew, or to no town (crews are a town's own), sees nothing
         crew = p.crew_id if p.crew_id and p.municipality_id is not None else ""
-    resp = jsonify(queries.incidents_geojson(
+    resp = jsonify(incidents.incidents_geojson(
         get_session(), municipality_ids(p, request.args.get("jurisdiction_id")),
         request.args.get("status", "open"), request.args.get("kind") or None,
         _since(request.args.get("since")), crew, aggregate=p.role == "council"))
@@ -59,7 +59,7 @@ def list_incidents():
 @require("operator")
 def incident_history(incident_id: int):
     """Every change of one incident, oldest first."""
-    return jsonify(queries.history(get_session(), incident_id, set(municipality_ids(g.principal, None))))
+    return jsonify(incidents.history(get_session(), incident_id, set(municipality_ids(g.principal, None))))
 
 
 @bp.post("/incidents/merge")

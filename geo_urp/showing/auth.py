@@ -13,9 +13,9 @@ from flask_login import UserMixin, current_user
 from geo_urp import municipalities
 from geo_urp.accounts import Principal, principal_for_key
 from geo_urp.errors import Forbidden, GeoUrpError
-from geo_urp.extensions import csrf, login_manager
 from geo_urp.models import User
 from geo_urp.showing.database import get_session
+from geo_urp.showing.extensions import csrf, login_manager
 
 
 class Unauthorized(GeoUrpError):

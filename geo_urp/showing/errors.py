@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from flask import Flask, jsonify, redirect, request, url_for
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import InternalServerError, MethodNotAllowed
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
@@ -45,10 +46,25 @@ MACHINE_PREFIXES = ("/api/", "/open311/")
 RETRY_AFTER_S = 5
 
 
-def _database_gone(exc: DBAPIError) -> bool:
-    """Whether a database error means the server is unreachable (down, restarting, the link cut),
-    not that the statement was wrong."""
-    return isinstance(exc, OperationalError) or exc.connection_invalidated
+# SQLSTATEs of a server that is going away or cannot take a connection: admin, crash or
+# cannot-connect-now shutdowns, too many connections. Class 08 is any connection exception.
+_GONE_STATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def database_unreachable(exc: Exception) -> bool:
+    """Whether an error means the database cannot be reached now (down, restarting, the link cut,
+    every pooled connection busy), not that a statement was wrong: a deadlock, a timeout or a
+    broken constraint is a fault of its own and stays a 500, logged in full."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "pgcode", None)
+    if state is None:  # no answer from a server at all: the connection could not be made or was lost
+        return type(exc.orig).__name__ in ("OperationalError", "InterfaceError")
+    return state.startswith("08") or state in _GONE_STATES
 
 
 def register(app: Flask) -> None:
@@ -79,13 +95,16 @@ def register(app: Flask) -> None:
                            "UTF-16 surrogate)", details=[{"field": found}])
 
     @app.errorhandler(DBAPIError)
-    def _database_unavailable(exc: DBAPIError):
-        # The request's transaction did not commit, so nothing of it was kept: a client that
-        # retries (with its Idempotency-Key) loses nothing. Any other database error is a bug: a 500.
-        if not _database_gone(exc):
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(exc: Exception):
+        # The request may not have been carried out; a client that retries (an Open311 POST with
+        # its Idempotency-Key) gets the same request, never a second one. Any other database
+        # error is a fault: a 500, logged with its traceback.
+        if not database_unreachable(exc):
             raise exc
-        app.logger.warning("database unavailable: %s", exc.orig)
-        message = "the database is unavailable; nothing was stored: try again shortly"
+        app.logger.warning("database unreachable: %s", getattr(exc, "orig", exc))
+        message = ("the database is unreachable; the request may not have been carried out: try again "
+                   "shortly (an Open311 POST with the same Idempotency-Key is safe to repeat)")
         if request.path.startswith("/open311/"):
             from geo_urp.showing.open311_format import error
 

@@ -15,9 +15,9 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from geo_urp.acting import calls, intake
 from geo_urp.errors import BadInput, GeoUrpError, NotFound
-from geo_urp.extensions import csrf
-from geo_urp.reading import open311 as open311_reads
+from geo_urp.reading import open311 as reads
 from geo_urp.showing.database import get_session
+from geo_urp.showing.extensions import csrf
 from geo_urp.showing.open311_format import discovery as discovery_document
 from geo_urp.showing.open311_format import error, render
 
@@ -108,20 +108,20 @@ def discovery(fmt: str):
 @bp.get(f"/services.{FMT}")
 def services(fmt: str):
     """The municipality's service list."""
-    return render(open311_reads.services(get_session(), _jurisdiction()), fmt, "services")
+    return render(reads.services(get_session(), _jurisdiction()), fmt, "services")
 
 
 @bp.get(f"/services/<service_code>.{FMT}")
 def service_definition(service_code: str, fmt: str):
     """A service's extra questions (attributes)."""
-    definition = open311_reads.service_definition(get_session(), _jurisdiction(), service_code)
+    definition = reads.service_definition(get_session(), _jurisdiction(), service_code)
     return render(definition, fmt, "service_definition")
 
 
 @bp.get(f"/requests.{FMT}")
 def list_requests(fmt: str):
     """Service requests by id list, service_code, status and date window (last 90 days by default)."""
-    found = open311_reads.search_requests(get_session(), _jurisdiction(), request.args)
+    found = reads.search_requests(get_session(), _jurisdiction(), request.args)
     return render(found, fmt, "service_requests")
 
 
@@ -140,14 +140,14 @@ def create_request(fmt: str):
 @bp.get(f"/requests/<service_request_id>.{FMT}")
 def get_request(service_request_id: str, fmt: str):
     """One service request."""
-    found = open311_reads.get_request(get_session(), _jurisdiction(), service_request_id)
+    found = reads.get_request(get_session(), _jurisdiction(), service_request_id)
     return render([found], fmt, "service_requests")
 
 
 @bp.get(f"/tokens/<token>.{FMT}")
 def token(token: str, fmt: str):
     """The service_request_id behind a submission token."""
-    return render([open311_reads.request_for_token(get_session(), _jurisdiction(), token)], fmt,
+    return render([reads.request_for_token(get_session(), _jurisdiction(), token)], fmt,
                   "service_requests")
 
 

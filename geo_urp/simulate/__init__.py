@@ -15,6 +15,7 @@ from typing import Callable
 
 from sqlalchemy import text
 
+from geo_urp import municipalities
 from geo_urp.db import session_scope
 from geo_urp.errors import BadInput, NotFound
 
@@ -22,10 +23,8 @@ from geo_urp.errors import BadInput, NotFound
 def _municipality(session, slug: str | None) -> tuple[int, str]:
     """The municipality named by ``slug``, or the only one loaded."""
     if slug:
-        row = session.execute(text("SELECT id, slug FROM municipalities WHERE slug = :s"), {"s": slug}).first()
-        if row is None:
-            raise NotFound(f"no municipality with slug {slug!r}")
-        return row.id, row.slug
+        muni = municipalities.by_slug(session, slug, field="--municipality")
+        return muni.id, muni.slug
     rows = session.execute(text("SELECT id, slug FROM municipalities ORDER BY slug")).all()
     if len(rows) != 1:
         raise BadInput(f"{len(rows)} municipalities are loaded: say which one with --municipality"

@@ -282,13 +282,13 @@ def test_a_principal_without_a_key_submits_too(session, borgo):
     assert r.municipality_id == borgo and r.api_key_id is None and _town_lock_held(session, borgo)
 
 
-def _family_locks_held(session) -> int:
-    """How many locks of a family of incidents (``locks.lock_family``) this transaction holds."""
+def _route_locks_held(session) -> int:
+    """How many locks of a route of incidents (``locks.lock_route``) this transaction holds."""
     return session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 7312 "
                                "AND mode = 'ExclusiveLock' AND pid = pg_backend_pid()"))
 
 
-def test_a_call_takes_its_familys_lock_a_retry_and_an_information_request_take_none(fresh_db_url):
+def test_a_call_takes_its_routes_lock_a_retry_and_an_information_request_take_none(fresh_db_url):
     from geo_urp.acting.calls import take_call
 
     fields = {"service_code": "noise", **latlong(500, 500)}
@@ -297,12 +297,12 @@ def test_a_call_takes_its_familys_lock_a_retry_and_an_information_request_take_n
         key = create_api_key(s, "public", "borgo")
     with session_scope(fresh_db_url) as s:
         assert take_call(s, key, fields, idempotency_key="lock-1").created
-        assert _family_locks_held(s) == 1
+        assert _route_locks_held(s) == 1
     with session_scope(fresh_db_url) as s:  # answered from the first report: nothing to lock
         assert not take_call(s, key, fields, idempotency_key="lock-1").created
-        assert _family_locks_held(s) == 0
+        assert _route_locks_held(s) == 0
     with session_scope(fresh_db_url) as s:  # it makes no incident: no lock
         assert take_call(s, key, {"service_code": "info_request", **latlong(500, 500)}).created
-        assert _family_locks_held(s) == 0
+        assert _route_locks_held(s) == 0
     with session_scope(fresh_db_url) as s:  # stored only, not grouped: no lock
-        assert submit_request(s, key, fields).created and _family_locks_held(s) == 0
+        assert submit_request(s, key, fields).created and _route_locks_held(s) == 0
