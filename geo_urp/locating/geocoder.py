@@ -212,7 +212,7 @@ def geocode_address_id(session: Session, municipality_id: int, address_id: str) 
     if row is None:
         raise NotFound(f"no civic with address_id {address_id!r} in {town.town_name}",
                        details=[{"field": "address_id", "value": address_id}])
-    street, written, place = row
+    street, written, place = row.street, row.number, row.point
     idx = town.by_civic_street.get(street)
     official = town.entries[idx].name if idx is not None else street
     street_id = (town.entries[idx].pieces[0].street_id

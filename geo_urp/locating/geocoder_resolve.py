@@ -163,10 +163,10 @@ def crossing_candidates(session: Session, town: TownIndex, a: StreetPart, b: Str
                     continue
                 apart = sql.closest_between(session, town.municipality_id,
                                             sorted(ea.street_names), sorted(eb.street_names))
-                if apart is None or apart[0] > MAX_APART_M:
+                if apart is None or apart.gap_m > MAX_APART_M:
                     continue
                 met, factor = apart, CROSSING_APART
-            out.append(Candidate("intersection", ea.name, None, f"{ea.name} / {eb.name}", met[1],
+            out.append(Candidate("intersection", ea.name, None, f"{ea.name} / {eb.name}", met.point,
                                  min(sa, sb) * factor, None, _street_id(ea), ia))
     return out
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from geo_urp.models import METRIC_SRID
 
 # A point in both CRSs: how every function hands points back.
-_XY = "ST_X({g}), ST_Y({g}), ST_X(ST_Transform({g}, 4326)), ST_Y(ST_Transform({g}, 4326))"
+_XY = "ST_X({g}) AS x, ST_Y({g}) AS y, ST_X(ST_Transform({g}, 4326)) AS lon, ST_Y(ST_Transform({g}, 4326)) AS lat"
 
 # Streets closer than this are taken to meet (digitising leaves small gaps).
 TOUCH_M = 5.0
@@ -53,8 +53,34 @@ class NearCivic(NamedTuple):
     point: MapPoint
 
 
-def _place(row, start: int = 0) -> MapPoint:
-    return MapPoint(*(float(v) for v in row[start:start + 4]))
+def _place(row) -> MapPoint:
+    """The point of a row that selected ``_XY``."""
+    return MapPoint(float(row.x), float(row.y), float(row.lon), float(row.lat))
+
+
+class Gap(NamedTuple):
+    """How far apart two streets are (0 where they cross) and the point between them."""
+
+    gap_m: float
+    point: MapPoint
+
+
+class AddressRow(NamedTuple):
+    """A civic number of the addresses layer."""
+
+    address_id: str
+    street: str
+    number: str
+    postcode: str | None
+    point: MapPoint
+
+
+class LandmarkRow(NamedTuple):
+    """A landmark with its aliases (``;``-separated, empty when none)."""
+
+    name: str
+    aliases: str
+    point: MapPoint
 
 
 def street_rows(session: Session, mid: int) -> list:
@@ -79,14 +105,15 @@ def street_points(session: Session, mid: int) -> dict[str, tuple[MapPoint, int]]
                 THEN ST_LineInterpolatePoint(g, 0.5)
                 ELSE ST_ClosestPoint(g, ST_Centroid(g)) END AS p FROM merged)
         SELECT name, pieces, {_XY.format(g='p')} FROM pt"""), {"m": mid}).all()
-    return {r[0]: (_place(r, 2), int(r[1])) for r in rows}
+    return {r.name: (_place(r), int(r.pieces)) for r in rows}
 
 
-def address_rows(session: Session, mid: int) -> list:
-    """Every civic number: address_id, street, number, postcode and its point."""
-    return session.execute(text(
+def address_rows(session: Session, mid: int) -> list[AddressRow]:
+    """Every civic number of the town."""
+    rows = session.execute(text(
         f"SELECT address_id, street, number, postcode, {_XY.format(g='geom')} FROM addresses "
-        "WHERE municipality_id = :m ORDER BY id"), {"m": mid}).all()
+        "WHERE municipality_id = :m ORDER BY id"), {"m": mid})
+    return [AddressRow(r.address_id, r.street, r.number, r.postcode, _place(r)) for r in rows]
 
 
 def orphan_street_neighbours(session: Session, mid: int) -> dict[str, tuple[str, float]]:
@@ -103,21 +130,22 @@ def orphan_street_neighbours(session: Session, mid: int) -> dict[str, tuple[str,
             SELECT 1 FROM streets x WHERE x.municipality_id = :m AND x.name = a.street)"""),
         {"m": mid}).all()
     best: dict[str, tuple[str, float]] = {}
-    for street, near, dist in rows:
+    for street, near, dist in rows:  # (the civic's street, the nearest street's name, how far)
         if street not in best or dist < best[street][1]:
             best[street] = (near, float(dist))
     return best
 
 
-def landmark_rows(session: Session, mid: int) -> list:
-    """Every landmark: name, aliases and its point."""
-    return session.execute(text(
-        f"SELECT name, coalesce(aliases, ''), {_XY.format(g='geom')} FROM landmarks "
-        "WHERE municipality_id = :m ORDER BY id"), {"m": mid}).all()
+def landmark_rows(session: Session, mid: int) -> list[LandmarkRow]:
+    """Every landmark of the town."""
+    rows = session.execute(text(
+        f"SELECT name, coalesce(aliases, '') AS aliases, {_XY.format(g='geom')} FROM landmarks "
+        "WHERE municipality_id = :m ORDER BY id"), {"m": mid})
+    return [LandmarkRow(r.name, r.aliases, _place(r)) for r in rows]
 
 
-def meeting_points(session: Session, mid: int) -> list[tuple[str, str, float, MapPoint]]:
-    """Every pair of street names that meet: (name a, name b, gap in metres, point).
+def meeting_points(session: Session, mid: int) -> list[tuple[str, str, Gap]]:
+    """Every pair of street names that meet: (name a, name b, their ``Gap``).
 
     The point is on ``ST_Intersection`` when the pieces touch, else the middle
     of the shortest line between them (a gap under ``TOUCH_M``).
@@ -135,18 +163,18 @@ def meeting_points(session: Session, mid: int) -> list[tuple[str, str, float, Ma
             WHERE a.municipality_id = :m
             ORDER BY a.name, b.name, ST_Distance(a.geom, b.geom), a.id, b.id)
         SELECT an, bn, gap, {_XY.format(g='p')} FROM pairs"""), {"m": mid, "touch": TOUCH_M}).all()
-    return [(r[0], r[1], float(r[2]), _place(r, 3)) for r in rows]
+    return [(r.an, r.bn, Gap(float(r.gap), _place(r))) for r in rows]
 
 
-def closest_between(session: Session, mid: int, names_a: list[str], names_b: list[str]) -> tuple[float, MapPoint] | None:
-    """Gap and midpoint of the shortest line between two streets that do not meet."""
+def closest_between(session: Session, mid: int, names_a: list[str], names_b: list[str]) -> Gap | None:
+    """The gap between two streets that do not meet, at the midpoint of the shortest line between them."""
     row = session.execute(text(f"""
         WITH a AS (SELECT ST_Union(geom) g FROM streets WHERE municipality_id = :m AND name = ANY(:a)),
              b AS (SELECT ST_Union(geom) g FROM streets WHERE municipality_id = :m AND name = ANY(:b)),
              l AS (SELECT ST_ShortestLine(a.g, b.g) AS line FROM a, b)
-        SELECT ST_Length(line), {_XY.format(g='ST_LineInterpolatePoint(line, 0.5)')} FROM l
+        SELECT ST_Length(line) AS gap, {_XY.format(g='ST_LineInterpolatePoint(line, 0.5)')} FROM l
         WHERE line IS NOT NULL"""), {"m": mid, "a": names_a, "b": names_b}).first()
-    return (float(row[0]), _place(row, 1)) if row else None
+    return Gap(float(row.gap), _place(row)) if row else None
 
 
 def point_along_piece(session: Session, street_pk: int, fraction: float) -> MapPoint:
@@ -198,7 +226,7 @@ def point_between_civics(session: Session, mid: int, names: list[str], a: tuple[
 
 
 # The street nearest metric (:x, :y) of municipality :mid, and its point nearest (x, y).
-_STREET_COLUMNS = "rs.name, rs.street_id, rs.d, " + _XY.format(g="rs.cp")
+_STREET_COLUMNS = "rs.name AS name, rs.street_id AS street_id, rs.d AS distance_m, " + _XY.format(g="rs.cp")
 _REVERSE_STREET = """LEFT JOIN LATERAL (
         SELECT s.name, s.street_id, ST_Distance(s.geom, {point}) AS d, ST_ClosestPoint(s.geom, {point}) AS cp
         FROM streets s WHERE s.municipality_id = :mid ORDER BY s.geom <-> {point} LIMIT 1) rs ON true"""
@@ -212,7 +240,7 @@ _NEAREST_STREET = text(f"SELECT {_STREET_COLUMNS} FROM (SELECT 1) one "
 def nearest_street(session: Session, mid: int, x: float, y: float) -> NearStreet | None:
     """The street nearest (x, y), or None when the town has no streets."""
     row = session.execute(_NEAREST_STREET, {"mid": mid, "x": x, "y": y}).one()
-    return None if row[0] is None else NearStreet(row[0], row[1], float(row[2]), _place(row, 3))
+    return None if row.name is None else NearStreet(row.name, row.street_id, float(row.distance_m), _place(row))
 
 
 def nearest_civic(session: Session, mid: int, streets: list[str], x: float, y: float,
@@ -220,20 +248,20 @@ def nearest_civic(session: Session, mid: int, streets: list[str], x: float, y: f
     """The civic on ``streets`` nearest (x, y) within ``within_m``, or None."""
     row = session.execute(text(f"""
         WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:x, :y), {METRIC_SRID}) g)
-        SELECT a.address_id, a.street, a.number, ST_Distance(a.geom, p.g), {_XY.format(g='a.geom')}
+        SELECT a.address_id, a.street, a.number, ST_Distance(a.geom, p.g) AS distance_m, {_XY.format(g='a.geom')}
         FROM addresses a, p WHERE a.municipality_id = :m AND a.street = ANY(:streets)
           AND ST_DWithin(a.geom, p.g, :within)
         ORDER BY a.geom <-> p.g LIMIT 1"""),
         {"m": mid, "x": x, "y": y, "streets": streets, "within": within_m}).first()
-    return NearCivic(row[0], row[1], row[2], float(row[3]), _place(row, 4)) if row else None
+    return NearCivic(row.address_id, row.street, row.number, float(row.distance_m), _place(row)) if row else None
 
 
-def address_by_id(session: Session, mid: int, address_id: str):
-    """(street, number, point) of one civic, or None."""
+def address_by_id(session: Session, mid: int, address_id: str) -> AddressRow | None:
+    """One civic by its address id, or None."""
     row = session.execute(text(
-        f"SELECT street, number, {_XY.format(g='geom')} FROM addresses "
+        f"SELECT address_id, street, number, postcode, {_XY.format(g='geom')} FROM addresses "
         "WHERE municipality_id = :m AND address_id = :a"), {"m": mid, "a": address_id}).first()
-    return (row[0], row[1], _place(row, 2)) if row else None
+    return AddressRow(row.address_id, row.street, row.number, row.postcode, _place(row)) if row else None
 
 
 def similar_names(session: Session, mid: int, folded: str, limit: int = 5) -> list[tuple[str, float]]:

@@ -103,7 +103,7 @@ class TownIndex:
     by_street_name: dict[str, int]
     by_civic_street: dict[str, int]
     landmarks: list[Landmark]
-    meetings: dict[tuple[int, int], tuple[float, MapPoint]]
+    meetings: dict[tuple[int, int], sql.Gap]
     streets: NameMatcher
     landmark_names: NameMatcher
     postcodes: dict[str, str] = field(default_factory=dict)   # address_id -> postcode
@@ -120,7 +120,7 @@ class TownIndex:
         found = set(self.postcodes.values())
         return found.pop() if len(found) == 1 else None
 
-    def meeting(self, a: int, b: int) -> tuple[float, MapPoint] | None:
+    def meeting(self, a: int, b: int) -> sql.Gap | None:
         """Gap and point where entries ``a`` and ``b`` meet, if they do."""
         return self.meetings.get((min(a, b), max(a, b)))
 
@@ -151,13 +151,13 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
         return idx
 
     points = sql.street_points(session, mid)
-    for pk, street_id, name, alt_names, *ranges in sql.street_rows(session, mid):
-        idx = entry_for(name)
-        by_street_name[name] = idx
+    for row in sql.street_rows(session, mid):
+        idx = entry_for(row.name)
+        by_street_name[row.name] = idx
         entry = entries[idx]
-        entry.street_names.add(name)
-        entry.pieces.append(Piece(pk, street_id, tuple(ranges)))
-        for alt in (alt_names or "").split(";"):
+        entry.street_names.add(row.name)
+        entry.pieces.append(Piece(row.id, row.street_id, (row.l_from, row.l_to, row.r_from, row.r_to)))
+        for alt in (row.alt_names or "").split(";"):
             if alt.strip():
                 alt_keys.append((idx, _key_of(alt.strip())))
     for entry in entries:
@@ -169,7 +169,7 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
     by_civic_street: dict[str, int] = {}
     loose: dict[int, list[MapPoint]] = {}
     postcodes: dict[str, str] = {}
-    for address_id, street, written, postcode, *xy in sql.address_rows(session, mid):
+    for address_id, street, written, postcode, point in sql.address_rows(session, mid):
         if postcode:
             postcodes[address_id] = postcode
         idx = by_civic_street.get(street)
@@ -187,7 +187,7 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
             if idx is None:
                 idx = entry_for(street)
             by_civic_street[street] = idx
-        civic = Civic(address_id, street, written, parse_number(written), MapPoint(*(float(v) for v in xy)))
+        civic = Civic(address_id, street, written, parse_number(written), point)
         entries[idx].add_civic(civic)
         if not entries[idx].street_names:
             loose.setdefault(idx, []).append(civic.place)
@@ -197,20 +197,20 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
         my = sum(p.y for p in places) / len(places)
         entries[idx].point = min(places, key=lambda p: (p.x - mx) ** 2 + (p.y - my) ** 2)
 
-    meetings: dict[tuple[int, int], tuple[float, MapPoint]] = {}
-    for name_a, name_b, gap, place in sql.meeting_points(session, mid):
+    meetings: dict[tuple[int, int], sql.Gap] = {}
+    for name_a, name_b, gap in sql.meeting_points(session, mid):
         a, b = by_street_name[name_a], by_street_name[name_b]
         if a == b:
             continue
         pair = (min(a, b), max(a, b))
-        if pair not in meetings or gap < meetings[pair][0]:
-            meetings[pair] = (gap, place)
+        if pair not in meetings or gap.gap_m < meetings[pair].gap_m:
+            meetings[pair] = gap
 
     landmarks: list[Landmark] = []
     landmark_keys: list[tuple[int, StreetPart]] = []
-    for name, aliases, *xy in sql.landmark_rows(session, mid):
+    for name, aliases, point in sql.landmark_rows(session, mid):
         idx = len(landmarks)
-        landmarks.append(Landmark(name, MapPoint(*(float(v) for v in xy))))
+        landmarks.append(Landmark(name, point))
         for label in [name] + [a.strip() for a in aliases.split(";") if a.strip()]:
             key = name_key(label)
             # The type word is part of a landmark's name ("Piazza ..." is rare but real).
