@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
+from geo_urp.db import engine_for
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.loading.loader import load_municipality
 from geo_urp.simulate import mix
@@ -16,10 +18,29 @@ DEMO = Path(__file__).resolve().parents[2] / "layers" / "mezzolombardo"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
+@pytest.fixture(scope="module")
+def _loaded(db_url):
+    """Mezzolombardo loaded once for the module, in a transaction rolled back at its end."""
+    conn = engine_for(db_url).connect()
+    outer = conn.begin()
+    with Session(bind=conn, join_transaction_mode="create_savepoint") as s:
+        load_municipality(s, DEMO, "mezzolombardo")
+        mid = s.execute(text("SELECT id FROM municipalities WHERE slug = 'mezzolombardo'")).scalar_one()
+        s.commit()  # releases the session's savepoint: the load stays in the module's transaction
+    yield conn, mid
+    outer.rollback()
+    conn.close()
+
+
 @pytest.fixture()
-def town(session):
-    load_municipality(session, DEMO, "mezzolombardo")
-    return session, session.execute(text("SELECT id FROM municipalities WHERE slug = 'mezzolombardo'")).scalar_one()
+def town(_loaded):
+    """(session, municipality id) on the loaded town; whatever the test writes is rolled back."""
+    conn, mid = _loaded
+    point = conn.begin_nested()
+    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield session, mid
+    session.close()
+    point.rollback()
 
 
 def _one(session, sql: str, **params):
