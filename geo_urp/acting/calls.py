@@ -21,5 +21,5 @@ def take_call(session: Session, api_key: str | None, fields: Mapping[str, str],
     """Create the report of an Open311 POST and place it in its incident."""
     receipt = intake.submit_request(session, api_key, fields, attributes, idempotency_key, limits, now)
     if receipt.created:  # an idempotent retry hands back a report already in its incident
-        on_report_stored(session, receipt.report)
+        on_report_stored(session, receipt.report)  # its municipality held by the receipt: no query
     return receipt

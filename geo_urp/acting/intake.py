@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo_urp import locks
@@ -31,7 +31,7 @@ from geo_urp.catalog import Service, service_for
 from geo_urp.errors import BadInput, Forbidden
 from geo_urp.locating import placing
 from geo_urp.locating.snapping import SnapLimits
-from geo_urp.models import METRIC_SRID, CallerContact, Report
+from geo_urp.models import METRIC_SRID, CallerContact, Municipality, Report
 from geo_urp.municipalities import municipality_for
 
 POST_ROLES = ("operator", "public", "admin")          # council reads, crews work their list
@@ -61,11 +61,13 @@ class IntakeLimits:
 
 @dataclass(frozen=True)
 class Receipt:
-    """The stored report, its service, and whether this call created it (False: an idempotent retry)."""
+    """The stored report, its service and municipality, and whether this call created it (False: an
+    idempotent retry)."""
 
     report: Report
     service: Service
     created: bool
+    municipality: Municipality | None = None  # held: the rest of the call reads it without a query
 
     def as_open311(self) -> dict:
         """The GeoReport v2 answer to a POST: the id, the notice for the caller, and the token."""
@@ -201,17 +203,25 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         if winner is None:  # the insert gave way to a report that is not there: never expected
             raise RuntimeError(f"report with Idempotency-Key {idem!r} conflicted but cannot be read")
         return _replay(session, winner, service.code, idem)
-    return Receipt(report, service, True)
+    return Receipt(report, service, True, muni)
+
+
+# The unique constraint on (api_key_id, idempotency_key): one report, however often a call is retried.
+_ONE_REPORT_PER_RETRY = "uq_reports_api_key_id_idempotency_key"
 
 
 def _store(session: Session, values: dict, x: float, y: float, contact: dict) -> Report | None:
     """Insert a report (and its caller's contact, when given); the stored report, or None when a
-    report with its api_key and Idempotency-Key already exists (a concurrent retry stored it
-    first: PostgreSQL waits for that one to commit, then this insert does nothing)."""
-    inserted = (insert(Report).values(**values, geom=WKTElement(f"POINT({x} {y})", srid=METRIC_SRID))
-                .on_conflict_do_nothing(index_elements=["api_key_id", "idempotency_key"])
-                .returning(Report))
-    report = session.scalars(inserted).first()
-    if report is not None and contact:
-        session.add(CallerContact(report_id=report.id, **contact))
+    report with its api_key and Idempotency-Key already exists: a concurrent retry stored it first
+    (PostgreSQL makes this insert wait for that one to commit, then refuses it as a duplicate of
+    the unique key; only this savepoint is undone)."""
+    report = Report(**values, geom=WKTElement(f"POINT({x} {y})", srid=METRIC_SRID),
+                    contact=CallerContact(**contact) if contact else None)
+    try:
+        with session.begin_nested():
+            session.add(report)
+    except IntegrityError as refused:
+        if getattr(getattr(refused.orig, "diag", None), "constraint_name", None) != _ONE_REPORT_PER_RETRY:
+            raise
+        return None
     return report

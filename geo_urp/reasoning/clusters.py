@@ -121,14 +121,13 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
         "codes": list(codes or (report.service_code,)), "since": report.requested_datetime - window,
         "until": report.requested_datetime + window,
         "point": grouping.hexgeom(report.geom), "distance_m": cfg["distance_m"]}).all()
-    if not near:
-        joined = grouping.create(session, report.municipality_id, kind, report.geom, report.requested_datetime,
-                                 first=report)
-    else:
-        joined, *bridged = [session.get(Incident, incident_id) for incident_id in near]
-        grouping.attach(session, report, joined)
-        for other in bridged:
-            grouping.absorb(session, other, joined, why=f"call {report.id} lies within {cfg['distance_m']} m of both")
+    if not near:  # a cluster of one call: drawn as that call's point
+        return grouping.create(session, report.municipality_id, kind, report.geom, report.requested_datetime,
+                               first=report)
+    joined, *bridged = [session.get(Incident, incident_id) for incident_id in near]
+    grouping.attach(session, report, joined)
+    for other in bridged:
+        grouping.absorb(session, other, joined, why=f"call {report.id} lies within {cfg['distance_m']} m of both")
     reshape(session, joined)
     return joined
 

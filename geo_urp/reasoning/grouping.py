@@ -60,7 +60,9 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
     session.flush()  # its id, for the link and the history
     log(session, inc, "created", actor, kind=kind, asset_ids=list(inc.asset_ids))
     if first is not None:
-        attach(session, first, inc)
+        session.add(IncidentReport(report_id=first.id, incident_id=inc.id))
+        log(session, inc, "call joined", report_id=str(first.id))
+        session.flush()  # the SQL that follows counts this call in
     return inc
 
 
