@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 def create_app(config: dict | None = None):
-    """Build the Flask application (``geo_urp.app.create_app``); ``config`` overrides the settings."""
-    from geo_urp.app import create_app as build
+    """Build the Flask application (``geo_urp.showing.app.create_app``); ``config`` overrides the settings."""
+    from geo_urp.showing.app import create_app as build
 
     return build(config)

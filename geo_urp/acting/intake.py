@@ -33,6 +33,7 @@ from geo_urp.locating import placing
 from geo_urp.locating.snapping import SnapLimits
 from geo_urp.models import METRIC_SRID, CallerContact, Municipality, Report
 from geo_urp.municipalities import municipality_for
+from geo_urp.timestamps import with_offset
 
 POST_ROLES = ("operator", "public", "admin")          # council reads, crews work their list
 BACKDATE_ROLES = ("operator", "admin")               # may send requested_datetime (SPEC §4)
@@ -123,11 +124,8 @@ def _requested_at(fields: Mapping[str, str], principal: Principal, now: datetime
     if principal.role not in BACKDATE_ROLES:
         raise Forbidden(f"requested_datetime may only be sent with an operator key, not a {principal.role} key",
                         details=[{"field": "requested_datetime"}])
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
+    value = with_offset(raw)
+    if value is None:
         raise BadInput(f"requested_datetime must be ISO 8601 with an offset, e.g. 2026-11-27T22:05:00+01:00, "
                        f"not {raw!r}", details=[{"field": "requested_datetime", "value": raw}])
     age = now - value

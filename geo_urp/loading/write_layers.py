@@ -54,14 +54,6 @@ def clear_layers(session: Session, municipality_id: int) -> None:
         session.execute(delete(model).where(model.municipality_id == municipality_id))
 
 
-def _bool(value) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip().lower() not in ("false", "0", "no", "n", "f")
-    return bool(value)
-
-
 def _rows(result: LayerResult, mid: int, fields: tuple[str, ...], multi: bool = False) -> list[dict]:
     out = []
     for r in result.rows:

@@ -11,6 +11,7 @@ from geo_urp.reasoning import corrections
 from geo_urp.showing.auth import municipality_ids, require
 from geo_urp.showing.database import get_session
 from geo_urp.showing.extensions import csrf
+from geo_urp.timestamps import with_offset
 
 bp = Blueprint("api_incidents", __name__, url_prefix="/api")
 csrf.exempt(bp)
@@ -22,11 +23,8 @@ def _since(raw: str | None) -> datetime | int | None:
         return None
     if raw.startswith(incidents.CURSOR_PREFIX) and raw[len(incidents.CURSOR_PREFIX):].isdigit():
         return int(raw[len(incidents.CURSOR_PREFIX):])
-    try:
-        at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None:
+    at = with_offset(raw)
+    if at is None:
         raise BadInput(f"since must be the next_since of an earlier answer ({incidents.CURSOR_PREFIX}…) "
                        f"or an ISO 8601 date-time with its offset, not {raw!r}")
     return at

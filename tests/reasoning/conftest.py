@@ -94,3 +94,16 @@ def each_report_linked_once(session, mid) -> bool:
     links = session.scalar(select(func.count()).select_from(IncidentReport).join(
         Report, Report.id == IncidentReport.report_id).where(Report.municipality_id == mid))
     return reports == links
+
+
+def operators_merge_and_move(session, call) -> tuple:
+    """Three road-damage clusters a, b, c; an operator merges b into a, then moves c's one call into
+    a (c is emptied). Returns (a, b, c, the moved report)."""
+    from geo_urp.reasoning import corrections
+
+    _, a = call("road_damage", 0, at=(100, 500))
+    _, b = call("road_damage", 5, at=(600, 900))
+    r, c = call("road_damage", 10, at=(900, 100))
+    corrections.merge(session, [a.id, b.id], "user:anna")
+    corrections.move(session, r.id, a.id, "user:anna")
+    return a, b, c, r

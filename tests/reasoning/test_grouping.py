@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from geo_urp.models import IncidentEvent, Report
 from geo_urp.reasoning import corrections, refresh
 from geo_urp.reading import incidents as queries
-from tests.reasoning.conftest import incident_of, report_ids
+from tests.reasoning.conftest import incident_of, operators_merge_and_move, report_ids
 
 
 def test_what_a_call_works_out_is_stored_not_only_held_by_the_session(session, borgo, call):
@@ -240,11 +240,7 @@ def _the_suspected_main_changes(session, call):
 
 
 def _an_operators_merge_and_move(session, call):
-    _, a = call("road_damage", 0, at=(100, 500))
-    _, b = call("road_damage", 5, at=(600, 900))
-    r, c = call("road_damage", 10, at=(900, 100))
-    corrections.merge(session, [a.id, b.id], "user:anna")
-    corrections.move(session, r.id, a.id, "user:anna")
+    a, b, c, r = operators_merge_and_move(session, call)
     return [(a, "user:anna", "merged", {"incidents": [b.id]}),
             (a, "user:anna", "report moved in", {"report_id": str(r.id), "from_incident": c.id}),
             (c, "user:anna", "report moved out", {"report_id": str(r.id), "to_incident": a.id}),

@@ -11,7 +11,7 @@ from geo_urp.models import Incident, IncidentReport, Municipality, Report
 from geo_urp.reasoning import corrections
 from geo_urp.reasoning.recompute import operator_corrections, recompute_open
 from geo_urp.reading import incidents as queries
-from tests.reasoning.conftest import T0, open_incidents, report_ids
+from tests.reasoning.conftest import T0, open_incidents, operators_merge_and_move, report_ids
 
 
 def test_recompute_rebuilds_the_same_open_incidents(session, borgo, call):
@@ -181,11 +181,7 @@ def _merge_then_a_circuit_takes_it(session, call):
 
 
 def _merge_and_move(session, call):
-    _, a = call("road_damage", 0, at=(100, 500))
-    _, b = call("road_damage", 5, at=(600, 900))
-    r, _ = call("road_damage", 10, at=(900, 100))
-    corrections.merge(session, [a.id, b.id], "user:anna")
-    corrections.move(session, r.id, a.id, "user:anna")
+    operators_merge_and_move(session, call)
 
 
 def _move_into_an_incident_closed_since(session, call):
