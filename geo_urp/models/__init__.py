@@ -7,10 +7,11 @@ from geo_urp.models.lighting import Cabinet, Circuit, Lamp
 from geo_urp.models.reports import CallerContact, Report
 from geo_urp.models.town import Address, Landmark, Street
 from geo_urp.models.water import Pipe, PipePart, Valve, ValveSegment, WaterSource
+from geo_urp.models.work import AuditEntry, OutboxMessage, ReportUpdate
 
 __all__ = [
-    "ApiKey", "Address", "Base", "Cabinet", "CallerContact", "Circuit", "Crew", "CrewArea",
+    "ApiKey", "Address", "AuditEntry", "Base", "Cabinet", "CallerContact", "Circuit", "Crew", "CrewArea",
     "Incident", "IncidentEvent", "IncidentReport", "Lamp", "Landmark", "METRIC_SRID",
-    "Municipality", "Pipe", "PipePart", "Report", "Street", "User", "Valve", "ValveSegment",
+    "Municipality", "OutboxMessage", "Pipe", "PipePart", "Report", "ReportUpdate", "Street", "User", "Valve", "ValveSegment",
     "WGS84", "WaterSource",
 ]

@@ -67,4 +67,7 @@ class Municipality(Base):
     layers_loaded_at: Mapped[datetime | None]
     # Overrides of the incident rules (``reasoning.rules.DEFAULTS``) for this town.
     rules: Mapped[dict] = mapped_column(default=dict, server_default="{}")
+    # Per service code, this town's settings over the defaults: ``{"noise": {"sla_hours": 2}}``
+    # (``acting.service_levels``).
+    service_settings: Mapped[dict] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -65,6 +65,9 @@ class Incident(Base):
     affected_addresses: Mapped[int | None]
     area_id: Mapped[str | None]
     crew_id: Mapped[str | None]
+    # Why no crew could be named (no crew of the skill covers the area, no area, an outside
+    # agency): the operators are shown it and dispatch by hand. None when a crew is named.
+    dispatch_note: Mapped[str | None]
     # An incident absorbed by a larger one (lamp -> circuit -> cabinet) points to it.
     absorbed_into_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("incidents.id", ondelete="SET NULL"), index=True

@@ -63,6 +63,8 @@ class Report(Base):
     pipe_id: Mapped[str | None]
     segment_no: Mapped[int | None]
     call_back: Mapped[bool] = mapped_column(default=False)
+    # The language the caller's closing message is written in (``it``, or ``en`` when asked).
+    language: Mapped[str] = mapped_column(String(8), default="it", server_default="it")
     # Retries with the same Idempotency-Key from the same key return this report.
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))

@@ -7,11 +7,13 @@ from flask import Blueprint
 def blueprints() -> list[Blueprint]:
     """Every blueprint of the service, in registration order."""
     from geo_urp.showing.api_geocode import bp as api_geocode
+    from geo_urp.showing.api_audit import bp as api_audit
     from geo_urp.showing.api_incidents import bp as api_incidents
+    from geo_urp.showing.api_outbox import bp as api_outbox
     from geo_urp.showing.assets import bp as assets
     from geo_urp.showing.health import bp as health
     from geo_urp.showing.open311 import bp as open311
     from geo_urp.showing.openapi import bp as openapi
     from geo_urp.showing.pages import bp as pages
 
-    return [health, assets, api_incidents, api_geocode, open311, openapi, pages]
+    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, open311, openapi, pages]
