@@ -57,6 +57,8 @@ class Incident(Base):
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")
     priority: Mapped[int] = mapped_column(default=3)
+    # Why it is more urgent than its kind alone (``reasoning.priority``): "dark at night", ...
+    priority_reasons: Mapped[list[str]] = mapped_column(ARRAY(String), default=list, server_default="{}")
     confidence: Mapped[float] = mapped_column(default=0.5)
     explanation: Mapped[str] = mapped_column(default="")
     asset_ids: Mapped[list[str]] = mapped_column(ARRAY(String), default=list)

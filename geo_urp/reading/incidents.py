@@ -94,6 +94,7 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         "  'report_ids', r.ids, 'report_count', r.n,"
         "  'area_id', i.area_id, 'crew_id', i.crew_id, 'priority', i.priority, 'status', i.status,"
         "  'confidence', i.confidence, 'explanation', i.explanation,"
+        "  'priority_reasons', to_jsonb(i.priority_reasons), 'dispatch_note', i.dispatch_note,"
         "  'affected_addresses', i.affected_addresses, 'municipality', m.slug,"
         "  'opened_at', CASE WHEN CAST(:aggregate AS boolean) THEN date_trunc('hour', i.opened_at) ELSE i.opened_at END,"
         "  'updated_at', CASE WHEN CAST(:aggregate AS boolean) THEN date_trunc('hour', i.updated_at) ELSE i.updated_at END,"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp import locks
 from geo_urp.models import Incident, Municipality, Report
-from geo_urp.reasoning import clusters, grouping, lighting, responsibility, water
+from geo_urp.reasoning import clusters, grouping, lighting, priority, responsibility, water
 from geo_urp.reasoning.rules import Rules, rules_for
 
 
@@ -132,8 +132,20 @@ def refresh_many(session: Session, incidents: list[Incident]) -> None:
     assigned = responsibility.assign_many(session, done)
     for inc in done:
         (sentence, confidence), who = described[inc.id], assigned[inc.id]
-        inc.priority = who.priority
+        count, last = _calls_count_and_last(calls.get(inc.id), summaries.get(inc.id))
+        urgency = priority.priority_of(priority.Facts(inc.kind, last, count, inc.affected_addresses,
+                                                      who.sensitive_place))
+        inc.priority, inc.priority_reasons = urgency.value, list(urgency.reasons)
         inc.explanation = sentence + (f" {who.note}" if who.note else "")
         inc.confidence = round(confidence, 2)
-        inc.area_id, inc.crew_id = who.area_id, who.crew_id
+        inc.area_id, inc.crew_id, inc.dispatch_note = who.area_id, who.crew_id, who.note
     session.flush()
+
+
+def _calls_count_and_last(calls, summary) -> tuple[int, object]:
+    """How many calls an incident has and when the latest came, from its calls or their summary."""
+    if calls:
+        return len(calls), max(c.requested_datetime for c in calls)
+    if summary is not None:
+        return summary.count, summary.last
+    return 0, None

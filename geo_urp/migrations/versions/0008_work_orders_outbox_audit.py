@@ -5,6 +5,7 @@
 - ``audit_log``: who did what, and who read a caller's contact data;
 - ``reports.language``: the language of the caller's closing message;
 - ``incidents.dispatch_note``: why no crew could be named, for the operators;
+- ``incidents.priority_reasons``: why it is more urgent than its kind alone;
 - ``municipalities.service_settings``: per-service settings of a town (its SLA hours).
 
 Revision ID: 0008
@@ -25,6 +26,8 @@ _TS = sa.DateTime(timezone=True)
 def upgrade() -> None:
     op.add_column("reports", sa.Column("language", sa.String(8), server_default="it", nullable=False))
     op.add_column("incidents", sa.Column("dispatch_note", sa.String(), nullable=True))
+    op.add_column("incidents", sa.Column("priority_reasons", postgresql.ARRAY(sa.String()), server_default="{}",
+                                         nullable=False))
     op.add_column("municipalities", sa.Column("service_settings", postgresql.JSONB(), server_default="{}",
                                               nullable=False))
     op.create_table(
@@ -104,5 +107,6 @@ def downgrade() -> None:
     op.drop_table("outbox")
     op.drop_table("report_updates")
     op.drop_column("municipalities", "service_settings")
+    op.drop_column("incidents", "priority_reasons")
     op.drop_column("incidents", "dispatch_note")
     op.drop_column("reports", "language")
