@@ -245,7 +245,8 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
     Service("info_request", "Richiesta di informazioni", "Una domanda sui servizi del Comune.", "Informazioni",
             ("informazioni", "orari", "uffici", "domanda"), None, "Comune - URP",
             notice="Risponde l'operatore del centralino.",
-            attributes=(Attribute("topic", "string", "Su che argomento?", order=1),)),
+            attributes=(Attribute("topic", "string", "Su che argomento?", order=1),
+                        Attribute("answer", "text", "La risposta data al chiamante", order=2))),
 )
 
 DEFAULT_CATALOG = Catalog(DEFAULT_SERVICES)

@@ -2,10 +2,13 @@
 
 ``submit_request`` checks the api_key, then ``create_report`` validates every
 field (which field, which value, what was expected), resolves the municipality,
+sets when the report is due (``service_levels``: Open311 ``expected_datetime``),
 places the report (lat/long, ``address_id`` or ``address_string`` through the
 geocoder), snaps it to its street and to the lamp or water main its service
 concerns, and stores the report and, apart, the caller's contact data. Putting the
 report into its incident, in the same transaction, is ``acting.calls.take_call``'s job.
+An information request an operator logs was answered during the call: it is
+stored closed, with the answer as its status notes.
 
 Retries are safe: a submission carrying an ``Idempotency-Key`` that its api_key
 already used returns the first report. The unique constraint on
@@ -26,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo_urp import locks
+from geo_urp.acting import service_levels
 from geo_urp.accounts import Principal, key_for
 from geo_urp.catalog import Service, service_for
 from geo_urp.errors import BadInput, Forbidden
@@ -41,6 +45,9 @@ CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "device_id", "acc
 MAX_FIELD = 200
 MAX_DESCRIPTION = 4000
 MAX_IDEMPOTENCY_KEY = 200
+LANGUAGES = ("it", "en")
+INFO_REQUEST = "info_request"
+ANSWERED_ON_THE_PHONE = "Risposta data dall'operatore durante la telefonata."
 FUTURE_SLACK = timedelta(minutes=5)
 MAX_BACKDATE = timedelta(days=366)    # a call logged late or a replayed stream; older is a typing error
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -137,6 +144,28 @@ def _requested_at(fields: Mapping[str, str], principal: Principal, now: datetime
     return value
 
 
+def _language(fields: Mapping[str, str]) -> str:
+    """The language of the caller's closing message: ``language`` (or ``locale``) it or en, e.g.
+    ``en-GB``; Italian when not given."""
+    raw = _text(fields, "language", 16) or _text(fields, "locale", 16)
+    if raw is None:
+        return "it"
+    code = raw.replace("_", "-").split("-")[0].lower()
+    if code not in LANGUAGES:
+        name = "language" if fields.get("language") else "locale"
+        raise BadInput(f"{name} must be one of {', '.join(LANGUAGES)} (closing messages are written in "
+                       f"these), not {raw!r}", details=[{"field": name, "value": raw}])
+    return code
+
+
+def _answered_now(service: Service, answers: dict, principal: Principal) -> tuple[str, str | None]:
+    """An information request an operator logs is answered during the call: stored closed, with the
+    answer given (``attribute[answer]``) as its status notes. Anything else starts open."""
+    if service.code != INFO_REQUEST or principal.role not in BACKDATE_ROLES:
+        return "open", None
+    return "closed", answers.get("answer") or ANSWERED_ON_THE_PHONE
+
+
 def _idempotency_key(raw: str | None) -> str | None:
     key = (raw or "").strip() or None
     if key and len(key) > MAX_IDEMPOTENCY_KEY:
@@ -182,13 +211,17 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     media_url = _media_url(fields)
     contact = _contact(fields)
     requested = _requested_at(fields, principal, now)
+    language = _language(fields)
     place, snapped = placing.place(session, muni, fields, limits.boundary_margin_m, service.network, limits.snap)
     snapped = snapped.report_fields()
     if place.street_id:
         snapped["street_id"] = place.street_id
+    status, notes = _answered_now(service, answers, principal)
 
     values = dict(
-        municipality_id=muni.id, token=secrets.token_hex(16), service_code=service.code, status="open",
+        municipality_id=muni.id, token=secrets.token_hex(16), service_code=service.code, status=status,
+        status_notes=notes, language=language,
+        expected_datetime=service_levels.expected_at(muni.service_settings, service.code, requested),
         description=description, agency_responsible=service.agency, service_notice=service.notice,
         requested_datetime=requested, updated_datetime=now, address=place.address,
         address_id=place.address_id, zipcode=place.zipcode, media_url=media_url, attributes=answers,
