@@ -41,3 +41,9 @@ class LayerLoadError(GeoUrpError):
     """A layer folder could not be loaded; nothing was changed."""
 
     status = 400
+
+
+class Conflict(GeoUrpError):
+    """The thing is not in a state that allows this (an illegal status step, say)."""
+
+    status = 409
