@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp import locks
 from geo_urp.models import Incident, Municipality, Report
-from geo_urp.reasoning import clusters, grouping, lighting, priority, responsibility, water
+from geo_urp.reasoning import clusters, grouping, lighting, priority, reopening, responsibility, water
 from geo_urp.reasoning.rules import Rules, rules_for
 
 
@@ -38,6 +38,7 @@ def on_report_stored(session: Session, report: Report) -> Incident | None:
     if not rules.makes_incident(report.service_code):
         return None
     locks.lock_route(session, muni.id, route(report.service_code, report.lamp_id, report.pipe_id))
+    reopening.reopen_for(session, report, rules)  # a fix that did not hold: the incident is open again
     incident = group(session, report, rules)
     refresh(session, incident)
     return incident
@@ -81,6 +82,16 @@ def route(service_code: str, lamp_id: str | None, pipe_id: str | None) -> str:
     if service_code in water.SERVICES:
         return "water" if pipe_id else NEAR_NO_MAIN
     return clusters.kind_for(service_code)
+
+
+def route_of(inc: Incident) -> str:
+    """The route (``route``) whose calls may join ``inc``: its lock, held while anything else
+    changes the incident, keeps a call from joining it halfway through the change."""
+    if inc.kind in lighting.KINDS:
+        return "lighting" if inc.asset_ids else NEAR_NO_LAMP
+    if inc.kind in water.KINDS:
+        return "water" if water.located(inc) else NEAR_NO_MAIN
+    return inc.kind
 
 
 def group(session: Session, report: Report, rules: Rules) -> Incident:

@@ -47,6 +47,8 @@ DEFAULTS: dict = {
         "water_unlocated": {"distance_m": 150, "window_h": 12},
         "default": {"distance_m": 100, "window_h": 24},
     },
+    # A call on the asset of an incident resolved this recently reopens it (the fix did not hold).
+    "reopen": {"within_h": 48},
     # Services that never make an incident (a town's list adds to ALWAYS_NO_INCIDENT).
     "no_incident": ["info_request"],
 }
@@ -77,6 +79,10 @@ class Rules:
     @property
     def water(self) -> dict:
         return self.values["water"]
+
+    @property
+    def reopen(self) -> dict:
+        return self.values["reopen"]
 
     def cluster(self, service_code: str) -> dict:
         """Distance and window for clustering reports of ``service_code``."""

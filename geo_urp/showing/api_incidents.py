@@ -5,6 +5,7 @@ from datetime import datetime
 
 from flask import Blueprint, g, jsonify, request
 
+from geo_urp.acting import work_orders
 from geo_urp.errors import BadInput
 from geo_urp.reading import incidents
 from geo_urp.reasoning import corrections
@@ -58,6 +59,19 @@ def list_incidents():
 def incident_history(incident_id: int):
     """Every change of one incident, oldest first."""
     return jsonify(incidents.history(get_session(), incident_id, set(municipality_ids(g.principal, None))))
+
+
+@bp.post("/incidents/<int:incident_id>/status")
+@require("operator", "crew")
+def move_incident(incident_id: int):
+    """One step of the work order: {"status": "assigned|in_progress|resolved|closed", "note": "…", "crew_id": "…"}"""
+    body = _json_body()
+    session = get_session()
+    inc = work_orders.move(session, incident_id, body.get("status"), g.principal, body.get("note"),
+                           body.get("crew_id"), set(municipality_ids(g.principal, None)))
+    session.commit()
+    return jsonify(id=inc.id, status=inc.status, crew_id=inc.crew_id,
+                   allowed=work_orders.allowed_steps(inc, g.principal))
 
 
 @bp.post("/incidents/merge")
