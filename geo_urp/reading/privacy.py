@@ -2,6 +2,8 @@
 
 - Open311 readers see a report's public view only (``OPEN311_FIELDS``): never the
   caller's name, phone or e-mail, which live in another table no read here joins.
+  A report's updates (FixMyStreet's ``servicerequestupdates``) show ``OPEN311_UPDATE_FIELDS``:
+  the update's own note, not the report's description.
 - Operators (and admins) see everything of the municipalities assigned to them.
 - Crews see their own crew's incidents.
 - The council sees aggregates only: no report ids (they lead to single calls), no
@@ -17,6 +19,10 @@ OPEN311_FIELDS = ("service_request_id", "status", "status_notes", "service_name"
                   "description", "agency_responsible", "service_notice", "requested_datetime",
                   "updated_datetime", "expected_datetime", "address", "address_id", "zipcode",
                   "lat", "long", "media_url")
+
+# The fields of one report update (FixMyStreet's ``request_update``).
+OPEN311_UPDATE_FIELDS = ("update_id", "service_request_id", "status", "updated_datetime", "description",
+                         "media_url")
 
 # The council's grid: an incident placed by its callers' positions is shown at its cell's centre.
 COUNCIL_GRID_M = 200

@@ -1,8 +1,10 @@
-"""Open311 GeoReport v2 under ``/open311/v2/`` (SPEC §4), every endpoint in ``.json`` and ``.xml``.
+"""Open311 GeoReport v2 under ``/open311/v2/`` (SPEC §4), every endpoint in ``.json`` and ``.xml``,
+with FixMyStreet's ``servicerequestupdates`` beside it.
 
-Views parse the request, call one service (``reading.open311`` to read,
-``acting.calls`` to submit) and render with ``open311_format``. Errors raised
-here answer in the GeoReport v2 error list, in the format the URL asked for.
+Views parse the request, call one service (``reading.open311`` and
+``reading.open311_updates`` to read, ``acting.calls`` to submit) and render
+with ``open311_format``. Errors raised here answer in the GeoReport v2 error
+list, in the format the URL asked for.
 No GET answer carries caller contact data: the read side never touches it.
 CSRF does not apply: clients authenticate with ``api_key``, not a cookie.
 """
@@ -16,6 +18,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from geo_urp.acting import calls, intake
 from geo_urp.errors import BadInput, GeoUrpError, NotFound
 from geo_urp.reading import open311 as reads
+from geo_urp.reading import open311_updates
 from geo_urp.showing.database import get_session
 from geo_urp.showing.extensions import csrf
 from geo_urp.showing.open311_format import discovery as discovery_document
@@ -151,8 +154,15 @@ def token(token: str, fmt: str):
                   "service_requests")
 
 
+@bp.get(f"/servicerequestupdates.{FMT}")
+def service_request_updates(fmt: str):
+    """Every status change of the municipality's reports between start_date and end_date (FixMyStreet)."""
+    found = open311_updates.search_updates(get_session(), _jurisdiction(), request.args)
+    return render(found, fmt, "service_request_updates")
+
+
 @bp.route("/<path:rest>", methods=["GET", "POST"])
 def unknown(rest: str):
     """Anything else under /open311/v2/: a 404 in the Open311 error format."""
     raise NotFound(f"no Open311 endpoint {rest!r}: use discovery, services, services/{{code}}, requests, "
-                   "requests/{id} or tokens/{token}, each ending in .json or .xml")
+                   "requests/{id}, tokens/{token} or servicerequestupdates, each ending in .json or .xml")

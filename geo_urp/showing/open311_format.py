@@ -2,8 +2,9 @@
 
 Every endpoint answers in the format its URL ends with. The XML follows the
 element names of the GeoReport v2 examples: a root (``services``,
-``service_requests``, ``service_definition``, ``discovery``, ``errors``), one
-element per item (``service``, ``request``, ``error``) and, inside, one element
+``service_requests``, ``service_definition``, ``discovery``, ``errors``, and
+FixMyStreet's ``service_request_updates``), one element per item (``service``,
+``request``, ``error``, ``request_update``) and, inside, one element
 per field; nested lists take the singular (``attributes/attribute``,
 ``values/value``, ``endpoints/endpoint``, ``formats/format``). Empty fields are
 empty elements, booleans ``true``/``false``.
@@ -21,7 +22,8 @@ CHANGESET = "2026-01-15T00:00:00Z"  # when this API's answers last changed shape
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # no XML 1.0 document may hold these
 ITEM_OF = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value",
-           "services": "service", "service_requests": "request", "errors": "error"}
+           "services": "service", "service_requests": "request", "errors": "error",
+           "service_request_updates": "request_update"}
 
 
 def discovery(base_url: str) -> dict:
