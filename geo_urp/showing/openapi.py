@@ -52,6 +52,25 @@ DOCUMENT: dict = {
             "responses": {"200": {"description": "the merged incident", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/IncidentRef"}}}}, "400": _ERROR, "404": _ERROR,
                 **_AUTH_ERRORS}}},
+        "/api/incidents/{incident_id}/status": {"post": {
+            "summary": ("One step of the work order (operator any; crew its own): open or assigned to "
+                        "assigned, assigned to in_progress, in_progress to resolved (note required: it closes "
+                        "every report and queues each caller's closing message), resolved to closed"),
+            "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["status"], "properties": {
+                    "status": {"enum": ["assigned", "in_progress", "resolved", "closed"]},
+                    "note": {"type": "string"}, "crew_id": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "the incident's new status and the steps allowed next",
+                                  "content": {"application/json": {"schema": {"type": "object", "properties": {
+                                      "id": {"type": "integer"}, "status": {"type": "string"},
+                                      "crew_id": {"type": ["string", "null"]},
+                                      "allowed": {"type": "array", "items": {"type": "string"}}}}}}},
+                          "400": _ERROR, "404": _ERROR,
+                          "409": {"description": "a step the incident's status does not allow; details[0].allowed "
+                                                 "lists those it does", "content": {"application/json": {
+                                                     "schema": {"$ref": "#/components/schemas/Error"}}}},
+                          **_AUTH_ERRORS}}},
         "/api/reports/{report_id}/move": {"post": {
             "summary": "Move a report into another incident (operator)",
             "parameters": [{"name": "report_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
