@@ -2,5 +2,5 @@
 
 Open311 reads (``open311``), incidents for operators, crews and the council
 (``incidents``); the crews' work lists and the council's hotspots and trends belong here
-too. Reads only: nothing here writes.
+too, and the audit trail as an admin reads it (``audit``). Reads only: nothing here writes.
 """

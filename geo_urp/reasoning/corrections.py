@@ -1,14 +1,18 @@
 """An operator's corrections of the grouping: merge incidents, move a report.
 
 Both keep every report linked exactly once and write the change into the
-history of every incident involved.
+history of every incident involved, and one entry into the audit trail (``audit``,
+the operator as its actor): a merge on the incident that stays (``merged``: the ids it
+absorbed, closed), a move on the report (``from_incident``, ``to_incident``, ``emptied``
+when the incident it left is closed for want of calls); both add the status and crew
+the incident kept, with what they were, when a crew's progress carried over.
 """
 from __future__ import annotations
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from geo_urp import locks
+from geo_urp import audit, locks
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import Incident, IncidentReport, Report
 from geo_urp.models.incidents import OPEN_STATUSES
@@ -60,6 +64,7 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
             f"{i.id} is {i.kind}" for i in incidents))
     target = min(incidents, key=lambda i: (-_RANK.get(i.kind, 0), i.opened_at, i.id))
     others = [i for i in incidents if i is not target]
+    was_status, was_crew = target.status, target.crew_id
     for other in others:
         grouping.absorb(session, other, target, actor=actor, why="merged by an operator", placed_by=actor)
         target.asset_ids = _union(target.asset_ids, other.asset_ids)
@@ -72,6 +77,11 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
     _redraw(session, target)
     grouping.log(session, target, "merged", actor, incidents=[i.id for i in others], kind=target.kind,
               asset_ids=list(target.asset_ids))
+    detail = {"merged": [i.id for i in others], "kind": target.kind}
+    if (target.status, target.crew_id) != (was_status, was_crew):  # a crew's progress carried over
+        detail |= {"status": target.status, "crew_id": target.crew_id, "was_status": was_status,
+                   "was_crew": was_crew}
+    audit.record(session, actor, "merged", "incident", target.id, target.municipality_id, **detail)
     refresh(session, target)
     return target
 
@@ -107,7 +117,8 @@ def _redraw(session: Session, inc: Incident) -> None:
 
 def move(session: Session, report_id: int, incident_id: int, actor: str,
          municipality_ids: set[int] | None = None) -> Incident:
-    """Move one report into another incident of the same municipality."""
+    """Move one report into another incident of the same municipality (moving it where it is
+    already changes nothing and is not audited)."""
     report = session.get(Report, report_id)
     if report is None or (municipality_ids is not None and report.municipality_id not in municipality_ids):
         raise NotFound(f"no report {report_id}")
@@ -129,6 +140,7 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
         return target
     if source is not None and source.status not in OPEN_STATUSES:
         raise BadInput(f"report {report.id} belongs to incident {source.id}, which is no longer open")
+    was_status, was_crew = target.status, target.crew_id
     if link is None:
         grouping.attach(session, report, target)
         link = session.get(IncidentReport, report.id)
@@ -153,6 +165,12 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
         else:
             _redraw(session, source)
             refresh(session, source)
+    detail = {"from_incident": source.id if source else None, "to_incident": target.id,
+              "emptied": source is not None and source.status == "closed"}
+    if (target.status, target.crew_id) != (was_status, was_crew):  # the emptied one's crew carried over
+        detail |= {"status": target.status, "crew_id": target.crew_id, "was_status": was_status,
+                   "was_crew": was_crew}
+    audit.record(session, actor, "moved", "report", report.id, report.municipality_id, **detail)
     _redraw(session, target)
     refresh(session, target)
     return target

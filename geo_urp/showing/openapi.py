@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from geo_urp.models.incidents import KINDS, STATUSES
+from geo_urp.reading import audit
 
 bp = Blueprint("openapi", __name__)
 
@@ -79,6 +80,32 @@ DOCUMENT: dict = {
             "responses": {"200": {"description": "the incident it joined", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/IncidentRef"}}}}, "400": _ERROR, "404": _ERROR,
                 **_AUTH_ERRORS}}},
+        "/api/audit": {"get": {
+            "summary": ("The audit trail, newest first (admin): every assignment, status step, merge, move, "
+                        "outbox action and reading of a caller's contact data; a page at a time (keyset)"),
+            "parameters": [
+                _JURISDICTION,
+                *({"name": name, "in": "query", "schema": {"type": "string"}, "description": "exact match"}
+                  for name in ("object_type", "actor", "action")),
+                {"name": "object_id", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                *({"name": name, "in": "query", "schema": {"type": "string", "format": "date-time"},
+                   "description": f"entries at or {word} this time (ISO 8601 with its offset)"}
+                  for name, word in (("since", "after"), ("until", "before"))),
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                            "maximum": audit.MAX_LIMIT,
+                                                            "default": audit.DEFAULT_LIMIT}},
+                {"name": "before", "in": "query", "schema": {"type": "integer"},
+                 "description": "the next_before of the previous page: the entries after it"}],
+            "responses": {"200": {"description": "audit entries", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "next_before": {"type": ["integer", "null"], "description": "null on the last page"},
+                    "items": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+                        "municipality": {"type": ["string", "null"], "description": "its jurisdiction_id"},
+                        "actor": {"type": "string"}, "action": {"type": "string"},
+                        "object_type": {"type": "string"}, "object_id": {"type": "integer"},
+                        "detail": {"type": "object"}}}}}}}}},
+                "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},
         "/api/geocode": {"get": {
             "summary": "Geocode what a caller says on the municipality's own layers",
             "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},

@@ -1,14 +1,14 @@
 """An operator's corrections (``reasoning/corrections.py``): merge and move keep every report
 linked once, stay inside one family, work the incidents out again from their calls (a call on
 the network moved into a cluster of calls near nothing, a burst left with no leak call), keep
-a crew's progress, and are respected by the live rules afterwards."""
+a crew's progress, are respected by the live rules afterwards, and are audited (who, which ids)."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select, text
 
 from geo_urp.errors import BadInput, NotFound
-from geo_urp.models import IncidentEvent, IncidentReport, Municipality, Report
+from geo_urp.models import AuditEntry, IncidentEvent, IncidentReport, Municipality, Report
 from geo_urp.reasoning import corrections
 from geo_urp.reasoning import grouping
 from geo_urp.reading import incidents as queries
@@ -261,3 +261,50 @@ def test_lamps_an_operator_merged_go_with_the_circuit_their_calls_count_for(sess
     assert circuit.kind == "lighting_circuit" and circuit.asset_ids == ["C1"]
     assert merged.status == "closed" and merged.absorbed_into_id == circuit.id
     assert report_ids(session, circuit) == {r1.id, r2.id, r3.id}
+
+
+def _audited(session, action: str) -> list[tuple]:
+    session.flush()
+    return [tuple(row) for row in session.execute(
+        select(AuditEntry.actor, AuditEntry.object_type, AuditEntry.object_id, AuditEntry.municipality_id,
+               AuditEntry.detail).where(AuditEntry.action == action).order_by(AuditEntry.id))]
+
+
+def test_a_merge_and_a_move_are_audited_with_the_operator_and_the_ids(session, borgo, call):
+    _, a = call("road_damage", 0, at=(100, 500))
+    _, b = call("road_damage", 5, at=(600, 900))
+    r, c = call("road_damage", 10, at=(900, 100))
+    _, flood = call("flooding", 15, at=(480, 310))
+    with pytest.raises(BadInput):                                   # refused: nothing changed, nothing audited
+        corrections.merge(session, [a.id, flood.id], "user:anna")
+    corrections.merge(session, [b.id, a.id], "user:anna")
+    corrections.move(session, r.id, a.id, "user:anna")
+    corrections.move(session, r.id, a.id, "user:bruno")            # already there: no change, no entry
+    assert _audited(session, "merged") == [
+        ("user:anna", "incident", a.id, borgo, {"merged": [b.id], "kind": "road_damage"})]
+    assert _audited(session, "moved") == [
+        ("user:anna", "report", r.id, borgo, {"from_incident": c.id, "to_incident": a.id, "emptied": True})]
+
+
+def test_an_audited_merge_says_which_crew_and_status_it_carried_over(session, borgo, call):
+    _, outage = call("no_water", 0, pipe="P7")
+    _, burst = call("water_leak", 30, pipe="P4")
+    outage.status = "in_progress"                                  # a crew is already there
+    session.flush()
+    was_crew = burst.crew_id
+    corrections.merge(session, [outage.id, burst.id], "user:anna")
+    [(_, _, object_id, _, detail)] = _audited(session, "merged")
+    assert object_id == burst.id and detail == {
+        "merged": [outage.id], "kind": "water_main_burst", "status": "in_progress", "crew_id": "ACQUA",
+        "was_status": "open", "was_crew": was_crew}
+
+
+def test_an_audited_move_that_empties_an_assigned_incident_says_it_handed_the_crew_on(session, borgo, call):
+    first, flood = call("flooding", 0, at=(480, 310))
+    _, other = call("flooding", 10, at=(100, 500))
+    flood.status = "assigned"
+    session.flush()
+    corrections.move(session, first.id, other.id, "user:anna")
+    [(_, _, _, _, detail)] = _audited(session, "moved")
+    assert detail == {"from_incident": flood.id, "to_incident": other.id, "emptied": True, "status": "assigned",
+                      "crew_id": other.crew_id, "was_status": "open", "was_crew": other.crew_id}
