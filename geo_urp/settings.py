@@ -67,6 +67,14 @@ def from_env() -> dict:
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS")),
         "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
         "SMS_GATEWAY_TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
+        # The outbox of closing messages (acting/outbox.py). A claim outlives the longest send
+        # (OUTBOX_SEND_TIMEOUT_S, the SMTP and gateway timeouts), so no live send is taken over.
+        "OUTBOX_SEND_TIMEOUT_S": _float("OUTBOX_SEND_TIMEOUT_S", 30.0),
+        "OUTBOX_CLAIM_S": _float("OUTBOX_CLAIM_S", 120.0),
+        "OUTBOX_RETRY_BASE_S": _float("OUTBOX_RETRY_BASE_S", 30.0),
+        "OUTBOX_RETRY_MAX_S": _float("OUTBOX_RETRY_MAX_S", 3600.0),
+        "OUTBOX_MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS") or 10),
+        "OUTBOX_BATCH": int(os.environ.get("OUTBOX_BATCH") or 50),
         "MAP_TILES_URL": os.environ.get("MAP_TILES_URL", ""),
         "MAP_TILES_ATTRIBUTION": os.environ.get("MAP_TILES_ATTRIBUTION", ""),
     }

@@ -6,7 +6,8 @@ Open311 updates, and each caller gets exactly one closing message in the outbox:
 by e-mail when the caller left an address, by SMS to an Italian mobile number
 (``3…`` or ``+39 3…``), otherwise as a call-back an operator makes (a landline
 cannot take an SMS). A report marked "call back" is always called back. A caller
-who left no contact hears nothing, and the report's update says so. The unique
+who left no contact hears nothing; the audit trail says so (the public update carries
+only the crew's note). The unique
 ``(report_id, purpose)`` of the outbox holds "exactly one" even when a report is
 closed again (its incident reopened and resolved once more).
 """
@@ -76,10 +77,11 @@ def close_reports(session: Session, inc: Incident, note: str, actor: str, at: da
     for report, contact in rows:
         report.status, report.status_notes, report.updated_datetime = "closed", note, at
         channel = channel_for(contact, report.call_back)
-        told = note if channel else f"{note} (no contact left: no closing message)"
         session.add(ReportUpdate(municipality_id=report.municipality_id, report_id=report.id, status="closed",
-                                 stage="resolved", description=told, updated_datetime=at, actor=actor))
+                                 stage="resolved", description=note, updated_datetime=at, actor=actor))
         if channel is None:
+            audit.record(session, actor, "no closing message", "report", report.id, inc.municipality_id,
+                         incident_id=inc.id, reason="the caller left no contact")
             continue
         about = Reported(report.service_request_id, report.service_code, report.requested_datetime, report.address,
                          contact.first_name, contact.last_name)

@@ -1,8 +1,8 @@
 """The background worker: runs scheduled jobs in a loop until stopped.
 
-Jobs register in ``JOBS``; each takes the app config and does one pass. The
-outbox of closing messages and the erasure of callers' contact data will join
-here; today the list holds what exists.
+Jobs register in ``JOBS``; each takes the app config and does one pass: today the
+delivery of the outbox of closing messages (``acting.outbox.deliver``); the erasure of
+callers' contact data will join it.
 """
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import signal
 import time
 from typing import Callable
 
+from geo_urp.acting import outbox
+
 log = logging.getLogger(__name__)
 
-JOBS: list[Callable[[dict], None]] = []
+JOBS: list[Callable[[dict], object]] = [outbox.deliver]
 
 
 def run_once(config: dict) -> None:
