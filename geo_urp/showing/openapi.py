@@ -106,6 +106,30 @@ DOCUMENT: dict = {
                         "object_type": {"type": "string"}, "object_id": {"type": "integer"},
                         "detail": {"type": "object"}}}}}}}}},
                 "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},
+        "/api/outbox": {"get": {
+            "summary": "The closing messages (riscontri) with their delivery state, call-backs to make (operator)",
+            "parameters": [
+                {"name": "status", "in": "query", "schema": {"enum": ["pending", "sent", "failed", "done"]}},
+                {"name": "channel", "in": "query", "schema": {"enum": ["email", "sms", "phone"]}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                _JURISDICTION],
+            "responses": {"200": {"description": "oldest first; each reading is in the audit trail",
+                                  "content": {"application/json": {"schema": {"type": "object", "properties": {
+                                      "items": {"type": "array", "items": {"$ref": "#/components/schemas/Outbox"}}}}}}},
+                          "400": _ERROR, **_AUTH_ERRORS}}},
+        "/api/outbox/{outbox_id}/done": {"post": {
+            "summary": "An operator made the call-back: it is done, with a note (operator)",
+            "parameters": [{"name": "outbox_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object", "properties": {"note": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "the call-back, done", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "status": {"const": "done"}, "done_by": {"type": "string"},
+                    "note": {"type": ["string", "null"]}}}}}},
+                          "400": _ERROR, "404": _ERROR,
+                          "409": {"description": "not a call-back, or no longer pending", "content": {
+                              "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                          **_AUTH_ERRORS}}},
         "/api/geocode": {"get": {
             "summary": "Geocode what a caller says on the municipality's own layers",
             "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
@@ -119,6 +143,17 @@ DOCUMENT: dict = {
                             "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
         "schemas": {
             "Error": {"type": "object", "properties": {"error": {"type": "string"}, "details": {"type": "array"}}},
+            "Outbox": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "report_id": {"type": "integer"},
+                "incident_id": {"type": ["integer", "null"]}, "channel": {"enum": ["email", "sms", "phone"]},
+                "to": {"type": "string", "description": "the caller's address or number (personal data)"},
+                "text": {"type": "string", "description": "for a call-back, the text to read out"},
+                "status": {"enum": ["pending", "sent", "failed", "done"]}, "attempts": {"type": "integer"},
+                "last_error": {"type": ["string", "null"]}, "created_at": {"type": "string"},
+                "sent_at": {"type": ["string", "null"]}, "jurisdiction_id": {"type": "string"},
+                "subject": {"type": "string"}, "language": {"type": "string"},
+                "done_by": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]},
+                "next_attempt_at": {"type": ["string", "null"]}}},
             "IncidentRef": {"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"enum": list(KINDS)}}},
             "IncidentCollection": {"type": "object", "properties": {
                 "type": {"const": "FeatureCollection"},
