@@ -264,8 +264,13 @@ def spoken_address(street: str, number: str, rng: random.Random, streets: Iterab
 def caller(rng: random.Random) -> tuple[str, str, str | None, str | None]:
     """A fictional caller: first and last name, phone and/or e-mail."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-    # 0461 000xxx: Trento's area code with an unassigned exchange; example.org is reserved.
-    phone = f"+39 0461 000{rng.randrange(1000):03d}" if rng.random() < 0.8 else None
+    # Half the phones are mobiles (an SMS can reach them), half landlines (a call-back): one draw
+    # decides both the number and which. 0461 000xxx is Trento's area code with an unassigned
+    # exchange; the mobiles are made up, and the demo sets no SMS gateway. example.org is reserved.
+    phone = None
+    if rng.random() < 0.8:
+        n = rng.randrange(1000)
+        phone = f"+39 0461 000{n:03d}" if n % 2 else f"+39 340 000 0{n:03d}"
     email = None
     if phone is None or rng.random() < 0.35:
         local = re.sub(r"[^a-z.]", "", ascii_fold(f"{first}.{last}").lower())
