@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -152,6 +153,9 @@ class EmailSender:
         if self._smtp is None:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             try:
+                # The end of DATA goes out on its own after the commit point: without this, Nagle's
+                # algorithm holds it until the server acknowledges the body (tens of ms a message).
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 smtp.ehlo()
                 if self.starttls:
                     smtp.starttls(context=ssl.create_default_context())
