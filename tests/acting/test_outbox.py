@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+import requests
 from sqlalchemy import select, text, update
 
 from geo_urp import settings
@@ -197,3 +198,38 @@ def test_a_worker_killed_waiting_for_the_gateway_sends_the_sms_once(borgo_db_url
     assert [r.to for r in gateway.requests].count(numbers[1]) == 2    # asked again, with the same key
     assert ids[1] in result.sent and _states(borgo_db_url).keys() == set(ids)
     assert {s for s, _ in _states(borgo_db_url).values()} == {"sent"}
+
+
+def _serve(url: str, port: int, *flags: str, **env) -> subprocess.Popen:
+    full = {**os.environ, "DATABASE_URL": url, "SMTP_FROM": "riscontri@comune.borgo.it",
+            **{k: str(v) for k, v in env.items()}}
+    return subprocess.Popen([sys.executable, "-m", "geo_urp", "serve", "--port", str(port), "--workers", "1", *flags],
+                            env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _up(port: int) -> None:
+    for _ in range(120):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError("the server never came up")
+
+
+@pytest.mark.parametrize("flags", [(), ("--no-worker",)])
+def test_serve_delivers_the_outbox_unless_told_not_to(borgo_db_url, flags):
+    _queue(borgo_db_url, ("email", "maria@example.it"))
+    with SmtpSink() as sink:
+        port = free_port()
+        proc = _serve(borgo_db_url, port, *flags, SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port)
+        try:
+            _up(port)
+            deadline = time.monotonic() + (20 if not flags else 3)
+            while not sink.mails and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            proc.terminate()
+            proc.wait(20)
+        assert [m.rcpt for m in sink.mails] == ([] if flags else [["maria@example.it"]])
