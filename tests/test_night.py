@@ -3,8 +3,9 @@
 Runs on the demo town and on a second town with another layout (tests/towns.py),
 so that nothing is tuned to one map: every planted cause must come out as one
 incident with its kind, asset, valves, crew and exactly its calls. A burst main's
-valves and dry area are checked against tests/water_truth.py, which derives them
-from the layer files alone, not from the engine's isolation code.
+valves and dry area (the planned ones and the engine's) are checked against
+tests/water_truth.py, which derives them from the layer files and where the leak
+calls were made alone, not from the engine's isolation code.
 """
 from __future__ import annotations
 
@@ -116,7 +117,11 @@ def test_every_planted_fault_is_one_incident(app, tmp_path, town, seed):
         if fault.asset_ids:
             assert inc["asset_ids"][:1] == list(fault.asset_ids[:1]), (fault, inc)
         if fault.kind == "water_main_burst":
-            _check_burst(url, folder, fault.asset_ids[0], inc, address_buffer_m)
+            leaks = [(night.calls[i].lon, night.calls[i].lat) for i in fault.call_indexes
+                     if night.calls[i].service_code == "water_leak"]
+            truth = _check_burst(url, folder, fault.asset_ids[0], leaks, inc, address_buffer_m)
+            # what the plan says the crew closes is the truth too
+            assert set(fault.valves_to_close) == truth.valves_to_close, (fault, sorted(truth.valves_to_close))
         else:
             assert inc["valves_to_close"] == [] and fault.valves_to_close == (), (fault, inc)
         if n in fix_areas:
@@ -139,9 +144,11 @@ def test_every_planted_fault_is_one_incident(app, tmp_path, town, seed):
         f.asset_ids[0] for f in night.faults if f.kind == "water_main_burst")
 
 
-def _check_burst(url: str, folder: Path, pipe_id: str, inc: dict, address_buffer_m: float) -> None:
-    """A burst incident's valves, dry area and address count against the truth from the layer files."""
-    truth = burst_truth(folder, pipe_id, address_buffer_m)
+def _check_burst(url: str, folder: Path, pipe_id: str, leaks: list[tuple[float, float]], inc: dict,
+                 address_buffer_m: float) -> BurstTruth:
+    """A burst incident's valves, dry area and address count against the truth from the layer files
+    for a break where its leak calls were made (``leaks``: WGS84 longitude, latitude); the truth."""
+    truth = burst_truth(folder, pipe_id, leaks, address_buffer_m)
     assert truth.valves_to_close, truth  # a planted burst needs shutting off
     valves = inc["valves_to_close"]
     assert len(valves) == len(set(valves)), inc
@@ -155,6 +162,7 @@ def _check_burst(url: str, folder: Path, pipe_id: str, inc: dict, address_buffer
     low, high = truth.addresses
     count = inc["affected_addresses"]
     assert count > 0 and low <= count <= high, (pipe_id, count, truth.addresses)
+    return truth
 
 
 def _write_layer(folder: Path, name: str, features: list[tuple[object, dict]]) -> None:
@@ -166,9 +174,11 @@ def _write_layer(folder: Path, name: str, features: list[tuple[object, dict]]) -
         for g, props in features]}))
 
 
-def test_water_truth_on_a_hand_made_line(tmp_path):
+@pytest.fixture()
+def hand_made_line(tmp_path):
     """Source - P1 - P2 (valve V1 mid-way) - P3 (inoperable V2 mid-way, valve V3 at its dead end),
-    with P4 branching off the P2/P3 junction behind valve V4 at the junction itself."""
+    with P4 branching off the P2/P3 junction behind valve V4 at the junction itself; ``at(x, y)``
+    gives a spot that many metres east and north of the source in WGS84, as a call carries it."""
     def pt(x: float, y: float = 0.0) -> Point:  # metres east and north of a spot in UTM 32N
         return Point(660_000.0 + x, 5_120_000.0 + y)
 
@@ -181,26 +191,45 @@ def test_water_truth_on_a_hand_made_line(tmp_path):
     _write_layer(tmp_path, "water_sources", [(pt(0), {"source_id": "S1"})])
     _write_layer(tmp_path, "addresses", [(pt(20, 10), {}), (pt(280, 10), {}), (pt(200, 60), {}),
                                          (pt(150, 200), {})])
+    to_wgs = Transformer.from_crs(32632, 4326, always_xy=True)
+    return tmp_path, lambda x, y=0.0: to_wgs.transform(*pt(x, y).coords[0])
 
-    def dry_m(truth):
-        return {p: round(sum(g.length for g in gs)) for p, gs in truth.dry.items()}
 
-    # P1 cut off: V1 stops the walk, everything beyond it loses the only source.
-    p1 = burst_truth(tmp_path, "P1", 80)
-    assert p1.valves_to_close == {"V1"} and p1.srid == 32632
-    assert dry_m(p1) == {"P1": 100, "P2": 100, "P3": 100, "P4": 100}
-    assert p1.addresses == (3, 3)  # the fourth is 100 m from any pipe
-    # P3: past inoperable V2 to the dead end; V3 faces nothing, so it is not shut. V4 (on P4,
-    # the nearest pipe) keeps P4 apart from the cut-off junction, so P4 is dry but not cut off.
-    p3 = burst_truth(tmp_path, "P3", 80)
-    assert p3.valves_to_close == {"V1", "V4"}
-    assert dry_m(p3) == {"P2": 50, "P3": 100, "P4": 100}
-    assert p3.addresses == (2, 2)
+ALL_DRY = {"P1": 100, "P2": 100, "P3": 100, "P4": 100}
+PAST_V1 = {"P2": 50, "P3": 100, "P4": 100}  # everything beyond V1 from the source
+
+
+@pytest.mark.parametrize("pipe_id,leaks,valves,dry_m,addresses", [
+    # P1: V1 stops the walk, everything beyond it loses the only source. The fourth address
+    # is 100 m from any pipe.
+    ("P1", [(50, 5)], {"V1"}, ALL_DRY, 3),
+    # P3, on either side of inoperable V2: past it to the dead end; V3 faces nothing, so it is
+    # not shut. V4 (on P4, the nearest pipe) keeps P4 apart from the cut-off junction, so P4
+    # is dry but not cut off.
+    ("P3", [(220, 3), (230, -4)], {"V1", "V4"}, PAST_V1, 2),
+    ("P3", [(280, 3)], {"V1", "V4"}, PAST_V1, 2),
     # P4 behind V4; nothing else loses water.
-    p4 = burst_truth(tmp_path, "P4", 80)
-    assert p4.valves_to_close == {"V4"} and dry_m(p4) == {"P4": 100} and p4.addresses == (1, 1)
-    # P2 spans V1, which has the cut-off region on both sides: nothing can be shut but V4,
-    # and the region runs back to the source.
-    p2 = burst_truth(tmp_path, "P2", 80)
-    assert p2.valves_to_close == {"V4"}
-    assert dry_m(p2) == {"P1": 100, "P2": 100, "P3": 100, "P4": 100}
+    ("P4", [(205, 50)], {"V4"}, {"P4": 100}, 1),
+    # P2 east of V1: V1 is shut and P2's west half keeps its water.
+    ("P2", [(175, 3), (180, -3)], {"V1", "V4"}, PAST_V1, 2),
+    # ...also with a stray caller far west: the median of the positions stays east of V1
+    # (their mean, 146.7 m, would not).
+    ("P2", [(160, 3), (170, -3), (110, 4)], {"V1", "V4"}, PAST_V1, 2),
+    # P2 west of V1: the broken piece runs back to the source, so shutting V1 leaves all dry.
+    ("P2", [(125, 3), (130, -3)], {"V1"}, ALL_DRY, 3),
+], ids=["P1", "P3-west-of-inoperable-V2", "P3-east-of-it", "P4", "P2-east-of-V1", "P2-east-with-a-stray",
+        "P2-west-of-V1"])
+def test_water_truth_on_a_hand_made_line(hand_made_line, pipe_id, leaks, valves, dry_m, addresses):
+    folder, at = hand_made_line
+    truth = burst_truth(folder, pipe_id, [at(x, y) for x, y in leaks], 80)
+    assert truth.srid == 32632 and truth.valves_to_close == valves
+    assert {p: round(sum(g.length for g in gs)) for p, gs in truth.dry.items()} == dry_m
+    assert truth.addresses == (addresses, addresses)
+
+
+def test_water_truth_needs_the_leak_calls(hand_made_line):
+    folder, _ = hand_made_line
+    with pytest.raises(ValueError, match="a burst on P2 needs the positions of its leak calls"):
+        burst_truth(folder, "P2", [])
+    with pytest.raises(KeyError, match="no pipe P9"):
+        burst_truth(folder, "P9", [(11.0, 46.0)])

@@ -1,4 +1,4 @@
-"""What a burst main should shut and leave dry, derived from a town's raw layer files alone.
+"""What a burst main should shut and leave dry, from a town's raw layer files and its leak calls alone.
 
 The ground truth for tests of the water engine, written apart from it: nothing of
 ``geo_urp`` is imported and no stored table is read, so a bug in the engine's
@@ -11,10 +11,15 @@ spec, with the loader's documented choices where the spec is silent:
   anywhere along it, and cuts it there; a valve at a pipe end stands between that
   pipe and the junction, so the other pipes meeting there stay joined;
 - a source feeds the nearest pipe piece within 25 m;
-- an operable valve can be shut, an inoperable one cannot: a crew must go past it.
+- an operable valve can be shut, an inoperable one cannot: a crew must go past it;
+- a burst is where its leak calls point: each call is projected onto the burst pipe,
+  the break is at the median of those positions along it, and the pipe piece nearest
+  that spot is the broken one (a spot on a valve, where two pieces meet: the first
+  of them along the pipe).
 
-The network is a graph of pipe pieces, junctions and valves. Isolating a pipe walks
-it from the pipe's pieces, stopping at operable valves and passing inoperable ones.
+The network is a graph of pipe pieces, junctions and valves. Isolating a break walks
+it from the broken piece, stopping at operable valves and passing inoperable ones, so
+the pieces of the pipe beyond an operable valve part-way along it keep their water.
 """
 from __future__ import annotations
 
@@ -39,12 +44,14 @@ FALSE_WORDS = ("false", "0", "no", "n", "f")
 class Network:
     """Pipe pieces cut at valves, and the graph joining pieces, junctions and valves.
 
-    Nodes are ``("piece", i)`` (index into ``pieces``), ``("junction", j)`` and
-    ``("valve", valve_id)``; ``sides`` holds each placed valve's two neighbours.
-    Geometries are in the metric CRS ``srid`` (the pipes' UTM zone).
+    Nodes are ``("piece", i)`` (index into ``pieces``, each pipe's pieces in order
+    along it), ``("junction", j)`` and ``("valve", valve_id)``; ``sides`` holds each
+    placed valve's two neighbours. Geometries are in the metric CRS ``srid`` (the
+    pipes' UTM zone).
     """
 
     srid: int
+    lines: dict[str, LineString] = field(default_factory=dict)  # each whole pipe
     pieces: list[tuple[str, LineString]] = field(default_factory=list)
     graph: nx.Graph = field(default_factory=nx.Graph)
     sides: dict[str, tuple[tuple, tuple]] = field(default_factory=dict)
@@ -115,7 +122,7 @@ def build_network(town_dir: Path) -> Network:
                          geometry=shapely.line_merge(pipes.geometry.values)).sort_values("pipe_id")
     pipe_ids, lines = list(pipes["pipe_id"]), list(pipes.geometry)
     line_geoms = np.array(lines, dtype=object)
-    net = Network(pipes.crs.to_epsg())
+    net = Network(pipes.crs.to_epsg(), dict(zip(pipe_ids, lines)))
     valves = _layer(town_dir, "water_valves", net.srid)
     cuts: dict[int, list[tuple[float, str]]] = {}
     for _, v in valves.iterrows():
@@ -171,12 +178,21 @@ def _joins_something(net: Network, valve_id: str, side: tuple) -> bool:
     return any(n[0] == "piece" for n in behind) or bool(touching)
 
 
-def isolate(net: Network, pipe_id: str) -> tuple[set[str], set]:
-    """Valves to shut and the nodes cut off to isolate every piece of ``pipe_id``."""
-    start = [("piece", k) for k, (pid, _) in enumerate(net.pieces) if pid == pipe_id]
-    if not start:
+def broken_piece(net: Network, pipe_id: str, leak_points: list) -> int:
+    """The piece of ``pipe_id`` at the median of the leak calls' positions along it (metric points)."""
+    if pipe_id not in net.lines:
         raise KeyError(f"no pipe {pipe_id} in the network")
-    region, stops, stack = set(), set(), list(start)
+    if not leak_points:
+        raise ValueError(f"a burst on {pipe_id} needs the positions of its leak calls")
+    line = net.lines[pipe_id]
+    spot = line.interpolate(float(np.median([line.project(p) for p in leak_points])))
+    own = [k for k, (pid, _) in enumerate(net.pieces) if pid == pipe_id]
+    return min(own, key=lambda k: (net.pieces[k][1].distance(spot), k))
+
+
+def isolate(net: Network, start_piece: int) -> tuple[set[str], set]:
+    """Valves to shut and the nodes cut off to isolate the piece ``start_piece``."""
+    region, stops, stack = set(), set(), [("piece", start_piece)]
     while stack:
         n = stack.pop()
         if n in region:
@@ -194,10 +210,10 @@ def isolate(net: Network, pipe_id: str) -> tuple[set[str], set]:
     return to_close, region
 
 
-def dry_pieces(net: Network, pipe_id: str) -> tuple[set[str], set[int]]:
+def dry_pieces(net: Network, start_piece: int) -> tuple[set[str], set[int]]:
     """Valves to shut and the pieces without water: the cut-off ones, and the ones that
     reached a source with every valve open but reach none once those valves are shut."""
-    to_close, region = isolate(net, pipe_id)
+    to_close, region = isolate(net, start_piece)
     sources = [("piece", k) for k in net.source_pieces]
     before = _reach(net.graph, sources, set())
     after = _reach(net.graph, sources, region | {("valve", v) for v in to_close})
@@ -224,10 +240,16 @@ def dry_address_bounds(town_dir: Path, net: Network, dry: set[int], buffer_m: fl
     return low, high
 
 
-def burst_truth(town_dir: Path, pipe_id: str, address_buffer_m: float = 80.0) -> BurstTruth:
-    """What a burst on ``pipe_id`` should shut and leave dry, from the town's layer files."""
+def burst_truth(town_dir: Path, pipe_id: str, leak_lonlats: list[tuple[float, float]],
+                address_buffer_m: float = 80.0) -> BurstTruth:
+    """What a burst on ``pipe_id`` should shut and leave dry, from the town's layer files.
+
+    ``leak_lonlats``: where its leak calls were made (WGS84 longitude, latitude); the
+    break is put at the median of their positions along the pipe (``broken_piece``).
+    """
     net = build_network(town_dir)
-    to_close, dry = dry_pieces(net, pipe_id)
+    leaks = gpd.GeoSeries(gpd.points_from_xy(*zip(*leak_lonlats)) if leak_lonlats else [], crs=4326)
+    to_close, dry = dry_pieces(net, broken_piece(net, pipe_id, list(leaks.to_crs(net.srid))))
     by_pipe: dict[str, list[LineString]] = {}
     for k in sorted(dry):
         by_pipe.setdefault(net.pieces[k][0], []).append(net.pieces[k][1])

@@ -5,8 +5,12 @@ valves a crew must shut (inoperable valves skipped), which valve segments that
 cuts off, and which further segments lose every source. A single pipe's answer
 was computed at load time and is read in one indexed lookup; a set of pipes is
 traced on the municipality's segment graph, rebuilt from stored rows once per
-load of the layers (``loading.layer_cache``). The graph algorithms themselves are
-``loading.water_trace``'s, which the loader also runs to precompute each pipe.
+load of the layers (``loading.layer_cache``). ``isolate_break`` answers the same
+for a break at one spot of a main: only the valve segment holding the break is
+shut off, so a valve part-way along the main (an in-line valve) is closed instead
+of the valves beyond the junction on its other side. The graph algorithms
+themselves are ``loading.water_trace``'s, which the loader also runs to
+precompute each pipe.
 """
 from __future__ import annotations
 
@@ -58,6 +62,30 @@ def isolate_pipes(session: Session, municipality_id: int, pipe_ids: list[str] | 
     valves, isolated = isolation_trace(graph, start)
     dry = segments_without_source(graph, valves, isolated)
     return Isolation(ids, tuple(sorted(valves)), tuple(sorted(isolated)), tuple(sorted(dry)))
+
+
+def isolate_break(session: Session, municipality_id: int, pipe_id: str, segment_no: int) -> Isolation:
+    """The isolation of a break on ``pipe_id`` inside its valve segment ``segment_no``.
+
+    The trace starts from that segment alone, so the main's parts beyond an in-line
+    valve keep their water unless that valve is inoperable (then the trace goes past
+    it, as for any other). For a main wholly inside one segment this is the main's
+    precomputed answer. ``NotFound`` when the main is not in the layers or has no part
+    in that segment.
+    """
+    nos = session.scalar(select(Pipe.segment_nos).where(Pipe.municipality_id == municipality_id,
+                                                       Pipe.pipe_id == pipe_id))
+    if nos is None:
+        raise NotFound(f"no water pipe {pipe_id} in this municipality")
+    if segment_no not in nos:
+        raise NotFound(f"water pipe {pipe_id} has no part in valve segment {segment_no} "
+                       f"(its segments: {', '.join(map(str, sorted(nos))) or 'none'})")
+    if len(set(nos)) == 1:
+        return isolate_pipes(session, municipality_id, pipe_id)
+    graph = segment_graph(session, municipality_id)
+    valves, isolated = isolation_trace(graph, {segment_no})
+    dry = segments_without_source(graph, valves, isolated)
+    return Isolation((pipe_id,), tuple(sorted(valves)), tuple(sorted(isolated)), tuple(sorted(dry)))
 
 
 def segment_graph(session: Session, municipality_id: int) -> SegmentGraph:

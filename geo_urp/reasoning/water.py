@@ -1,9 +1,14 @@
 """Water calls weighed against the pipes and valve segments: burst mains and outages.
 
-A leak call points at a pipe (the main it was snapped to); the valves to shut
-and the area left dry come from ``reasoning.isolation``. No-water calls without a leak form an outage over the smallest set of
-segments one failure would explain, found on the segment graph in Python
-(networkx); distances and address counts are asked of PostGIS.
+A leak call points at a pipe (the main it was snapped to). The break is placed on
+the most likely main from its leak calls (``leak_segment``, in PostGIS), and the
+valves to shut and the area left dry are those of the valve segment holding it
+(``reasoning.isolation.isolate_break``): a valve part-way along the main is closed,
+not the valves beyond the junction past it. ``breaks_at`` tells by the same rule
+where a break at given points would lie (the night planner plants bursts with it).
+No-water calls without a leak form an outage over the smallest set of segments one
+failure would explain, found on the segment graph in Python (networkx); distances
+and address counts are asked of PostGIS.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from geo_urp.loading import layer_cache
 from geo_urp.models import Incident, Report
 from geo_urp.models.incidents import OPEN_STATUSES
 from geo_urp.reasoning import grouping, words
-from geo_urp.reasoning.isolation import dry_areas, isolate_pipes
+from geo_urp.reasoning.isolation import dry_areas, isolate_break, isolate_pipes
 from geo_urp.reasoning.rules import Rules
 
 SERVICES = ("water_leak", "no_water", "low_pressure")
@@ -102,9 +107,9 @@ def _leak(session: Session, report: Report, outages: list[Incident], rules: Rule
 
 def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: list[Row]) -> bool:
     """Dry calls of a burst (``reports``: all its calls) that it does not explain (their segment
-    keeps its water when the suspected main is isolated: an outage just became a burst, or the
-    suspected main changed) go on as an outage of their own, except those an operator put in the burst.
-    Whether any did."""
+    keeps its water when the break on the suspected main is isolated: an outage just became a
+    burst, or the suspected main or the break moved) go on as an outage of their own, except those
+    an operator put in the burst. Whether any did."""
     stray = [r for r in reports if r.service_code != "water_leak"
              and r.segment_no is not None and r.segment_no not in burst.affected_segment_nos]
     if stray:
@@ -120,7 +125,7 @@ def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: 
                           stray[0].requested_datetime, [])
     grouping.split(session, [r.id for r in stray], burst, outage,
                 why=f"segments {', '.join(map(str, sorted({r.segment_no for r in stray})))} stay wet "
-                    f"when main {burst.asset_ids[0]} is isolated")
+                    f"when the break on main {burst.asset_ids[0]} is isolated")
     shed = {r.id for r in stray}
     burst.opened_at = min(r.requested_datetime for r in reports if r.id not in shed)
     recompute(session, outage, rules)
@@ -208,7 +213,7 @@ def recompute(session: Session, inc: Incident, rules: Rules, reports: list[Row] 
         for r in leaks:
             first.setdefault(r.pipe_id, r.requested_datetime)
         suspects = sorted(counts, key=lambda p: (-counts[p], first[p], p))
-        suspects, iso = _isolation(session, mid, suspects)
+        suspects, iso = _isolation(session, mid, suspects, leaks)
         if inc.asset_ids and inc.asset_ids[0] != suspects[0]:
             grouping.log(session, inc, "suspected main changed", main=suspects[0], was=inc.asset_ids[0],
                       reason=f"{counts[suspects[0]]} leak call(s) on main {suspects[0]}")
@@ -238,16 +243,69 @@ def pipe_geom(session: Session, mid: int, pipe_id: str):
                            {"mid": mid, "p": pipe_id}).scalar()
 
 
-def _isolation(session: Session, mid: int, suspects: list[str]):
-    """The suspected mains still in the layers (the first of them most likely burst) and its
-    isolation: a main the layers no longer have (they were replaced, the call not snapped
-    again) gives way to the next. ``NotFound`` when none is left."""
+def _isolation(session: Session, mid: int, suspects: list[str], leaks: list[Row]):
+    """The suspected mains still in the layers (the first of them most likely burst) and the
+    isolation of the break on it, placed by its leak calls (``leak_segment``): a main the layers
+    no longer have (they were replaced, the call not snapped again) gives way to the next.
+    ``NotFound`` when none is left."""
     for n, pipe in enumerate(suspects):
         try:
-            return suspects[n:], isolate_pipes(session, mid, pipe)
+            segment = leak_segment(session, mid, pipe, [r.id for r in leaks if r.pipe_id == pipe])
+            if segment is None:
+                return suspects[n:], isolate_pipes(session, mid, pipe)
+            return suspects[n:], isolate_break(session, mid, pipe, segment)
         except NotFound:
             if n == len(suspects) - 1:
                 raise
+
+
+# The part of main ``w`` nearest its point at fraction {f} along it: where a break at that spot
+# lies (a spot on a valve, where two parts meet, goes to the first of them along the main).
+_PART_AT = ("SELECT p.segment_no, p.geom FROM water_pipe_parts p WHERE p.municipality_id = w.municipality_id "
+            "AND p.pipe_id = w.pipe_id ORDER BY ST_Distance(p.geom, ST_LineInterpolatePoint(w.geom, {f})), p.seq "
+            "LIMIT 1")
+# The valve segment of the break on main :pipe: at the median of where the calls :ids fall along it.
+_LEAK_SEGMENT = text(
+    "SELECT part.segment_no FROM water_pipes w "
+    "CROSS JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ST_LineLocatePoint(w.geom, r.geom))"
+    " AS f FROM reports r WHERE r.id = ANY(:ids)) AS at "
+    "CROSS JOIN LATERAL (" + _PART_AT.format(f="at.f") + ") AS part "
+    "WHERE w.municipality_id = :mid AND w.pipe_id = :pipe AND at.f IS NOT NULL")
+# For points :xs, :ys (metric) on main :pipe, in order: the valve segment of a break at each, and
+# how far along the main the point is from the ends of the part holding it.
+_BREAKS_AT = text(
+    "SELECT part.segment_no, least(abs(t.f - ST_LineLocatePoint(w.geom, ST_StartPoint(part.geom))),"
+    " abs(ST_LineLocatePoint(w.geom, ST_EndPoint(part.geom)) - t.f)) * ST_Length(w.geom) AS clear_m "
+    "FROM water_pipes w CROSS JOIN LATERAL (SELECT u.ord, ST_LineLocatePoint(w.geom, ST_SetSRID("
+    " ST_MakePoint(u.x, u.y), ST_SRID(w.geom))) AS f FROM unnest(CAST(:xs AS float8[]), CAST(:ys AS float8[]))"
+    " WITH ORDINALITY AS u(x, y, ord)) AS t "
+    "CROSS JOIN LATERAL (" + _PART_AT.format(f="t.f") + ") AS part "
+    "WHERE w.municipality_id = :mid AND w.pipe_id = :pipe ORDER BY t.ord")
+
+
+def leak_segment(session: Session, mid: int, pipe_id: str, report_ids: list[int]) -> int | None:
+    """The valve segment of main ``pipe_id`` holding the break its leak calls ``report_ids`` point at.
+
+    Each call is projected onto the main and the break is put at the median of those
+    positions: callers stand round the spot where water comes up, and the median keeps
+    to where most of them are when one stands farther along the street, where a centroid
+    would follow that one (on a bent main the centroid's projection can also fall where
+    no caller is). Asked of PostGIS, where the geometries are. None without calls or main.
+    """
+    if not report_ids:
+        return None
+    return session.scalar(_LEAK_SEGMENT, {"mid": mid, "pipe": pipe_id, "ids": list(report_ids)})
+
+
+def breaks_at(session: Session, mid: int, pipe_id: str, points: list[tuple[float, float]]) -> list[Row]:
+    """For each of ``points`` (metric x, y) on main ``pipe_id``, in order: ``segment_no``, the valve
+    segment a break there lies in (the rule ``leak_segment`` places a break by), and ``clear_m``,
+    how far along the main the point is from the ends of the part of the main holding it (a
+    valve, or the main's own end). Empty for a main the layers do not have."""
+    if not points:
+        return []
+    return session.execute(_BREAKS_AT, {"mid": mid, "pipe": pipe_id, "xs": [float(x) for x, _ in points],
+                                        "ys": [float(y) for _, y in points]}).all()
 
 
 def addresses_per_segment(session: Session, mid: int, buffer_m: float) -> dict[int, int]:

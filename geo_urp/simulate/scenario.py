@@ -1,13 +1,15 @@
 """Plan a night of calls to the 24-hour line, with known faults hidden in it.
 
-``plan_night`` reads the town's layers (lamps, addresses, pipes and the stored
-isolation traces) and writes a script: every call with its time, place, words
-and caller, and the ground truth of the faults planted among them (a dark
-circuit, a dark cabinet, a burst main, a flooded spot, single dark lamps, a
-noisy flat), so a replay through Open311 can be scored against it.
+``plan_night`` reads the town's layers (lamps, addresses, pipes and their valve
+segments) and writes a script: every call with its time, place, words and
+caller, and the ground truth of the faults planted among them (a dark circuit,
+a dark cabinet, a burst main, a flooded spot, single dark lamps, a noisy flat),
+so a replay through Open311 can be scored against it. A burst is planted at one
+spot of a main: its leak callers stand round that spot, and its valves and dry
+homes are those of the isolation of a break there (``isolate_break``).
 
-Spatial facts (nearest lamp and pipe of every address, room around every
-lamp) are asked of PostGIS in three KNN queries; choosing and spacing calls is
+Spatial facts (nearest lamp and pipe of every address, room around every lamp,
+where a spot lies along a main) are asked of PostGIS; choosing and spacing calls is
 plain Python on metric coordinates, driven by one ``random.Random(seed)`` over
 rows read in a fixed order, so the same seed on the same layers gives the same
 night.
@@ -26,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput
 from geo_urp.models import METRIC_SRID
-from geo_urp.reasoning.isolation import isolate_pipes
+from geo_urp.reasoning.isolation import isolate_break
+from geo_urp.reasoning.water import breaks_at
 from geo_urp.simulate import mix
 from geo_urp.simulate.town import Town, TownPipe, read_town
 
@@ -39,6 +42,9 @@ BACKGROUND_SPACING_M = {"road_damage": 60.0, "flooding": 300.0, "noise": 30.0,
                         "social_distress": 100.0, "water_leak": 500.0, "no_water": 500.0,
                         "low_pressure": 500.0, "streetlight_out": 0.0, "info_request": 0.0}
 WATER_CODES = ("water_leak", "no_water", "low_pressure")
+# A planted break keeps this far (m, along its main) from the valves either side of it, so that
+# leak callers standing round it (within 3 m) place it in its valve segment (``water.breaks_at``).
+BREAK_CLEAR_M = 10.0
 
 
 @dataclass(frozen=True)
@@ -214,27 +220,29 @@ class _Planner:
         return PlantedFault("lighting_cabinet", (cabinet,), (), note=f"circuits {', '.join(chosen)} dark")
 
     def burst(self, session: Session, mid: int, no: int) -> PlantedFault:
+        """A burst at one spot of a main: leak calls round the spot, no-water calls from homes that
+        the isolation of a break there (its valve segment, ``isolate_break``) leaves dry."""
         town, rng = self.town, self.rng
-        options = []
-        for pipe in town.pipes:
-            if pipe.length_m < 40:
-                continue
-            iso = isolate_pipes(session, mid, pipe.pipe_id)
-            dry = set(iso.affected_segment_nos)
-            homes = [a for a in town.speakable if a.part_segment in dry and set(a.pipe_segments) <= dry]
-            if len(homes) >= 6:
-                options.append((pipe, iso, homes))
-        rng.shuffle(options)
-        # The first pipe with room for a caller standing over it (not squeezed between mains).
-        pipe, iso, homes, spots = next(((p, i, h, s) for p, i, h in options
-                                        if (s := town.points_along(session, mid, p.pipe_id))), (None,) * 4)
-        if pipe is None:
-            raise BadInput("no water pipe whose isolation leaves six addresses dry")
+        options = []  # (main, valve segment, its isolation, homes it leaves dry, spots there)
+        for pipe in (p for p in town.pipes if p.length_m >= 40):
+            spots, clear = town.points_along(session, mid, pipe.pipe_id), {}
+            for spot, at in zip(spots, breaks_at(session, mid, pipe.pipe_id, [s[:2] for s in spots])):
+                if at.clear_m >= BREAK_CLEAR_M:
+                    clear.setdefault(at.segment_no, []).append(spot)
+            for segment, there in sorted(clear.items()):
+                iso = isolate_break(session, mid, pipe.pipe_id, segment)
+                dry = set(iso.affected_segment_nos)
+                homes = [a for a in town.speakable if a.part_segment in dry and set(a.pipe_segments) <= dry]
+                if len(homes) >= 6:
+                    options.append((pipe, segment, iso, homes, there))
+        if not options:
+            raise BadInput("no spot on a water main whose isolation leaves six addresses dry")
+        pipe, segment, iso, homes, spots = rng.choice(options)
         times = self.times(rng.randint(6, 8), rng.uniform(1, 1.5))
         n_dry = len(times) - 2
         leak_at = sorted(rng.sample(range(len(times)), 2))
+        x, y, room = rng.choice(spots)
         for t in (times[i] for i in leak_at):
-            x, y, room = rng.choice(spots)
             r, a = min(3.0, room / 3) * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
             self.drafts.append(_Draft(t, "water_leak", x + r * math.cos(a), y + r * math.sin(a),
                                       asset_id=pipe.pipe_id, fault=no))
@@ -244,7 +252,7 @@ class _Planner:
         self.burst_pipe, self.burst_dry = pipe, set(iso.affected_segment_nos)
         self.burst_span = (times[0], times[-1])
         return PlantedFault("water_main_burst", (pipe.pipe_id,), (), iso.valves_to_close,
-                            iso.affected_segment_nos, note=f"main {pipe.pipe_id}")
+                            iso.affected_segment_nos, note=f"main {pipe.pipe_id}, valve segment {segment}")
 
     def address_call(self, home, t: float, code: str, fault: int | None, caller: tuple | None = None) -> None:
         self.drafts.append(_Draft(t, code, home.x, home.y, address=home, asset_id=home.address_id,
@@ -283,7 +291,7 @@ class _Planner:
         return PlantedFault("lamp", (lamp.lamp_id,), (), note=f"next to dark circuit {circuit}, on {lamp.circuit_id}")
 
     def dry_beside(self, no: int) -> PlantedFault | None:
-        """A no-water call from the address nearest the burst main that keeps its water when the main
+        """A no-water call from the address nearest the burst main that keeps its water when the break
         is isolated, during the burst's calls: an outage of its own, never one of the burst's calls."""
         pipe = self.burst_pipe
         homes = [a for a in self.town.speakable if a.part_segment is not None and a.part_segment not in self.burst_dry
