@@ -3,6 +3,7 @@
 Open311 reads (``open311``) and FixMyStreet's report updates (``open311_updates``),
 incidents for operators, crews and the council (``incidents``), the outbox of closing
 messages as operators read it (``outbox``) and the audit trail as an admin reads it
-(``audit``); the crews' work lists and the council's hotspots and trends belong here too.
+(``audit``), a crew's work list (``work_list``); the council's hotspots and trends belong
+here too.
 Reads only: nothing here writes (the views that show a caller's contact audit the reading).
 """

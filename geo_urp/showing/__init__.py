@@ -15,5 +15,6 @@ def blueprints() -> list[Blueprint]:
     from geo_urp.showing.open311 import bp as open311
     from geo_urp.showing.openapi import bp as openapi
     from geo_urp.showing.pages import bp as pages
+    from geo_urp.showing.pages_crew import bp as crew
 
-    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, open311, openapi, pages]
+    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, open311, openapi, pages, crew]

@@ -26,7 +26,7 @@ from geo_urp.showing.database import get_session
 from geo_urp.showing.maps import municipality_map
 
 bp = Blueprint("pages", __name__)
-LANDING = {"operator": "pages.operator", "admin": "pages.operator"}
+LANDING = {"operator": "pages.operator", "admin": "pages.operator", "crew": "crew.work_list_page"}
 
 
 class LoginForm(FlaskForm):

@@ -1,0 +1,157 @@
+"""The crews' pages (SPEC §6): ``/crew`` for a phone, ``/crew/print`` for paper, ``/crew.csv``.
+
+A crew login sees its own crew's work list (``reading.work_list``), whatever it asks; an admin
+picks a crew with ``?crew_id=`` (and ``jurisdiction_id`` where two towns share the id). Every
+word a crew reads is Italian, and every text from callers or layers is escaped by Jinja.
+The status buttons post to ``POST /api/incidents/{id}/status`` (``static/crew.js``).
+
+Each job's small map is drawn with Leaflet itself (served under ``/vendor``), not with
+Folium: a list of jobs needs many small maps on one page, and a Folium map is a whole page
+root of its own. The base map is the town's streets near the job (over ``MAP_TILES_URL``'s
+tiles when set). A call-back contact shown on the page is audited; the CSV never holds one.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, g, render_template, request
+from werkzeug.utils import secure_filename
+
+from geo_urp import audit, settings
+from geo_urp.errors import BadInput, Forbidden
+from geo_urp.reading import work_list
+from geo_urp.showing.auth import municipality_ids, require
+from geo_urp.showing.database import get_session
+
+bp = Blueprint("crew", __name__)
+
+KIND_IT = {
+    "lamp": "Lampione spento", "lighting_circuit": "Circuito di illuminazione spento",
+    "lighting_cabinet": "Quadro dell'illuminazione guasto", "water_main_burst": "Rottura di una condotta",
+    "water_outage": "Mancanza d'acqua", "flooding": "Allagamento", "road_damage": "Buca o danno stradale",
+    "noise": "Disturbo della quiete pubblica", "social_distress": "Situazione di disagio", "other": "Altro",
+}
+STATUS_IT = {"open": "In attesa di invio dalla centrale", "assigned": "Assegnato alla squadra",
+             "in_progress": "Lavoro in corso", "resolved": "Risolto", "closed": "Chiuso"}
+STEP_IT = {"assigned": "Assegna alla squadra", "in_progress": "Inizia il lavoro", "resolved": "Risolto",
+           "closed": "Archivia"}
+# The priority reasons as ``reasoning.priority`` words them, in Italian; any other passes as it is.
+_REASONS_IT = (
+    (re.compile(r"^dark at night$"), "al buio di notte"),
+    (re.compile(r"^near (.+)$"), r"vicino a \1"),
+    (re.compile(r"^(\d+) calls$"), r"\1 chiamate"),
+    (re.compile(r"^(\d+) addresses affected$"), r"\1 civici senz'acqua"),
+)
+CSV_COLUMNS = ("incidente", "priorita", "motivi_priorita", "stato", "tipo", "indirizzo", "via", "da_riparare",
+               "valvole_da_chiudere", "vie_interessate", "civici_interessati", "chiamate", "lat", "lon", "aperto_il")
+
+
+def reason_it(reason: str) -> str:
+    """A priority reason in Italian."""
+    for pattern, words in _REASONS_IT:
+        if pattern.match(reason):
+            return pattern.sub(words, reason)
+    return reason
+
+
+def local_time(at: datetime | None) -> str:
+    """``at`` in the towns' local time, as an Italian reads it: 27/11/2026 23:05."""
+    return at.astimezone(settings.local_zone()).strftime("%d/%m/%Y %H:%M") if at else ""
+
+
+def _words() -> dict:
+    return {"kind_it": KIND_IT, "status_it": STATUS_IT, "step_it": STEP_IT, "reason_it": reason_it,
+            "local_time": local_time}
+
+
+def _crew_of_request():
+    """The crew whose list this request reads: the login's own, or the one an admin names (None: not named)."""
+    p = g.principal
+    session = get_session()
+    if p.role == "crew":
+        if not p.crew_id or p.municipality_id is None:
+            raise Forbidden("questo accesso non è legato a una squadra: chiedi all'amministratore")
+        return work_list.crew_in(session, [p.municipality_id], p.crew_id)
+    crew_id = request.args.get("crew_id")
+    if not crew_id:
+        return None
+    return work_list.crew_in(session, municipality_ids(p, request.args.get("jurisdiction_id")), crew_id)
+
+
+def _read(audited: bool) -> work_list.WorkList | None:
+    """The request's work list; with ``audited``, the reading of each call-back contact shown is recorded."""
+    crew = _crew_of_request()
+    if crew is None:
+        return None
+    session = get_session()
+    found = work_list.read(session, crew, g.principal)
+    if audited and found.contacts_shown:
+        audit.contact_viewed(session, g.principal.name, "report", found.contacts_shown)
+        session.commit()
+    return found
+
+
+def _map_data(found: work_list.WorkList) -> dict:
+    """What ``crew.js`` draws: per job its point, geometry, valves and nearby streets."""
+    return {"tiles_url": current_app.config.get("MAP_TILES_URL") or "",
+            "tiles_attribution": current_app.config.get("MAP_TILES_ATTRIBUTION") or "",
+            "step_labels": STEP_IT, "status_labels": STATUS_IT,
+            "jobs": {str(j.incident.id): {"lat": j.lat, "lon": j.lon, "priority": j.incident.priority,
+                                          "geometry": j.geometry, "valves": j.valves, "streets": j.nearby_streets}
+                     for j in found.jobs}}
+
+
+@bp.get("/crew")
+@require("crew")
+def work_list_page():
+    """The crew's work list for a phone: each job with a map, where, what, and its status steps."""
+    found = _read(audited=True)
+    if found is None:
+        return render_template("crew.html", principal=g.principal, work=None,
+                               crews=work_list.crews(get_session(), municipality_ids(
+                                   g.principal, request.args.get("jurisdiction_id"))), **_words())
+    return render_template("crew.html", principal=g.principal, work=found, map_data=_map_data(found), **_words())
+
+
+@bp.get("/crew/print")
+@require("crew")
+def work_list_print():
+    """The crew's work list on paper: every job with its valves, streets and calls, no map."""
+    found = _read(audited=True)
+    if found is None:
+        raise BadInput("crew_id is required: the crew whose list to print", details=[{"field": "crew_id"}])
+    return render_template("crew_print.html", principal=g.principal, work=found, printed_at=datetime.now(timezone.utc),
+                           **_words())
+
+
+def _cell(value) -> str:
+    """A CSV cell; a text a spreadsheet would take for a formula (a leading =, +, - or @) is quoted."""
+    if not isinstance(value, str):
+        return "" if value is None else str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@bp.get("/crew.csv")
+@require("crew")
+def work_list_csv():
+    """The crew's work list as CSV (``CSV_COLUMNS``), one job a row; no caller's contact."""
+    found = _read(audited=False)
+    if found is None:
+        raise BadInput("crew_id is required: the crew whose list to download", details=[{"field": "crew_id"}])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for j in found.jobs:
+        inc = j.incident
+        writer.writerow([_cell(v) for v in (
+            inc.id, inc.priority, "; ".join(reason_it(r) for r in inc.priority_reasons), STATUS_IT[inc.status],
+            KIND_IT.get(inc.kind, inc.kind), "; ".join(j.addresses), j.street, " ".join(inc.asset_ids),
+            " ".join(v["valve_id"] for v in j.valves), "; ".join(j.affected_streets),
+            inc.affected_addresses if inc.affected_addresses is not None else "", len(j.calls),
+            round(j.lat, 6), round(j.lon, 6), local_time(inc.opened_at))])
+    name = secure_filename(f"lavori-{found.municipality.slug}-{found.crew.crew_id}.csv") or "lavori.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
