@@ -1,7 +1,10 @@
 """Date-times as callers and clients send them: ISO 8601 with an offset (``Z`` for UTC)."""
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+from geo_urp.errors import BadInput
 
 
 def with_offset(raw: str) -> datetime | None:
@@ -11,3 +14,23 @@ def with_offset(raw: str) -> datetime | None:
     except ValueError:
         return None
     return value if value.tzinfo is not None else None
+
+
+def parameter(args: Mapping[str, str], name: str) -> datetime | None:
+    """The query parameter ``name`` as a date-time in UTC (None when absent); a value that is not
+    ISO 8601 with its offset is a ``BadInput`` naming the parameter. Read in UTC, any offset
+    Python accepts is one PostgreSQL takes too."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    value = with_offset(raw)
+    if value is None:
+        # A "+" left unencoded in a URL arrives as a space: say so, it is the usual slip.
+        hint = " (a + in a URL is sent as %2B)" if " " in raw else ""
+        raise BadInput(f"{name} must be an ISO 8601 date-time with its offset, such as "
+                       f"2026-11-27T22:00:00+01:00, not {raw!r}{hint}", details=[{"field": name, "value": raw}])
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise BadInput(f"{name} {raw!r} is outside the calendar once read in UTC",
+                       details=[{"field": name, "value": raw}]) from None

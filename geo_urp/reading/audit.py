@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from geo_urp import municipalities
 from geo_urp.errors import BadInput
 from geo_urp.models import AuditEntry, Municipality
-from geo_urp.timestamps import with_offset
+from geo_urp.timestamps import parameter
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -41,17 +41,6 @@ _MAX_ID = 2**63 - 1
 def _bad(name: str, raw: str, expected: str) -> BadInput:
     return BadInput(f"{name} must be {expected}, not {raw!r}", details=[{"field": name, "value": raw}])
 
-
-def _when(args: Mapping[str, str], name: str) -> datetime | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    value = with_offset(raw)
-    if value is None:
-        # A "+" left unencoded in a URL arrives as a space: say so, it is the usual slip.
-        hint = " (a + in a URL is sent as %2B)" if " " in raw else ""
-        raise _bad(name, raw, "an ISO 8601 date-time with its offset, such as 2026-11-27T22:00:00+01:00" + hint)
-    return value
 
 
 def _whole(args: Mapping[str, str], name: str, low: int, high: int) -> int | None:
@@ -74,7 +63,7 @@ def _scope(session: Session, args: Mapping[str, str], bound_to: int | None) -> l
 
 def _query(session: Session, args: Mapping[str, str], bound_to: int | None) -> tuple[Select, int]:
     """The entries asked for in ``args`` (``BadInput`` naming a bad parameter) and the page size."""
-    since, until = _when(args, "since"), _when(args, "until")
+    since, until = parameter(args, "since"), parameter(args, "until")
     if since is not None and until is not None and since > until:
         raise BadInput(f"until {args['until']!r} is before since {args['since']!r}",
                        details=[{"field": "since"}, {"field": "until"}])

@@ -29,7 +29,7 @@ from geo_urp.models import Report, ReportUpdate
 from geo_urp.municipalities import municipality_for
 from geo_urp.reading.open311 import iso
 from geo_urp.reading.privacy import OPEN311_UPDATE_FIELDS
-from geo_urp.timestamps import with_offset
+from geo_urp.timestamps import parameter
 
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_WINDOW = timedelta(days=7)
@@ -56,27 +56,11 @@ def fixmystreet_status(stage: str, status: str) -> str:
     return FIXMYSTREET_STATUS.get(stage, status)
 
 
-def _when(args: Mapping[str, str], name: str) -> datetime | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    value = with_offset(raw)
-    if value is None:
-        # A "+" left unencoded in a URL arrives as a space: say so, it is the usual slip.
-        hint = " (a + in a URL is sent as %2B)" if " " in raw else ""
-        raise BadInput(f"{name} must be an ISO 8601 date-time with its offset, such as "
-                       f"2026-11-27T22:00:00+01:00, not {raw!r}{hint}", details=[{"field": name, "value": raw}])
-    try:
-        return value.astimezone(timezone.utc)
-    except OverflowError:
-        raise BadInput(f"{name} {raw!r} is outside the calendar once read in UTC",
-                       details=[{"field": name, "value": raw}]) from None
-
 
 def window(args: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
     """The ``start_date`` / ``end_date`` window asked for in ``args``, in UTC, both ends included
     (the defaults and the limit are in the module's docstring); ``BadInput`` naming the parameter."""
-    start, end = _when(args, "start_date"), _when(args, "end_date")
+    start, end = parameter(args, "start_date"), parameter(args, "end_date")
     try:
         if end is None:
             end = now if start is None else start + DEFAULT_WINDOW
