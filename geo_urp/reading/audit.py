@@ -20,7 +20,7 @@ as everywhere (``municipalities.ids_within``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import timezone
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
