@@ -7,7 +7,7 @@ from flask import Blueprint, g, jsonify, request
 
 from geo_urp.acting import work_orders
 from geo_urp.errors import BadInput
-from geo_urp.reading import incidents
+from geo_urp.reading import incidents, nearby
 from geo_urp.reasoning import corrections
 from geo_urp.showing.auth import municipality_ids, require
 from geo_urp.showing.database import get_session
@@ -52,6 +52,13 @@ def list_incidents():
         _since(request.args.get("since")), crew, aggregate=p.role == "council"))
     resp.mimetype = "application/geo+json"
     return resp
+
+
+@bp.get("/incidents/nearby")
+@require("operator")
+def incidents_nearby():
+    """Open incidents a call being taken may join: ?service_code=…&lat=…&long=…[&radius_m=…&jurisdiction_id=…]"""
+    return jsonify(nearby.open_incidents_near(get_session(), g.principal.municipality_id, request.args))
 
 
 @bp.get("/incidents/<int:incident_id>/history")

@@ -6,19 +6,29 @@ Views parse the request, call one service (``reading.open311`` and
 with ``open311_format``. Errors raised here answer in the GeoReport v2 error
 list, in the format the URL asked for.
 No GET answer carries caller contact data: the read side never touches it.
-CSRF does not apply: clients authenticate with ``api_key``, not a cookie.
+
+A POST authenticates with its ``api_key`` (field or ``X-API-Key`` header); without one, a
+logged-in operator or admin may post from the console with the login session, and then the
+page's CSRF token (``X-CSRFToken`` header or ``csrf_token`` field) is required, as for every
+change a cookie makes (``auth.current_principal``). A session POST has no ``Idempotency-Key``
+retry: those belong to an api_key. Nothing else here uses the session.
 """
 from __future__ import annotations
 
 import re
 
 from flask import Blueprint, current_app, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from geo_urp.acting import calls, intake
-from geo_urp.errors import BadInput, GeoUrpError, NotFound
+from geo_urp.accounts import Principal
+from geo_urp.errors import BadInput, Forbidden, GeoUrpError, NotFound
 from geo_urp.reading import open311 as reads
 from geo_urp.reading import open311_updates
+from geo_urp.reasoning import on_report_stored
+from geo_urp.showing.auth import current_principal
 from geo_urp.showing.database import get_session
 from geo_urp.showing.extensions import csrf
 from geo_urp.showing.open311_format import discovery as discovery_document
@@ -44,6 +54,14 @@ def _domain_error(exc: GeoUrpError):
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     return error(exc.code or 500, exc.description or exc.name, _fmt())
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError):
+    """A session POST without the page's token: in the GeoReport v2 error list, as every error here
+    (the app's own CSRF handler, found first for its status, answers in another shape)."""
+    return error(400, f"CSRF check failed: {exc.description} Send the X-CSRFToken header of the page, "
+                      "or authenticate with api_key", _fmt())
 
 
 def _jurisdiction() -> str | None:
@@ -128,14 +146,33 @@ def list_requests(fmt: str):
     return render(found, fmt, "service_requests")
 
 
+SESSION_POST_ROLES = ("operator", "admin")  # the logins that take calls on the console
+
+
+def _session_poster() -> Principal | None:
+    """The logged-in operator or admin posting without an api_key (CSRF token checked), else None."""
+    if not current_user.is_authenticated:
+        return None
+    principal = current_principal()  # no X-API-Key here: the session's, after the CSRF check
+    if principal.role not in SESSION_POST_ROLES:
+        raise Forbidden(f"a {principal.role} login may not submit service requests", details=[{"field": "api_key"}])
+    return principal
+
+
 @bp.post(f"/requests.{FMT}")
 def create_request(fmt: str):
-    """Submit a service request: api_key, service_code, a location, optional attributes and contact."""
+    """Submit a service request: api_key (or an operator's login session), service_code, a location,
+    optional attributes and contact."""
     fields, attributes = _submission()
     session = get_session()
-    receipt = calls.take_call(
-        session, fields.get("api_key") or request.headers.get("X-API-Key"), fields, attributes,
-        request.headers.get("Idempotency-Key"), intake.IntakeLimits.from_config(current_app.config))
+    key = fields.get("api_key") or request.headers.get("X-API-Key")
+    limits = intake.IntakeLimits.from_config(current_app.config)
+    poster = None if key else _session_poster()
+    if poster is None:
+        receipt = calls.take_call(session, key, fields, attributes, request.headers.get("Idempotency-Key"), limits)
+    else:  # as calls.take_call does for a key: the report, then its incident, in one transaction
+        receipt = intake.create_report(session, poster, fields, attributes, limits=limits)
+        on_report_stored(session, receipt.report)
     session.commit()
     return render([receipt.as_open311()], fmt, "service_requests", 201 if receipt.created else 200)
 

@@ -38,6 +38,34 @@ DOCUMENT: dict = {
                 _JURISDICTION],
             "responses": {"200": {"description": "incidents", "content": {"application/geo+json": {
                 "schema": {"$ref": "#/components/schemas/IncidentCollection"}}}}, "400": _ERROR, **_AUTH_ERRORS}}},
+        "/api/incidents/nearby": {"get": {
+            "summary": ("The open incidents a call being taken may join (operator): those of the call's family "
+                        "of kinds within radius_m of its point, nearest first, at most 5; none for a service "
+                        "that makes no incident (info_request)"),
+            "parameters": [
+                {"name": "service_code", "in": "query", "required": True, "schema": {"type": "string"}},
+                {"name": "lat", "in": "query", "required": True,
+                 "schema": {"type": "number", "minimum": -90, "maximum": 90}},
+                {"name": "long", "in": "query", "required": True,
+                 "schema": {"type": "number", "minimum": -180, "maximum": 180}},
+                {"name": "radius_m", "in": "query",
+                 "schema": {"type": "number", "minimum": 1, "maximum": 2000, "default": 200}},
+                {**_JURISDICTION, "description": "municipality slug (required when several are served)"}],
+            "responses": {"200": {"description": "nearby open incidents", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {
+                    "jurisdiction_id": {"type": "string"}, "radius_m": {"type": "number"},
+                    "incidents": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "kind": {"enum": list(KINDS)},
+                        "asset_ids": {"type": "array", "items": {"type": "string"}},
+                        "status": {"enum": list(STATUSES)},
+                        "priority": {"type": "integer", "minimum": 1, "maximum": 4},
+                        "crew_id": {"type": ["string", "null"]}, "report_count": {"type": "integer"},
+                        "explanation": {"type": "string"},
+                        "street": {"type": ["string", "null"],
+                                   "description": "the street nearest the incident's point nearest the call"},
+                        "distance_m": {"type": "number"},
+                        "lat": {"type": "number"}, "lon": {"type": "number"}}}}}}}}},
+                "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},
         "/api/incidents/{incident_id}/history": {"get": {
             "summary": "Every change of one incident, oldest first (operator)",
             "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],

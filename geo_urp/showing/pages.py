@@ -20,6 +20,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from geo_urp.accounts import authenticate
+from geo_urp.catalog import catalog_for
 from geo_urp.models import Municipality
 from geo_urp.showing.auth import LoginUser, current_principal, municipality_ids, require
 from geo_urp.showing.database import get_session
@@ -81,10 +82,13 @@ def index():
 @bp.get("/operator")
 @require("operator")
 def operator():
-    """The live map of open incidents over the town's layers."""
+    """The live map of open incidents over the town's layers (the first town, or ?jurisdiction_id=),
+    beside the call intake form for every town the operator answers for."""
     mids = municipality_ids(g.principal, request.args.get("jurisdiction_id"))
     session = get_session()
-    muni = session.scalar(select(Municipality).where(Municipality.id.in_(mids)).order_by(Municipality.slug))
+    towns = session.scalars(select(Municipality).where(Municipality.id.in_(municipality_ids(g.principal, None)))
+                            .order_by(Municipality.name, Municipality.slug)).all()
+    muni = min((t for t in towns if t.id in mids), key=lambda t: t.slug, default=None)
     if muni is None:
         abort(404, "no municipality is loaded yet")
     m = municipality_map(session, muni.slug, assets_base="/vendor",
@@ -95,4 +99,8 @@ def operator():
     return render_template(
         "operator.html", municipality=muni, principal=g.principal, map_name=m.get_name(),
         map_header=root.header.render(), map_html=root.html.render(), map_script=root.script.render(),
-        incidents_url=url_for("api_incidents.list_incidents", jurisdiction_id=muni.slug))
+        incidents_url=url_for("api_incidents.list_incidents", jurisdiction_id=muni.slug),
+        towns=[{"slug": t.slug, "name": t.name} for t in towns],
+        # one service list for the form: today every town has the same (catalog.catalog_for)
+        services=[{**svc.as_open311(), "attributes": svc.definition()["attributes"]}
+                  for svc in catalog_for(session, muni.id).services])

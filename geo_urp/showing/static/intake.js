@@ -1,0 +1,248 @@
+// Call intake on the operator's console (SPEC §6): form#intake, its inputs named as the Open311
+// POST fields, saved through POST /open311/v2/requests.json with the login session and the page's
+// CSRF token; the new service_request_id is shown in #intake-result, the form is cleared and the
+// focus goes back to its first field for the next call.
+//
+// Where the call is comes from intake_place.js (geocoding preview, alternatives, the town): a
+// picked place is sent as its label in address_string, which the service geocodes again (only if
+// it finds that label ambiguous is the picked point sent as lat/long); a click on the map as
+// lat/long. An address typed but not picked is left to the service's geocoder. As
+// soon as the service and the place are known, the open incidents of the same family nearby are
+// shown (GET /api/incidents/nearby): "Probabilmente il circuito C1 spento in Via Roma, 3 chiamate:
+// aggiungere questa?". Answering yes moves the saved call into that incident
+// (POST /api/reports/{id}/move): the operator's judgement, which the grouping rules then keep.
+// The questions of the chosen service (Open311 attributes) are asked below the description.
+//
+// An information request is answered during the call: it needs no place and is stored closed with
+// the answer given (attribute[answer]). Intake still places every report, so one logged without
+// an address is placed at the town's "municipio" landmark (the URP's office), and the form says so.
+//
+// Keyboard: F2 goes to the form for a new call, Ctrl+Enter saves from any field, Enter in the
+// address picks a place (never saves), Esc closes the suggestions. Text is set with textContent.
+function geoUrpIntake(mapName, cfg) {
+  const FIELDS = ["service_code", "jurisdiction_id", "address_string", "description", "first_name",
+                  "last_name", "phone", "email", "lat", "long", "language"];
+  const LABEL = {service_code: "Servizio", jurisdiction_id: "Comune", address_string: "Indirizzo", lat: "Latitudine",
+                 long: "Longitudine", description: "Descrizione", first_name: "Nome", last_name: "Cognome",
+                 phone: "Telefono", email: "E-mail", language: "Lingua", requested_datetime: "Ora della chiamata"};
+  const INFO = "info_request", INFO_PLACE = "municipio";
+  const map = window[mapName];
+  const form = document.getElementById("intake");
+  const el = name => form.elements.namedItem(name);
+  const services = JSON.parse(document.getElementById("intake-services").textContent);
+  const towns = JSON.parse(document.getElementById("intake-towns").textContent);
+  const attrsBox = document.getElementById("intake-attributes");
+  const nearbyBox = document.getElementById("intake-nearby");
+  const errorBox = document.getElementById("intake-error");
+  const result = document.getElementById("intake-result");
+  const button = form.querySelector("button[type=submit]");
+  let nearbySeq = 0, saving = false;
+  const place = geoUrpPlacePicker(map, form, {...cfg, towns}, () => checkNearby());
+
+  const text = (tag, content, className) => {
+    const node = document.createElement(tag);
+    node.textContent = content;
+    if (className) node.className = className;
+    return node;
+  };
+
+  function attributeInput(a) {
+    let input;
+    if (a.datatype === "singlevaluelist" || a.datatype === "multivaluelist") {
+      input = document.createElement("select");
+      input.multiple = a.datatype === "multivaluelist";
+      if (!input.multiple) {
+        const none = text("option", "—");
+        none.value = "";
+        input.append(none);
+      }
+      for (const v of a.values || []) {
+        const option = text("option", v.name);
+        option.value = v.key;
+        input.append(option);
+      }
+    } else if (a.datatype === "text") {
+      input = document.createElement("textarea");
+      input.rows = 2;
+    } else {
+      input = document.createElement("input");
+      if (a.datatype === "number") input.inputMode = "decimal";
+    }
+    input.name = `attribute[${a.code}]`;
+    if (a.datatype_description) input.placeholder = a.datatype_description;
+    return input;
+  }
+
+  function renderAttributes() {
+    attrsBox.replaceChildren();
+    const service = services.find(s => s.service_code === el("service_code").value);
+    if (!service) return;
+    if (service.service_code === INFO) {
+      attrsBox.append(text("p", "Richiesta di informazioni: il luogo non serve (senza indirizzo è registrata " +
+                                "presso il municipio) ed è chiusa subito con la risposta data.", "hint"));
+    }
+    for (const a of [...service.attributes].sort((x, y) => x.order - y.order)) {
+      if (!a.variable) continue;
+      const label = text("label", a.description + (a.required ? " *" : ""));
+      label.append(attributeInput(a));
+      attrsBox.append(label);
+    }
+  }
+
+  const KIND = {
+    lamp: a => `il lampione ${a} spento`, lighting_circuit: a => `il circuito ${a} spento`,
+    lighting_cabinet: a => `il quadro elettrico ${a} spento`, water_main_burst: a => `la rottura della condotta ${a}`,
+    water_outage: () => "la mancanza d'acqua", flooding: () => "l'allagamento", road_damage: () => "il danno stradale",
+    noise: () => "il disturbo della quiete", social_distress: () => "la situazione di disagio",
+    other: () => "lo stesso problema",
+  };
+
+  function sentence(inc) {
+    const what = (KIND[inc.kind] || KIND.other)(inc.asset_ids[0] || "").replace(/\s+$/, "");
+    const calls = inc.report_count === 1 ? "1 chiamata" : `${inc.report_count} chiamate`;
+    return `Probabilmente ${what}${inc.street ? ` in ${inc.street}` : ""}, ${calls} ` +
+           `(incidente #${inc.id}, a ${Math.round(inc.distance_m)} m): aggiungere questa?`;
+  }
+
+  function choice(value, label, checked) {
+    const row = document.createElement("label");
+    const radio = document.createElement("input");
+    radio.type = "radio";
+    radio.name = "join_incident";  // not an Open311 field: never posted, it decides the move after saving
+    radio.value = value;
+    radio.checked = checked;
+    row.append(radio, text("span", label));
+    return row;
+  }
+
+  async function checkNearby() {
+    const my = ++nearbySeq, p = place.current(), code = el("service_code").value;
+    const town = (p && p.town) || place.town();
+    nearbyBox.replaceChildren();
+    if (!p || !code || code === INFO || !town) return;
+    const query = new URLSearchParams({service_code: code, lat: p.lat.toFixed(7), long: p.lon.toFixed(7),
+                                       jurisdiction_id: town.slug});
+    let body = null;
+    try {
+      const resp = await fetch(`${cfg.nearbyUrl}?${query}`, {credentials: "same-origin",
+                                                              headers: {"Accept": "application/json"}});
+      body = resp.ok ? await resp.json() : null;
+    } catch (e) {
+      body = null;
+    }
+    if (my !== nearbySeq || !body || !body.incidents.length) return;
+    nearbyBox.append(text("strong", "Attenzione: incidenti aperti dello stesso tipo qui vicino."));
+    for (const inc of body.incidents) {
+      const row = choice(String(inc.id), sentence(inc), false);
+      row.dataset.incidentId = inc.id;
+      if (inc.explanation) row.title = inc.explanation;
+      nearbyBox.append(row);
+    }
+    nearbyBox.append(choice("", "No, è un'altra cosa (la raggruppa il sistema)", true));
+  }
+
+  function fail(message, field) {
+    errorBox.textContent = message;
+    if (field && el(field) && el(field).type !== "hidden") el(field).focus();
+  }
+
+  function problem(status, answer) {
+    if (status === 401) return "Sessione scaduta: ricarica la pagina e accedi di nuovo.";
+    const description = Array.isArray(answer) && answer[0] ? String(answer[0].description) : `errore ${status}`;
+    if (/CSRF/.test(description)) return "La pagina è scaduta: ricaricala e registra di nuovo la chiamata.";
+    const field = description.split(/[\s[]/)[0];
+    return `Chiamata non registrata${LABEL[field] ? ` (${LABEL[field]})` : ""}: ${description}`;
+  }
+
+  const ambiguous = answer => Array.isArray(answer) && answer[0] &&
+    /^address_string .* is ambiguous/.test(String(answer[0].description));
+
+  async function postJson(url, body) {
+    const resp = await fetch(url, {method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+                                   headers: {"Content-Type": "application/json", "Accept": "application/json",
+                                             "X-CSRFToken": cfg.csrfToken}});
+    return {resp, answer: await resp.json().catch(() => null)};
+  }
+
+  async function moveInto(reportId, incidentId) {
+    const {resp, answer} = await postJson(cfg.moveUrl.replace("/0/", `/${encodeURIComponent(reportId)}/`),
+                                          {incident_id: Number(incidentId)});
+    if (resp.ok) return ` · aggiunta all'incidente #${answer.id}`;
+    return ` · non aggiunta all'incidente #${incidentId}: ${(answer && answer.error) || `errore ${resp.status}`}`;
+  }
+
+  function submission() {
+    const body = {};
+    for (const name of FIELDS) {
+      const value = el(name).value.trim();
+      if (value) body[name] = value;
+    }
+    for (const input of attrsBox.querySelectorAll("[name^='attribute[']")) {
+      const value = input.multiple ? [...input.selectedOptions].map(o => o.value) : input.value.trim();
+      if (value.length) body[input.name] = value;
+    }
+    return body;
+  }
+
+  function clearForm() {
+    form.reset();
+    renderAttributes();
+    place.clear();
+    nearbySeq++;
+    nearbyBox.replaceChildren();
+    errorBox.textContent = "";
+  }
+
+  function show(receipt, joined) {
+    result.replaceChildren();
+    result.dataset.serviceRequestId = receipt.service_request_id;
+    result.append("Chiamata registrata: numero ", text("strong", receipt.service_request_id), joined || "");
+    if (receipt.service_notice) result.append(text("div", receipt.service_notice, "hint"));
+  }
+
+  async function save() {
+    if (saving) return;
+    errorBox.textContent = "";
+    const body = submission(), info = body.service_code === INFO;
+    if (!body.service_code) return fail("Scegli il servizio.", "service_code");
+    if (!place.town()) return fail("Scegli il comune: l'indirizzo da solo non dice quale.", "jurisdiction_id");
+    if (!body.lat && !body.address_string) {
+      if (!info) return fail("Indica dove: scrivi l'indirizzo o fai clic sulla mappa.", "address_string");
+      body.address_string = INFO_PLACE;
+    }
+    const join = info ? "" : (form.querySelector("input[name=join_incident]:checked") || {}).value;
+    saving = true;
+    button.disabled = true;
+    result.replaceChildren();
+    delete result.dataset.serviceRequestId;
+    try {
+      let {resp, answer} = await postJson(cfg.postUrl, body);
+      const picked = place.current();
+      if (resp.status === 400 && !body.lat && picked && picked.picked && picked.kind && ambiguous(answer)) {
+        // the label picked names more than one place for the service: send the point that was picked
+        ({resp, answer} = await postJson(cfg.postUrl, {...body, lat: picked.lat.toFixed(7),
+                                                       long: picked.lon.toFixed(7)}));
+      }
+      if (!resp.ok || !Array.isArray(answer) || !answer[0]) return fail(problem(resp.status, answer));
+      const joined = join ? await moveInto(answer[0].service_request_id, join) : "";
+      clearForm();
+      show(answer[0], joined);
+      el("service_code").focus();
+    } catch (e) {
+      fail("Servizio non raggiungibile: la chiamata non è registrata. Riprova.");
+    } finally {
+      saving = false;
+      button.disabled = false;
+    }
+  }
+
+  el("service_code").addEventListener("change", () => { renderAttributes(); checkNearby(); });
+  form.addEventListener("submit", e => { e.preventDefault(); save(); });
+  form.addEventListener("keydown", e => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); save(); }
+  });
+  document.addEventListener("keydown", e => {
+    if (e.key === "F2") { e.preventDefault(); el("service_code").focus(); }
+  });
+  renderAttributes();
+}
