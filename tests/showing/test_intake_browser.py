@@ -78,6 +78,10 @@ def test_an_operator_takes_a_lamp_call_and_adds_it_to_the_dark_circuit(borgo_db_
         page.keyboard.press("Escape")                   # closes the suggestions
         expect(page.locator("#intake-suggestions")).to_be_hidden()
 
+        # the town's name after a comma is the caller's habit, not part of the street
+        _type_address(page, "via roma 3, borgo")
+        expect(page.locator("#intake-suggestions li").first).to_have_text("Via Roma 3civico stimato (interpolato)")
+
         # then the civic: Enter picks the first suggestion; its label is what is sent, for the
         # service to place on the civic itself (lat/long are the map's, for a click)
         _type_address(page, "via roma 2")

@@ -147,8 +147,10 @@ function geoUrpIntake(mapName, cfg) {
   }
 
   function problem(status, answer) {
-    if (status === 401) return "Sessione scaduta: ricarica la pagina e accedi di nuovo.";
     const description = Array.isArray(answer) && answer[0] ? String(answer[0].description) : `errore ${status}`;
+    if (status === 401 || /^api_key was not provided/.test(description)) {  // the login has expired
+      return "Sessione scaduta: ricarica la pagina e accedi di nuovo.";
+    }
     if (/CSRF/.test(description)) return "La pagina è scaduta: ricaricala e registra di nuovo la chiamata.";
     const field = description.split(/[\s[]/)[0];
     return `Chiamata non registrata${LABEL[field] ? ` (${LABEL[field]})` : ""}: ${description}`;

@@ -32,11 +32,12 @@ function geoUrpPlacePicker(map, form, cfg, onPlace) {
   const townOf = slug => towns.find(t => t.slug === slug);
 
   // "via Roma 3, Marcallo": the words after the last comma, when they name exactly one town (its
-  // whole name, its first words, or its slug); the address without them.
+  // whole name, its first words, or its slug); the address without them (the geocoder knows a
+  // town's whole name only, so they are taken off for one town too).
   function townSaid(text) {
     const at = text.lastIndexOf(",");
     const said = at < 0 ? "" : fold(text.slice(at + 1));
-    if (!said || !several) return null;
+    if (!said) return null;
     const hits = towns.filter(t => fold(t.name) === said || fold(t.name).startsWith(said + " ") ||
                                    fold(t.slug) === said);
     return hits.length === 1 ? {town: hits[0], rest: text.slice(0, at).trim()} : null;
