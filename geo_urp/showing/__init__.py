@@ -15,6 +15,9 @@ def blueprints() -> list[Blueprint]:
     from geo_urp.showing.open311 import bp as open311
     from geo_urp.showing.openapi import bp as openapi
     from geo_urp.showing.pages import bp as pages
+    from geo_urp.showing.pages_admin import bp as admin
+    from geo_urp.showing.pages_council import bp as council
     from geo_urp.showing.pages_crew import bp as crew
 
-    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, open311, openapi, pages, crew]
+    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, open311, openapi, pages, crew,
+            council, admin]

@@ -1,7 +1,10 @@
 """The Flask application factory: settings, extensions, blueprints, error handlers, commands."""
 from __future__ import annotations
 
-from flask import Flask
+from datetime import timedelta
+
+from flask import Flask, session
+from flask_login import user_logged_in
 
 from geo_urp import settings
 
@@ -9,15 +12,35 @@ from geo_urp import settings
 def create_app(config: dict | None = None) -> Flask:
     """Build the Flask application; ``config`` overrides settings read from the environment."""
     app = Flask(__name__, template_folder=str(settings.PROJECT_ROOT / "templates"))
-    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=True)
     app.config.from_mapping(settings.from_env())
     if config:
         app.config.update(config)
+    register_sessions(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def _idle_clock_starts(_app: Flask, **_extra) -> None:
+    # Flask-Login's user_logged_in signal: from now on the cookie lapses when left unused.
+    session.permanent = True
+
+
+def register_sessions(app: Flask) -> None:
+    """A login session lapses after ``SESSION_IDLE_MINUTES`` without a request.
+
+    Flask's own mechanism: a login makes its session permanent, so the cookie (HttpOnly,
+    SameSite=Lax) is signed anew on every request (``SESSION_REFRESH_EACH_REQUEST``), and
+    Flask refuses a cookie signed longer ago than ``PERMANENT_SESSION_LIFETIME``, the idle
+    time, whatever the browser kept. A session without a login is not permanent: a request
+    with an API key gets no cookie, the login form's cookie ends with the browser (and is
+    refused after the idle time too). Flask-Login's remember-me cookie is not used.
+    """
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=float(app.config["SESSION_IDLE_MINUTES"]))
+    user_logged_in.connect(_idle_clock_starts, app)
 
 
 def register_extensions(app: Flask) -> None:

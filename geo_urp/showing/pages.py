@@ -21,13 +21,16 @@ from wtforms.validators import DataRequired, Length
 
 from geo_urp.accounts import authenticate
 from geo_urp.catalog import catalog_for
+from geo_urp.errors import Forbidden
 from geo_urp.models import Municipality
 from geo_urp.showing.auth import LoginUser, current_principal, municipality_ids, require
 from geo_urp.showing.database import get_session
 from geo_urp.showing.maps import municipality_map
 
 bp = Blueprint("pages", __name__)
-LANDING = {"operator": "pages.operator", "admin": "pages.operator", "crew": "crew.work_list_page"}
+# Each role's own page (SPEC §6): where its login lands and where ``/`` sends it.
+LANDING = {"operator": "pages.operator", "crew": "crew.work_list_page", "council": "council.overview",
+           "admin": "admin.overview"}
 
 
 class LoginForm(FlaskForm):
@@ -72,11 +75,13 @@ def logout():
 
 @bp.get("/")
 def index():
-    """Send a visitor to their page, or to the login."""
+    """Send a visitor to their role's page (``LANDING``), or to the login; a public key has no page."""
     principal = current_principal()
     if principal is None:
         return redirect(url_for("pages.login"))
-    return redirect(url_for(LANDING.get(principal.role, "pages.operator")))
+    if principal.role not in LANDING:
+        raise Forbidden(f"the {principal.role} role has no page here: it is for the Open311 API (/open311/v2/)")
+    return redirect(url_for(LANDING[principal.role]))
 
 
 @bp.get("/operator")
