@@ -6,7 +6,12 @@ via garibaldi" or "davanti al municipio". This module turns such text into a
 name words folded to a comparable form (lower case, no accents, apostrophes as
 spaces, numbers as digits), the house number with its exponent, and the words
 that name a landmark. Official street and landmark names go through the same
-folding (``name_key``), so matching compares like with like.
+folding (``name_key``), so matching compares like with like, with one
+difference: "S." in an official name is a saint ("san"), typed it stays the
+initial "s" (San, Santa or Silvio: ``geocoder_names`` tries them all). A
+trailing pope's or king's numeral, Roman or ordinal ("Giovanni XXIII", "Umberto
+I", "Giovanni Paolo Secondo"), becomes digits and is marked ``regnal`` so that
+it may be left out.
 
 Everything here is plain Python on strings: there is nothing spatial to do, and
 keeping it free of the database makes it fast and unit-testable.
@@ -42,8 +47,10 @@ PARTICLES = frozenset("""di d del dell della dello dei degli delle da dal dall d
 # Operator filler around the house number.
 NUMBER_WORDS = frozenset("n no nr num numero civico civ n°".split())
 
-# "San", "Sant'", "S.", "Santa", "Santo" are the same word to a caller.
-SAINTS = {"s": "san", "s.": "san", "sant": "san", "santa": "san", "santo": "san", "ss": "san"}
+# "San", "Sant'", "Santa", "Santo" are the same word to a caller.
+SAINTS = {"sant": "san", "santa": "san", "santo": "san", "ss": "san"}
+# In an official name "S." is a saint; typed, it is an initial that may be San or Silvio.
+SAINT_INITIALS = frozenset({"s", "s."})
 
 ITALIAN_NUMBERS = {
     w: i for i, w in enumerate("""zero uno due tre quattro cinque sei sette otto nove dieci
@@ -52,6 +59,18 @@ ITALIAN_NUMBERS = {
         ventinove trenta trentuno""".split())
 }
 ITALIAN_NUMBERS.update({"primo": 1, "prima": 1, "un": 1, "una": 1})
+
+# Ordinals as a pope's or king's numeral ("Giovanni Paolo Secondo"), masculine and feminine.
+ORDINALS = {
+    w[:-1] + end: i for i, w in enumerate("""primo secondo terzo quarto quinto sesto settimo
+        ottavo nono decimo undicesimo dodicesimo tredicesimo quattordicesimo quindicesimo
+        sedicesimo diciassettesimo diciottesimo diciannovesimo ventesimo ventunesimo
+        ventiduesimo ventitreesimo""".split(), start=1) for end in "oa"
+}
+# A regnal or papal numeral is at most this (Giovanni XXIII); a bigger trailing number is a road's.
+MAX_REGNAL = 23
+# One-letter Roman numerals read as such only at the end of a name ("Umberto I", "Pio X").
+ROMAN_LETTERS = {"i": 1, "v": 5, "x": 10}
 
 ROMAN = re.compile(r"^(?=[mdclxvi]{2,}$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
 # Two-letter Roman-looking words that are far likelier Italian words.
@@ -99,11 +118,16 @@ class HouseNumber:
 
 @dataclass(frozen=True)
 class StreetPart:
-    """One street as typed: canonical type (or None), folded name words, optional number."""
+    """One street as typed: canonical type (or None), folded name words, optional number.
+
+    ``regnal``: the last word is a pope's or king's numeral ("Giovanni XXIII", "Umberto I"),
+    which callers often leave out.
+    """
 
     street_type: str | None
     words: tuple[str, ...]
     number: HouseNumber | None = None
+    regnal: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,10 +162,15 @@ def _roman(word: str) -> int | None:
     return total
 
 
-def _name_word(word: str) -> str:
-    """One name word in comparable form: numbers as digits, saints as "san"."""
+def _name_word(word: str, official: bool = False) -> str:
+    """One name word in comparable form: numbers as digits, saints as "san".
+
+    A typed "s." stays an initial; in an ``official`` name it is "san".
+    """
     if word in SAINTS:
         return SAINTS[word]
+    if official and word in SAINT_INITIALS:
+        return "san"
     if word in ITALIAN_NUMBERS:
         return str(ITALIAN_NUMBERS[word])
     value = _roman(word)
@@ -165,6 +194,10 @@ def _tokens(text: str) -> list[str]:
         if m and (m.group(1) in STREET_TYPES or m.group(1)[:-1] in NUMBER_WORDS or len(m.group(1)) == 2):
             out += [m.group(1), m.group(2)]
             continue
+        if re.fullmatch(r"(?:[a-z]\.)+", tok):
+            # "e.", "g.b.": initials keep their dot, so "a." and "e." are not taken for particles.
+            out += re.findall(r"[a-z]\.", tok)
+            continue
         out += [t for t in re.split(r"[.\-]+", tok) if t] if tok not in STREET_TYPES else [tok]
     return out
 
@@ -176,8 +209,8 @@ def _strip_number_words(tokens: list[str]) -> list[str]:
 def _house_number(tokens: list[str]) -> tuple[list[str], HouseNumber | None]:
     """Take the house number (with exponent) from the end, or from the start before a type."""
     toks = list(tokens)
-    # A trailing word number ("via roma dodici") reads as the civic.
-    if toks and toks[-1] in ITALIAN_NUMBERS and len(toks) > 1:
+    # A trailing word number ("via roma dodici") reads as the civic; an ordinal is a numeral of the name.
+    if toks and toks[-1] in ITALIAN_NUMBERS and toks[-1] not in ORDINALS and len(toks) > 1:
         toks[-1] = str(ITALIAN_NUMBERS[toks[-1]])
     suffix = ""
     if len(toks) >= 3 and (toks[-1] in SUFFIX_WORDS or re.fullmatch(r"[a-z]", toks[-1])) \
@@ -197,7 +230,29 @@ def _house_number(tokens: list[str]) -> tuple[list[str], HouseNumber | None]:
     return toks, None
 
 
-def _street_part(tokens: list[str], with_number: bool = True) -> StreetPart:
+def _regnal(toks: list[str]) -> int | None:
+    """The value of a trailing pope's or king's numeral after a name word, else None."""
+    if len(toks) < 2:
+        return None
+    last, before = toks[-1].rstrip("."), toks[-2]
+    if not (before.isalpha() and len(before) > 1 and before not in PARTICLES and before not in STREET_TYPES):
+        return None
+    value = ORDINALS.get(last) or ROMAN_LETTERS.get(last) or _roman(last)
+    return value if value is not None and value <= MAX_REGNAL else None
+
+
+def _name_words(toks: list[str], official: bool) -> tuple[tuple[str, ...], bool]:
+    """The folded name words without particles, and whether the last is a regnal numeral."""
+    regnal = _regnal(toks)
+    body = toks[:-1] if regnal is not None else toks
+    words = [_name_word(t, official).rstrip(".") for t in body if t not in PARTICLES and t.strip(".")]
+    words = [w for w in words if w] + ([str(regnal)] if regnal is not None else [])
+    return tuple(words), regnal is not None
+
+
+def _street_part(tokens: list[str], official: bool = False) -> StreetPart:
+    """A typed street (with its house number), or an ``official`` name (without one)."""
+    with_number = not official
     toks = _strip_number_words(tokens)
     # Leading prepositions: "in via roma", "a piazza erbe", "presso via trento".
     while toks and toks[0] in ("in", "a", "al", "alla", "presso", "zona", "c/o", "sulla", "su"):
@@ -213,13 +268,13 @@ def _street_part(tokens: list[str], with_number: bool = True) -> StreetPart:
     if toks and (toks[0] in STREET_TYPES or (toks[0] == "v" and len(toks) > 1)):
         street_type = STREET_TYPES.get(toks[0], "via")
         toks = toks[1:]
-    words = tuple(_name_word(t) for t in toks if t not in PARTICLES and t.strip("."))
-    return StreetPart(street_type, tuple(w.rstrip(".") for w in words if w.rstrip(".")), number)
+    words, regnal = _name_words(toks, official)
+    return StreetPart(street_type, words, number, regnal)
 
 
 def name_key(name: str) -> StreetPart:
     """An official street or landmark name in the form queries are compared with."""
-    return _street_part(_tokens(fold(name)), with_number=False)
+    return _street_part(_tokens(fold(name)), official=True)
 
 
 def _drop_town(text: str, town_names: tuple[str, ...]) -> str:
@@ -254,7 +309,7 @@ def parse_query(query: str, town_names: tuple[str, ...] = ()) -> ParsedQuery:
     cue = LANDMARK_CUE.search(text + " ")
     if cue:
         before, after = text[:cue.start()].strip(), text[cue.end():].strip()
-        landmark_words = tuple(_name_word(t) for t in _tokens(after) if t not in PARTICLES)
+        landmark_words = tuple(_name_word(t).rstrip(".") for t in _tokens(after) if t not in PARTICLES)
         context = _street_part(_tokens(before)) if before else None
         if context is not None and context.words:
             # "via roma davanti alla chiesa": the street says which church.

@@ -17,8 +17,14 @@ Where the work happens:
   interpolations along ranges and between civics, nearest street and civic
   (KNN ``<->``) and the trigram "did you mean" list (pg_trgm, GIN-indexed).
 
-A query that matches nothing credible raises ``NotFound`` with the nearest names
-and their scores: never a made-up point. Services know nothing of Flask.
+What it cannot place with confidence it offers rather than refuses: when no
+candidate is credible but some share a real word with the query (the surname,
+say, with the wrong first name), the best of them comes back with its low score
+and the others as alternatives, and the result is not ``confident``. When two
+different places fit about as well ("G. Amendola" for Giuseppe and Giovanni),
+both are offered, best first, with their scores lowered. Only a query with
+nothing near raises ``NotFound``, with the nearest names and their scores: never
+a made-up point. Services know nothing of Flask.
 """
 from __future__ import annotations
 
@@ -40,6 +46,8 @@ SAME_PLACE_M = 30.0      # candidates closer than this are the same place, not a
 REVERSE_CIVIC_M = 60.0   # reverse geocoding names a civic only this close to the point
 SURE_STREET = 0.85       # a typed street type matched this well needs no landmark reading
 ALTERNATIVE_MIN = 0.5    # weaker candidates are noise, not alternatives
+WEAK_MIN = 0.4           # with nothing credible, a candidate sharing a word this good is still offered
+AMBIGUOUS_FACTOR = 0.8   # what is left of the scores when two places fit alike: neither is sure
 CROSSING_AS_STREET = 0.85  # an intersection asked but not found: each street alone, trusted less
 
 __all__ = ["GeoMatch", "GeocodeResult", "geocode", "reverse_geocode", "geocode_address_id", "postcode"]
@@ -76,6 +84,11 @@ class GeocodeResult:
     best: GeoMatch
     alternatives: list[GeoMatch] = field(default_factory=list)
     ambiguous: bool = False
+
+    @property
+    def confident(self) -> bool:
+        """Whether the best match may be used as it is: credible and with no rival elsewhere."""
+        return not self.ambiguous and self.best.score >= MIN_SCORE
 
     def as_dict(self) -> dict:
         """The SPEC §4 body of ``GET /api/geocode``."""
@@ -144,23 +157,33 @@ def geocode(session: Session, municipality_id: int, query: str, limit: int = 5,
             field: str = "q") -> GeocodeResult:
     """Place operator text on the municipality's layers.
 
-    Returns the best match, up to ``limit - 1`` alternatives, and ``ambiguous``
-    when another place scores nearly as well. Raises ``BadInput`` for empty,
-    overlong or wordless text and ``NotFound`` (with the nearest names and
-    their scores in ``details``) when nothing matches credibly. ``field`` is
-    the request field the text came from, named in those errors.
+    Returns the best match and up to ``limit - 1`` alternatives. ``ambiguous``
+    when a different place scores nearly as well (then every score is scaled by
+    ``AMBIGUOUS_FACTOR``); not ``confident`` either when nothing scored
+    ``MIN_SCORE`` and the candidates sharing a word with the query are offered
+    instead. Raises ``BadInput`` for empty, overlong or wordless text and
+    ``NotFound`` (with the nearest names and their scores in ``details``) when
+    nothing is near. ``field`` is the request field the text came from, named in
+    those errors.
     """
     _check_text(query, field)
     town = town_index(session, municipality_id)
-    cands = _candidates(session, town, query, limit, field)
-    if not cands or cands[0].score < MIN_SCORE:
+    found = _candidates(session, town, query, limit, field)
+    cands, floor = found, ALTERNATIVE_MIN
+    if found and found[0].score < MIN_SCORE:
+        cands, floor = [c for c in found if c.score >= WEAK_MIN and c.named], WEAK_MIN
+    if not cands:
         raise NotFound(f"no street, civic or place of {town.town_name} matches {query!r}",
-                       details=_suggestions(session, municipality_id, query, cands))
+                       details=_suggestions(session, municipality_id, query, found))
     best = cands[0]
     ambiguous = any(c.score >= best.score - AMBIGUOUS_GAP and _distance(c, best) > SAME_PLACE_M
                     for c in cands[1:])
-    alternatives = [_match(c) for c in cands[1:max(1, limit)] if c.score >= ALTERNATIVE_MIN]
-    return GeocodeResult(_match(best), alternatives, ambiguous)
+    kept = [best] + [c for c in cands[1:max(1, limit)] if c.score >= floor]
+    matches = [_match(c) for c in kept]
+    if ambiguous:
+        for m in matches:
+            m.score = round(m.score * AMBIGUOUS_FACTOR, 3)
+    return GeocodeResult(matches[0], matches[1:], ambiguous)
 
 
 def _suggestions(session: Session, municipality_id: int, query: str, cands: list[Candidate]) -> list[dict]:

@@ -8,7 +8,9 @@ index, which PostGIS computed; points that depend on the typed number
 of PostGIS here, one round trip each.
 
 Scores: the name score times a factor for how the point was found, so an exact
-civic beats an interpolation, which beats the street alone.
+civic beats an interpolation, which beats the street alone. Each candidate also
+tells whether the query named it by a real word (``named``): a weak candidate
+that shares no word with the query is nothing near, not an alternative.
 """
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ class Candidate:
     address_id: str | None = None
     street_id: str | None = None
     entry: int | None = None
+    named: bool = True   # a word of the query (no initial, number or title) is a word of its name
 
 
 def _street_id(entry: StreetEntry) -> str | None:
@@ -127,12 +130,17 @@ def place_entry(session: Session, town: TownIndex, idx: int, score: float,
 def street_candidates(session: Session, town: TownIndex, part: StreetPart, limit: int) -> list[Candidate]:
     """Placed candidates for one typed street (with its number, if typed)."""
     matches = town.streets.match(part, limit=max(limit, 5))
-    if part.number is not None and not part.number.suffix and (not matches or matches[0][1] < 0.95):
+    if part.number is not None and not part.number.suffix and (
+            not matches or matches[0][1] < 0.95 or town.entries[matches[0][0]].key.regnal):
         # "piazza pio dodici", "via 4 novembre": the trailing number may belong to the name.
-        named = StreetPart(part.street_type, part.words + (str(part.number.base),), None)
-        named_matches = town.streets.match(named, limit=max(limit, 5))
-        if named_matches and (not matches or named_matches[0][1] > matches[0][1] + NAME_KEEP / 3):
-            matches, part = named_matches, named
+        numbered = StreetPart(part.street_type, part.words + (str(part.number.base),), None)
+        numbered_matches = town.streets.match(numbered, limit=max(limit, 5))
+        if numbered_matches:
+            key = town.entries[numbered_matches[0][0]].key
+            # A pope's or king's numeral may be left out of the name: the number typed is most likely it.
+            margin = 0.0 if key.regnal and key.words[-1] == numbered.words[-1] else NAME_KEEP / 3
+            if not matches or numbered_matches[0][1] > matches[0][1] + margin:
+                matches, part = numbered_matches, numbered
     if not matches:
         return []
     top = matches[0][1]
@@ -142,6 +150,7 @@ def street_candidates(session: Session, town: TownIndex, part: StreetPart, limit
             break
         cand = place_entry(session, town, idx, score, part.number)
         if cand is not None:
+            cand.named = town.streets.shares_word(part.words, idx)
             out.append(cand)
     return out
 
@@ -167,7 +176,8 @@ def crossing_candidates(session: Session, town: TownIndex, a: StreetPart, b: Str
                     continue
                 met, factor = apart, CROSSING_APART
             out.append(Candidate("intersection", ea.name, None, f"{ea.name} / {eb.name}", met.point,
-                                 min(sa, sb) * factor, None, _street_id(ea), ia))
+                                 min(sa, sb) * factor, None, _street_id(ea), ia,
+                                 town.streets.shares_word(a.words, ia) and town.streets.shares_word(b.words, ib)))
     return out
 
 
@@ -185,5 +195,6 @@ def landmark_candidates(town: TownIndex, parsed: ParsedQuery, near: MapPoint | N
             # Among equal names, a tiny preference for the one near the named street.
             dist = ((lm.place.x - near.x) ** 2 + (lm.place.y - near.y) ** 2) ** 0.5
             score -= min(dist, 2000.0) / 100000.0
-        out.append(Candidate("landmark", None, None, lm.name, lm.place, min(score, 1.0)))
+        out.append(Candidate("landmark", None, None, lm.name, lm.place, min(score, 1.0),
+                             named=town.landmark_names.shares_word(parsed.landmark_words, idx)))
     return out

@@ -215,7 +215,7 @@ def _build(session: Session, mid: int, town_name: str) -> TownIndex:
             key = name_key(label)
             # The type word is part of a landmark's name ("Piazza ..." is rare but real).
             words = ((key.street_type,) if key.street_type else ()) + key.words
-            landmark_keys.append((idx, StreetPart(None, words)))
+            landmark_keys.append((idx, StreetPart(None, words, regnal=key.regnal)))
 
     for entry in entries:
         entry.weight = len(entry.civics) + len(entry.pieces)

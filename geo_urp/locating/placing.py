@@ -3,11 +3,11 @@
 lat/long wins when given (a phone's GPS or a click on the operator's map), then
 ``address_id`` (a civic picked from a list), then ``address_string`` (what the
 caller said, through the geocoder). A point farther outside the municipality
-than the margin, an address the geocoder cannot place, or one it finds
-ambiguous is refused with a 400 that says why and, for text, which places came
-closest, so the operator can ask the caller again instead of sending a crew to
-a guess. The place comes with its snap (``snapping``): the street, and the lamp or
-water main of the call's network.
+than the margin, or an address the geocoder cannot place, places only with a
+weak match or finds ambiguous, is refused with a 400 that says why and, for
+text, which places came closest, so the operator can ask the caller again
+instead of sending a crew to a guess. The place comes with its snap
+(``snapping``): the street, and the lamp or water main of the call's network.
 """
 from __future__ import annotations
 
@@ -92,6 +92,13 @@ def _from_text(session: Session, muni: Municipality, query: str) -> Place:
         listed = _choices([{"label": m.label, "score": m.score} for m in options])
         raise BadInput(f"address_string {query!r} is ambiguous in {muni.name}: {listed}; "
                        "add the civic number, a cross street or send lat/long",
+                       details=[{"field": "address_string", "value": query,
+                                 "candidates": [m.as_dict() for m in options]}])
+    if not result.confident:
+        options = [best] + result.alternatives
+        listed = _choices([{"label": m.label, "score": m.score} for m in options])
+        raise BadInput(f"address_string {query!r} could not be located with confidence in {muni.name}; "
+                       f"closest: {listed}",
                        details=[{"field": "address_string", "value": query,
                                  "candidates": [m.as_dict() for m in options]}])
     return Place(best.x, best.y, best.label, best.kind, best.score, best.address_id, best.street_id)

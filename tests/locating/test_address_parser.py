@@ -31,7 +31,9 @@ TOWN = ("Mezzolombardo",)
     ("vicolo san francesco d assisi", "vicolo", ("san", "francesco", "assisi"), None),
     ("Vicolo San Francesco d'Assisi", "vicolo", ("san", "francesco", "assisi"), None),
     ("via sant’anna 4", "via", ("san", "anna"), HouseNumber(4)),
-    ("via S. Anna 4", "via", ("san", "anna"), HouseNumber(4)),
+    # a typed "S." is an initial (San, Santa or Silvio: the geocoder tries them all)
+    ("via S. Anna 4", "via", ("s", "anna"), HouseNumber(4)),
+    ("via s.pellico 3", "via", ("s", "pellico"), HouseNumber(3)),
     # extra words around the number
     ("via roma n. 12", "via", ("roma",), HouseNumber(12)),
     ("via roma n.12", "via", ("roma",), HouseNumber(12)),
@@ -55,6 +57,11 @@ TOWN = ("Mezzolombardo",)
     ("via XXV Aprile", "via", ("25", "aprile"), None),
     ("via 25 aprile", "via", ("25", "aprile"), None),
     ("piazza pio XII", "piazza", ("pio", "12"), None),
+    # a pope's or king's numeral at the end, as a Roman numeral or an ordinal, is part of the name
+    ("via umberto primo", "via", ("umberto", "1"), None),
+    ("via umberto I 5", "via", ("umberto", "1"), HouseNumber(5)),
+    ("via papa pio x 3", "via", ("papa", "pio", "10"), HouseNumber(3)),
+    ("via giovanni paolo secondo", "via", ("giovanni", "paolo", "2"), None),
     # a trailing number word reads as the civic; the geocoder also tries it as part of the name
     ("piazza pio dodici", "piazza", ("pio",), HouseNumber(12)),
     ("via roma dodici", "via", ("roma",), HouseNumber(12)),
@@ -74,7 +81,8 @@ TOWN = ("Mezzolombardo",)
 def test_street_and_number(text, street_type, words, number):
     parsed = parse_query(text, TOWN)
     assert not parsed.intersection
-    assert parsed.streets == (StreetPart(street_type, words, number),)
+    (part,) = parsed.streets
+    assert (part.street_type, part.words, part.number) == (street_type, words, number)
 
 
 @pytest.mark.parametrize("text, first, second", [
@@ -122,7 +130,17 @@ def test_landmarks(text, words, cue, context):
     ("Via Quattro Novembre", StreetPart("via", ("4", "novembre"))),
     ("Piazza della Libertà", StreetPart("piazza", ("liberta",))),
     ("Vicolo San Francesco d'Assisi", StreetPart("vicolo", ("san", "francesco", "assisi"))),
-    ("Piazza Pio XII", StreetPart("piazza", ("pio", "12"))),
+    ("Piazza Pio XII", StreetPart("piazza", ("pio", "12"), regnal=True)),
+    ("Via Giovanni XXIII", StreetPart("via", ("giovanni", "23"), regnal=True)),
+    ("Via Umberto I", StreetPart("via", ("umberto", "1"), regnal=True)),
+    ("Via Pio X", StreetPart("via", ("pio", "10"), regnal=True)),
+    ("Via Beato Giovanni Paolo Secondo", StreetPart("via", ("beato", "giovanni", "paolo", "2"), regnal=True)),
+    ("Corso Vittorio Emanuele II", StreetPart("corso", ("vittorio", "emanuele", "2"), regnal=True)),
+    # a road's number is no king's, nor is a month's day
+    ("Strada Provinciale 128", StreetPart("strada", ("provinciale", "128"))),
+    ("Via XXIV Maggio", StreetPart("via", ("24", "maggio"))),
+    # in an official name "S." is a saint
+    ("Via S. Giovanni Bosco", StreetPart("via", ("san", "giovanni", "bosco"))),
     ("Via Sant'Anna", StreetPart("via", ("san", "anna"))),
     ("Via Giosuè Carducci", StreetPart("via", ("giosue", "carducci"))),
 ])
