@@ -18,6 +18,25 @@ from geo_urp.reading.privacy import (
 # ``next_since`` is this prefix and a transaction id (``since`` takes it back).
 CURSOR_PREFIX = "xid:"
 
+# What a map needs to draw an incident as what it is, beside its geometry (SPEC §4: the lamps,
+# the main, the dry segments, the flooded hull): where each valve to close stands, in the order
+# of ``valves_to_close`` (null coordinates for a valve the layers no longer have), and the
+# cabinet feeding a dark circuit or cabinet (the layers have no cable: the circuit is its lamps).
+_WGS = "ST_Transform({g}, 4326)"
+_LAT_LON = ("'lat', round(CAST(ST_Y(" + _WGS + ") AS numeric), 7), "
+            "'lon', round(CAST(ST_X(" + _WGS + ") AS numeric), 7)")
+_VALVE_POINTS = (
+    "(SELECT coalesce(jsonb_agg(jsonb_build_object('valve_id', o.valve_id, " + _LAT_LON.format(g="v.geom") + ")"
+    " ORDER BY o.n), '[]'::jsonb) FROM unnest(i.valves_to_close) WITH ORDINALITY AS o(valve_id, n)"
+    " LEFT JOIN water_valves v ON v.municipality_id = i.municipality_id AND v.valve_id = o.valve_id)")
+_CABINET_POINTS = (
+    "CASE WHEN i.kind IN ('lighting_circuit', 'lighting_cabinet') THEN (SELECT coalesce(jsonb_agg("
+    "jsonb_build_object('cabinet_id', q.cabinet_id, " + _LAT_LON.format(g="q.geom") + ") ORDER BY q.cabinet_id),"
+    " '[]'::jsonb) FROM lighting_cabinets q WHERE q.municipality_id = i.municipality_id AND q.geom IS NOT NULL"
+    " AND ((i.kind = 'lighting_cabinet' AND q.cabinet_id = ANY(i.asset_ids)) OR q.cabinet_id IN ("
+    "  SELECT c.cabinet_id FROM lighting_circuits c WHERE c.municipality_id = i.municipality_id"
+    "  AND c.circuit_id = ANY(i.asset_ids)))) ELSE '[]'::jsonb END")
+
 
 def incidents_geojson(session: Session, municipality_ids: list[int], status: str = "open",
                       kind: str | None = None, since: datetime | int | None = None,
@@ -33,9 +52,12 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
     poll, and every incident records the transaction that last changed it (migration 0004);
     a time can miss the changes of a transaction that was running when the poller read.
 
-    Every feature counts its calls in ``report_count``. ``aggregate`` is the council's view
-    (SPEC §6: no individual caller): no ``report_ids`` (they lead to single calls), no
-    ``explanation`` (it tells streets and hours of calls), times to the hour, and an incident
+    Every feature counts its calls in ``report_count``, and carries what a map needs to draw it
+    beside its geometry: ``valve_points`` (``{"valve_id", "lat", "lon"}`` of each valve to close,
+    in closing order) and ``cabinet_points`` (``{"cabinet_id", "lat", "lon"}`` of the cabinets
+    feeding a dark circuit or cabinet; empty for other kinds). ``aggregate`` is the council's view
+    (SPEC §6: no individual caller): none of ``COUNCIL_HIDES`` (report ids, explanation, the
+    drawing detail), times to the hour, and an incident
     placed by its callers' positions rather than on a lamp, cabinet or main (a cluster: noise,
     someone in distress, a flooded spot) shown at the centre of its ``COUNCIL_GRID_M`` grid cell;
     an incident about people (``COUNCIL_PEOPLE_KINDS``) of fewer than ``COUNCIL_MIN_CALLS``
@@ -98,7 +120,9 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         "  'affected_addresses', i.affected_addresses, 'municipality', m.slug,"
         "  'opened_at', CASE WHEN CAST(:aggregate AS boolean) THEN date_trunc('hour', i.opened_at) ELSE i.opened_at END,"
         "  'updated_at', CASE WHEN CAST(:aggregate AS boolean) THEN date_trunc('hour', i.updated_at) ELSE i.updated_at END,"
-        "  'absorbed_into_id', i.absorbed_into_id) - CAST(:hidden AS text[]))"
+        "  'absorbed_into_id', i.absorbed_into_id,"
+        "  'valve_points', " + _VALVE_POINTS + ", 'cabinet_points', " + _CABINET_POINTS +
+        ") - CAST(:hidden AS text[]))"
         " ELSE jsonb_build_object('type', 'Feature', 'id', i.id, 'geometry', NULL,"
         "  'properties', jsonb_build_object('id', i.id, 'removed', TRUE)) END"
         " ORDER BY i.priority, i.opened_at, i.id), '[]'::jsonb), "

@@ -9,7 +9,8 @@
   data, except the name and phone (``CREW_CONTACT_FIELDS``, never the e-mail) of a report
   marked call back (``crew_contact``); the view that shows them audits the reading.
 - The council sees aggregates only: no report ids (they lead to single calls), no
-  explanation (it tells streets and hours of calls), times to the hour, an incident
+  explanation (it tells streets and hours of calls), none of the operators' drawing detail
+  (valve and cabinet positions), times to the hour, an incident
   placed by its callers' positions shown at the centre of its ``COUNCIL_GRID_M``
   cell, and incidents about people (``COUNCIL_PEOPLE_KINDS``) only once
   ``COUNCIL_MIN_CALLS`` calls make them a pattern rather than one household.
@@ -41,8 +42,10 @@ def crew_contact(call_back: bool, contact: dict | None) -> dict | None:
 
 # The council's grid: an incident placed by its callers' positions is shown at its cell's centre.
 COUNCIL_GRID_M = 200
-# Incident properties the council never sees.
-COUNCIL_HIDES = ("report_ids", "explanation")
+# Incident properties the council never sees: the report ids lead to single calls, the
+# explanation tells streets and hours of calls, and the operators' drawing detail (where each
+# valve to close and each feeding cabinet stands) is work detail, not an aggregate.
+COUNCIL_HIDES = ("report_ids", "explanation", "valve_points", "cabinet_points")
 # Incidents about people (someone in distress, a noisy neighbour) reach the council only when
 # this many calls make them a pattern, not one household.
 COUNCIL_PEOPLE_KINDS = ("social_distress", "noise")

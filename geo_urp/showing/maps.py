@@ -3,7 +3,8 @@
 Each layer is one GeoJSON overlay (from ``geojson.layer_collection``) in a layer
 control: lamps coloured by circuit, pipes by diameter, valves by operability,
 crew areas filled. Base tiles come from ``MAP_TILES_URL`` when set; with no
-tiles the streets layer is the base, so the map also works offline.
+tiles the streets layer is the base, so the map also works offline. A page that
+draws live layers in the browser adds them to the same control (``layer_control``).
 """
 from __future__ import annotations
 
@@ -102,6 +103,12 @@ def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
             layer.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
+
+
+def layer_control(m: folium.Map) -> folium.LayerControl:
+    """The layer control of a map made by ``municipality_map``: a page that draws live layers in the
+    browser adds them to it by its JavaScript name (``get_name()``)."""
+    return next(child for child in m._children.values() if isinstance(child, folium.LayerControl))
 
 
 def write_map(session: Session, slug: str, out: Path, tiles_url: str = "", tiles_attribution: str = "") -> Path:

@@ -182,6 +182,9 @@ DOCUMENT: dict = {
                 "subject": {"type": "string"}, "language": {"type": "string"},
                 "done_by": {"type": ["string", "null"]}, "note": {"type": ["string", "null"]},
                 "next_attempt_at": {"type": ["string", "null"]}}},
+            "PlacedAsset": {"type": "object", "properties": {
+                "valve_id": {"type": "string"}, "cabinet_id": {"type": "string"},
+                "lat": {"type": ["number", "null"]}, "lon": {"type": ["number", "null"]}}},
             "IncidentRef": {"type": "object", "properties": {"id": {"type": "integer"}, "kind": {"enum": list(KINDS)}}},
             "IncidentCollection": {"type": "object", "properties": {
                 "type": {"const": "FeatureCollection"},
@@ -196,6 +199,14 @@ DOCUMENT: dict = {
                             "with since only: changed, and no longer matching the filters (no other property)")},
                         "asset_ids": {"type": "array", "items": {"type": "string"}},
                         "valves_to_close": {"type": "array", "items": {"type": "string"}},
+                        "valve_points": {"type": "array", "description": (
+                            "the valves_to_close in the same order with where each stands (lat/lon null for "
+                            "a valve the layers no longer have); not shown to the council"),
+                            "items": {"$ref": "#/components/schemas/PlacedAsset"}},
+                        "cabinet_points": {"type": "array", "description": (
+                            "for a dark circuit or cabinet: the cabinets feeding it, where they stand; "
+                            "empty for other kinds; not shown to the council"),
+                            "items": {"$ref": "#/components/schemas/PlacedAsset"}},
                         "report_ids": {"type": "array", "items": {"type": "string"},
                                        "description": "Open311 service_request_ids; not shown to the council"},
                         "report_count": {"type": "integer", "minimum": 0,

@@ -23,9 +23,12 @@ from geo_urp.accounts import authenticate
 from geo_urp.catalog import catalog_for
 from geo_urp.errors import Forbidden
 from geo_urp.models import Municipality
+from geo_urp.reading import work_list
+from geo_urp.reasoning.responsibility import SKILL
 from geo_urp.showing.auth import LoginUser, current_principal, municipality_ids, require
 from geo_urp.showing.database import get_session
-from geo_urp.showing.maps import municipality_map
+from geo_urp.showing.maps import layer_control, municipality_map
+from geo_urp.showing.pages_crew import KIND_IT
 
 bp = Blueprint("pages", __name__)
 # Each role's own page (SPEC §6): where its login lands and where ``/`` sends it.
@@ -88,7 +91,9 @@ def index():
 @require("operator")
 def operator():
     """The live map of open incidents over the town's layers (the first town, or ?jurisdiction_id=),
-    beside the call intake form for every town the operator answers for."""
+    beside the call intake form for every town the operator answers for, the list of the town's
+    open incidents with their actions (assign from the town's crews, merge, move a call) and the
+    pending call-backs."""
     mids = municipality_ids(g.principal, request.args.get("jurisdiction_id"))
     session = get_session()
     towns = session.scalars(select(Municipality).where(Municipality.id.in_(municipality_ids(g.principal, None)))
@@ -104,7 +109,13 @@ def operator():
     return render_template(
         "operator.html", municipality=muni, principal=g.principal, map_name=m.get_name(),
         map_header=root.header.render(), map_html=root.html.render(), map_script=root.script.render(),
+        layer_control_name=layer_control(m).get_name(),
         incidents_url=url_for("api_incidents.list_incidents", jurisdiction_id=muni.slug),
+        callbacks_url=url_for("api_outbox.list_outbox", channel="phone", status="pending",
+                              jurisdiction_id=muni.slug),
+        crews=[{"crew_id": c.crew_id, "name": c.name, "skills": c.skills, "area_ids": c.area_ids}
+               for c, _ in work_list.crews(session, [muni.id])],
+        kind_skills=SKILL, kind_names=KIND_IT,
         towns=[{"slug": t.slug, "name": t.name} for t in towns],
         # one service list for the form: today every town has the same (catalog.catalog_for)
         services=[{**svc.as_open311(), "attributes": svc.definition()["attributes"]}

@@ -139,7 +139,7 @@ def test_a_changed_incident_is_replaced_and_moves_to_its_place_in_the_list(borgo
             conn.execute(text("UPDATE incidents SET priority = 1, updated_at = now() WHERE id = :i"), {"i": last})
         _wait_listed(page, [last, first])
         assert page.evaluate(_STILL_MARKED, last) == {"item": False, "layers": False}
-        expect(page.locator(f'#incident-list [data-id="{last}"] .kind')).to_contain_text("— P1 —")
+        expect(page.locator(f'#incident-list [data-id="{last}"] .kind')).to_contain_text(f"P1 · #{last} ")
 
 
 def test_a_poll_with_nothing_new_answers_at_most_1_kb(borgo_app, borgo_client, op):

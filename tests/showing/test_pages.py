@@ -48,7 +48,7 @@ def test_the_operator_logs_in_and_sees_the_live_incident_with_its_text_escaped(b
         page.wait_for_url(f"{base}/operator")
         page.wait_for_selector(".incident")
         text = page.inner_text("#incident-list")
-        assert "water_main_burst P4" in text and "chiudere V2, V3, V5" in text
+        assert "Rottura di una condotta P4" in text and "chiudere V2, V3, V5" in text
         assert page.inner_text("#incident-count").startswith("1 ")
         assert page.evaluate("window.pwned") is None
         assert page.outside == []
