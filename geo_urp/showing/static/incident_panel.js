@@ -106,7 +106,9 @@ function geoUrpIncidentPanel(cfg, hooks) {
     const into = node("select");
     into.name = "incident_id";
     into.setAttribute("aria-label", "Incidente in cui spostarla");
-    targets(into, p);
+    // Filled when the actions open or the list gets focus, not for every item at once: a list of
+    // every other incident in each of n items is n² options on a busy night.
+    into.append(option("", "— in quale incidente —"));
     into.addEventListener("focus", () => targets(into, p));
     const button = node("button", "Sposta");
     button.type = "button";
@@ -157,7 +159,12 @@ function geoUrpIncidentPanel(cfg, hooks) {
     to.querySelector("details").open = from.querySelector("details").open;
     for (const select of from.querySelectorAll("select")) {
       const twin = to.querySelector(`select[name="${select.name}"]`);
-      if (twin && [...twin.options].some(o => o.value === select.value)) twin.value = select.value;
+      if (!twin) continue;
+      // The new item's list of target incidents is filled only when it opens: keep the one chosen.
+      if (select.name === "incident_id" && select.value && ![...twin.options].some(o => o.value === select.value)) {
+        twin.append(select.selectedOptions[0].cloneNode(true));
+      }
+      if ([...twin.options].some(o => o.value === select.value)) twin.value = select.value;
     }
     const focused = from.contains(document.activeElement) && document.activeElement.name;
     if (focused) to.querySelector(`[name="${focused}"]`)?.focus();
