@@ -43,16 +43,25 @@ def register_sessions(app: Flask) -> None:
     user_logged_in.connect(_idle_clock_starts, app)
 
 
+# Answers a browser or client may take compressed (Flask-Compress: zstd, Brotli or gzip, whichever
+# the request accepts; none under 500 bytes): pages whose map carries the town's layers, the
+# incidents' GeoJSON, Open311 lists, scripts and styles. A quiet poll stays as it is.
+COMPRESSED_TYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+                    "application/geo+json", "application/xml", "text/xml", "text/csv", "image/svg+xml"]
+
+
 def register_extensions(app: Flask) -> None:
-    """Bind the database, the session cookie and the login/CSRF extensions."""
+    """Bind the database, the session cookie and the login/CSRF and compression extensions."""
     from geo_urp.showing import database
-    from geo_urp.showing.extensions import CookieSessions, csrf, login_manager
+    from geo_urp.showing.extensions import CookieSessions, compress, csrf, login_manager
 
     app.session_interface = CookieSessions()
     database.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "pages.login"
     csrf.init_app(app)
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
+    compress.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

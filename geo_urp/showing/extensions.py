@@ -1,11 +1,13 @@
 """Unbound Flask extension singletons, bound in ``create_app``, and the session cookie's handling."""
 from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
+compress = Compress()
 
 
 class CookieSessions(SecureCookieSessionInterface):
