@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geo_urp import language as languages
 from geo_urp import municipalities
 from geo_urp.errors import BadInput
 from geo_urp.models import ApiKey, Crew, Municipality, User
@@ -88,17 +89,19 @@ def principal_for_key(session: Session, key: str) -> Principal | None:
 
 
 def create_user(session: Session, username: str, password: str, role: str,
-                crew_id: str | None = None, municipality: str | None = None) -> User:
-    """Create a login; the password is stored as an Argon2 hash."""
+                crew_id: str | None = None, municipality: str | None = None, language: str = "it") -> User:
+    """Create a login whose pages speak ``language``; the password is stored as an Argon2 hash."""
     if role not in USER_ROLES:
         raise BadInput(f"role must be one of {', '.join(USER_ROLES)}, not {role!r}")
+    if language not in languages.LANGUAGES:
+        raise BadInput(f"language must be one of {', '.join(languages.LANGUAGES)}, not {language!r}")
     mid = _check_crew(session, role, crew_id, municipalities.id_of(session, municipality))
     if len(password) < 8:
         raise BadInput("password must have at least 8 characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise BadInput(f"user {username!r} already exists")
     user = User(username=username, password_hash=_hasher.hash(password), role=role,
-                crew_id=crew_id, municipality_id=mid)
+                crew_id=crew_id, municipality_id=mid, language=language)
     session.add(user)
     session.flush()
     return user

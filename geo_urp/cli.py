@@ -15,6 +15,8 @@ from flask.cli import AppGroup, with_appcontext
 from geo_urp import municipalities
 from geo_urp.db import init_db, session_scope
 from geo_urp.errors import GeoUrpError
+from geo_urp.language import DEFAULT as DEFAULT_LANGUAGE
+from geo_urp.language import LANGUAGES
 from geo_urp.models.auth import KEY_ROLES, USER_ROLES
 
 db_cli = AppGroup("db", help="Database schema commands.")
@@ -22,6 +24,7 @@ layers_cli = AppGroup("layers", help="Load and build municipal layers.")
 keys_cli = AppGroup("keys", help="API keys.")
 users_cli = AppGroup("users", help="Logins.")
 incidents_cli = AppGroup("incidents", help="Incident reasoning.")
+translations_cli = AppGroup("translations", help="The catalogs of the pages' languages.")
 
 
 def _url() -> str:
@@ -148,17 +151,29 @@ def keys_add(role: str, slug: str | None, crew_id: str | None, label: str | None
 @click.option("--role", required=True, type=click.Choice(list(USER_ROLES)))
 @click.option("--crew", "crew_id", default=None)
 @click.option("--municipality", "slug", default=None)
+@click.option("--language", default=DEFAULT_LANGUAGE, type=click.Choice(list(LANGUAGES)),
+              help="The language of the login's pages (default: Italian).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def users_add(username: str, role: str, crew_id: str | None, slug: str | None, password: str) -> None:
+def users_add(username: str, role: str, crew_id: str | None, slug: str | None, language: str,
+              password: str) -> None:
     """Create a login with a role."""
     from geo_urp.accounts import create_user
 
     try:
         with session_scope(_url()) as session:
-            create_user(session, username, password, role, crew_id, slug)
+            create_user(session, username, password, role, crew_id, slug, language)
     except GeoUrpError as exc:
         _fail(exc)
-    click.echo(f"created user {username} ({role})")
+    click.echo(f"created user {username} ({role}, {language})")
+
+
+@translations_cli.command("compile")
+def translations_compile() -> None:
+    """Compile each catalog (.po to .mo) that changed since it was last compiled."""
+    from geo_urp.language import compile_catalogs
+
+    for mo in compile_catalogs():
+        click.echo(f"compiled {mo.relative_to(mo.parents[3])}")
 
 
 @incidents_cli.command("recompute")
@@ -284,5 +299,6 @@ def worker() -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    for command in (db_cli, layers_cli, keys_cli, users_cli, incidents_cli, map_command, simulate, serve, worker):
+    for command in (db_cli, layers_cli, keys_cli, users_cli, incidents_cli, translations_cli, map_command, simulate,
+                    serve, worker):
         app.cli.add_command(command)

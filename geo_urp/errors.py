@@ -43,6 +43,12 @@ class LayerLoadError(GeoUrpError):
     status = 400
 
 
+class Unprocessable(GeoUrpError):
+    """Well formed, but contradicting what was stored before (a retry key reused for another call)."""
+
+    status = 422
+
+
 class Conflict(GeoUrpError):
     """The thing is not in a state that allows this (an illegal status step, say)."""
 

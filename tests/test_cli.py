@@ -71,10 +71,22 @@ def test_users_add_hashes_the_password(runner, app):
         assert "s3greta-lunga" not in user.password_hash and user.password_hash.startswith("$argon2")
         assert authenticate(s, "anna", "s3greta-lunga").id == user.id
         assert authenticate(s, "anna", "wrong-password") is None
+        assert user.language == "it"                      # Italian unless asked
     again = runner.invoke(args=["users", "add", "anna", "--role", "operator", "--password", "another-pass"])
     assert again.exit_code == 1 and "already exists" in again.output
     crew = runner.invoke(args=["users", "add", "bruno", "--role", "crew", "--password", "s3greta-lunga"])
     assert crew.exit_code == 1 and "--crew" in crew.output
+
+
+def test_users_add_takes_the_logins_language(runner, app):
+    result = runner.invoke(args=["users", "add", "john", "--role", "council", "--language", "en",
+                                 "--password", "s3greta-lunga"])
+    assert result.exit_code == 0 and "(council, en)" in result.output, result.output
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        assert s.scalar(select(User.language).where(User.username == "john")) == "en"
+    bad = runner.invoke(args=["users", "add", "hans", "--role", "council", "--language", "de",
+                              "--password", "s3greta-lunga"])
+    assert bad.exit_code == 2 and "'de' is not one of 'it', 'en'" in bad.output
 
 
 def test_healthz(client):

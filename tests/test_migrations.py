@@ -68,3 +68,26 @@ def test_crew_keys_and_logins_of_before_are_bound_to_their_crews_town(empty_db_u
     assert keys[shared] is None and keys[no_crew] is None and keys[operator] is None
     assert keys[already] == borgo
     assert users[login] == trento and users[shared_login] is None
+
+
+def test_logins_of_before_read_italian_and_incidents_of_before_keep_their_texts(empty_db_url):
+    """0009: every login made before speaks Italian; an incident described before keeps its texts,
+    with no message parts (``reading.incidents.in_language`` then leaves its texts as they are)."""
+    command.upgrade(alembic_config(empty_db_url), "0008")
+    with engine_for(empty_db_url).begin() as conn:
+        town = _town(conn, "borgo")
+        login = _user(conn, "X")
+        incident = conn.execute(text(
+            "INSERT INTO incidents (municipality_id, kind, status, priority, confidence, explanation, asset_ids,"
+            " valves_to_close, affected_segment_nos, geom) VALUES (:m, 'flooding', 'open', 1, 0.5, 'old words',"
+            " '{}', '{}', '{}', ST_SetSRID(ST_MakePoint(0, 0), 32632)) RETURNING id"), {"m": town}).scalar()
+    command.upgrade(alembic_config(empty_db_url), "head")
+    with engine_for(empty_db_url).connect() as conn:
+        assert conn.execute(text("SELECT language FROM users WHERE id = :i"), {"i": login}).scalar() == "it"
+        assert conn.execute(text("SELECT explanation, explanation_parts FROM incidents WHERE id = :i"),
+                            {"i": incident}).one() == ("old words", {})
+    command.downgrade(alembic_config(empty_db_url), "0008")
+    with engine_for(empty_db_url).connect() as conn:
+        columns = {r.column_name for r in conn.execute(text(
+            "SELECT column_name FROM information_schema.columns WHERE table_name IN ('users', 'incidents')"))}
+    assert not {"language", "explanation_parts"} & columns

@@ -32,7 +32,7 @@ from geo_urp import locks
 from geo_urp.acting import service_levels
 from geo_urp.accounts import Principal, key_for
 from geo_urp.catalog import Service, service_for
-from geo_urp.errors import BadInput, Forbidden
+from geo_urp.errors import BadInput, Forbidden, Unprocessable
 from geo_urp.locating import placing
 from geo_urp.locating.snapping import SnapLimits
 from geo_urp.models import METRIC_SRID, CallerContact, Municipality, Report
@@ -179,11 +179,28 @@ def _earlier(session: Session, key_id: int | None, idem: str | None) -> Report |
     return session.scalar(select(Report).where(Report.api_key_id == key_id, Report.idempotency_key == idem))
 
 
-def _replay(session: Session, report: Report, service_code: str | None, idem: str) -> Receipt:
-    if service_code and service_code != report.service_code:
-        raise BadInput(f"Idempotency-Key {idem!r} was already used for service_request_id "
-                       f"{report.id} ({report.service_code}), not for {service_code!r}",
-                       details=[{"field": "Idempotency-Key"}])
+# What a retry must repeat for it to be the same call: the service, what the caller said and who
+# they are. Anything else differing (a place typed again, say) is the same call retried.
+_SAME_CALL = ("service_code", "description") + CONTACT_FIELDS
+
+
+def _said(fields: Mapping[str, str], name: str) -> str | None:
+    try:
+        return _text(fields, name, MAX_DESCRIPTION)
+    except BadInput:
+        return fields.get(name)
+
+
+def _replay(session: Session, report: Report, fields: Mapping[str, str], idem: str) -> Receipt:
+    """The answer to a retry of the call that stored ``report``; a 422 when ``fields`` are another call's."""
+    stored = {"service_code": report.service_code, "description": report.description}
+    contact = report.contact
+    stored.update({name: getattr(contact, name, None) if contact is not None else None for name in CONTACT_FIELDS})
+    differ = [name for name in _SAME_CALL if _said(fields, name) != stored[name]]
+    if differ:
+        raise Unprocessable(f"Idempotency-Key {idem!r} was already used for service_request_id {report.id}, "
+                            f"a call with another {', '.join(differ)}: a new call needs a new key",
+                            details=[{"field": "Idempotency-Key", "differs": differ}])
     return Receipt(report, service_for(session, report.municipality_id, report.service_code), False)
 
 
@@ -198,7 +215,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     idem = _idempotency_key(idempotency_key)
     earlier = _earlier(session, api_key_id, idem) if api_key_id is not None and idem else None
     if earlier is not None:
-        return _replay(session, earlier, fields.get("service_code"), idem)
+        return _replay(session, earlier, fields, idem)
 
     muni = municipality_for(session, _text(fields, "jurisdiction_id", 64), principal.municipality_id)
     # From here the call reads the town's layers: a reload of them waits until this call is
@@ -233,7 +250,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         winner = _earlier(session, api_key_id, idem)
         if winner is None:  # the insert gave way to a report that is not there: never expected
             raise RuntimeError(f"report with Idempotency-Key {idem!r} conflicted but cannot be read")
-        return _replay(session, winner, service.code, idem)
+        return _replay(session, winner, fields, idem)
     return Receipt(report, service, True, muni)
 
 

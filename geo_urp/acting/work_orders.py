@@ -32,7 +32,7 @@ from geo_urp.accounts import Principal
 from geo_urp.acting import closing
 from geo_urp.errors import BadInput, Conflict, Forbidden, NotFound
 from geo_urp.models import Crew, Incident, IncidentReport, Report, ReportUpdate
-from geo_urp.reasoning import route_of
+from geo_urp.reasoning import route_of, words
 from geo_urp.reasoning.grouping import log
 
 STEPS = {
@@ -127,7 +127,10 @@ def move(session: Session, incident_id: int, status, principal: Principal, note=
     was, was_crew = inc.status, inc.crew_id
     if status == "assigned":
         inc.crew_id = _crew(session, inc, crew_id)
-        inc.dispatch_note = None
+        inc.dispatch_note = None  # a crew is sent: the note asking to dispatch by hand is done with
+        if inc.explanation_parts:
+            inc.explanation_parts = {**inc.explanation_parts, "dispatch_note": None}
+            inc.explanation = words.worded(inc.explanation_parts, "it")["explanation"]
     elif crew_id is not None:
         raise BadInput('"crew_id" is only for the assigned step', details=[{"field": "crew_id"}])
     inc.status, inc.updated_at = status, at

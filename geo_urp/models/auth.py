@@ -27,6 +27,8 @@ class User(Base):
         ForeignKey("municipalities.id", ondelete="CASCADE")
     )
     active: Mapped[bool] = mapped_column(default=True)
+    # The language the pages speak to this login (``geo_urp.language.LANGUAGES``).
+    language: Mapped[str] = mapped_column(String(8), default="it", server_default="it")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

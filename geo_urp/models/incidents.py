@@ -57,10 +57,15 @@ class Incident(Base):
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")
     priority: Mapped[int] = mapped_column(default=3)
-    # Why it is more urgent than its kind alone (``reasoning.priority``): "dark at night", ...
+    # Why it is more urgent than its kind alone (``reasoning.priority``), in Italian: "al buio di notte", ...
     priority_reasons: Mapped[list[str]] = mapped_column(ARRAY(String), default=list, server_default="{}")
     confidence: Mapped[float] = mapped_column(default=0.5)
+    # What the operator reads aloud (SPEC §4), in Italian; worded for each reader from
+    # ``explanation_parts`` (as are ``dispatch_note`` and ``priority_reasons``).
     explanation: Mapped[str] = mapped_column(default="")
+    # The message parts (``reasoning.words``) of the explanation: {"description": part,
+    # "dispatch_note": part or null, "priority_reasons": [part, ...]}; {} before it is described.
+    explanation_parts: Mapped[dict] = mapped_column(default=dict, server_default="{}")
     asset_ids: Mapped[list[str]] = mapped_column(ARRAY(String), default=list)
     valves_to_close: Mapped[list[str]] = mapped_column(ARRAY(String), default=list)
     affected_segment_nos: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list)

@@ -14,6 +14,7 @@ from geo_urp.reading.privacy import (
     COUNCIL_MIN_CALLS,
     COUNCIL_PEOPLE_KINDS,
 )
+from geo_urp.reasoning import words
 
 # ``next_since`` is this prefix and a transaction id (``since`` takes it back).
 CURSOR_PREFIX = "xid:"
@@ -40,7 +41,7 @@ _CABINET_POINTS = (
 
 def incidents_geojson(session: Session, municipality_ids: list[int], status: str = "open",
                       kind: str | None = None, since: datetime | int | None = None,
-                      crew_id: str | None = None, aggregate: bool = False) -> dict:
+                      crew_id: str | None = None, aggregate: bool = False, language: str = "it") -> dict:
     """Incidents as a WGS84 FeatureCollection, with ``next_since``: the cursor of the next poll.
 
     Without ``since``: the incidents matching the filters (absorbed ones left out). With it
@@ -122,6 +123,7 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         "  'updated_at', CASE WHEN CAST(:aggregate AS boolean) THEN date_trunc('hour', i.updated_at) ELSE i.updated_at END,"
         "  'absorbed_into_id', i.absorbed_into_id,"
         "  'valve_points', " + _VALVE_POINTS + ", 'cabinet_points', " + _CABINET_POINTS +
+        (", 'explanation_parts', i.explanation_parts" if language != "it" else "") +
         ") - CAST(:hidden AS text[]))"
         " ELSE jsonb_build_object('type', 'Feature', 'id', i.id, 'geometry', NULL,"
         "  'properties', jsonb_build_object('id', i.id, 'removed', TRUE)) END"
@@ -133,7 +135,20 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         " count(*) AS n FROM incident_reports ir WHERE ir.incident_id = i.id) r WHERE " + " AND ".join(where))
     params.update(aggregate=aggregate, cell=COUNCIL_GRID_M, hidden=list(COUNCIL_HIDES) if aggregate else [])
     features, cursor = session.execute(sql, params).one()
-    return {"type": "FeatureCollection", "features": features, "next_since": CURSOR_PREFIX + cursor}
+    return {"type": "FeatureCollection", "features": in_language(features, language),
+            "next_since": CURSOR_PREFIX + cursor}
+
+
+def in_language(features: list[dict], language: str) -> list[dict]:
+    """``features`` with the texts each one's ``explanation_parts`` words (those it shows: the
+    council's have no explanation) in ``language``; the parts are taken off."""
+    for feature in features:
+        props = feature["properties"]
+        parts = props.pop("explanation_parts", None)
+        for key, text in words.worded(parts or {}, language).items():
+            if key in props:
+                props[key] = text
+    return features
 
 
 def history(session: Session, incident_id: int, municipality_ids: list[int] | set[int] | None = None) -> list[dict]:

@@ -24,7 +24,7 @@ from geo_urp.errors import BadInput
 from geo_urp.models import METRIC_SRID, WGS84, Incident, IncidentReport, Street
 from geo_urp.models.incidents import KINDS, OPEN_STATUSES
 from geo_urp.municipalities import municipality_for
-from geo_urp.reasoning import family, family_of_kind, rules_of
+from geo_urp.reasoning import family, family_of_kind, rules_of, words
 
 NEARBY_M = 200.0
 MAX_RADIUS_M = 2000.0
@@ -55,14 +55,16 @@ def _number(params: Mapping[str, str], name: str, low: float, high: float, unit:
     return value
 
 
-def open_incidents_near(session: Session, bound_to: int | None, params: Mapping[str, str]) -> dict:
+def open_incidents_near(session: Session, bound_to: int | None, params: Mapping[str, str],
+                        language: str = "it") -> dict:
     """``GET /api/incidents/nearby``: ``{"jurisdiction_id", "radius_m", "incidents": [...]}``.
 
     ``params``: ``service_code``, ``lat``, ``long``, optional ``radius_m`` and ``jurisdiction_id``
     (required when several towns are served and the reader is bound to none). Each incident
     carries its ``id``, ``kind``, ``asset_ids``, ``status``, ``priority``, ``crew_id``,
-    ``report_count``, ``explanation``, ``street`` (the street nearest its point nearest the
-    caller), ``distance_m`` and that point's ``lat``/``lon``. ``BadInput`` names a wrong field.
+    ``report_count``, ``explanation`` (in ``language``), ``street`` (the street nearest its point
+    nearest the caller), ``distance_m`` and that point's ``lat``/``lon``. ``BadInput`` names a
+    wrong field.
     """
     muni = municipality_for(session, (params.get("jurisdiction_id") or "").strip() or None, bound_to)
     service = service_for(session, muni.id, (params.get("service_code") or "").strip() or None)
@@ -71,12 +73,12 @@ def open_incidents_near(session: Session, bound_to: int | None, params: Mapping[
     radius = (_number(params, "radius_m", 1, MAX_RADIUS_M, "metres")
               if str(params.get("radius_m") or "").strip() else NEARBY_M)
     kinds = kinds_for(session, muni.id, service.code)
-    found = _near(session, muni.id, kinds, lon, lat, radius) if kinds else []
+    found = _near(session, muni.id, kinds, lon, lat, radius, language) if kinds else []
     return {"jurisdiction_id": muni.slug, "radius_m": radius, "incidents": found}
 
 
 def _near(session: Session, municipality_id: int, kinds: list[str], lon: float, lat: float,
-          radius: float) -> list[dict]:
+          radius: float, language: str) -> list[dict]:
     here = func.ST_Transform(func.ST_SetSRID(func.ST_MakePoint(lon, lat), WGS84), METRIC_SRID)
     closest = func.ST_ClosestPoint(Incident.geom, here)
     reports = (select(func.count()).select_from(IncidentReport)
@@ -88,7 +90,8 @@ def _near(session: Session, municipality_id: int, kinds: list[str], lon: float, 
     distance = func.ST_Distance(Incident.geom, here)
     rows = session.execute(
         select(Incident.id, Incident.kind, Incident.asset_ids, Incident.status, Incident.priority,
-               Incident.crew_id, Incident.explanation, reports.label("report_count"), street.label("street"),
+               Incident.crew_id, Incident.explanation, Incident.explanation_parts, reports.label("report_count"),
+               street.label("street"),
                distance.label("distance_m"), func.ST_Y(at).label("lat"), func.ST_X(at).label("lon"))
         .where(Incident.municipality_id == municipality_id, Incident.status.in_(OPEN_STATUSES),
                Incident.absorbed_into_id.is_(None), Incident.kind.in_(kinds),
@@ -96,5 +99,6 @@ def _near(session: Session, municipality_id: int, kinds: list[str], lon: float, 
         .order_by(distance, Incident.id).limit(LIMIT)).all()
     return [{"id": r.id, "kind": r.kind, "asset_ids": list(r.asset_ids or []), "status": r.status,
              "priority": r.priority, "crew_id": r.crew_id, "report_count": r.report_count,
-             "explanation": r.explanation, "street": r.street, "distance_m": round(float(r.distance_m), 1),
+             "explanation": words.worded(r.explanation_parts, language).get("explanation", r.explanation),
+             "street": r.street, "distance_m": round(float(r.distance_m), 1),
              "lat": round(float(r.lat), 7), "lon": round(float(r.lon), 7)} for r in rows]

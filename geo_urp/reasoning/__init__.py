@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp import locks
 from geo_urp.models import Incident, Municipality, Report
-from geo_urp.reasoning import clusters, grouping, lighting, priority, reopening, responsibility, water
+from geo_urp.reasoning import clusters, grouping, lighting, priority, reopening, responsibility, water, words
 from geo_urp.reasoning.rules import Rules, rules_for
 
 
@@ -125,6 +125,10 @@ def refresh(session: Session, inc: Incident) -> None:
 def refresh_many(session: Session, incidents: list[Incident]) -> None:
     """``refresh`` for several incidents: their calls read, and their crews found, in one query each.
 
+    What the operator reads is kept as message parts (``words``) in ``explanation_parts``
+    (``description``, ``dispatch_note``, ``priority_reasons``), worded in each reader's
+    language when read, and in Italian in ``explanation``, ``dispatch_note`` and
+    ``priority_reasons`` for the tools that read the table or the API without a language.
     An incident left as it was is not written (the ORM updates only what changed), so its
     change stamp stays and pollers are not told.
     """
@@ -146,10 +150,13 @@ def refresh_many(session: Session, incidents: list[Incident]) -> None:
         count, last = _calls_count_and_last(calls.get(inc.id), summaries.get(inc.id))
         urgency = priority.priority_of(priority.Facts(inc.kind, last, count, inc.affected_addresses,
                                                       who.sensitive_place))
-        inc.priority, inc.priority_reasons = urgency.value, list(urgency.reasons)
-        inc.explanation = sentence + (f" {who.note}" if who.note else "")
+        inc.explanation_parts = {"description": sentence, "dispatch_note": who.note,
+                                 "priority_reasons": list(urgency.reasons)}
+        italian = words.worded(inc.explanation_parts, "it")
+        inc.priority, inc.priority_reasons = urgency.value, italian["priority_reasons"]
+        inc.explanation, inc.dispatch_note = italian["explanation"], italian["dispatch_note"]
         inc.confidence = round(confidence, 2)
-        inc.area_id, inc.crew_id, inc.dispatch_note = who.area_id, who.crew_id, who.note
+        inc.area_id, inc.crew_id = who.area_id, who.crew_id
     session.flush()
 
 

@@ -23,12 +23,10 @@ from geo_urp.reasoning.rules import Rules
 # Service code -> incident kind (SPEC §4); anything else is "other".
 KIND_OF = {"flooding": "flooding", "road_damage": "road_damage", "noise": "noise",
            "social_distress": "social_distress"}
-NOUN = {"flooding": "flooding", "road_damage": "road damage", "noise": "noise",
-        "social_distress": "a person in distress", "other": "the same problem",
-        "water_outage": "water trouble"}
-# What an operator should know about a cluster of this kind, beyond the calls.
-CAVEAT = {"flooding": " (no water-network evidence: not a burst main)",
-          "water_outage": " (no water main lies near enough to these calls: the cause is not located yet)"}
+# The kinds whose clusters are named by their own noun (``words.MESSAGES``' ``noun_<kind>``) and
+# those with a caveat an operator should know beyond the calls (``caveat_<kind>``).
+NOUNS = ("flooding", "road_damage", "noise", "social_distress", "water_outage")
+CAVEATS = ("flooding", "water_outage")
 
 
 # The map shape of a cluster over its calls' points: the point itself for one call, else the
@@ -132,13 +130,14 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
     return joined
 
 
-def describe(inc: Incident, calls: Summary) -> tuple[str, float]:
-    """The sentence for the operator, and the confidence that these calls are one problem."""
-    head = f"{words.calls(calls.count)} {words.between(calls.first, calls.last)}"
-    where = f" in {words.places(list(calls.streets))}" if calls.streets else ""
-    noun = NOUN.get(inc.kind, "the same problem")
-    extra = CAVEAT.get(inc.kind, "")
+def describe(inc: Incident, calls: Summary) -> tuple[words.Part, float]:
+    """The sentence for the operator (a message part, ``words``), and the confidence that these calls
+    are one problem."""
+    head = words.part("head", calls=words.calls(calls.count), span=words.between(calls.first, calls.last))
+    where = words.part("in", streets=words.places(list(calls.streets))) if calls.streets else ""
+    noun = words.part(f"noun_{inc.kind}" if inc.kind in NOUNS else "noun_other")
+    caveat = words.part(f"caveat_{inc.kind}") if inc.kind in CAVEATS else ""
     if calls.count == 1:
-        return f"{head}{where} about {noun}; no other call nearby yet{extra}.", 0.5
-    return (f"{head}{where} about {noun}, close together in space and time: one {noun} area{extra}.",
+        return words.part("cluster_one", head=head, where=where, noun=noun, caveat=caveat), 0.5
+    return (words.part("cluster", head=head, where=where, noun=noun, caveat=caveat),
             min(0.9, 0.5 + 0.08 * calls.count))

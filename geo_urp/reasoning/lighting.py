@@ -227,32 +227,33 @@ def _cabinet_geom(session: Session, mid: int, cabinet_id: str):
         ") s"), {"mid": mid, "q": cabinet_id}).scalar()
 
 
-def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, float]:
-    """The sentence to read to the next caller, and how sure we are."""
+def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[words.Part, float]:
+    """The sentence to read to the next caller (a message part, ``words``), and how sure we are."""
     lamps = sorted({r.lamp_id for r in reports if r.lamp_id})
     streets = grouping.street_names(reports)
-    head = f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
-    where = f" along {words.places(streets)}" if streets else ""
+    head = words.part("head", calls=words.calls(len(reports)), span=words.span([r.requested_datetime for r in reports]))
+    where = words.part("along", streets=words.places(streets)) if streets else ""
     if inc.kind == "lamp":
-        return (f"{head}{where} about lamp {inc.asset_ids[0]}; {_neighbours(session, inc, reports)}: "
-                "probable single lamp failure.", min(0.9, 0.6 + 0.1 * (len(reports) - 1)))
+        return (words.part("lamp", head=head, where=where, lamp=inc.asset_ids[0],
+                           neighbours=_neighbours(session, inc, reports)),
+                min(0.9, 0.6 + 0.1 * (len(reports) - 1)))
     if inc.kind == "lighting_circuit":
         circuit = inc.asset_ids[0]
         cabinet, total = _circuits(session, inc.municipality_id).get(circuit, (None, 0))
         total = total or 1
         share = len(lamps) / total
-        return (f"{head}{where}; every lamp involved ({words.ids(lamps)}) is on circuit {circuit} of cabinet "
-                f"{cabinet}: probable circuit fault.", min(0.95, 0.55 + 0.08 * len(lamps) + 0.2 * share))
+        return (words.part("circuit", head=head, where=where, lamps=words.ids(lamps), circuit=circuit,
+                           cabinet=cabinet), min(0.95, 0.55 + 0.08 * len(lamps) + 0.2 * share))
     circuits = sorted({r.circuit_id for r in reports if r.circuit_id})
-    return (f"{head}{where}; {len(circuits)} circuits ({words.ids(circuits)}) of cabinet {inc.asset_ids[0]} "
-            "went dark together: probable cabinet fault.", min(0.95, 0.6 + 0.1 * len(circuits) + 0.02 * len(reports)))
+    return (words.part("cabinet", head=head, where=where, n=len(circuits), circuits=words.ids(circuits),
+                       cabinet=inc.asset_ids[0]), min(0.95, 0.6 + 0.1 * len(circuits) + 0.02 * len(reports)))
 
 
-def _neighbours(session: Session, inc: Incident, reports: list[Row]) -> str:
+def _neighbours(session: Session, inc: Incident, reports: list[Row]) -> words.Part:
     """What the other lamps of a lamp incident's circuit say: how many were called in around it."""
     circuit = next((r.circuit_id for r in reports if r.circuit_id), None)
     if circuit is None:
-        return "its circuit is not known"
+        return words.part("circuit_unknown")
     from geo_urp.reasoning import (
         rules_of,  # the package imports this module: import at call time
     )
@@ -262,6 +263,5 @@ def _neighbours(session: Session, inc: Incident, reports: list[Row]) -> str:
     calls = _circuit_calls(session, inc.municipality_id, circuit, last - width, last + width)
     others = len({lamp for lamp, _ in calls if lamp != inc.asset_ids[0]})
     if not others:
-        return f"no other lamp of circuit {circuit} reported within {hours} h"
-    return (f"{others} other lamp{'s' if others != 1 else ''} of circuit {circuit} reported within {hours} h, "
-            "not enough for a circuit fault")
+        return words.part("no_other_lamp", circuit=circuit, hours=hours)
+    return words.part("other_lamps", n=others, circuit=circuit, hours=hours)

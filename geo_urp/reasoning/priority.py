@@ -15,8 +15,8 @@ many callers              ``MANY_CALLS`` or more calls
 many households           ``MANY_HOUSEHOLDS`` or more addresses affected (water)
 ========================  ============================================================
 
-The reasons are kept as words so that the operator reads why ("priorità 1: di
-notte, vicino a Scuola primaria"), and so are the documented numbers here.
+The reasons are message parts (``reasoning.words``), so that each reader reads why in
+their language ("priorità 1: al buio di notte, vicino a Scuola primaria").
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from geo_urp import settings
+from geo_urp.reasoning import words
 
 BASE = {
     "water_main_burst": 1, "flooding": 1, "social_distress": 1,
@@ -53,10 +54,10 @@ class Facts:
 
 @dataclass(frozen=True)
 class Priority:
-    """1 (most urgent) .. 4, with the reasons it is more urgent than its kind alone."""
+    """1 (most urgent) .. 4, with the reasons it is more urgent than its kind alone (message parts)."""
 
     value: int
-    reasons: tuple[str, ...]
+    reasons: tuple[words.Part, ...]
 
 
 def is_night(at: datetime | None) -> bool:
@@ -71,12 +72,12 @@ def priority_of(facts: Facts) -> Priority:
     """The priority of an incident with these facts (see the module's table)."""
     reasons = []
     if facts.kind in LIGHTING and is_night(facts.last_call_at):
-        reasons.append("dark at night")
+        reasons.append(words.part("dark_at_night"))
     if facts.sensitive_place and facts.kind not in PLACE_BLIND:
-        reasons.append(f"near {facts.sensitive_place}")
+        reasons.append(words.part("near", place=facts.sensitive_place))
     if facts.calls >= MANY_CALLS:
-        reasons.append(f"{facts.calls} calls")
+        reasons.append(words.part("many_calls", n=facts.calls))
     if (facts.affected_addresses or 0) >= MANY_HOUSEHOLDS:
-        reasons.append(f"{facts.affected_addresses} addresses affected")
+        reasons.append(words.part("many_households", n=facts.affected_addresses))
     base = BASE.get(facts.kind, 3)
     return Priority(max(1, base - len(reasons)), tuple(reasons))

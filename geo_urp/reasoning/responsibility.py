@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp import audit
 from geo_urp.models import Incident
-from geo_urp.reasoning import priority
+from geo_urp.reasoning import priority, words
 from geo_urp.reasoning.grouping import log
 
 SENT = ("assigned", "in_progress")  # a crew is on its way or at work
@@ -30,7 +30,7 @@ SKILL = {
     "water_main_burst": "water", "water_outage": "water", "flooding": "drains",
     "road_damage": "roads", "social_distress": "social", "noise": None, "other": "general",
 }
-POLICE = "No municipal crew handles this: pass it to the local police."
+POLICE = words.part("police")
 
 
 # For each incident (``:ids``, with the skill each needs, ``:skills``): the point the crew goes
@@ -76,12 +76,12 @@ _WHERE_AND_WHO = text("""
 
 @dataclass(frozen=True)
 class Assignment:
-    """Who goes; ``note``: why no crew can be named (None when one is); ``sensitive_place``: the
-    school or hospital near the fix, if any, for the priority."""
+    """Who goes; ``note``: why no crew can be named, as a message part (``words``; None when one
+    is); ``sensitive_place``: the school or hospital near the fix, if any, for the priority."""
 
     area_id: str | None
     crew_id: str | None
-    note: str | None
+    note: words.Part | None
     sensitive_place: str | None = None
 
 
@@ -116,11 +116,11 @@ def _assignment(session: Session, inc: Incident, area_id: str | None, skill: str
     if skill is None:
         return Assignment(area_id, _crew(session, inc, area_id, None), POLICE, place)
     if area_id is None:
-        return Assignment(None, _crew(session, inc, None, None),
-                          "It lies in no crew area, so no crew is assigned: dispatch by hand.", place)
+        return Assignment(None, _crew(session, inc, None, None), words.part("no_area"), place)
     crew_id = _crew(session, inc, area_id, crew_id)
     if crew_id is None:
-        return Assignment(area_id, None, f"No {skill} crew covers area {area_id}: dispatch by hand.", place)
+        return Assignment(area_id, None, words.part("no_crew", skill=words.part(f"skill_{skill}"), area=area_id),
+                          place)
     return Assignment(area_id, crew_id, None, place)
 
 

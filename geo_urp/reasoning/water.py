@@ -344,21 +344,21 @@ def _smallest_dry_area(session: Session, mid: int, reported: frozenset[int]) -> 
     return best
 
 
-def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[str, float]:
-    """The sentence for the operator, and the confidence."""
+def describe(session: Session, inc: Incident, reports: list[Row]) -> tuple[words.Part, float]:
+    """The sentence for the operator (a message part, ``words``), and the confidence."""
     leaks = [r for r in reports if r.service_code == "water_leak"]
     dry = [r for r in reports if r.service_code != "water_leak"]
     streets = grouping.street_names(reports)
-    head = (f"{words.calls(len(reports))} {words.span([r.requested_datetime for r in reports])}"
-            + (f" from {words.places(streets)}" if streets else ""))
+    head = words.part("head", calls=words.calls(len(reports)), span=words.span([r.requested_datetime for r in reports]))
+    where = words.part("from", streets=words.places(streets)) if streets else ""
     if inc.kind == "water_main_burst":
-        what = f"{len(leaks)} about water in the street" + (f" and {len(dry)} about no water or low pressure" if dry else "")
-        valves = (f"close valves {words.ids(inc.valves_to_close)}" if inc.valves_to_close
-                  else "no operable valve isolates it")
-        return (f"{head}: {what}; the leak calls are on main {inc.asset_ids[0]}, probable burst. To isolate it "
-                f"{valves}; about {inc.affected_addresses or 0} addresses will be without water.",
+        what = (words.part("leak_and_dry_calls", n=len(leaks), dry=len(dry)) if dry
+                else words.part("leak_calls", n=len(leaks)))
+        valves = (words.part("close_valves", n=len(inc.valves_to_close), valves=words.ids(inc.valves_to_close))
+                  if inc.valves_to_close else words.part("no_operable_valve"))
+        return (words.part("burst", head=head, where=where, what=what, main=inc.asset_ids[0], valves=valves,
+                           addresses=inc.affected_addresses or 0),
                 min(0.95, 0.55 + 0.1 * len(leaks) + 0.05 * len(dry)))
-    n = len(inc.affected_segment_nos)
-    return (f"{head} about no water or low pressure in {n} valve segment{'s' if n != 1 else ''} "
-            f"(about {inc.affected_addresses or 0} addresses); no leak reported yet: the cause is upstream of "
-            "these segments.", min(0.85, 0.4 + 0.08 * len(reports)))
+    return (words.part("outage", head=head, where=where, n=len(inc.affected_segment_nos),
+                       addresses=inc.affected_addresses or 0),
+            min(0.85, 0.4 + 0.08 * len(reports)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, g, jsonify, request
+from flask_babel import get_locale
 
 from geo_urp.acting import work_orders
 from geo_urp.errors import BadInput
@@ -49,7 +50,7 @@ def list_incidents():
     resp = jsonify(incidents.incidents_geojson(
         get_session(), municipality_ids(p, request.args.get("jurisdiction_id")),
         request.args.get("status", "open"), request.args.get("kind") or None,
-        _since(request.args.get("since")), crew, aggregate=p.role == "council"))
+        _since(request.args.get("since")), crew, aggregate=p.role == "council", language=str(get_locale())))
     resp.mimetype = "application/geo+json"
     return resp
 
@@ -58,7 +59,8 @@ def list_incidents():
 @require("operator")
 def incidents_nearby():
     """Open incidents a call being taken may join: ?service_code=…&lat=…&long=…[&radius_m=…&jurisdiction_id=…]"""
-    return jsonify(nearby.open_incidents_near(get_session(), g.principal.municipality_id, request.args))
+    return jsonify(nearby.open_incidents_near(get_session(), g.principal.municipality_id, request.args,
+                                              str(get_locale())))
 
 
 @bp.get("/incidents/<int:incident_id>/history")

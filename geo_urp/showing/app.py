@@ -51,7 +51,7 @@ COMPRESSED_TYPES = ["text/html", "text/css", "text/javascript", "application/jav
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the database, the session cookie and the login/CSRF and compression extensions."""
+    """Bind the database, the session cookie, the login/CSRF and compression extensions, the languages."""
     from geo_urp.showing import database
     from geo_urp.showing.extensions import CookieSessions, compress, csrf, login_manager
 
@@ -62,6 +62,21 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     compress.init_app(app)
+    register_languages(app)
+
+
+def register_languages(app: Flask) -> None:
+    """Flask-Babel over the catalogs of ``geo_urp.language`` (compiled first when they changed): each
+    request in its reader's language (``auth.reader_language``), times in the towns' zone."""
+    from geo_urp import language
+    from geo_urp.showing.auth import reader_language
+    from geo_urp.showing.extensions import babel
+
+    language.compile_catalogs()
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", language.DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", settings.local_zone().key)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(language.TRANSLATIONS))
+    babel.init_app(app, locale_selector=reader_language)
 
 
 def register_blueprints(app: Flask) -> None:

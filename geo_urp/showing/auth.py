@@ -10,7 +10,7 @@ from functools import wraps
 from flask import current_app, g, request
 from flask_login import UserMixin, current_user
 
-from geo_urp import municipalities
+from geo_urp import language, municipalities
 from geo_urp.accounts import Principal, principal_for_key
 from geo_urp.errors import Forbidden, GeoUrpError
 from geo_urp.models import User
@@ -30,6 +30,7 @@ class LoginUser(UserMixin):
     def __init__(self, user: User):
         self.id = str(user.id)
         self.principal = Principal(user.role, user.municipality_id, user.crew_id, f"user:{user.username}")
+        self.language = language.language_of(user.language)
 
 
 @login_manager.user_loader
@@ -53,6 +54,16 @@ def current_principal() -> Principal | None:
             csrf.protect()
         return current_user.principal
     return None
+
+
+def reader_language() -> str:
+    """The language this request is answered in: a login's own; for a JSON API asked without a
+    login (an API key), the best of its ``Accept-Language``; else Italian."""
+    if not request.headers.get("X-API-Key") and current_user.is_authenticated:
+        return current_user.language
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(language.LANGUAGES) or language.DEFAULT
+    return language.DEFAULT
 
 
 def require(*roles: str):

@@ -1,6 +1,7 @@
 """Unbound Flask extension singletons, bound in ``create_app``, and the session cookie's handling."""
 from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_babel import Babel
 from flask_compress import Compress
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -8,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 login_manager = LoginManager()
 csrf = CSRFProtect()
 compress = Compress()
+babel = Babel()
 
 
 class CookieSessions(SecureCookieSessionInterface):

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text, update
 from geo_urp import locks
 from geo_urp.accounts import Principal, create_api_key, hash_key
 from geo_urp.db import session_factory, session_scope
-from geo_urp.errors import BadInput, Forbidden, NotFound
+from geo_urp.errors import BadInput, Forbidden, NotFound, Unprocessable
 from geo_urp.loading.loader import load_municipality
 from geo_urp.acting.intake import IntakeLimits, create_report, submit_request
 from geo_urp.models import METRIC_SRID, WGS84, ApiKey, CallerContact, Municipality, Report, Street
@@ -173,7 +173,7 @@ def test_same_idempotency_key_gives_the_same_report(session, keys):
     assert again.report.id == first.report.id and count(session) == 1 and count(session, CallerContact) == 1
     other_key = submit_request(session, keys["operator"], fields, idempotency_key="call-42")
     assert other_key.report.id != first.report.id and count(session) == 2
-    with pytest.raises(BadInput, match="already used"):
+    with pytest.raises(Unprocessable, match="already used"):
         submit_request(session, keys["public"], {**fields, "service_code": "noise"}, idempotency_key="call-42")
 
 

@@ -10,6 +10,7 @@ from geo_urp.reasoning import grouping
 from geo_urp.reasoning.rules import rules_for
 from tests.conftest import report_row
 from tests.reasoning.conftest import T0, open_incidents, report_ids
+from tests.explained import in_english
 
 
 def _lamp_xy(session, mid, lamp):
@@ -43,7 +44,7 @@ def test_water_calls_far_from_any_main_are_a_water_problem_for_the_water_crew(se
     second, again = call("low_pressure", 20, at=(90, 980))
     assert again.id == inc.id and report_ids(session, inc) == {first.id, second.id}
     assert inc.kind == "water_outage" and inc.asset_ids == [] and inc.affected_segment_nos == []
-    assert "not located" in inc.explanation
+    assert "la causa non è ancora localizzata" in inc.explanation and "not located yet" in in_english(inc)
     assert (inc.area_id, inc.crew_id) == ("A1", "ACQUA")
     # A leak call on a real main elsewhere makes its own burst; the unlocated cluster stays apart.
     _, burst = call("water_leak", 30, pipe="P4")
@@ -96,6 +97,8 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
     assert calls == _summary_of_rows(grouping.reports_of(session, inc.id))
     assert calls == (7, T0, T0 + timedelta(minutes=20), tuple(streets[i][1] for i in (3, 0, 1, 2)))
     assert inc.explanation.startswith(
+        f"7 chiamate in 20 minuti in {streets[3][1]}, {streets[0][1]} e altre 2 vie per allagamento")
+    assert in_english(inc).startswith(
         f"7 calls in 20 minutes in {streets[3][1]}, {streets[0][1]} and 2 more streets about flooding")
     # One more call, stored and then grouped: the summary follows.
     t = T0 + timedelta(minutes=30)

@@ -13,6 +13,7 @@ from geo_urp.reasoning import corrections
 from geo_urp.reasoning import grouping
 from geo_urp.reading import incidents as queries
 from tests.reasoning.conftest import each_report_linked_once, incident_of, open_incidents, report_ids
+from tests.explained import in_english
 
 
 def test_merge_and_move_keep_every_report_linked_once(session, borgo, call):
@@ -102,7 +103,7 @@ def test_moving_the_only_leak_call_out_makes_the_burst_an_outage_again(session, 
     assert other.id != burst.id
     corrections.move(session, leak.id, other.id, "user:anna")
     assert burst.kind == "water_outage" and burst.asset_ids == [] and burst.valves_to_close == []
-    assert 5 in burst.affected_segment_nos and "no leak reported yet" in burst.explanation
+    assert 5 in burst.affected_segment_nos and "nessuna perdita segnalata finora" in burst.explanation
     assert each_report_linked_once(session, borgo)
 
 
@@ -125,7 +126,8 @@ def test_a_leak_call_moved_into_an_outage_makes_it_a_burst(session, borgo, call)
     assert outage.kind == "water_outage" and burst.id != outage.id
     corrections.move(session, leak.id, outage.id, "user:anna")
     assert outage.kind == "water_main_burst" and outage.asset_ids == ["P7"]
-    assert "probable burst" in outage.explanation and "no leak reported yet" not in outage.explanation
+    assert "probabile rottura" in outage.explanation and "nessuna perdita segnalata" not in outage.explanation
+    assert "probable burst" in in_english(outage) and "no leak reported yet" not in in_english(outage)
     assert "upgraded" in [h["action"] for h in queries.history(session, outage.id)]
 
 
@@ -163,7 +165,7 @@ def test_the_last_call_on_a_main_moved_out_leaves_a_cluster_near_nothing(session
     assert report_ids(session, merged) == {far.id}
     assert merged.kind == "water_outage" and merged.asset_ids == [] and merged.affected_segment_nos == []
     assert merged.valves_to_close == [] and merged.affected_addresses is None
-    assert "not located yet" in merged.explanation
+    assert "non è ancora localizzata" in merged.explanation
 
 
 def test_a_merged_water_incident_is_drawn_as_its_dry_segments(session, borgo, call):

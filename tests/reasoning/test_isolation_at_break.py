@@ -34,6 +34,7 @@ from geo_urp.reasoning.rules import DEFAULTS
 from geo_urp.reasoning.water import addresses_per_segment, breaks_at
 from tests.conftest import BORGO_ORIGIN
 from tests.reasoning.borgo_variants import borgo_copy
+from tests.explained import in_english
 
 X0, Y0 = BORGO_ORIGIN
 T0 = datetime(2026, 11, 27, 22, 0, tzinfo=timezone.utc)
@@ -117,7 +118,8 @@ def test_the_crew_closes_the_in_line_valve_on_the_leaks_side(session, tmp_path, 
     burst = leak_calls(mid, calls)
     assert (burst.kind, burst.asset_ids) == ("water_main_burst", ["P2"])
     assert burst.valves_to_close == valves
-    assert f"close valves {', '.join(valves)};" in burst.explanation
+    assert f"chiudere le valvole {', '.join(valves)};" in burst.explanation
+    assert f"close valves {', '.join(valves)};" in in_english(burst)
     assert burst.affected_segment_nos == _segments_of(session, mid, dry_civics)
     assert burst.affected_addresses == len(dry_civics)
 

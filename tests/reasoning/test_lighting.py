@@ -10,6 +10,7 @@ from geo_urp.models import Municipality
 from geo_urp.reasoning.rules import DEFAULTS
 from tests.reasoning.borgo_variants import borgo_with_c5
 from tests.reasoning.conftest import each_report_linked_once, incident_of, open_incidents, report_ids
+from tests.explained import in_english
 
 HOURS = DEFAULTS["lighting"]["window_h"]
 
@@ -24,7 +25,8 @@ def test_the_circuit_incident_exists_by_the_third_call(session, borgo, call):
     assert (i3.kind, i3.asset_ids) == ("lighting_circuit", ["C1"])
     assert report_ids(session, i3) == {r1.id, r2.id, r3.id}
     assert [i.id for i in open_incidents(session, borgo)] == [i3.id]
-    assert "circuit C1 of cabinet Q1" in i3.explanation and "3 calls" in i3.explanation
+    assert "circuito C1 del quadro Q1" in i3.explanation and "3 chiamate" in i3.explanation
+    assert "circuit C1 of cabinet Q1" in in_english(i3) and "3 calls" in in_english(i3)
     assert i3.crew_id == "LUCI-O" and i3.area_id == "A1"
     # A later call on the dark circuit joins it, even on a lamp already reported.
     r4, i4 = call("streetlight_out", 300, lamp="L01")
@@ -65,7 +67,8 @@ def test_two_failed_circuits_make_a_cabinet_incident(session, borgo, call):
     cab = incidents[0]
     assert (cab.kind, cab.asset_ids) == ("lighting_cabinet", ["Q1"])
     assert report_ids(session, cab) == {r.id for r in reports}
-    assert "2 circuits (C1, C2) of cabinet Q1" in cab.explanation
+    assert "2 circuiti (C1, C2) del quadro Q1 si sono spenti insieme" in cab.explanation
+    assert "2 circuits (C1, C2) of cabinet Q1 went dark together" in in_english(cab)
     # Later calls on any circuit of the dark cabinet join it.
     r, inc = call("streetlight_out", 90, lamp="L07")
     assert inc.id == cab.id and incident_of(session, r).id == cab.id
@@ -140,12 +143,15 @@ def test_a_dark_cabinet_leaves_an_older_circuit_a_crew_is_already_on(session, bo
 
 def test_a_single_lamp_tells_how_many_of_its_circuit_were_called_in(session, borgo, call):
     _, alone = call("streetlight_out", 0, lamp="L08")
-    assert "no other lamp of circuit C3 reported within 12 h" in alone.explanation
+    assert "nessun altro lampione del circuito C3 segnalato entro 12 h" in alone.explanation
+    assert "no other lamp of circuit C3 reported within 12 h" in in_english(alone)
     _, first = call("streetlight_out", 0, lamp="L01")
-    assert "no other lamp of circuit C1" in first.explanation
+    assert "nessun altro lampione del circuito C1" in first.explanation
     session.execute(text("UPDATE municipalities SET rules = :r WHERE id = :m"),
                     {"r": json.dumps({"lighting": {"circuit_min_share": 1.0, "circuit_min_lamps": 4}}), "m": borgo})
     session.expire_all()
     _, second = call("streetlight_out", 5, lamp="L02")
     assert second.kind == "lamp"
-    assert "1 other lamp of circuit C1 reported within 12 h, not enough for a circuit fault" in second.explanation
+    assert ("1 altro lampione del circuito C1 segnalato entro 12 h, non abbastanza per un guasto del circuito"
+            in second.explanation)
+    assert "1 other lamp of circuit C1 reported within 12 h, not enough for a circuit fault" in in_english(second)

@@ -9,6 +9,7 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 
 from geo_urp.models import METRIC_SRID, Landmark
+from geo_urp.reasoning import words
 from geo_urp.reasoning.priority import Facts, priority_of
 from tests.conftest import BORGO_ORIGIN
 
@@ -19,27 +20,28 @@ SUMMER_DUSK = datetime(2026, 7, 1, 17, 30, tzinfo=timezone.utc)  # 19:30 in Rome
 
 @pytest.mark.parametrize("facts, value, reasons", [
     (Facts("lamp", NOON, 1), 4, ()),
-    (Facts("lamp", NIGHT, 1), 3, ("dark at night",)),
-    (Facts("lighting_circuit", SUMMER_DUSK, 3), 1, ("dark at night",)),
+    (Facts("lamp", NIGHT, 1), 3, ("al buio di notte",)),
+    (Facts("lighting_circuit", SUMMER_DUSK, 3), 1, ("al buio di notte",)),
     (Facts("road_damage", NIGHT, 1), 3, ()),                       # the night makes only darkness worse
-    (Facts("road_damage", NOON, 1, sensitive_place="Scuola primaria"), 2, ("near Scuola primaria",)),
+    (Facts("road_damage", NOON, 1, sensitive_place="Scuola primaria"), 2, ("vicino a Scuola primaria",)),
     (Facts("noise", NOON, 1, sensitive_place="Scuola primaria"), 3, ()),   # about people, not places
-    (Facts("road_damage", NOON, 5), 2, ("5 calls",)),
-    (Facts("water_outage", NOON, 2, affected_addresses=120), 1, ("120 addresses affected",)),
-    (Facts("water_main_burst", NOON, 9, affected_addresses=300), 1, ("9 calls", "300 addresses affected")),
-    (Facts("lamp", NIGHT, 6, sensitive_place="Ospedale"), 1, ("dark at night", "near Ospedale", "6 calls")),
+    (Facts("road_damage", NOON, 5), 2, ("5 chiamate",)),
+    (Facts("water_outage", NOON, 2, affected_addresses=120), 1, ("120 civici senz'acqua",)),
+    (Facts("water_main_burst", NOON, 9, affected_addresses=300), 1, ("9 chiamate", "300 civici senz'acqua")),
+    (Facts("lamp", NIGHT, 6, sensitive_place="Ospedale"), 1, ("al buio di notte", "vicino a Ospedale", "6 chiamate")),
     (Facts("other", None, 0), 3, ()),
 ])
 def test_each_rule_that_holds_makes_it_one_step_more_urgent_never_past_1(facts, value, reasons):
     got = priority_of(facts)
-    assert (got.value, got.reasons) == (value, reasons)
+    assert (got.value, tuple(words.render(r, "it") for r in got.reasons)) == (value, reasons)
 
 
 def test_a_dark_lamp_is_more_urgent_at_night_than_at_noon(session, borgo, call):
     _, night = call("streetlight_out", 0, lamp="L05")           # 23:00 in Rome
     _, noon = call("streetlight_out", 13 * 60 + 60 * 24, lamp="L08")  # 12:00 in Rome, the day after
     session.flush()
-    assert (night.priority, night.priority_reasons) == (3, ["dark at night"])
+    assert (night.priority, night.priority_reasons) == (3, ["al buio di notte"])
+    assert words.worded(night.explanation_parts, "en")["priority_reasons"] == ["dark at night"]
     assert (noon.priority, noon.priority_reasons) == (4, [])
 
 
@@ -54,6 +56,7 @@ def test_road_damage_in_front_of_a_school_is_more_urgent(session, borgo, call):
     _, near_bar = call("road_damage", 0, at=(800, 700))
     _, far = call("road_damage", 0, at=(400, 900))
     session.flush()
-    assert (near_school.priority, near_school.priority_reasons) == (2, ["near Scuola primaria Dante"])
+    assert (near_school.priority, near_school.priority_reasons) == (2, ["vicino a Scuola primaria Dante"])
+    assert words.worded(near_school.explanation_parts, "en")["priority_reasons"] == ["near Scuola primaria Dante"]
     assert (near_bar.priority, near_bar.priority_reasons) == (3, [])
     assert (far.priority, far.priority_reasons) == (3, [])

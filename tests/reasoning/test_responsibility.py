@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import Crew, IncidentEvent, Municipality
-from geo_urp.reasoning import responsibility
+from geo_urp.reasoning import responsibility, words
 from tests.reasoning.borgo_variants import borgo_copy
 
-POLICE = "No municipal crew handles this: pass it to the local police."
-NO_AREA = "It lies in no crew area, so no crew is assigned: dispatch by hand."
+POLICE = "Nessuna squadra comunale se ne occupa: passarlo alla polizia locale."
+NO_AREA = "Non è in nessuna zona delle squadre, quindi nessuna squadra è assegnata: inviarla a mano."
 
 
 def _stored(session, inc):
@@ -56,9 +56,9 @@ _BY_KIND = {
     "flooding": ([("flooding", 0, {"at": (700, 300)})], "flooding", "A2", "STRADE", None, 1),
     "road damage": ([("road_damage", 0, {"at": (100, 500)})], "road_damage", "A1", "STRADE", None, 3),
     "a person in distress, no social crew": ([("social_distress", 0, {"at": (300, 700)})], "social_distress", "A1",
-                                             None, "No social crew covers area A1: dispatch by hand.", 1),
+                                             None, "Nessuna squadra dei servizi sociali copre la zona A1: inviarla a mano.", 1),
     "anything else, no general crew": ([("graffiti", 0, {"at": (800, 700)})], "other", "A2", None,
-                                       "No general crew covers area A2: dispatch by hand.", 3),
+                                       "Nessuna squadra per lavori generici copre la zona A2: inviarla a mano.", 3),
     "noise, the local police's": ([("noise", 0, {"at": (300, 510)})], "noise", "A1", None, POLICE, 3),
 }
 
@@ -71,10 +71,10 @@ def test_the_crew_of_the_kinds_skill_in_the_area_holding_the_fix_point_goes(sess
     if note:
         assert inc.explanation.endswith(" " + note)
     else:
-        assert "dispatch by hand" not in inc.explanation and "police" not in inc.explanation
+        assert "inviarla a mano" not in inc.explanation and "polizia" not in inc.explanation
     # The incident asked for again, by itself: the same answer (the call's own statement found it first).
     again = responsibility.assign_many(session, [inc])[inc.id]
-    assert (again.area_id, again.crew_id, again.note) == (area, crew, note)
+    assert (again.area_id, again.crew_id, words.render(again.note, "it") or None) == (area, crew, note)
     assert inc.dispatch_note == note
 
 
@@ -124,7 +124,10 @@ def test_an_incident_in_no_crew_area_gets_no_crew_and_the_operator_is_told_what_
     inc = _stored(session, inc)
     assert (inc.kind, inc.area_id, inc.crew_id) == (kind, None, None)
     assert inc.explanation.endswith(" " + note)
-    assert responsibility.assign_many(session, [inc])[inc.id].note == note
+    assert words.render(responsibility.assign_many(session, [inc])[inc.id].note, "it") == note
+    assert words.worded(inc.explanation_parts, "en")["dispatch_note"] == {
+        POLICE: "No municipal crew handles this: pass it to the local police.",
+        NO_AREA: "It lies in no crew area, so no crew is assigned: dispatch by hand."}[note]
 
 
 # A first call or calls, and a call that makes the incident grow.

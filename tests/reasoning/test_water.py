@@ -10,6 +10,7 @@ from geo_urp.models import IncidentReport
 from geo_urp.reading import incidents as queries
 from geo_urp.reasoning.rules import DEFAULTS
 from tests.reasoning.conftest import each_report_linked_once, incident_of, open_incidents, report_ids
+from tests.explained import in_english
 
 
 def test_a_leak_call_makes_a_burst_with_its_valves(session, borgo, call):
@@ -17,7 +18,8 @@ def test_a_leak_call_makes_a_burst_with_its_valves(session, borgo, call):
     assert (inc.kind, inc.asset_ids, inc.valves_to_close) == ("water_main_burst", ["P4"], ["V2", "V3", "V5"])
     assert inc.affected_segment_nos == [3, 4, 5]
     assert inc.crew_id == "ACQUA"
-    assert "close valves V2, V3, V5" in inc.explanation
+    assert "Per isolarla chiudere le valvole V2, V3, V5;" in inc.explanation
+    assert "To isolate it close valves V2, V3, V5;" in in_english(inc)
 
 
 def test_no_water_calls_then_a_leak_become_one_burst(session, borgo, call):
@@ -54,7 +56,8 @@ def test_a_burst_counts_the_addresses_its_dry_area_serves(session, borgo, call):
     # Via Roma 12/A and 14 bis stand 60 m from P5, in the dry area; the other civics are nearer
     # mains that stay wet (P1, P2) or farther than any call would be snapped (Piazza della Libertà).
     assert burst.affected_addresses == 2
-    assert "about 2 addresses will be without water" in burst.explanation
+    assert "circa 2 civici resteranno senz'acqua" in burst.explanation
+    assert "about 2 addresses will be without water" in in_english(burst)
 
 
 def test_an_outage_that_becomes_a_burst_leaves_out_the_calls_it_does_not_explain(session, borgo, call):

@@ -135,6 +135,23 @@ def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_stores_
     assert other.status_code == 201 and _count(borgo_db_url) == 2
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("change", [{"description": "un'altra chiamata"}, {"service_code": "road_damage"},
+                                    {"first_name": "Giulia"}, {"phone": "+39 347 000 1111"}])
+def test_an_idempotency_key_reused_for_another_call_is_refused_and_loses_nothing(
+        borgo_db_url, borgo_client, borgo_keys, fmt, change):
+    key, headers = borgo_keys["public"], {"Idempotency-Key": "call-2026-11-27-0050"}
+    call = dict(service_code="noise", description="musica alta", **latlong(500, 500), **PERSON)
+    assert post(borgo_client, key, fmt, headers, **call).status_code == 201
+    other = post(borgo_client, key, fmt, headers, **{**call, **change})
+    assert other.status_code == 422
+    assert "Idempotency-Key" in other.get_data(as_text=True) and next(iter(change)) in other.get_data(as_text=True)
+    assert _count(borgo_db_url) == 1
+    # the same call again, its place typed a little differently, is still the retry it is
+    again = post(borgo_client, key, fmt, headers, **{**call, **latlong(501, 500)})
+    assert again.status_code == 200 and _count(borgo_db_url) == 1
+
+
 def test_an_operator_key_may_set_requested_datetime(borgo_client, borgo_keys):
     day = (datetime.now(timezone.utc) - timedelta(days=300)).date()
     rid = post(borgo_client, borgo_keys["operator"], service_code="noise",
