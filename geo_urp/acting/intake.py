@@ -11,7 +11,9 @@ An information request an operator logs was answered during the call: it is
 stored closed, with the answer as its status notes.
 
 Retries are safe: a submission carrying an ``Idempotency-Key`` that its api_key
-already used returns the first report. The unique constraint on
+already used returns the first report, when it is the same call (service, description
+and caller alike); another call under a used key is refused (422), never answered with
+the first one's report, so it is not lost unnoticed. The unique constraint on
 ``(api_key_id, idempotency_key)`` decides races: the losing insert does nothing
 (``ON CONFLICT DO NOTHING``) and the winner's report is returned instead.
 """
