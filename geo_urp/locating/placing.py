@@ -11,6 +11,7 @@ instead of sending a crew to a guess. The place comes with its snap
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -37,11 +38,15 @@ class Place:
     zipcode: str | None = None
 
 
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _number(fields: Mapping[str, str], name: str, low: float, high: float) -> float:
     raw = str(fields.get(name)).strip()
     try:
-        # float() also reads "4_6.2", "nan" and "inf": none of them is a coordinate.
-        value = float(raw) if "_" not in raw else None
+        # float() also reads "4_6.2", "nan", "inf" and digits of other scripts ("٤٦"): none of them
+        # is a coordinate as Open311 writes one.
+        value = float(raw) if _DECIMAL.fullmatch(raw) else None
     except ValueError:
         value = None
     if value is None or not low <= value <= high:

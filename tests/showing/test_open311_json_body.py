@@ -84,7 +84,7 @@ def test_json_nested_too_deeply_is_refused_not_a_crash(shared_db_url, shared_cli
     assert _count(shared_db_url) == 0
 
 
-@pytest.mark.parametrize("lat", ["4_5.1", "nan", "inf"])
+@pytest.mark.parametrize("lat", ["4_5.1", "nan", "inf", "٤٦.١", "４６.１", "46.1\u200b"])
 def test_a_coordinate_python_would_read_but_no_one_writes_is_refused(shared_db_url, shared_client, borgo_keys,
                                                                      lat):
     body = {"api_key": borgo_keys["public"], "service_code": "noise", **latlong(500, 500), "lat": lat}
