@@ -49,6 +49,8 @@ def from_env() -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
         # A login session ends after this long without a request (a night shift by default).
         "SESSION_IDLE_MINUTES": _float("SESSION_IDLE_MINUTES", 480.0),
+        # The service is reached over HTTPS (behind a TLS proxy): Secure cookies and HSTS.
+        "HTTPS": _bool(os.environ.get("HTTPS")),
         # Features farther than this from the boundary are rejected at load.
         "LOAD_BOUNDARY_MARGIN_M": _float("LOAD_BOUNDARY_MARGIN_M", 1000.0),
         # Water topology tolerances (SPEC §2).

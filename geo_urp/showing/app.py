@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     register_sessions(app)
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -77,6 +78,13 @@ def register_languages(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", settings.local_zone().key)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(language.TRANSLATIONS))
     babel.init_app(app, locale_selector=reader_language)
+
+
+def register_security(app: Flask) -> None:
+    """Safety headers and no caching of personal data (``showing.security``)."""
+    from geo_urp.showing import security
+
+    security.register(app)
 
 
 def register_blueprints(app: Flask) -> None:
