@@ -7,8 +7,7 @@ from datetime import datetime, timezone
 from geo_urp.errors import BadInput
 
 
-def with_offset(raw: str) -> datetime | None:
-    """``raw`` as an aware date-time, or None when it is not ISO 8601 or carries no offset."""
+def _aware(raw: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -16,21 +15,30 @@ def with_offset(raw: str) -> datetime | None:
     return value if value.tzinfo is not None else None
 
 
+def with_offset(raw: str) -> datetime | None:
+    """``raw`` as a date-time in UTC, or None when it is not ISO 8601, carries no offset or leaves
+    the calendar once read in UTC. In UTC, any offset Python reads (up to ±23:59) is one
+    PostgreSQL takes too (it refuses offsets past ±15:59)."""
+    value = _aware(raw)
+    try:
+        return value.astimezone(timezone.utc) if value is not None else None
+    except OverflowError:
+        return None
+
+
 def parameter(args: Mapping[str, str], name: str) -> datetime | None:
     """The query parameter ``name`` as a date-time in UTC (None when absent); a value that is not
-    ISO 8601 with its offset is a ``BadInput`` naming the parameter. Read in UTC, any offset
-    Python accepts is one PostgreSQL takes too."""
+    ISO 8601 with its offset is a ``BadInput`` naming the parameter."""
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
     value = with_offset(raw)
+    if value is None and _aware(raw) is not None:
+        raise BadInput(f"{name} {raw!r} is outside the calendar once read in UTC",
+                       details=[{"field": name, "value": raw}])
     if value is None:
         # A "+" left unencoded in a URL arrives as a space: say so, it is the usual slip.
         hint = " (a + in a URL is sent as %2B)" if " " in raw else ""
         raise BadInput(f"{name} must be an ISO 8601 date-time with its offset, such as "
                        f"2026-11-27T22:00:00+01:00, not {raw!r}{hint}", details=[{"field": name, "value": raw}])
-    try:
-        return value.astimezone(timezone.utc)
-    except OverflowError:
-        raise BadInput(f"{name} {raw!r} is outside the calendar once read in UTC",
-                       details=[{"field": name, "value": raw}]) from None
+    return value

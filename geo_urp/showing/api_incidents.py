@@ -23,8 +23,9 @@ def _since(raw: str | None) -> datetime | int | None:
     """``since``: the ``next_since`` cursor of the previous answer, or an ISO 8601 date-time."""
     if not raw:
         return None
-    if raw.startswith(incidents.CURSOR_PREFIX) and raw[len(incidents.CURSOR_PREFIX):].isdigit():
-        return int(raw[len(incidents.CURSOR_PREFIX):])
+    xid = raw[len(incidents.CURSOR_PREFIX):]
+    if raw.startswith(incidents.CURSOR_PREFIX) and xid.isascii() and xid.isdigit():  # not "²": int() refuses it
+        return int(xid)
     at = with_offset(raw)
     if at is None:
         raise BadInput(f"since must be the next_since of an earlier answer ({incidents.CURSOR_PREFIX}…) "

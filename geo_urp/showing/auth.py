@@ -35,7 +35,7 @@ class LoginUser(UserMixin):
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> LoginUser | None:
-    user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+    user = get_session().get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
     return LoginUser(user) if user is not None and user.active else None
 
 
