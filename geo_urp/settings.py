@@ -49,6 +49,10 @@ def from_env() -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
         # A login session ends after this long without a request (a night shift by default).
         "SESSION_IDLE_MINUTES": _float("SESSION_IDLE_MINUTES", 480.0),
+        # No request is read past this many bytes, nor a form of more fields (an Open311 POST is
+        # a few kB and a few dozen fields; media are links, not uploads): a 413 instead.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_REQUEST_BYTES") or 1_000_000),
+        "MAX_FORM_PARTS": int(os.environ.get("MAX_FORM_FIELDS") or 200),
         # The service is reached over HTTPS (behind a TLS proxy): Secure cookies and HSTS.
         "HTTPS": _bool(os.environ.get("HTTPS")),
         # Features farther than this from the boundary are rejected at load.

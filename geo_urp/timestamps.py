@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from geo_urp.errors import BadInput
 
 
-def _aware(raw: str) -> datetime | None:
+def aware(raw: str) -> datetime | None:
+    """``raw`` as an aware date-time at its own offset, or None when it is not ISO 8601 or has no offset."""
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -19,7 +20,7 @@ def with_offset(raw: str) -> datetime | None:
     """``raw`` as a date-time in UTC, or None when it is not ISO 8601, carries no offset or leaves
     the calendar once read in UTC. In UTC, any offset Python reads (up to ±23:59) is one
     PostgreSQL takes too (it refuses offsets past ±15:59)."""
-    value = _aware(raw)
+    value = aware(raw)
     try:
         return value.astimezone(timezone.utc) if value is not None else None
     except OverflowError:
@@ -33,7 +34,7 @@ def parameter(args: Mapping[str, str], name: str) -> datetime | None:
     if not raw:
         return None
     value = with_offset(raw)
-    if value is None and _aware(raw) is not None:
+    if value is None and aware(raw) is not None:
         raise BadInput(f"{name} {raw!r} is outside the calendar once read in UTC",
                        details=[{"field": name, "value": raw}])
     if value is None:

@@ -39,7 +39,7 @@ from geo_urp.locating import placing
 from geo_urp.locating.snapping import SnapLimits
 from geo_urp.models import METRIC_SRID, CallerContact, Municipality, Report
 from geo_urp.municipalities import municipality_for
-from geo_urp.timestamps import with_offset
+from geo_urp.timestamps import aware
 
 POST_ROLES = ("operator", "public", "admin")          # council reads, crews work their list
 BACKDATE_ROLES = ("operator", "admin")               # may send requested_datetime (SPEC §4)
@@ -133,7 +133,7 @@ def _requested_at(fields: Mapping[str, str], principal: Principal, now: datetime
     if principal.role not in BACKDATE_ROLES:
         raise Forbidden(f"requested_datetime may only be sent with an operator key, not a {principal.role} key",
                         details=[{"field": "requested_datetime"}])
-    value = with_offset(raw)
+    value = aware(raw)  # at its own offset until it is known to be near now, then in UTC
     if value is None:
         raise BadInput(f"requested_datetime must be ISO 8601 with an offset, e.g. 2026-11-27T22:05:00+01:00, "
                        f"not {raw!r}", details=[{"field": "requested_datetime", "value": raw}])
@@ -143,7 +143,7 @@ def _requested_at(fields: Mapping[str, str], principal: Principal, now: datetime
     if age > MAX_BACKDATE:
         raise BadInput(f"requested_datetime {raw} is more than {MAX_BACKDATE.days} days ago; "
                        "older calls belong in an import, not in intake", details=[{"field": "requested_datetime"}])
-    return value
+    return value.astimezone(timezone.utc)
 
 
 def _language(fields: Mapping[str, str]) -> str:

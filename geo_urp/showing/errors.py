@@ -6,7 +6,7 @@ import re
 from flask import Flask, jsonify, redirect, request, url_for
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import InternalServerError, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from geo_urp.errors import BadInput, GeoUrpError
@@ -80,6 +80,14 @@ def register(app: Flask) -> None:
         return jsonify(body), exc.status
 
     @app.before_request
+    def _refuse_too_many_fields():
+        # Werkzeug counts the parts of a multipart form only: count an urlencoded form and the query too.
+        limit = app.config["MAX_FORM_PARTS"]
+        if (sum(1 for _ in request.args.items(multi=True)) > limit
+                or sum(1 for _ in request.form.items(multi=True)) > limit):
+            raise RequestEntityTooLarge()
+
+    @app.before_request
     def _refuse_unstorable_text():
         # Refused before any handler runs, so nothing is read or written with it.
         try:
@@ -127,6 +135,19 @@ def register(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error=f"{request.method} is not allowed here"), 405
         return exc
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):
+        # Refused before it is read whole: too many bytes (MAX_CONTENT_LENGTH) or form fields (MAX_FORM_PARTS).
+        message = (f"the request is too large: at most {app.config['MAX_CONTENT_LENGTH']} bytes and "
+                   f"{app.config['MAX_FORM_PARTS']} form fields")
+        if request.path.startswith("/open311/"):
+            from geo_urp.showing.open311_format import error
+
+            return error(413, message, "xml" if request.path.endswith(".xml") else "json")
+        if request.path.startswith("/api/"):
+            return jsonify(error=message, details=[{"field": "request"}]), 413
+        return message, 413, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPNotFound)
     def _no_such_path(exc: HTTPNotFound):
