@@ -23,6 +23,7 @@ db_cli = AppGroup("db", help="Database schema commands.")
 layers_cli = AppGroup("layers", help="Load and build municipal layers.")
 keys_cli = AppGroup("keys", help="API keys.")
 users_cli = AppGroup("users", help="Logins.")
+callers_cli = AppGroup("callers", help="A caller's personal data: export, erase (GDPR).")
 incidents_cli = AppGroup("incidents", help="Incident reasoning.")
 translations_cli = AppGroup("translations", help="The catalogs of the pages' languages.")
 
@@ -297,8 +298,54 @@ def worker() -> None:
     run_forever(current_app.config)
 
 
+def _subject(session, email: str | None, phone: str | None) -> list[int]:
+    from geo_urp.acting import erasure
+
+    ids = erasure.find(session, email, phone)
+    if not ids:
+        click.echo("no report holds this e-mail address or phone number", err=True)
+        sys.exit(1)
+    return ids
+
+
+@callers_cli.command("export")
+@click.option("--email", default=None)
+@click.option("--phone", default=None)
+def callers_export(email: str | None, phone: str | None) -> None:
+    """Print as JSON everything kept about whoever left this e-mail address or phone number."""
+    import json
+
+    from geo_urp.acting import erasure
+
+    try:
+        with session_scope(_url()) as session:
+            found = erasure.export(session, _subject(session, email, phone), "cli")
+    except GeoUrpError as exc:
+        _fail(exc)
+    click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+
+
+@callers_cli.command("erase")
+@click.option("--email", default=None)
+@click.option("--phone", default=None)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def callers_erase(email: str | None, phone: str | None, yes: bool) -> None:
+    """Erase now the contact data of whoever left this e-mail address or phone number."""
+    from geo_urp.acting import erasure
+
+    try:
+        with session_scope(_url()) as session:
+            ids = _subject(session, email, phone)
+            if not yes:
+                click.confirm(f"erase the contact of {len(ids)} report(s)?", abort=True)
+            count = erasure.erase(session, ids, "cli")
+    except GeoUrpError as exc:
+        _fail(exc)
+    click.echo(f"erased the contact of {count} report(s); the reports stay, with no person in them")
+
+
 def register(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
-    for command in (db_cli, layers_cli, keys_cli, users_cli, incidents_cli, translations_cli, map_command, simulate,
-                    serve, worker):
+    for command in (db_cli, layers_cli, keys_cli, users_cli, callers_cli, incidents_cli, translations_cli,
+                    map_command, simulate, serve, worker):
         app.cli.add_command(command)

@@ -53,6 +53,8 @@ def from_env() -> dict:
         # a few kB and a few dozen fields; media are links, not uploads): a 413 instead.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_REQUEST_BYTES") or 1_000_000),
         "MAX_FORM_PARTS": int(os.environ.get("MAX_FORM_FIELDS") or 200),
+        # A caller's contact is erased this many days after the report closed (acting/erasure.py).
+        "CONTACT_RETENTION_DAYS": _float("CONTACT_RETENTION_DAYS", 30.0),
         # The service is reached over HTTPS (behind a TLS proxy): Secure cookies and HSTS.
         "HTTPS": _bool(os.environ.get("HTTPS")),
         # Features farther than this from the boundary are rejected at load.

@@ -1,8 +1,8 @@
 """The background worker: runs scheduled jobs in a loop until stopped.
 
-Jobs register in ``JOBS``; each takes the app config and does one pass: today the
-delivery of the outbox of closing messages (``acting.outbox.deliver``); the erasure of
-callers' contact data will join it.
+Jobs register in ``JOBS``; each takes the app config and does one pass: the delivery of
+the outbox of closing messages (``acting.outbox.deliver``) and the erasure of callers'
+contact data once it is no longer needed (``acting.erasure.erase_due``).
 """
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import signal
 import time
 from typing import Callable
 
-from geo_urp.acting import outbox
+from geo_urp.acting import erasure, outbox
 
 log = logging.getLogger(__name__)
 
-JOBS: list[Callable[[dict], object]] = [outbox.deliver]
+JOBS: list[Callable[[dict], object]] = [outbox.deliver, erasure.erase_due]
 
 
 def run_once(config: dict) -> None:
