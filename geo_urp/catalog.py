@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 NETWORKS = ("lighting", "water", "streets")
@@ -167,8 +168,8 @@ _WATER_EXTENT = Attribute(
             ("via", "Tutta la via o il vicinato"), ("non_so", "Non so")))
 
 DEFAULT_SERVICES: tuple[Service, ...] = (
-    Service("streetlight_out", "Lampione spento / via al buio",
-            "Uno o più lampioni spenti, intermittenti o accesi di giorno.", "Illuminazione pubblica",
+    Service("streetlight_out", N_("Lampione spento / via al buio"),
+            "Uno o più lampioni spenti, intermittenti o accesi di giorno.", N_("Illuminazione pubblica"),
             ("lampione", "luce", "buio", "illuminazione", "palo"), "lighting",
             "Comune - Illuminazione pubblica",
             attributes=(
@@ -180,16 +181,17 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                                   ("acceso_di_giorno", "Acceso di giorno"))),
                 Attribute("lamp_code", "string", "Numero o codice scritto sul palo, se visibile", order=3),
             )),
-    Service("no_water", "Mancanza d'acqua", "Dal rubinetto non esce acqua.", "Acquedotto",
+    Service("no_water", N_("Mancanza d'acqua"), "Dal rubinetto non esce acqua.", N_("Acquedotto"),
             ("acqua", "rubinetto", "senz'acqua", "acquedotto"), "water", "Comune - Servizio idrico",
             attributes=(_WATER_EXTENT,
                         _yes_no("neighbours_asked", "I vicini hanno lo stesso problema?", 2), _SINCE)),
-    Service("low_pressure", "Acqua con poca pressione", "L'acqua esce dal rubinetto con poca forza.", "Acquedotto",
+    Service("low_pressure", N_("Acqua con poca pressione"), "L'acqua esce dal rubinetto con poca forza.",
+            N_("Acquedotto"),
             ("pressione", "acqua", "rubinetto", "acquedotto"), "water", "Comune - Servizio idrico",
             attributes=(_WATER_EXTENT,
                         _yes_no("neighbours_asked", "I vicini hanno lo stesso problema?", 2), _SINCE)),
-    Service("water_leak", "Perdita d'acqua in strada", "Acqua che esce dall'asfalto, da un tombino o da un muro.",
-            "Acquedotto", ("perdita", "tubo", "rotto", "acqua", "zampillo", "allagata"), "water",
+    Service("water_leak", N_("Perdita d'acqua in strada"), "Acqua che esce dall'asfalto, da un tombino o da un muro.",
+            N_("Acquedotto"), ("perdita", "tubo", "rotto", "acqua", "zampillo", "allagata"), "water",
             "Comune - Servizio idrico",
             attributes=(
                 Attribute("size", "singlevaluelist", "Quanta acqua esce?", order=1,
@@ -202,7 +204,8 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                                   ("privato", "Da una proprietà privata"))),
                 _yes_no("traffic_danger", "È un pericolo per il traffico o i pedoni?", 3),
             )),
-    Service("flooding", "Allagamento", "Strada, sottopasso o cantina pubblica allagati.", "Strade e fognature",
+    Service("flooding", N_("Allagamento"), "Strada, sottopasso o cantina pubblica allagati.",
+            N_("Strade e fognature"),
             ("allagamento", "acqua alta", "tombino", "pioggia", "sottopasso"), "streets",
             "Comune - Fognature e acque meteoriche",
             attributes=(
@@ -212,8 +215,8 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                 _yes_no("drain_blocked", "Il tombino o la caditoia sembra ostruito?", 2),
                 _yes_no("people_at_risk", "Ci sono persone o veicoli in pericolo?", 3),
             )),
-    Service("road_damage", "Buca o danno stradale", "Buca, avvallamento, tombino rotto o segnaletica danneggiata.",
-            "Strade e fognature", ("buca", "asfalto", "strada", "marciapiede", "tombino", "cartello"),
+    Service("road_damage", N_("Buca o danno stradale"), "Buca, avvallamento, tombino rotto o segnaletica danneggiata.",
+            N_("Strade e fognature"), ("buca", "asfalto", "strada", "marciapiede", "tombino", "cartello"),
             "streets", "Comune - Manutenzione strade",
             attributes=(
                 Attribute("kind", "singlevaluelist", "Che tipo di danno?", order=1,
@@ -222,7 +225,8 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                                   ("segnaletica", "Segnaletica danneggiata"), ("altro", "Altro"))),
                 _yes_no("traffic_danger", "È un pericolo per il traffico o i pedoni?", 2),
             )),
-    Service("noise", "Disturbo della quiete pubblica", "Rumore molesto, soprattutto di notte.", "Sicurezza e quiete",
+    Service("noise", N_("Disturbo della quiete pubblica"), "Rumore molesto, soprattutto di notte.",
+            N_("Sicurezza e quiete"),
             ("rumore", "musica", "schiamazzi", "quiete", "notte"), None, "Polizia locale",
             notice="La segnalazione è inoltrata alla Polizia locale.",
             attributes=(
@@ -232,8 +236,8 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                                   ("animali", "Animali"), ("altro", "Altro"))),
                 _yes_no("ongoing", "Il rumore è ancora in corso?", 2),
             )),
-    Service("social_distress", "Situazione di disagio", "Una persona in difficoltà che ha bisogno di aiuto.",
-            "Servizi sociali", ("disagio", "anziano", "solo", "senza dimora", "aiuto"), None,
+    Service("social_distress", N_("Situazione di disagio"), "Una persona in difficoltà che ha bisogno di aiuto.",
+            N_("Servizi sociali"), ("disagio", "anziano", "solo", "senza dimora", "aiuto"), None,
             "Comune - Servizi sociali",
             notice="In caso di pericolo immediato per la vita chiamare il 112.",
             attributes=(
@@ -242,7 +246,7 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
                           values=(("anziano_solo", "Anziano solo"), ("senza_dimora", "Persona senza dimora"),
                                   ("minore", "Minore"), ("altro", "Altro"))),
             )),
-    Service("info_request", "Richiesta di informazioni", "Una domanda sui servizi del Comune.", "Informazioni",
+    Service("info_request", N_("Richiesta di informazioni"), "Una domanda sui servizi del Comune.", N_("Informazioni"),
             ("informazioni", "orari", "uffici", "domanda"), None, "Comune - URP",
             notice="Risponde l'operatore del centralino.",
             attributes=(Attribute("topic", "string", "Su che argomento?", order=1),

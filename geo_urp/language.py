@@ -23,7 +23,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from babel.dates import format_datetime, format_time
+from babel.dates import format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -105,8 +105,10 @@ def local_clock(at: datetime, language: str) -> str:
 
 
 def local_datetime(at: datetime | None, language: str) -> str:
-    """Date and time of ``at`` in the towns' zone, as ``language`` writes them (27/11/26, 23:05 in
-    Italian; 27/11/2026, 23:05 in English); "" for None."""
+    """Date and time of ``at`` in the towns' zone, as ``language`` writes them with the year in full
+    (27/11/2026 23:05); "" for None."""
     if at is None:
         return ""
-    return format_datetime(at, "short", tzinfo=local_zone(), locale=FORMATS[language_of(language)])
+    locale = FORMATS[language_of(language)]
+    return (f"{format_skeleton('yMd', at, tzinfo=local_zone(), locale=locale)} "
+            f"{format_time(at, 'short', tzinfo=local_zone(), locale=locale)}")

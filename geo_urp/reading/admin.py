@@ -36,6 +36,7 @@ class Login:
     role: str
     crew_id: str | None
     municipality: str | None  # the slug; None: every municipality
+    language: str             # of its pages
     active: bool
     created_at: datetime
 
@@ -83,7 +84,7 @@ def towns(session: Session, bound_to: int | None = None) -> list[Town]:
 def logins(session: Session, bound_to: int | None = None) -> list[Login]:
     """The logins (``bound_to``'s own when given), by user name."""
     query = _within(select(User.username, User.role, User.crew_id, Municipality.slug.label("municipality"),
-                           User.active, User.created_at)
+                           User.language, User.active, User.created_at)
                     .outerjoin(Municipality, Municipality.id == User.municipality_id),
                     User.municipality_id, bound_to).order_by(User.username)
     return [Login(**row._mapping) for row in session.execute(query)]

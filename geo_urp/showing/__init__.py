@@ -18,6 +18,7 @@ def blueprints() -> list[Blueprint]:
     from geo_urp.showing.pages_admin import bp as admin
     from geo_urp.showing.pages_council import bp as council
     from geo_urp.showing.pages_crew import bp as crew
+    from geo_urp.showing.wording import bp as wording
 
-    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, open311, openapi, pages, crew,
-            council, admin]
+    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, open311, openapi, wording, pages,
+            crew, council, admin]

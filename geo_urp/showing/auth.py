@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_login import UserMixin, current_user
 
 from geo_urp import language, municipalities
@@ -58,7 +58,9 @@ def current_principal() -> Principal | None:
 
 def reader_language() -> str:
     """The language this request is answered in: a login's own; for a JSON API asked without a
-    login (an API key), the best of its ``Accept-Language``; else Italian."""
+    login (an API key), the best of its ``Accept-Language``; else (outside a request too) Italian."""
+    if not has_request_context():
+        return language.DEFAULT
     if not request.headers.get("X-API-Key") and current_user.is_authenticated:
         return current_user.language
     if request.path.startswith("/api/"):

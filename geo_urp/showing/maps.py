@@ -5,6 +5,8 @@ control: lamps coloured by circuit, pipes by diameter, valves by operability,
 crew areas filled. Base tiles come from ``MAP_TILES_URL`` when set; with no
 tiles the streets layer is the base, so the map also works offline. A page that
 draws live layers in the browser adds them to the same control (``layer_control``).
+The layers are named in the reader's language (Flask-Babel: a map written outside a
+request, ``write_map``, is named in Italian).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import html
 from pathlib import Path
 
 import folium
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from geo_urp import municipalities
@@ -64,11 +67,11 @@ def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     assets.use_local_assets(m, assets_base)
     if tiles_url:
-        folium.TileLayer(tiles_url, attr=tiles_attribution or "tiles", name="base map").add_to(m)
+        folium.TileLayer(tiles_url, attr=tiles_attribution or "tiles", name=gettext("mappa di base")).add_to(m)
     bounds = town_bounds(session, muni.id)
     if bounds:
         m.fit_bounds(bounds)
-        folium.GeoJson(boundary_geojson(session, muni.id), name="boundary",
+        folium.GeoJson(boundary_geojson(session, muni.id), name=gettext("confine comunale"),
                        style_function=lambda f: {"color": "#444", "weight": 2, "fill": False,
                                                  "dashArray": "6 4"}).add_to(m)
     mid = muni.id
@@ -76,26 +79,27 @@ def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
     area_colour = {f["properties"]["area_id"]: AREA_COLOURS[i % len(AREA_COLOURS)]
                    for i, f in enumerate(areas["features"])}
     layers = [
-        folium.GeoJson(areas, name="crew areas", style_function=lambda f: {
+        folium.GeoJson(areas, name=gettext("zone delle squadre"), style_function=lambda f: {
             "color": area_colour[f["properties"]["area_id"]], "fillOpacity": 0.12, "weight": 1},
             tooltip=folium.GeoJsonTooltip(fields=["area_id", "name"])),
-        folium.GeoJson(_text_safe(layer_collection(session, mid, "streets")), name="streets",
+        folium.GeoJson(_text_safe(layer_collection(session, mid, "streets")), name=gettext("strade"),
                        style_function=lambda f: {"color": "#555", "weight": 3},
                        tooltip=folium.GeoJsonTooltip(fields=["name", "street_id"])),
-        folium.GeoJson(_text_safe(layer_collection(session, mid, "water_pipes")), name="water pipes (by diameter)",
+        folium.GeoJson(_text_safe(layer_collection(session, mid, "water_pipes")), name=gettext("condotte dell'acqua (per diametro)"),
                        style_function=lambda f: pipe_style(f["properties"]["diameter_mm"]),
                        tooltip=folium.GeoJsonTooltip(fields=["pipe_id", "diameter_mm", "material", "segment_nos"])),
-        _points(_text_safe(layer_collection(session, mid, "water_valves")), "water valves",
+        _points(_text_safe(layer_collection(session, mid, "water_valves")), gettext("valvole dell'acqua"),
                 lambda p: "#2ca02c" if p["operable"] else "#d62728", 4, ["valve_id", "operable", "pipe_id"]),
-        _points(_text_safe(layer_collection(session, mid, "water_sources")), "water sources",
+        _points(_text_safe(layer_collection(session, mid, "water_sources")), gettext("fonti dell'acqua"),
                 lambda p: "#17becf", 8, ["source_id"]),
-        _points(_text_safe(layer_collection(session, mid, "lamps")), "lamps (by circuit)",
+        _points(_text_safe(layer_collection(session, mid, "lamps")), gettext("lampioni (per circuito)"),
                 lambda p: colour_for(p["circuit_id"]), 3, ["lamp_id", "circuit_id", "cabinet_id"]),
-        _points(_text_safe(layer_collection(session, mid, "lighting_cabinets")), "lighting cabinets",
-                lambda p: "#000", 7, ["cabinet_id", "circuit_count", "lamp_count"]),
-        _points(_text_safe(layer_collection(session, mid, "landmarks")), "landmarks",
+        _points(_text_safe(layer_collection(session, mid, "lighting_cabinets")),
+                gettext("quadri dell'illuminazione"), lambda p: "#000", 7,
+                ["cabinet_id", "circuit_count", "lamp_count"]),
+        _points(_text_safe(layer_collection(session, mid, "landmarks")), gettext("luoghi noti"),
                 lambda p: "#ffd700", 6, ["name", "aliases"]),
-        _points(_text_safe(layer_collection(session, mid, "addresses")), "civic numbers",
+        _points(_text_safe(layer_collection(session, mid, "addresses")), gettext("numeri civici"),
                 lambda p: "#999", 2, ["street", "number"], show=False),
     ]
     for layer in layers:

@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -28,7 +29,7 @@ from geo_urp.reasoning.responsibility import SKILL
 from geo_urp.showing.auth import LoginUser, current_principal, municipality_ids, require
 from geo_urp.showing.database import get_session
 from geo_urp.showing.maps import layer_control, municipality_map
-from geo_urp.showing.pages_crew import KIND_IT
+from geo_urp.showing.wording import KIND, STATUS, names
 
 bp = Blueprint("pages", __name__)
 # Each role's own page (SPEC §6): where its login lands and where ``/`` sends it.
@@ -37,10 +38,12 @@ LANDING = {"operator": "pages.operator", "crew": "crew.work_list_page", "council
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Utente", validators=[
-        DataRequired("Scrivi il nome utente."), Length(max=80, message="Il nome utente ha al massimo 80 caratteri.")])
-    password = PasswordField("Password", validators=[
-        DataRequired("Scrivi la password."), Length(max=200, message="La password ha al massimo 200 caratteri.")])
+    username = StringField(lazy_gettext("Utente"), validators=[
+        DataRequired(lazy_gettext("Scrivi il nome utente.")),
+        Length(max=80, message=lazy_gettext("Il nome utente ha al massimo 80 caratteri."))])
+    password = PasswordField(lazy_gettext("Password"), validators=[
+        DataRequired(lazy_gettext("Scrivi la password.")),
+        Length(max=200, message=lazy_gettext("La password ha al massimo 200 caratteri."))])
 
 
 @bp.app_errorhandler(CSRFError)
@@ -51,7 +54,7 @@ def _expired_form(exc: CSRFError):
                              "page, or authenticate with X-API-Key"), 400
     form = LoginForm(formdata=None)
     return render_template("login.html", form=form, principal=None,
-                           error="Il modulo è scaduto o incompleto: ricarica la pagina e accedi di nuovo."), 400
+                           error=gettext("Il modulo è scaduto o incompleto: ricarica la pagina e accedi di nuovo.")), 400
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -64,7 +67,7 @@ def login():
         if user is not None:
             login_user(LoginUser(user))
             return redirect(url_for(LANDING.get(user.role, "pages.operator")))
-        error = "Utente o password errati."
+        error = gettext("Utente o password errati.")
     status = 401 if error else 400 if form.errors else 200
     return render_template("login.html", form=form, error=error, principal=None), status
 
@@ -115,8 +118,10 @@ def operator():
                               jurisdiction_id=muni.slug),
         crews=[{"crew_id": c.crew_id, "name": c.name, "skills": c.skills, "area_ids": c.area_ids}
                for c, _ in work_list.crews(session, [muni.id])],
-        kind_skills=SKILL, kind_names=KIND_IT,
+        kind_skills=SKILL, kind_names=names(KIND), status_names=names(STATUS),
         towns=[{"slug": t.slug, "name": t.name} for t in towns],
-        # one service list for the form: today every town has the same (catalog.catalog_for)
-        services=[{**svc.as_open311(), "attributes": svc.definition()["attributes"]}
+        # one service list for the form: today every town has the same (catalog.catalog_for); its
+        # names and groups in the reader's words
+        services=[{**svc.as_open311(), "service_name": gettext(svc.name), "group": gettext(svc.group),
+                   "attributes": svc.definition()["attributes"]}
                   for svc in catalog_for(session, muni.id).services])

@@ -3,7 +3,7 @@
 One town at a time (the first the login may see, or ``?jurisdiction_id=``): its own layers
 as the base map (``maps.municipality_map``, Leaflet from ``/vendor``), the open incidents over
 them in the aggregate view (``reading.council``: no caller, no report, no text), and a
-table of incidents per kind and status. Every word is Italian.
+table of incidents per kind and status. Every word is in the login's language (``wording``).
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import folium
 from flask import Blueprint, current_app, g, render_template, request
+from flask_babel import gettext
 
 from geo_urp.errors import NotFound
 from geo_urp.models.incidents import STATUSES
@@ -19,32 +20,28 @@ from geo_urp.reading.privacy import COUNCIL_GRID_M
 from geo_urp.showing.auth import municipality_ids, require
 from geo_urp.showing.database import get_session
 from geo_urp.showing.maps import municipality_map
-from geo_urp.showing.pages_crew import KIND_IT, local_time
+from geo_urp.showing.wording import KIND, STATUS, local_time, named
 
 bp = Blueprint("council", __name__)
 
-# An incident's status as the council reads it (the crews' page words it for the crew).
-STATUS_IT = {"open": "Da assegnare", "assigned": "Assegnato", "in_progress": "In lavorazione",
-             "resolved": "Risolto", "closed": "Chiuso"}
 PRIORITY_COLOURS = {1: "#d62728", 2: "#ff7f0e", 3: "#1f77b4", 4: "#7f7f7f"}
-INCIDENTS_LAYER = "Incidenti aperti"
 
 
 def _incidents_layer(collection: dict) -> folium.GeoJson:
-    """The open incidents as a Folium layer, each with an Italian tooltip (kind, status, calls)."""
+    """The open incidents as a Folium layer, each with a tooltip in the reader's words (kind, status, calls)."""
     features = [{**f, "properties": {
-        "tipo": KIND_IT.get(f["properties"]["kind"], f["properties"]["kind"]),
-        "stato": STATUS_IT.get(f["properties"]["status"], f["properties"]["status"]),
+        "tipo": named(KIND, f["properties"]["kind"]), "stato": named(STATUS, f["properties"]["status"]),
         "priorita": f["properties"]["priority"], "chiamate": f["properties"]["report_count"]}}
         for f in collection["features"]]
     return folium.GeoJson(
-        {"type": "FeatureCollection", "features": features}, name=INCIDENTS_LAYER,
+        {"type": "FeatureCollection", "features": features}, name=gettext("Incidenti aperti"),
         marker=folium.CircleMarker(radius=8, fill=True, fill_opacity=0.8, weight=2),
         style_function=lambda f: {"color": PRIORITY_COLOURS.get(f["properties"]["priorita"], "#333"),
                                   "fillColor": PRIORITY_COLOURS.get(f["properties"]["priorita"], "#333"),
                                   "weight": 4, "radius": 8},
         tooltip=folium.GeoJsonTooltip(fields=["tipo", "stato", "priorita", "chiamate"],
-                                      aliases=["Tipo", "Stato", "Priorità", "Chiamate"]))
+                                      aliases=[gettext("Tipo"), gettext("Stato"), gettext("Priorità"),
+                                               gettext("Chiamate")]))
 
 
 @bp.get("/council")
@@ -56,7 +53,7 @@ def overview():
     towns = council.towns(session, municipality_ids(g.principal, None))
     town = next((t for t in towns if t.id in mids), None)
     if town is None:
-        raise NotFound("nessun comune è ancora caricato")
+        raise NotFound(gettext("nessun comune è ancora caricato"))
     m = municipality_map(session, town.slug, assets_base="/vendor",
                          tiles_url=current_app.config["MAP_TILES_URL"],
                          tiles_attribution=current_app.config["MAP_TILES_ATTRIBUTION"])
@@ -72,6 +69,6 @@ def overview():
         "council.html", principal=g.principal, municipality=town,
         map_header=root.header.render(), map_html=root.html.render(), map_script=root.script.render(),
         open_count=len(collection["features"]), counts=council.counts(session, [town.id]),
-        statuses=STATUSES, status_it=STATUS_IT, kind_it=KIND_IT,
+        statuses=STATUSES,
         towns=towns if len(towns) > 1 else [], grid_m=COUNCIL_GRID_M,
         read_at=local_time(datetime.now(timezone.utc)))

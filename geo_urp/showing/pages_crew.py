@@ -2,7 +2,8 @@
 
 A crew login sees its own crew's work list (``reading.work_list``), whatever it asks; an admin
 picks a crew with ``?crew_id=`` (and ``jurisdiction_id`` where two towns share the id). Every
-word a crew reads is Italian, and every text from callers or layers is escaped by Jinja.
+word a crew reads is in its login's language (``wording``: Italian unless it chose English),
+the CSV's column names aside, and every text from callers or layers is escaped by Jinja.
 The status buttons post to ``POST /api/incidents/{id}/status`` (``static/crew.js``).
 
 Each job's small map is drawn with Leaflet itself (served under ``/vendor``), not with
@@ -14,57 +15,23 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, g, render_template, request
+from flask_babel import gettext
 from werkzeug.utils import secure_filename
 
-from geo_urp import audit, settings
+from geo_urp import audit
 from geo_urp.errors import BadInput, Forbidden
 from geo_urp.reading import work_list
 from geo_urp.showing.auth import municipality_ids, require
 from geo_urp.showing.database import get_session
+from geo_urp.showing.wording import CREW_STATUS, KIND, STEP, explained, local_time, named, names
 
 bp = Blueprint("crew", __name__)
 
-KIND_IT = {
-    "lamp": "Lampione spento", "lighting_circuit": "Circuito di illuminazione spento",
-    "lighting_cabinet": "Quadro dell'illuminazione guasto", "water_main_burst": "Rottura di una condotta",
-    "water_outage": "Mancanza d'acqua", "flooding": "Allagamento", "road_damage": "Buca o danno stradale",
-    "noise": "Disturbo della quiete pubblica", "social_distress": "Situazione di disagio", "other": "Altro",
-}
-STATUS_IT = {"open": "In attesa di invio dalla centrale", "assigned": "Assegnato alla squadra",
-             "in_progress": "Lavoro in corso", "resolved": "Risolto", "closed": "Chiuso"}
-STEP_IT = {"assigned": "Assegna alla squadra", "in_progress": "Inizia il lavoro", "resolved": "Risolto",
-           "closed": "Archivia"}
-# The priority reasons as ``reasoning.priority`` words them, in Italian; any other passes as it is.
-_REASONS_IT = (
-    (re.compile(r"^dark at night$"), "al buio di notte"),
-    (re.compile(r"^near (.+)$"), r"vicino a \1"),
-    (re.compile(r"^(\d+) calls$"), r"\1 chiamate"),
-    (re.compile(r"^(\d+) addresses affected$"), r"\1 civici senz'acqua"),
-)
 CSV_COLUMNS = ("incidente", "priorita", "motivi_priorita", "stato", "tipo", "indirizzo", "via", "da_riparare",
                "valvole_da_chiudere", "vie_interessate", "civici_interessati", "chiamate", "lat", "lon", "aperto_il")
-
-
-def reason_it(reason: str) -> str:
-    """A priority reason in Italian."""
-    for pattern, words in _REASONS_IT:
-        if pattern.match(reason):
-            return pattern.sub(words, reason)
-    return reason
-
-
-def local_time(at: datetime | None) -> str:
-    """``at`` in the towns' local time, as an Italian reads it: 27/11/2026 23:05."""
-    return at.astimezone(settings.local_zone()).strftime("%d/%m/%Y %H:%M") if at else ""
-
-
-def _words() -> dict:
-    return {"kind_it": KIND_IT, "status_it": STATUS_IT, "step_it": STEP_IT, "reason_it": reason_it,
-            "local_time": local_time}
 
 
 def _crew_of_request():
@@ -73,7 +40,7 @@ def _crew_of_request():
     session = get_session()
     if p.role == "crew":
         if not p.crew_id or p.municipality_id is None:
-            raise Forbidden("questo accesso non è legato a una squadra: chiedi all'amministratore")
+            raise Forbidden(gettext("questo accesso non è legato a una squadra: chiedi all'amministratore"))
         return work_list.crew_in(session, [p.municipality_id], p.crew_id)
     crew_id = request.args.get("crew_id")
     if not crew_id:
@@ -98,7 +65,7 @@ def _map_data(found: work_list.WorkList) -> dict:
     """What ``crew.js`` draws: per job its point, geometry, valves and nearby streets."""
     return {"tiles_url": current_app.config.get("MAP_TILES_URL") or "",
             "tiles_attribution": current_app.config.get("MAP_TILES_ATTRIBUTION") or "",
-            "step_labels": STEP_IT, "status_labels": STATUS_IT,
+            "step_labels": names(STEP), "status_labels": names(CREW_STATUS),
             "jobs": {str(j.incident.id): {"lat": j.lat, "lon": j.lon, "priority": j.incident.priority,
                                           "geometry": j.geometry, "valves": j.valves, "streets": j.nearby_streets}
                      for j in found.jobs}}
@@ -112,8 +79,8 @@ def work_list_page():
     if found is None:
         return render_template("crew.html", principal=g.principal, work=None,
                                crews=work_list.crews(get_session(), municipality_ids(
-                                   g.principal, request.args.get("jurisdiction_id"))), **_words())
-    return render_template("crew.html", principal=g.principal, work=found, map_data=_map_data(found), **_words())
+                                   g.principal, request.args.get("jurisdiction_id"))))
+    return render_template("crew.html", principal=g.principal, work=found, map_data=_map_data(found))
 
 
 @bp.get("/crew/print")
@@ -123,8 +90,7 @@ def work_list_print():
     found = _read(audited=True)
     if found is None:
         raise BadInput("crew_id is required: the crew whose list to print", details=[{"field": "crew_id"}])
-    return render_template("crew_print.html", principal=g.principal, work=found, printed_at=datetime.now(timezone.utc),
-                           **_words())
+    return render_template("crew_print.html", principal=g.principal, work=found, printed_at=datetime.now(timezone.utc))
 
 
 def _cell(value) -> str:
@@ -147,8 +113,8 @@ def work_list_csv():
     for j in found.jobs:
         inc = j.incident
         writer.writerow([_cell(v) for v in (
-            inc.id, inc.priority, "; ".join(reason_it(r) for r in inc.priority_reasons), STATUS_IT[inc.status],
-            KIND_IT.get(inc.kind, inc.kind), "; ".join(j.addresses), j.street, " ".join(inc.asset_ids),
+            inc.id, inc.priority, "; ".join(explained(inc)["priority_reasons"]), named(CREW_STATUS, inc.status),
+            named(KIND, inc.kind), "; ".join(j.addresses), j.street, " ".join(inc.asset_ids),
             " ".join(v["valve_id"] for v in j.valves), "; ".join(j.affected_streets),
             inc.affected_addresses if inc.affected_addresses is not None else "", len(j.calls),
             round(j.lat, 6), round(j.lon, 6), local_time(inc.opened_at))])

@@ -58,10 +58,11 @@ def test_an_admin_sees_every_town_login_and_key_and_no_secret(admin_client):
     towns = _rows(page, "towns")
     assert [(t[0], t[1], t[3], t[4]) for t in towns] == [("altrove", "Altrove", "0", "0"), ("borgo", "Borgo Prova", "2", "1")]
     assert towns[0][2] == "mai" and re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", towns[1][2])
-    assert [r[:5] for r in _rows(page, "logins")] == [
-        ["ada", "amministratore", "—", "tutti", "sì"], ["anna", "operatore", "—", "tutti", "sì"],
-        ["bruno", "amministratore", "—", "borgo", "sì"], ["carla", "consiglio comunale", "—", "tutti", "sì"],
-        ["olga", "operatore", "—", "altrove", "sì"]]
+    assert [r[:6] for r in _rows(page, "logins")] == [
+        ["ada", "amministratore", "—", "tutti", "Italiano", "sì"], ["anna", "operatore", "—", "tutti", "Italiano", "sì"],
+        ["bruno", "amministratore", "—", "borgo", "Italiano", "sì"],
+        ["carla", "consiglio comunale", "—", "tutti", "Italiano", "sì"],
+        ["olga", "operatore", "—", "altrove", "Italiano", "sì"]]
     assert sorted(tuple(r[:4]) for r in _rows(page, "keys")) == [
         ("centralino Altrove", "operatore", "—", "altrove"), ("—", "consiglio comunale", "—", "borgo"),
         ("—", "operatore", "—", "borgo"), ("—", "pubblico", "—", "borgo"), ("—", "squadra", "ACQUA", "borgo")]

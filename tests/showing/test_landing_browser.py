@@ -67,7 +67,7 @@ def test_each_role_lands_on_its_own_page(borgo_db_url, borgo_client, borgo_keys,
             if user == "carla":
                 expect(page.locator("#council-map .leaflet-container")).to_be_visible()
                 drawn = _council_map(page)
-                assert {"Incidenti aperti", "streets", "water pipes (by diameter)"} <= set(drawn["overlays"])
+                assert {"Incidenti aperti", "strade", "condotte dell'acqua (per diametro)"} <= set(drawn["overlays"])
                 assert sorted(i["tipo"] for i in drawn["incidents"]) == [
                     "Disturbo della quiete pubblica", "Rottura di una condotta"]
                 expect(page.locator("#counts tr[data-kind=water_main_burst] td.calls")).to_have_text("3")

@@ -18,8 +18,10 @@ def test_map_file_opens_offline_with_every_layer(shared_session, tmp_path):
         assert page.evaluate("typeof L") == "object"
         labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
         names = " | ".join(labels)
-        for layer in ("crew areas", "streets", "water pipes", "water valves", "lamps (by circuit)",
-                      "lighting cabinets", "landmarks", "civic numbers"):
+        # Written outside a request: named in Italian.
+        for layer in ("zone delle squadre", "strade", "condotte dell'acqua (per diametro)", "valvole dell'acqua",
+                      "fonti dell'acqua", "lampioni (per circuito)", "quadri dell'illuminazione", "luoghi noti",
+                      "numeri civici"):
             assert layer in names, names
         # 11 lamps, 6 valves, 2 cabinets, 1 source, 2 landmarks drawn as circle markers on the canvas
         # renderer are not DOM nodes; the layer count on the map object tells what was drawn.

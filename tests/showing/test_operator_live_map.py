@@ -82,7 +82,8 @@ def _wait_listed(page, ids: list[int]) -> None:
     page.wait_for_function("ids => JSON.stringify([...document.querySelectorAll('#incident-list [data-id]')]"
                            ".map(e => Number(e.dataset.id))) === JSON.stringify(ids)", arg=ids)
     page.wait_for_function(f"ids => JSON.stringify(({_ON_MAP})()) === JSON.stringify(ids)", arg=sorted(ids))
-    expect(page.locator("#incident-count")).to_have_text(f"{len(ids)} incidenti aperti")
+    expect(page.locator("#incident-count")).to_have_text(
+        "1 incidente aperto" if len(ids) == 1 else f"{len(ids)} incidenti aperti")
 
 
 @pytest.fixture()

@@ -7,8 +7,9 @@
 // incident poll takes incidents off the map (resolving one queues its call-backs), after a
 // "Fatto", and at least every ``everyMs``; not at each incident poll, since every reading of a
 // caller's number goes into the audit trail. Items still pending are left as they are (a note
-// being typed stays). Text goes in with textContent.
+// being typed stays). Text goes in with textContent; the words come from the page's dictionary (words.js).
 function geoUrpCallBacks(cfg, everyMs) {
+  const W = geoUrpWords;
   const list = document.getElementById("callback-list");
   const count = document.getElementById("callback-count");
   const shown = new Map();  // outbox id -> li
@@ -23,34 +24,35 @@ function geoUrpCallBacks(cfg, everyMs) {
 
   function since(at) {
     const minutes = Math.max(0, Math.floor((Date.now() - Date.parse(at)) / 60000));
-    if (minutes < 60) return `${minutes} min`;
-    return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+    if (minutes < 60) return W.t("waited_minutes", {n: minutes});
+    return W.t("waited_hours", {h: Math.floor(minutes / 60), m: String(minutes % 60).padStart(2, "0")});
   }
 
   function listed(item) {
     const li = node("li", null, "callback");
     li.dataset.outboxId = item.id;
     const who = node("div", null, "who");
-    who.append(node("strong", item.to, "to"), node("span", ` · chiamata ${item.report_id}` +
-      (item.incident_id ? ` · incidente #${item.incident_id}` : "") + ` · in attesa da ${since(item.created_at)}`));
+    who.append(node("strong", item.to, "to"), node("span", W.t("callback_call", {report: item.report_id}) +
+      (item.incident_id ? W.t("callback_incident", {id: item.incident_id}) : "") +
+      W.t("callback_waiting", {since: since(item.created_at)})));
     const say = node("blockquote", item.text, "text");
     const note = node("input");
     note.name = "note";
     note.maxLength = 2000;
-    note.placeholder = "nota (facoltativa): chi ha risposto, esito";
-    note.setAttribute("aria-label", `Nota sul riscontro ${item.id}`);
-    const done = node("button", "Fatto");
+    note.placeholder = W.t("callback_note");
+    note.setAttribute("aria-label", W.t("callback_note_label", {id: item.id}));
+    const done = node("button", W.t("done"));
     done.type = "button";
     done.name = "done";
     done.addEventListener("click", () => markDone(item.id, li, note, done));
     const result = node("p", null, "result");
     result.setAttribute("role", "status");
-    li.append(who, node("div", "Da leggere al chiamante:", "hint"), say, note, done, result);
+    li.append(who, node("div", W.t("read_to_caller"), "hint"), say, note, done, result);
     return li;
   }
 
   function counted() {
-    count.textContent = shown.size ? `${shown.size} da fare` : "nessuno da fare";
+    count.textContent = shown.size ? W.t("callbacks_count", {n: shown.size}) : W.t("callbacks_none");
   }
 
   async function markDone(id, li, note, button) {
@@ -66,9 +68,9 @@ function geoUrpCallBacks(cfg, everyMs) {
         refresh();
         return;
       }
-      result.textContent = `Non registrato: ${geoUrpRefusal(resp, answer)}`;
+      result.textContent = W.t("not_recorded", {why: geoUrpRefusal(resp, answer)});
     } catch (e) {
-      result.textContent = "Non registrato: servizio non raggiungibile, riprova.";
+      result.textContent = W.t("not_recorded_unreachable");
     }
     button.disabled = false;
   }
@@ -80,7 +82,7 @@ function geoUrpCallBacks(cfg, everyMs) {
     try {
       const resp = await fetch(cfg.outboxUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}});
       if (!resp.ok) {
-        count.textContent = `errore ${resp.status}: elenco non aggiornato`;
+        count.textContent = W.t("list_error", {status: resp.status});
       } else {
         const items = (await resp.json()).items.filter(i => i.channel === "phone" && i.status === "pending");
         const pending = new Set(items.map(i => i.id));
@@ -93,7 +95,7 @@ function geoUrpCallBacks(cfg, everyMs) {
         counted();
       }
     } catch (e) {
-      count.textContent = "servizio non raggiungibile: elenco non aggiornato";
+      count.textContent = W.t("list_unreachable");
     }
     reading = false;
     timer = setTimeout(refresh, again ? 0 : everyMs);

@@ -3,9 +3,11 @@
 // The page is rendered by the server (every job, its hooks: data-incident-id, textarea[name=note],
 // one button[name=status] per step allowed now); this script adds the maps and sends the steps to
 // POST /api/incidents/{id}/status with the session cookie and the page's CSRF token. After a step
-// the job's buttons are the steps the answer allows. Text goes in with textContent, never as HTML.
+// the job's buttons are the steps the answer allows. Text goes in with textContent, never as HTML;
+// every word comes from the page's dictionary (words.js).
 (function () {
   "use strict";
+  const W = geoUrpWords;
   const data = JSON.parse(document.getElementById("crew-data").textContent);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const colours = {1: "#d62728", 2: "#ff7f0e", 3: "#1f77b4", 4: "#7f7f7f"};
@@ -55,13 +57,8 @@
     result.classList.toggle("error", !!isError);
   }
 
-  const refusals = {
-    400: "Richiesta non valida",
-    401: "Sessione scaduta: accedi di nuovo",
-    403: "Questo lavoro non è della tua squadra, o il passo spetta alla centrale",
-    404: "Lavoro non trovato",
-    409: "Lo stato del lavoro è cambiato nel frattempo: ricarica la pagina",
-  };
+  const refusal = status => ([400, 401, 403, 404, 409].includes(status) ? W.t(`refused_${status}`)
+                                                                         : W.t("service_error"));
 
   function showSteps(article, allowed) {
     const box = article.querySelector(".buttons");
@@ -69,7 +66,7 @@
     if (!allowed.length) {
       const none = document.createElement("p");
       none.className = "hint no-steps";
-      none.textContent = "Nessuna azione possibile ora.";
+      none.textContent = W.t("no_step_now");
       box.after(none);
     }
     box.replaceChildren(...allowed.map(step => {
@@ -87,13 +84,13 @@
     const note = article.querySelector('textarea[name="note"]');
     const status = button.value;
     if (status === "resolved" && !note.value.trim()) {
-      says(result, "Scrivi nella nota per i cittadini che cosa è stato fatto, poi premi di nuovo.", true);
+      says(result, W.t("write_the_note"), true);
       note.focus();
       return;
     }
     const buttons = article.querySelectorAll('button[name="status"]');
     buttons.forEach(b => { b.disabled = true; });
-    says(result, "Invio in corso…", false);
+    says(result, W.t("sending"), false);
     try {
       const resp = await fetch(article.dataset.statusUrl, {
         method: "POST", credentials: "same-origin",
@@ -101,7 +98,7 @@
         body: JSON.stringify({status: status, note: note.value}),
       });
       if (!resp.ok) {
-        says(result, `${refusals[resp.status] || "Errore del servizio"} (${resp.status}).`, true);
+        says(result, `${refusal(resp.status)} (${resp.status}).`, true);
         buttons.forEach(b => { b.disabled = false; });
         return;
       }
@@ -109,11 +106,10 @@
       article.querySelector(".status-label").textContent = data.status_labels[answer.status] || answer.status;
       showSteps(article, answer.allowed);
       note.value = "";
-      says(result, answer.status === "resolved"
-        ? "Lavoro risolto: chi ha chiamato riceverà la nota."
-        : `Stato aggiornato: ${data.status_labels[answer.status] || answer.status}.`, false);
+      says(result, answer.status === "resolved" ? W.t("resolved_told")
+        : W.t("status_now", {status: data.status_labels[answer.status] || answer.status}), false);
     } catch (err) {
-      says(result, "Nessuna risposta dal servizio: controlla la connessione e riprova.", true);
+      says(result, W.t("no_answer"), true);
       buttons.forEach(b => { b.disabled = false; });
     }
   }

@@ -1,6 +1,6 @@
 // The open incidents beside the map: one item per incident (div[data-id] in #incident-list), in
 // the server's order (priority, then age: the oldest first, then id), with what the operator reads
-// out and acts on: priority, kind in Italian, asset, status, crew, age, calls, the explanation,
+// out and acts on: priority, kind in the reader's words, asset, status, crew, age, calls, the explanation,
 // the valves to close in order and, when no crew could be named, the dispatch note.
 //
 // From the list the operator
@@ -14,18 +14,19 @@
 // Each answer is said in #panel-status; the live poll then brings the change (asked at once through
 // hooks.changed). An item replaced by a poll keeps the ticks, the open actions and the choices made
 // in it. A click on an item's title shows the incident on the map (hooks.focus).
-// Text goes in with textContent, never as HTML: explanations quote what callers said.
+// Text goes in with textContent, never as HTML: explanations quote what callers said. Every word comes
+// from the page's dictionary (words.js) or the server's names (cfg.kinds, cfg.statuses).
 function geoUrpIncidentPanel(cfg, hooks) {
-  const STATUS = {open: "Da assegnare", assigned: "Assegnato", in_progress: "In lavorazione",
-                  resolved: "Risolto", closed: "Chiuso"};
+  const W = geoUrpWords;
+  const STATUS = cfg.statuses;
   const ASSIGNABLE = ["open", "assigned"];  // the statuses an assigned step may leave (acting.work_orders)
   const list = document.getElementById("incident-list");
   const mergeButton = document.getElementById("merge-selected");
   const status = document.getElementById("panel-status");
   const shown = new Map();  // incident id -> {props, key, item}
   const ticked = new Set();  // incident ids ticked for a merge
-  const clock = new Intl.DateTimeFormat("it-IT", {timeZone: "Europe/Rome", day: "2-digit", month: "2-digit",
-                                                  hour: "2-digit", minute: "2-digit"});
+  const clock = new Intl.DateTimeFormat(W.locale, {timeZone: W.zone, day: "2-digit", month: "2-digit",
+                                                   hour: "2-digit", minute: "2-digit"});
   let busy = false;
 
   const node = (tag, text, className) => {
@@ -41,15 +42,15 @@ function geoUrpIncidentPanel(cfg, hooks) {
     return el;
   };
   const kindOf = p => cfg.kinds[p.kind] || p.kind;
-  const calls = n => n === 1 ? "1 chiamata" : `${n} chiamate`;
+  const calls = n => W.n("calls", n);
   const title = p => `#${p.id} ${kindOf(p)}${p.asset_ids.length ? ` ${p.asset_ids.join(", ")}` : ""}`;
 
   function age(openedAt) {
     const minutes = Math.max(0, Math.floor((Date.now() - Date.parse(openedAt)) / 60000));
-    if (minutes < 60) return `da ${minutes} min`;
+    if (minutes < 60) return W.t("age_minutes", {n: minutes});
     const hours = Math.floor(minutes / 60);
-    if (hours < 48) return `da ${hours} h ${String(minutes % 60).padStart(2, "0")} min`;
-    return `da ${Math.floor(hours / 24)} giorni`;
+    if (hours < 48) return W.t("age_hours", {h: hours, m: String(minutes % 60).padStart(2, "0")});
+    return W.t("age_days", {n: Math.floor(hours / 24)});
   }
 
   // The town's crews that can take this kind, those covering its area first.
@@ -64,22 +65,21 @@ function geoUrpIncidentPanel(cfg, hooks) {
     const box = node("div", null, "assign");
     const crews = crewsFor(p);
     if (!ASSIGNABLE.includes(p.status)) {
-      box.append(node("span", "Squadra già al lavoro: si riassegna solo prima che inizi."));
+      box.append(node("span", W.t("crew_at_work")));
       return box;
     }
     if (!crews.length) {
-      box.append(node("span", cfg.skills[p.kind] ? "Nessuna squadra del comune ha la competenza: va inviata a mano."
-                                                 : "Nessuna squadra comunale: va passato alla polizia locale."));
+      box.append(node("span", cfg.skills[p.kind] ? W.t("no_skilled_crew") : W.t("police")));
       return box;
     }
     const select = node("select");
     select.name = "crew_id";
-    select.setAttribute("aria-label", `Squadra per l'incidente #${p.id}`);
+    select.setAttribute("aria-label", W.t("crew_for", {id: p.id}));
     for (const c of crews) {
-      const where = p.area_id && !c.area_ids.includes(p.area_id) ? " (fuori zona)" : "";
+      const where = p.area_id && !c.area_ids.includes(p.area_id) ? W.t("out_of_area") : "";
       select.append(option(c.crew_id, `${c.crew_id} — ${c.name}${where}`, c.crew_id === p.crew_id));
     }
-    const button = node("button", p.status === "assigned" ? "Riassegna" : "Assegna");
+    const button = node("button", p.status === "assigned" ? W.t("reassign") : W.t("assign"));
     button.type = "button";
     button.name = "assign";
     button.addEventListener("click", () => assign(p.id, select.value));
@@ -89,7 +89,7 @@ function geoUrpIncidentPanel(cfg, hooks) {
 
   function targets(select, p) {
     const was = select.value;
-    select.replaceChildren(option("", "— in quale incidente —"));
+    select.replaceChildren(option("", W.t("which_incident")));
     for (const other of shown.values()) {
       if (other.props.id === p.id) continue;
       select.append(option(String(other.props.id), `${title(other.props)} (${calls(other.props.report_count)})`));
@@ -101,20 +101,20 @@ function geoUrpIncidentPanel(cfg, hooks) {
     const box = node("div", null, "move");
     const report = node("select");
     report.name = "report_id";
-    report.setAttribute("aria-label", `Chiamata dell'incidente #${p.id} da spostare`);
-    for (const id of p.report_ids) report.append(option(id, `chiamata ${id}`));
+    report.setAttribute("aria-label", W.t("call_to_move", {id: p.id}));
+    for (const id of p.report_ids) report.append(option(id, W.t("call_n", {id})));
     const into = node("select");
     into.name = "incident_id";
-    into.setAttribute("aria-label", "Incidente in cui spostarla");
+    into.setAttribute("aria-label", W.t("move_into"));
     // Filled when the actions open or the list gets focus, not for every item at once: a list of
     // every other incident in each of n items is n² options on a busy night.
     into.append(option("", "— in quale incidente —"));
     into.addEventListener("focus", () => targets(into, p));
-    const button = node("button", "Sposta");
+    const button = node("button", W.t("move"));
     button.type = "button";
     button.name = "move";
     button.addEventListener("click", () => move(report.value, into.value));
-    box.append(node("span", "Sposta la "), report, node("span", " nell'incidente "), into, button);
+    box.append(node("span", W.t("move_the")), report, node("span", W.t("into_incident")), into, button);
     return box;
   }
 
@@ -126,28 +126,28 @@ function geoUrpIncidentPanel(cfg, hooks) {
     tick.name = "merge";
     tick.value = p.id;
     tick.checked = ticked.has(p.id);
-    tick.setAttribute("aria-label", `Seleziona l'incidente #${p.id} per unirlo ad altri`);
+    tick.setAttribute("aria-label", W.t("tick_to_merge", {id: p.id}));
     tick.addEventListener("change", () => { if (tick.checked) ticked.add(p.id); else ticked.delete(p.id); tools(); });
     const head = node("div", null, "head");
     const kind = node("button", `P${p.priority} · ${title(p)}`, "kind");
     kind.type = "button";
-    kind.title = "Mostra sulla mappa";
+    kind.title = W.t("show_on_map");
     kind.addEventListener("click", () => hooks.focus(p.id));
     head.append(tick, kind);
     const meta = node("div", null, "meta");
     const when = node("span", age(p.opened_at), "age");
     when.dataset.openedAt = p.opened_at;
-    when.title = `aperto il ${clock.format(new Date(p.opened_at))}`;
+    when.title = W.t("opened_at", {when: clock.format(new Date(p.opened_at))});
     meta.append(node("span", STATUS[p.status] || p.status, "status"), " · ",
-                node("span", p.crew_id ? `squadra ${p.crew_id}` : "nessuna squadra", "crew"), " · ",
+                node("span", p.crew_id ? W.t("crew_n", {crew: p.crew_id}) : W.t("no_crew"), "crew"), " · ",
                 when, " · ", node("span", calls(p.report_count), "calls"));
     item.append(head, meta, node("div", p.explanation, "why"));
     if (p.valves_to_close.length) {
-      item.append(node("div", `Valvole: chiudere ${p.valves_to_close.join(", ")} (in quest'ordine)`, "valves"));
+      item.append(node("div", W.t("valves_in_order", {valves: p.valves_to_close.join(", ")}), "valves"));
     }
     if (p.dispatch_note) item.append(node("div", p.dispatch_note, "dispatch"));
     const actions = node("details", null, "actions");
-    actions.append(node("summary", "Assegna, sposta una chiamata"), assignForm(p), moveForm(p));
+    actions.append(node("summary", W.t("actions")), assignForm(p), moveForm(p));
     actions.addEventListener("toggle", () => actions.querySelectorAll("select[name=incident_id]")
       .forEach(select => targets(select, p)));
     item.append(actions);
@@ -199,7 +199,7 @@ function geoUrpIncidentPanel(cfg, hooks) {
 
   function tools() {
     const n = [...ticked].filter(id => shown.has(id)).length;
-    mergeButton.textContent = n ? `Unisci i selezionati (${n})` : "Unisci i selezionati";
+    mergeButton.textContent = n ? W.t("merge_n", {n}) : W.t("merge");
     mergeButton.disabled = busy || n < 2;
   }
 
@@ -223,7 +223,7 @@ function geoUrpIncidentPanel(cfg, hooks) {
       if (resp.ok) hooks.changed();
       return resp.ok;
     } catch (e) {
-      say(`${refused}: servizio non raggiungibile, riprova.`, true);
+      say(`${refused}: ${W.t("unreachable_retry")}`, true);
       return false;
     } finally {
       busy = false;
@@ -233,22 +233,22 @@ function geoUrpIncidentPanel(cfg, hooks) {
 
   function assign(id, crewId) {
     return act(geoUrpRoute(cfg.statusUrl, id), {status: "assigned", crew_id: crewId},
-               () => `Incidente #${id} assegnato alla squadra ${crewId}.`, `Incidente #${id} non assegnato`);
+               () => W.t("assigned_to", {id, crew: crewId}), W.t("not_assigned", {id}));
   }
 
   async function merge() {
     const ids = [...ticked].filter(id => shown.has(id)).sort((a, b) => a - b);
     if (ids.length < 2) return;
-    const ok = await act(cfg.mergeUrl, {ids}, a => `Incidenti ${ids.map(i => `#${i}`).join(", ")} uniti ` +
-                                             `nell'incidente #${a.id}.`, "Incidenti non uniti");
+    const ok = await act(cfg.mergeUrl, {ids}, a => W.t("merged_into", {ids: ids.map(i => `#${i}`).join(", "), id: a.id}),
+                         W.t("not_merged"));
     if (ok) { ticked.clear(); list.querySelectorAll("input[name=merge]").forEach(t => { t.checked = false; }); }
     tools();
   }
 
   function move(reportId, incidentId) {
-    if (!reportId || !incidentId) return say("Scegli la chiamata e l'incidente in cui spostarla.", true);
+    if (!reportId || !incidentId) return say(W.t("choose_call_and_incident"), true);
     return act(geoUrpRoute(cfg.moveUrl, reportId), {incident_id: Number(incidentId)},
-               a => `Chiamata ${reportId} spostata nell'incidente #${a.id}.`, `Chiamata ${reportId} non spostata`);
+               a => W.t("moved_into", {report: reportId, id: a.id}), W.t("not_moved", {report: reportId}));
   }
 
   mergeButton.addEventListener("click", merge);

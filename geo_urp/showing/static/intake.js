@@ -18,13 +18,14 @@
 // an address is placed at the town's "municipio" landmark (the URP's office), and the form says so.
 //
 // Keyboard: F2 goes to the form for a new call, Ctrl+Enter saves from any field, Enter in the
-// address picks a place (never saves), Esc closes the suggestions. Text is set with textContent.
+// address picks a place (never saves), Esc closes the suggestions. Text is set with textContent; the
+// words come from the page's dictionary (words.js).
 function geoUrpIntake(mapName, cfg) {
   const FIELDS = ["service_code", "jurisdiction_id", "address_string", "description", "first_name",
                   "last_name", "phone", "email", "lat", "long", "language"];
-  const LABEL = {service_code: "Servizio", jurisdiction_id: "Comune", address_string: "Indirizzo", lat: "Latitudine",
-                 long: "Longitudine", description: "Descrizione", first_name: "Nome", last_name: "Cognome",
-                 phone: "Telefono", email: "E-mail", language: "Lingua", requested_datetime: "Ora della chiamata"};
+  const W = geoUrpWords;
+  const LABELLED = [...FIELDS, "requested_datetime"];
+  const label = field => (LABELLED.includes(field) ? W.t(`field_${field}`) : "");
   const INFO = "info_request", INFO_PLACE = "municipio";
   const map = window[mapName];
   const form = document.getElementById("intake");
@@ -52,7 +53,7 @@ function geoUrpIntake(mapName, cfg) {
       input = document.createElement("select");
       input.multiple = a.datatype === "multivaluelist";
       if (!input.multiple) {
-        const none = text("option", "—");
+        const none = text("option", "\u2014");
         none.value = "";
         input.append(none);
       }
@@ -78,8 +79,7 @@ function geoUrpIntake(mapName, cfg) {
     const service = services.find(s => s.service_code === el("service_code").value);
     if (!service) return;
     if (service.service_code === INFO) {
-      attrsBox.append(text("p", "Richiesta di informazioni: il luogo non serve (senza indirizzo è registrata " +
-                                "presso il municipio) ed è chiusa subito con la risposta data.", "hint"));
+      attrsBox.append(text("p", W.t("info_request_hint"), "hint"));
     }
     for (const a of [...service.attributes].sort((x, y) => x.order - y.order)) {
       if (!a.variable) continue;
@@ -89,19 +89,14 @@ function geoUrpIntake(mapName, cfg) {
     }
   }
 
-  const KIND = {
-    lamp: a => `il lampione ${a} spento`, lighting_circuit: a => `il circuito ${a} spento`,
-    lighting_cabinet: a => `il quadro elettrico ${a} spento`, water_main_burst: a => `la rottura della condotta ${a}`,
-    water_outage: () => "la mancanza d'acqua", flooding: () => "l'allagamento", road_damage: () => "il danno stradale",
-    noise: () => "il disturbo della quiete", social_distress: () => "la situazione di disagio",
-    other: () => "lo stesso problema",
-  };
+  const KINDS = ["lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst", "water_outage", "flooding",
+                 "road_damage", "noise", "social_distress"];
 
   function sentence(inc) {
-    const what = (KIND[inc.kind] || KIND.other)(inc.asset_ids[0] || "").replace(/\s+$/, "");
-    const calls = inc.report_count === 1 ? "1 chiamata" : `${inc.report_count} chiamate`;
-    return `Probabilmente ${what}${inc.street ? ` in ${inc.street}` : ""}, ${calls} ` +
-           `(incidente #${inc.id}, a ${Math.round(inc.distance_m)} m): aggiungere questa?`;
+    const kind = KINDS.includes(inc.kind) ? inc.kind : "other";
+    const what = W.t(`near_${kind}`, {asset: inc.asset_ids[0] || ""}).replace(/\s+$/, "");
+    return W.t("near_sentence", {what, where: inc.street ? W.t("near_in_street", {street: inc.street}) : "",
+                                 calls: W.n("calls", inc.report_count), id: inc.id, m: Math.round(inc.distance_m)});
   }
 
   function choice(value, label, checked) {
@@ -131,14 +126,14 @@ function geoUrpIntake(mapName, cfg) {
       body = null;
     }
     if (my !== nearbySeq || !body || !body.incidents.length) return;
-    nearbyBox.append(text("strong", "Attenzione: incidenti aperti dello stesso tipo qui vicino."));
+    nearbyBox.append(text("strong", W.t("near_warning")));
     for (const inc of body.incidents) {
       const row = choice(String(inc.id), sentence(inc), false);
       row.dataset.incidentId = inc.id;
       if (inc.explanation) row.title = inc.explanation;
       nearbyBox.append(row);
     }
-    nearbyBox.append(choice("", "No, è un'altra cosa (la raggruppa il sistema)", true));
+    nearbyBox.append(choice("", W.t("near_no"), true));
   }
 
   function fail(message, field) {
@@ -147,13 +142,14 @@ function geoUrpIntake(mapName, cfg) {
   }
 
   function problem(status, answer) {
-    const description = Array.isArray(answer) && answer[0] ? String(answer[0].description) : `errore ${status}`;
+    const description = Array.isArray(answer) && answer[0] ? String(answer[0].description)
+                                                           : W.t("error_status", {status});
     if (status === 401 || /^api_key was not provided/.test(description)) {  // the login has expired
-      return "Sessione scaduta: ricarica la pagina e accedi di nuovo.";
+      return W.t("intake_session_expired");
     }
-    if (/CSRF/.test(description)) return "La pagina è scaduta: ricaricala e registra di nuovo la chiamata.";
-    const field = description.split(/[\s[]/)[0];
-    return `Chiamata non registrata${LABEL[field] ? ` (${LABEL[field]})` : ""}: ${description}`;
+    if (/CSRF/.test(description)) return W.t("intake_page_expired");
+    const field = label(description.split(/[\s[]/)[0]);
+    return W.t("intake_refused", {field: field ? ` (${field})` : "", why: description});
   }
 
   const ambiguous = answer => Array.isArray(answer) && answer[0] &&
@@ -169,8 +165,9 @@ function geoUrpIntake(mapName, cfg) {
   async function moveInto(reportId, incidentId) {
     const {resp, answer} = await postJson(cfg.moveUrl.replace("/0/", `/${encodeURIComponent(reportId)}/`),
                                           {incident_id: Number(incidentId)});
-    if (resp.ok) return ` · aggiunta all'incidente #${answer.id}`;
-    return ` · non aggiunta all'incidente #${incidentId}: ${(answer && answer.error) || `errore ${resp.status}`}`;
+    if (resp.ok) return W.t("intake_joined", {id: answer.id});
+    return W.t("intake_not_joined", {id: incidentId,
+                                     why: (answer && answer.error) || W.t("error_status", {status: resp.status})});
   }
 
   function submission() {
@@ -198,7 +195,7 @@ function geoUrpIntake(mapName, cfg) {
   function show(receipt, joined) {
     result.replaceChildren();
     result.dataset.serviceRequestId = receipt.service_request_id;
-    result.append("Chiamata registrata: numero ", text("strong", receipt.service_request_id), joined || "");
+    result.append(W.t("intake_saved"), text("strong", receipt.service_request_id), joined || "");
     if (receipt.service_notice) result.append(text("div", receipt.service_notice, "hint"));
   }
 
@@ -206,10 +203,10 @@ function geoUrpIntake(mapName, cfg) {
     if (saving) return;
     errorBox.textContent = "";
     const body = submission(), info = body.service_code === INFO;
-    if (!body.service_code) return fail("Scegli il servizio.", "service_code");
-    if (!place.town()) return fail("Scegli il comune: l'indirizzo da solo non dice quale.", "jurisdiction_id");
+    if (!body.service_code) return fail(W.t("choose_service"), "service_code");
+    if (!place.town()) return fail(W.t("choose_town"), "jurisdiction_id");
     if (!body.lat && !body.address_string) {
-      if (!info) return fail("Indica dove: scrivi l'indirizzo o fai clic sulla mappa.", "address_string");
+      if (!info) return fail(W.t("say_where"), "address_string");
       body.address_string = INFO_PLACE;
     }
     const join = info ? "" : (form.querySelector("input[name=join_incident]:checked") || {}).value;
@@ -231,7 +228,7 @@ function geoUrpIntake(mapName, cfg) {
       show(answer[0], joined);
       el("service_code").focus();
     } catch (e) {
-      fail("Servizio non raggiungibile: la chiamata non è registrata. Riprova.");
+      fail(W.t("intake_unreachable"));
     } finally {
       saving = false;
       button.disabled = false;

@@ -11,10 +11,12 @@
 // the caller names after a comma ("via Roma 3, Marcallo"); otherwise every town is asked, and when
 // the place is found in more than one (two towns with a Via Roma) the operator is asked which:
 // the form never picks a town silently. A town found from the words alone is shown in the form.
-// Everything shown is set with textContent: addresses are the caller's words.
+// Everything shown is set with textContent: addresses are the caller's words. The page's own words
+// come from its dictionary (words.js).
 function geoUrpPlacePicker(map, form, cfg, onPlace) {
-  const KIND = {address: "civico", interpolated: "civico stimato (interpolato)", intersection: "incrocio",
-                landmark: "luogo noto", street: "via, senza civico"};
+  const W = geoUrpWords;
+  const KIND = {};
+  for (const kind of ["address", "interpolated", "intersection", "landmark", "street"]) KIND[kind] = W.t(`match_${kind}`);
   const TOWN_GAP = 0.15;  // a town whose best match scores this much below another's is not a contender
   const input = form.elements.namedItem("address_string");
   const townField = form.elements.namedItem("jurisdiction_id");
@@ -50,7 +52,7 @@ function geoUrpPlacePicker(map, form, cfg, onPlace) {
     pin = null;
     if (!place) return;
     const tip = document.createElement("span");
-    tip.textContent = place.label || "Punto scelto";
+    tip.textContent = place.label || W.t("point_chosen");
     pin = L.circleMarker([place.lat, place.lon], {radius: 11, color: "#000", weight: 3, fillColor: "#ffd400",
                                                   fillOpacity: 0.9, dashArray: confirmed ? null : "4 4"})
       .bindTooltip(tip, {permanent: true, direction: "top", offset: [0, -10]}).addTo(map);
@@ -80,14 +82,14 @@ function geoUrpPlacePicker(map, form, cfg, onPlace) {
     asking = ask;
     items.forEach((o, i) => {
       if (heading && i === 0) list.append(headingItem(heading));
-      if (altFrom !== null && i === altFrom) list.append(headingItem("forse intendevi…"));
+      if (altFrom !== null && i === altFrom) list.append(headingItem(W.t("did_you_mean")));
       const li = document.createElement("li");
       li.id = `intake-option-${i}`;
       li.setAttribute("role", "option");
       li.dataset.index = i;
       const what = document.createElement("span");
       what.className = "what";
-      what.textContent = o.kind ? KIND[o.kind] || o.kind : "cerca di nuovo";
+      what.textContent = o.kind ? KIND[o.kind] || o.kind : W.t("search_again");
       li.append(document.createTextNode(describe(o)), what);
       li.addEventListener("mousedown", e => e.preventDefault());  // the address keeps the focus
       li.addEventListener("click", () => pick(i));
@@ -140,7 +142,7 @@ function geoUrpPlacePicker(map, form, cfg, onPlace) {
     input.value = o.label;
     fillPoint(null);
     closeList();
-    say(`✓ ${KIND[o.kind] || o.kind}: ${describe(o)}`);
+    say(W.t("picked", {kind: KIND[o.kind] || o.kind, place: describe(o)}));
     setCurrent({...o, picked: true}, true);
   }
 
@@ -172,7 +174,7 @@ function geoUrpPlacePicker(map, form, cfg, onPlace) {
     if (several && townFromWords && !said) townField.value = "";  // the town left the words
     const query = said ? said.rest : text;
     const chosen = townOf(townField.value);
-    say("Cerco…");
+    say(W.t("searching"));
     inflight = Promise.all((chosen ? [chosen] : towns).map(t => geocode(query, t)));
     const answers = await inflight;
     if (my !== seq) return;  // the operator typed on: a newer lookup answers
@@ -183,15 +185,15 @@ function geoUrpPlacePicker(map, form, cfg, onPlace) {
     const contenders = found.filter(a => a.body.score >= top - TOWN_GAP);
     if (contenders.length > 1) {
       const names = contenders.map(a => a.town.name).join(", ");
-      say(`«${query}» c'è in più comuni (${names}): quale? Scegli con ↑↓ e Invio, o nel campo Comune.`);
+      say(W.t("in_several_towns", {query, towns: names}));
       setCurrent(null);
-      return render("In quale comune?", contenders.map(a => placeOf(a.body, a.town)), null, true);
+      return render(W.t("which_town"), contenders.map(a => placeOf(a.body, a.town)), null, true);
     }
     const {body, town} = contenders[0];
     if (several && !chosen) { townField.value = town.slug; townFromWords = true; }
     const items = [placeOf(body, town), ...body.alternatives.map(alt => placeOf(alt, town))];
-    const where = several ? ` (comune: ${town.name}${townFromWords ? ", dall'indirizzo" : ""})` : "";
-    say(`${KIND[body.match.kind] || body.match.kind}: ${body.match.label}${where} — Invio per confermare`);
+    const where = several ? W.t(townFromWords ? "town_of_match_from_words" : "town_of_match", {town: town.name}) : "";
+    say(W.t("found", {kind: KIND[body.match.kind] || body.match.kind, label: body.match.label, where}));
     render(null, items, items.length > 1 ? 1 : null);
   }
 
@@ -202,8 +204,7 @@ function geoUrpPlacePicker(map, form, cfg, onPlace) {
         if (d.label && !near.some(n => n.label === d.label)) near.push({label: d.label, town: a.town});
       }
     }
-    say(`Nessun luogo trovato per «${query}»` + (near.length ? ": forse intendevi…" : ". Prova con un'altra via, " +
-        "un incrocio o un luogo noto, oppure fai clic sulla mappa."));
+    say(W.t(near.length ? "nothing_found_near" : "nothing_found", {query}));
     if (!lat.value) setCurrent(null);
     render(null, near.slice(0, 5), null);
   }
@@ -225,7 +226,7 @@ function geoUrpPlacePicker(map, form, cfg, onPlace) {
     } else if (e.key === "Enter" && !e.ctrlKey) {
       e.preventDefault();  // Enter in the address picks a place; it never sends the form
       if (timer) await lookup(); else if (inflight) await inflight.then(() => new Promise(r => setTimeout(r)));
-      if (asking && active < 0) say("Scegli prima il comune: ↑↓ nell'elenco, poi Invio.");
+      if (asking && active < 0) say(W.t("choose_town_first"));
       else if (options.length) pick(active >= 0 ? active : 0);
     } else if (e.key === "Escape" && !list.hidden) {
       e.preventDefault();
@@ -248,8 +249,8 @@ function geoUrpPlacePicker(map, form, cfg, onPlace) {
                    town: townOf(townField.value)};
     fillPoint(place);
     closeList();
-    say(`✓ Punto scelto sulla mappa: ${place.lat.toFixed(5)}, ${place.lon.toFixed(5)}` +
-        (several && !place.town ? " — scegli il comune" : ""));
+    say(W.t("map_point", {lat: place.lat.toFixed(5), lon: place.lon.toFixed(5)}) +
+        (several && !place.town ? W.t("map_point_town") : ""));
     setCurrent(place, true);
   });
 

@@ -12,17 +12,17 @@
 // so the operator may show water alone, lighting alone... Tooltips and popups get DOM nodes whose
 // text is set with textContent: explanations quote what callers said.
 function geoUrpLiveMap(map, control, kindNames) {
+  const W = geoUrpWords;
   const COLOURS = {1: "#d62728", 2: "#ff7f0e", 3: "#1f77b4", 4: "#7f7f7f"};
   const FAMILY = {lamp: "lighting", lighting_circuit: "lighting", lighting_cabinet: "lighting",
                   water_main_burst: "water", water_outage: "water", flooding: "flooding"};
-  const OVERLAYS = {lighting: "Incidenti: illuminazione (lampioni spenti, quadri)",
-                    water: "Incidenti: acqua (condotte, valvole da chiudere)",
-                    flooding: "Incidenti: allagamenti", other: "Incidenti: altri"};
+  const OVERLAYS = {lighting: W.t("overlay_lighting"), water: W.t("overlay_water"),
+                    flooding: W.t("overlay_flooding"), other: W.t("overlay_other")};
   const FLOOD = "#3182bd";
   const groups = {};
   for (const [family, name] of Object.entries(OVERLAYS)) {
     groups[family] = L.featureGroup().addTo(map);
-    if (control) control.addOverlay(groups[family], name);  // constant names: the control writes them as HTML
+    if (control) control.addOverlay(groups[family], name);  // the server's own words: the control writes them as HTML
   }
   const drawn = new Map();  // incident id -> {layer, shape}
 
@@ -39,10 +39,9 @@ function geoUrpLiveMap(map, control, kindNames) {
     const box = document.createElement("div");
     box.className = "incident-popup";
     box.append(node("strong", `#${p.id} ${kindOf(p)}${assets(p)}`),
-               node("div", `Priorità ${p.priority} · ${p.report_count === 1 ? "1 chiamata"
-                                                                  : `${p.report_count} chiamate`}`),
+               node("div", W.t("popup_priority", {priority: p.priority, calls: W.n("calls", p.report_count)})),
                node("div", p.explanation || ""));
-    if (p.valves_to_close.length) box.append(node("div", `Chiudere, in ordine: ${p.valves_to_close.join(", ")}`));
+    if (p.valves_to_close.length) box.append(node("div", W.t("popup_valves", {valves: p.valves_to_close.join(", ")})));
     return box;
   }
 
@@ -80,11 +79,11 @@ function geoUrpLiveMap(map, control, kindNames) {
     (p.valve_points || []).forEach((v, n) => {
       if (v.lat == null || v.lon == null) return;  // a valve the layers no longer have: told in the list
       layer.addLayer(mark("valve-mark", [22, 22], String(n + 1), {incidentId: p.id, valveId: v.valve_id, order: n + 1},
-                          `${n + 1}ª valvola da chiudere: ${v.valve_id}`, [v.lat, v.lon]));
+                          W.t("valve_tip", {n: n + 1, valve: v.valve_id}), [v.lat, v.lon]));
     });
     for (const q of p.cabinet_points || []) {
       layer.addLayer(mark("cabinet-mark", [34, 20], q.cabinet_id, {incidentId: p.id, cabinetId: q.cabinet_id},
-                          `Quadro ${q.cabinet_id}: alimenta i lampioni spenti`, [q.lat, q.lon]));
+                          W.t("cabinet_tip", {cabinet: q.cabinet_id}), [q.lat, q.lon]));
     }
     layer.bindPopup(popup(p));
     return {layer, shape, family: FAMILY[p.kind] || "other"};

@@ -44,7 +44,7 @@ function geoUrpOperatorConsole(cfg) {
       const resp = await fetch(cfg.incidentsUrl + query, {credentials: "same-origin",
                                                           headers: {"Accept": "application/json"}});
       if (!resp.ok) {
-        count.textContent = `Errore ${resp.status}: ${panel.size} incidenti aperti all'ultimo aggiornamento`;
+        count.textContent = geoUrpWords.t("poll_error", {status: resp.status, n: panel.size});
       } else {
         const fc = await resp.json();
         let removed = false;
@@ -53,12 +53,12 @@ function geoUrpOperatorConsole(cfg) {
           else put(f);
         }
         since = fc.next_since;
-        count.textContent = `${panel.size} incidenti aperti`;
+        count.textContent = geoUrpWords.n("open_count", panel.size);
         panel.tick();
         if (removed) callBacks.refresh();
       }
     } catch (e) {
-      count.textContent = `Servizio non raggiungibile: ${panel.size} incidenti aperti all'ultimo aggiornamento`;
+      count.textContent = geoUrpWords.t("poll_unreachable", {n: panel.size});
     }
     polling = false;
     timer = setTimeout(poll, again ? 0 : cfg.pollMs);
