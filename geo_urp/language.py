@@ -5,7 +5,13 @@ and the templates in Italian (the source language: without a catalog a page stil
 reads Italian) and marked for translation; ``translations/en/LC_MESSAGES/messages.po``
 holds the English. ``babel.cfg`` at the repository's root tells ``pybabel extract``
 where the marked strings are (``N_`` and ``Np_`` mark those used later, such as the
-parts of an incident's explanation, ``reasoning.words``).
+parts of an incident's explanation, ``reasoning.words``); after changing a word::
+
+    pybabel extract -F babel.cfg -k N_ -k Np_:1,2 -k lazy_gettext -o messages.pot .
+    pybabel update -i messages.pot -d geo_urp/translations -N
+
+then give every new entry its English (``tests/test_language.py`` fails until each has one;
+the template ``messages.pot`` is not kept).
 
 The compiled catalogs (``.mo``) are not kept in git: ``compile_catalogs`` writes each
 one beside its ``.po`` when it is missing or older (``scripts/setup`` runs it, and so

@@ -54,8 +54,8 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "leak_and_dry_calls": N_("%(n)s per acqua in strada e %(dry)s per mancanza d'acqua o poca pressione"),
     "close_valves": Np_("chiudere la valvola %(valves)s", "chiudere le valvole %(valves)s"),
     "no_operable_valve": N_("nessuna valvola manovrabile la isola"),
-    "burst": N_("%(head)s%(where)s: %(what)s; le chiamate per la perdita sono sulla condotta %(main)s, probabile rottura. "
-                "Per isolarla %(valves)s; circa %(addresses)s civici resteranno senz'acqua."),
+    "burst": N_("%(head)s%(where)s: %(what)s; le chiamate per la perdita sono sulla condotta %(main)s, "
+                "probabile rottura. Per isolarla %(valves)s; circa %(addresses)s civici resteranno senz'acqua."),
     "outage": Np_("%(head)s%(where)s per mancanza d'acqua o poca pressione in %(n)s tratto tra valvole (circa "
                   "%(addresses)s civici); nessuna perdita segnalata finora: la causa è a monte di questo tratto.",
                   "%(head)s%(where)s per mancanza d'acqua o poca pressione in %(n)s tratti tra valvole (circa "
