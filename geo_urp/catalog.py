@@ -3,7 +3,11 @@
 Each ``Service`` is an Open311 service: a code, an Italian name, a group and
 keywords for the operator's search, the network
 its reports are snapped to, and the extra questions (Open311 attributes) whose
-answers help the crew ("whole street or only this house?").
+answers help the crew ("whole street or only this house?"). A service that is not
+``public`` (social distress) is offered and taken as any other, but its reports are
+left out of the public Open311 view, as FixMyStreet's non-public categories are; a
+town may say otherwise for each service in ``municipalities.service_settings``
+(``{"noise": {"public": false}}``, read by ``reading.privacy.is_public``).
 
 ``catalog_for(session, municipality_id)`` is the one place that says which list
 a municipality uses. Today every municipality gets ``DEFAULT_CATALOG``; a
@@ -98,6 +102,7 @@ class Service:
     notice: str | None = None  # Open311 service_notice, told to the caller on submission
     attributes: tuple[Attribute, ...] = ()
     type: str = "realtime"
+    public: bool = True        # False: its reports are not in the public Open311 view
 
     @property
     def metadata(self) -> bool:
@@ -239,7 +244,7 @@ DEFAULT_SERVICES: tuple[Service, ...] = (
     Service("social_distress", N_("Situazione di disagio"), "Una persona in difficoltà che ha bisogno di aiuto.",
             N_("Servizi sociali"), ("disagio", "anziano", "solo", "senza dimora", "aiuto"), None,
             "Comune - Servizi sociali",
-            notice="In caso di pericolo immediato per la vita chiamare il 112.",
+            notice="In caso di pericolo immediato per la vita chiamare il 112.", public=False,
             attributes=(
                 _yes_no("immediate_danger", "La persona è in pericolo immediato?", 1),
                 Attribute("situation", "singlevaluelist", "Che situazione?", order=2,

@@ -59,11 +59,12 @@ def test_the_crew_resolves_the_dark_circuit_and_every_caller_hears_back_once(app
                                  headers=who, timeout=30)
             assert resp.status_code == 200, resp.text
 
-        reports = requests.get(f"{base}/open311/v2/requests.json", timeout=30, params={
+        # Read as the operator, who sees the crew's note (the public view has none).
+        reports = requests.get(f"{base}/open311/v2/requests.json", timeout=30, headers=op, params={
             "jurisdiction_id": "mezzolombardo", "service_request_id": ",".join(calls)}).json()
         assert {(r["service_request_id"], r["status"], r["status_notes"]) for r in reports} == {
             (rid, "closed", NOTE) for rid in calls}
-        updates = requests.get(f"{base}/open311/v2/servicerequestupdates.json", timeout=30,
+        updates = requests.get(f"{base}/open311/v2/servicerequestupdates.json", timeout=30, headers=op,
                                params={"jurisdiction_id": "mezzolombardo"}).json()
         fixed = {u["service_request_id"] for u in updates if u["status"] == "fixed" and u["description"] == NOTE}
         assert fixed == set(calls)

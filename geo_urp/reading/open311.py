@@ -1,25 +1,38 @@
-"""The read side of Open311: a municipality's services, and the public view of its reports.
+"""The read side of Open311: a municipality's services, and the view of its reports.
 
-The public view (``reading.privacy.OPEN311_FIELDS``) holds only what GeoReport v2 shows about a
-service request. Caller contact data lives in another table and is never
-joined here, so no Open311 GET can leak it. Filters follow the GeoReport v2
-``GET requests`` rules: ``service_request_id`` (a comma list) overrides the
-others; dates default to the last 90 days and may not span more than that; at
-most ``MAX_REQUESTS`` come back, newest first.
+A report shows its Open311 fields only (``reading.privacy.OPEN311_FIELDS``). Caller contact
+data lives in another table and is never joined here, so no Open311 GET can leak it. Who
+reads (``reader``, None for anyone) decides the view (``reading.privacy``): an operator or
+admin of the town sees every field as stored; everyone else the public view, in which the
+caller's words and the staff's notes are null, the address is the street's name, lat/long the
+centre of the report's 50 m cell (``ST_SnapToGrid`` in the metric CRS, then WGS84: PostGIS does
+both where the points are), times are cut to the hour, and services not public in the town
+are left out, a report of one read by id being a 404 like a report that does not exist. The
+service list names every service, public or not: each may be posted.
+
+Filters follow the GeoReport v2 ``GET requests`` rules: ``service_request_id`` (a comma
+list) overrides the others; dates default to the last 90 days and may not span more than
+that, and for the public view are widened to whole hours (so a narrow window tells no
+minute); at most ``MAX_REQUESTS`` come back, newest first. There is no filter by place.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from geo_urp.catalog import catalog_for
 from geo_urp.errors import BadInput, NotFound
-from geo_urp.models import WGS84, Report
+from geo_urp.models import WGS84, Municipality, Report, Street
 from geo_urp.municipalities import municipality_for
-from geo_urp.reading.privacy import OPEN311_FIELDS
+from geo_urp.reading import privacy
+from geo_urp.reading.privacy import OPEN311_FIELDS, PUBLIC_GRID_M, PUBLIC_HIDES
+
+if TYPE_CHECKING:
+    from geo_urp.accounts import Principal
 
 MAX_REQUESTS = 1000
 WINDOW = timedelta(days=90)
@@ -49,32 +62,47 @@ def iso(value: datetime | None) -> str | None:
 
 
 def _columns():
+    """A report with its point in WGS84 as stored (``lat``, ``long``) and as the public view
+    shows it (``cell_lat``, ``cell_long``: its cell's centre), and its street's name."""
     point = func.ST_Transform(Report.geom, WGS84)
-    return (Report, func.ST_Y(point).label("lat"), func.ST_X(point).label("long"))
+    half = PUBLIC_GRID_M / 2
+    cell = func.ST_Transform(func.ST_SnapToGrid(Report.geom, half, half, PUBLIC_GRID_M, PUBLIC_GRID_M), WGS84)
+    street = (select(Street.name).where(Street.municipality_id == Report.municipality_id,
+                                        Street.street_id == Report.street_id).scalar_subquery())
+    return (Report, func.ST_Y(point).label("lat"), func.ST_X(point).label("long"),
+            func.ST_Y(cell).label("cell_lat"), func.ST_X(cell).label("cell_long"), street.label("street"))
 
 
-def _public(session: Session, municipality_id: int, rows) -> list[dict]:
+def _view(session: Session, municipality_id: int, rows, full: bool) -> list[dict]:
+    """The rows (of ``_columns``) as Open311 shows them: all as stored when ``full``, else the public view."""
     catalog = catalog_for(session, municipality_id)
+    when = (lambda at: at) if full else privacy.to_the_hour
     out = []
-    for report, lat, lon in rows:
+    for row in rows:
+        report = row.Report
         service = catalog.get(report.service_code)
-        out.append(_only_public({
+        lat, lon = (row.lat, row.long) if full else (row.cell_lat, row.cell_long)
+        view = {
             "service_request_id": report.service_request_id, "status": report.status,
             "status_notes": report.status_notes, "service_name": service.name if service else None,
             "service_code": report.service_code, "description": report.description,
             "agency_responsible": report.agency_responsible, "service_notice": report.service_notice,
-            "requested_datetime": iso(report.requested_datetime),
-            "updated_datetime": iso(report.updated_datetime),
-            "expected_datetime": iso(report.expected_datetime), "address": report.address,
+            "requested_datetime": iso(when(report.requested_datetime)),
+            "updated_datetime": iso(when(report.updated_datetime)),
+            "expected_datetime": iso(when(report.expected_datetime)),
+            "address": report.address if full else row.street,
             "address_id": report.address_id, "zipcode": report.zipcode,
             "lat": round(lat, 7) if lat is not None else None,
             "long": round(lon, 7) if lon is not None else None, "media_url": report.media_url,
-        }))
+        }
+        if not full:
+            view.update(dict.fromkeys(PUBLIC_HIDES))
+        out.append(_only_public(view))
     return out
 
 
 def _only_public(view: dict) -> dict:
-    """A report's view cut to the fields Open311 may show (``reading.privacy.OPEN311_FIELDS``), in order."""
+    """A report's view cut to the fields Open311 shows (``reading.privacy.OPEN311_FIELDS``), in order."""
     return {name: view[name] for name in OPEN311_FIELDS}
 
 
@@ -92,7 +120,13 @@ def _date(args: Mapping[str, str], name: str) -> datetime | None:
         raise BadInput(f"{name} must be an ISO 8601 date-time such as 2026-11-27T22:00:00+01:00, not {raw!r}",
                        details=[{"field": name, "value": raw}]) from None
     # A date-time without offset is read as UTC.
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise BadInput(f"{name} {raw!r} is outside the calendar once read in UTC",
+                       details=[{"field": name, "value": raw}]) from None
 
 
 def _ids(raw: list[str]) -> list[int]:
@@ -128,17 +162,19 @@ def _window(args: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]
     return start, end
 
 
-def _filtered(session: Session, municipality_id: int, args: Mapping[str, str], now: datetime) -> Select:
-    query = select(*_columns()).where(Report.municipality_id == municipality_id)
+def _filtered(session: Session, muni: Municipality, args: Mapping[str, str], now: datetime, full: bool) -> Select:
+    query = select(*_columns()).where(Report.municipality_id == muni.id)
+    catalog = catalog_for(session, muni.id)
+    if not full:
+        query = query.where(Report.service_code.in_(privacy.public_services(catalog, muni.service_settings)))
     ids = _comma_list(args, "service_request_id")
     if ids:  # GeoReport v2: with service_request_id every other filter is ignored
         return query.where(Report.id.in_(_ids(ids)))
     codes = _comma_list(args, "service_code")
     if codes:
-        known = catalog_for(session, municipality_id).codes
-        unknown = [c for c in codes if c not in known]
+        unknown = [c for c in codes if c not in catalog.codes]
         if unknown:
-            raise BadInput(f"service_code {', '.join(unknown)} is not offered here: one of {', '.join(known)}",
+            raise BadInput(f"service_code {', '.join(unknown)} is not offered here: one of {', '.join(catalog.codes)}",
                            details=[{"field": "service_code", "value": unknown}])
         query = query.where(Report.service_code.in_(codes))
     statuses = _comma_list(args, "status")
@@ -149,34 +185,47 @@ def _filtered(session: Session, municipality_id: int, args: Mapping[str, str], n
                            details=[{"field": "status", "value": wrong}])
         query = query.where(Report.status.in_(statuses))
     start, end = _window(args, now)
+    if not full:
+        start, end = privacy.public_window(start, end)
     return query.where(Report.requested_datetime >= start, Report.requested_datetime <= end)
 
 
 def search_requests(session: Session, jurisdiction_id: str | None, args: Mapping[str, str],
-                    now: datetime | None = None) -> list[dict]:
-    """Service requests matching the GeoReport v2 filters in ``args``, newest first, at most 1000."""
+                    now: datetime | None = None, reader: Principal | None = None) -> list[dict]:
+    """Service requests matching the GeoReport v2 filters in ``args``, newest first, at most 1000,
+    as ``reader`` (None: anyone) may see them."""
     muni = municipality_for(session, jurisdiction_id)
-    query = _filtered(session, muni.id, args, now or datetime.now(timezone.utc))
+    full = privacy.sees_everything(reader, muni.id)
+    query = _filtered(session, muni, args, now or datetime.now(timezone.utc), full)
     rows = session.execute(query.order_by(Report.requested_datetime.desc(), Report.id.desc())
                            .limit(MAX_REQUESTS)).all()
-    return _public(session, muni.id, rows)
+    return _view(session, muni.id, rows, full)
 
 
-def get_request(session: Session, jurisdiction_id: str | None, service_request_id: str) -> dict:
-    """One service request by id; ``NotFound`` when there is none (in that jurisdiction)."""
+def get_request(session: Session, jurisdiction_id: str | None, service_request_id: str,
+                reader: Principal | None = None) -> dict:
+    """One service request by id as ``reader`` (None: anyone) may see it; ``NotFound`` when there
+    is none in that jurisdiction, or when its service is not public and the reader sees the public view."""
     report_id = int(service_request_id) if service_request_id.isascii() and service_request_id.isdigit() else None
-    query = select(*_columns()).where(Report.id == report_id)
+    query = select(*_columns(), Municipality.service_settings).join(
+        Municipality, Municipality.id == Report.municipality_id).where(Report.id == report_id)
     if jurisdiction_id:
         query = query.where(Report.municipality_id == municipality_for(session, jurisdiction_id).id)
     row = session.execute(query).first() if report_id is not None and report_id < 2 ** 63 else None
+    full = row is not None and privacy.sees_everything(reader, row.Report.municipality_id)
+    if row is not None and not full:
+        service = catalog_for(session, row.Report.municipality_id).get(row.Report.service_code)
+        if not privacy.is_public(service, row.service_settings):
+            row = None  # as if there were none: that it exists is not the public's to know
     if row is None:
         raise NotFound(f"service_request_id {service_request_id!r} was not found",
                        details=[{"field": "service_request_id", "value": service_request_id}])
-    return _public(session, row[0].municipality_id, [row])[0]
+    return _view(session, row.Report.municipality_id, [row], full)[0]
 
 
 def request_for_token(session: Session, jurisdiction_id: str | None, token: str) -> dict:
-    """The service request id behind a submission token; ``NotFound`` when the token is unknown."""
+    """The service request id behind a submission token; ``NotFound`` when the token is unknown.
+    Only the one who submitted holds the token, so it answers for every service."""
     query = select(Report.id, Report.token, Report.municipality_id).where(Report.token == token)
     if jurisdiction_id:
         query = query.where(Report.municipality_id == municipality_for(session, jurisdiction_id).id)

@@ -3,13 +3,19 @@
 FixMyStreet (and mySociety's open311-adapter, which serves it for councils) polls
 ``GET servicerequestupdates`` with ``start_date`` and ``end_date`` and turns each
 ``request_update`` into an update on its report. What one update shows is
-``reading.privacy.OPEN311_UPDATE_FIELDS``: the update's own note, never the report's
-description or anything of the caller (the rows come from ``report_updates`` alone,
-joined to ``reports`` only for the report's municipality).
+``reading.privacy.OPEN311_UPDATE_FIELDS``, never the report's description or anything of
+the caller (the rows come from ``report_updates`` alone, joined to ``reports`` only for the
+report's municipality and service). Who reads (``reader``, None for anyone) decides the view
+(``reading.privacy``): an operator or admin of the town sees each update's note (what the
+operator or crew wrote) and its time to the second; everyone else sees an empty description
+(FixMyStreet then words the update from its template for the state), the time cut to the
+hour, and no update of a report whose service is not public in the town.
 
 The window, in UTC and inclusive at both ends, to the second an update shows
 (``updated_datetime`` is given to the second, so an update at 12:00:00.7 is one at
-12:00:00): neither bound given means the last ``DEFAULT_WINDOW``; a missing bound is
+12:00:00), and for the public view to the hour (widened to whole hours: a poller that moves
+its window on by the clock sees an update of the hour it is in again, never misses one):
+neither bound given means the last ``DEFAULT_WINDOW``; a missing bound is
 the other one moved by ``DEFAULT_WINDOW``; a window may span at most ``MAX_WINDOW``
 (FixMyStreet asks for the last 2 hours, its backfill for 24-hour steps). Updates come
 oldest first, then by ``update_id``. A window holding more than ``MAX_UPDATES`` is
@@ -20,16 +26,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from geo_urp.catalog import catalog_for
 from geo_urp.errors import BadInput
-from geo_urp.models import Report, ReportUpdate
+from geo_urp.models import Municipality, Report, ReportUpdate
 from geo_urp.municipalities import municipality_for
+from geo_urp.reading import privacy
 from geo_urp.reading.open311 import iso
-from geo_urp.reading.privacy import OPEN311_UPDATE_FIELDS
+from geo_urp.reading.privacy import OPEN311_UPDATE_FIELDS, PUBLIC_UPDATE_HIDES
 from geo_urp.timestamps import parameter
+
+if TYPE_CHECKING:
+    from geo_urp.accounts import Principal
 
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_WINDOW = timedelta(days=7)
@@ -91,37 +103,46 @@ def _in_window(start: datetime, end: datetime):
     return after & (at <= end.replace(microsecond=999_999))
 
 
-def _updates(municipality_id: int, start: datetime, end: datetime) -> Select:
-    return (
+def _updates(muni: Municipality, start: datetime, end: datetime, services: list[str] | None) -> Select:
+    """The updates of ``muni``'s reports in the window (already widened for the public view),
+    of the ``services`` given (None: of every service)."""
+    query = (
         select(ReportUpdate.id.label("update_id"), ReportUpdate.report_id, ReportUpdate.stage,
                ReportUpdate.status, ReportUpdate.updated_datetime, ReportUpdate.description)
         .join(Report, Report.id == ReportUpdate.report_id)
-        # Services marked sensitive (SPEC §4) are a later issue: their rule goes in
-        # reading.privacy, and their updates are left out here, by Report.service_code.
-        .where(ReportUpdate.municipality_id == municipality_id, Report.municipality_id == municipality_id,
+        .where(ReportUpdate.municipality_id == muni.id, Report.municipality_id == muni.id,
                _in_window(start, end))
         .order_by(ReportUpdate.updated_datetime, ReportUpdate.id)
     )
+    return query if services is None else query.where(Report.service_code.in_(services))
 
 
 def search_updates(session: Session, jurisdiction_id: str | None, args: Mapping[str, str],
-                   now: datetime | None = None) -> list[dict]:
+                   now: datetime | None = None, reader: Principal | None = None) -> list[dict]:
     """The municipality's report updates in the ``start_date`` / ``end_date`` window of ``args``,
-    as FixMyStreet's ``request_update`` items, oldest first."""
+    as FixMyStreet's ``request_update`` items, oldest first, as ``reader`` (None: anyone) may see them."""
     muni = municipality_for(session, jurisdiction_id)
+    full = privacy.sees_everything(reader, muni.id)
     start, end = window(args, now or datetime.now(timezone.utc))
-    rows = session.execute(_updates(muni.id, start, end).limit(MAX_UPDATES + 1)).all()
+    services = None
+    if not full:
+        start, end = privacy.public_window(start, end)
+        services = privacy.public_services(catalog_for(session, muni.id), muni.service_settings)
+    rows = session.execute(_updates(muni, start, end, services).limit(MAX_UPDATES + 1)).all()
     if len(rows) > MAX_UPDATES:
         raise BadInput(f"more than {MAX_UPDATES} updates from {iso(start)} to {iso(end)}: "
                        "ask for a shorter window", details=[{"field": "start_date"}, {"field": "end_date"}])
-    return [_public(row) for row in rows]
+    return [_view(row, full) for row in rows]
 
 
-def _public(row) -> dict:
+def _view(row, full: bool) -> dict:
     view = {
         "update_id": str(row.update_id), "service_request_id": str(row.report_id),
-        "status": fixmystreet_status(row.stage, row.status), "updated_datetime": iso(row.updated_datetime),
+        "status": fixmystreet_status(row.stage, row.status),
+        "updated_datetime": iso(row.updated_datetime if full else privacy.to_the_hour(row.updated_datetime)),
         "description": row.description or "",
         "media_url": "",  # no photos yet; FixMyStreet's format has the element, empty
     }
+    if not full:
+        view.update(dict.fromkeys(PUBLIC_UPDATE_HIDES, ""))
     return {name: view[name] for name in OPEN311_UPDATE_FIELDS}

@@ -7,11 +7,17 @@ with ``open311_format``. Errors raised here answer in the GeoReport v2 error
 list, in the format the URL asked for.
 No GET answer carries caller contact data: the read side never touches it.
 
+Anyone may read. The reports and their updates are shown as their reader may see them
+(``reading.privacy``): the ``api_key`` (query or form field, or ``X-API-Key`` header) or else
+the login session names the reader; an operator or admin of the town gets every field, any
+other reader, and anyone without a key, the public view. An ``api_key`` that is not a valid
+key is a 401, rather than a public view its sender would take for the full one.
+
 A POST authenticates with its ``api_key`` (field or ``X-API-Key`` header); without one, a
 logged-in operator or admin may post from the console with the login session, and then the
 page's CSRF token (``X-CSRFToken`` header or ``csrf_token`` field) is required, as for every
 change a cookie makes (``auth.current_principal``). A session POST has no ``Idempotency-Key``
-retry: those belong to an api_key. Nothing else here uses the session.
+retry: those belong to an api_key.
 """
 from __future__ import annotations
 
@@ -23,12 +29,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from geo_urp.acting import calls, intake
-from geo_urp.accounts import Principal
+from geo_urp.accounts import Principal, principal_for_key
 from geo_urp.errors import BadInput, Forbidden, GeoUrpError, NotFound
 from geo_urp.reading import open311 as reads
 from geo_urp.reading import open311_updates
 from geo_urp.reasoning import on_report_stored
-from geo_urp.showing.auth import current_principal
+from geo_urp.showing.auth import Unauthorized, current_principal
 from geo_urp.showing.database import get_session
 from geo_urp.showing.extensions import csrf
 from geo_urp.showing.open311_format import discovery as discovery_document
@@ -66,6 +72,20 @@ def _csrf_error(exc: CSRFError):
 
 def _jurisdiction() -> str | None:
     return request.values.get("jurisdiction_id") or None
+
+
+def _reader() -> Principal | None:
+    """Who reads: the principal of the ``api_key`` (query or form field, or ``X-API-Key``), else of
+    the login session, else None (anyone); a 401 for a key that is not valid. A read changes
+    nothing, so the session needs no CSRF token here."""
+    key = request.values.get("api_key") or request.headers.get("X-API-Key")
+    if key:
+        principal = principal_for_key(get_session(), key)
+        if principal is None:
+            raise Unauthorized("api_key is not a valid key: leave it out to read the public view",
+                               details=[{"field": "api_key"}])
+        return principal
+    return current_user.principal if current_user.is_authenticated else None
 
 
 def _scalar(value, name: str) -> str | None:
@@ -142,7 +162,7 @@ def service_definition(service_code: str, fmt: str):
 @bp.get(f"/requests.{FMT}")
 def list_requests(fmt: str):
     """Service requests by id list, service_code, status and date window (last 90 days by default)."""
-    found = reads.search_requests(get_session(), _jurisdiction(), request.args)
+    found = reads.search_requests(get_session(), _jurisdiction(), request.args, reader=_reader())
     return render(found, fmt, "service_requests")
 
 
@@ -180,7 +200,7 @@ def create_request(fmt: str):
 @bp.get(f"/requests/<service_request_id>.{FMT}")
 def get_request(service_request_id: str, fmt: str):
     """One service request."""
-    found = reads.get_request(get_session(), _jurisdiction(), service_request_id)
+    found = reads.get_request(get_session(), _jurisdiction(), service_request_id, reader=_reader())
     return render([found], fmt, "service_requests")
 
 
@@ -194,7 +214,7 @@ def token(token: str, fmt: str):
 @bp.get(f"/servicerequestupdates.{FMT}")
 def service_request_updates(fmt: str):
     """Every status change of the municipality's reports between start_date and end_date (FixMyStreet)."""
-    found = open311_updates.search_updates(get_session(), _jurisdiction(), request.args)
+    found = open311_updates.search_updates(get_session(), _jurisdiction(), request.args, reader=_reader())
     return render(found, fmt, "service_request_updates")
 
 

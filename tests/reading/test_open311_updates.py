@@ -1,4 +1,7 @@
-"""``reading.open311_updates``: FixMyStreet's status words, the window and its bounds, order, towns, the cap."""
+"""``reading.open311_updates``: FixMyStreet's status words, the window and its bounds, order, towns, the cap.
+
+Read as an operator (``OPERATOR``), who sees each update as stored; the public view is
+``tests/reading/test_open311_privacy.py``."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -6,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import insert, select
 
+from geo_urp.accounts import Principal
 from geo_urp.errors import BadInput
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import Municipality, ReportUpdate
@@ -16,6 +20,7 @@ from tests.conftest import BORGO, report_row
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 T = datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc)
+OPERATOR = Principal("operator")  # of every municipality
 # The status words FixMyStreet reads in a request_update (mySociety open311-adapter's status_extended).
 FIXMYSTREET_WORDS = {"unchanged", "open", "closed", "fixed", "in_progress", "planned", "action_scheduled",
                      "investigating", "duplicate", "not_councils_responsibility", "no_further_action",
@@ -39,7 +44,7 @@ def _update(session, mid: int, report_id: int, at: datetime, stage: str = "assig
 
 
 def _ids(session, args: dict, jurisdiction: str | None = None) -> list[str]:
-    return [u["update_id"] for u in updates.search_updates(session, jurisdiction, args, now=NOW)]
+    return [u["update_id"] for u in updates.search_updates(session, jurisdiction, args, now=NOW, reader=OPERATOR)]
 
 
 def _iso(at: datetime) -> str:
@@ -108,7 +113,8 @@ def test_both_bounds_are_inclusive_to_the_second_an_update_shows(session, borgo)
     at_start = _update(session, borgo, rid, T)
     at_end = _update(session, borgo, rid, end + timedelta(microseconds=999_999))   # shows as `end`
     after = _update(session, borgo, rid, end + timedelta(seconds=1))
-    got = updates.search_updates(session, None, {"start_date": _iso(T), "end_date": _iso(end)}, now=NOW)
+    got = updates.search_updates(session, None, {"start_date": _iso(T), "end_date": _iso(end)}, now=NOW,
+                                 reader=OPERATOR)
     assert [u["update_id"] for u in got] == [str(at_start), str(at_end)]
     assert got[-1]["updated_datetime"] == _iso(end)
     # A start inside a second takes the next whole one: the update shown at T is before it.
@@ -132,7 +138,7 @@ def test_an_update_shows_its_own_note_and_the_fixmystreet_fields_only(session, b
     rid = _report(session, borgo, description="Il vicino del terzo piano urla", status="closed",
                   status_notes="chiusa", address="Via Roma 12")
     uid = _update(session, borgo, rid, T, stage="resolved", status="closed", note="Intervento concluso")
-    [got] = updates.search_updates(session, None, {}, now=NOW)
+    [got] = updates.search_updates(session, None, {}, now=NOW, reader=OPERATOR)
     assert tuple(got) == OPEN311_UPDATE_FIELDS
     assert got == {"update_id": str(uid), "service_request_id": str(rid), "status": "fixed",
                    "updated_datetime": "2026-03-10T09:00:00+00:00", "description": "Intervento concluso",

@@ -156,7 +156,7 @@ def test_an_operator_key_may_set_requested_datetime(borgo_client, borgo_keys):
     day = (datetime.now(timezone.utc) - timedelta(days=300)).date()
     rid = post(borgo_client, borgo_keys["operator"], service_code="noise",
                requested_datetime=f"{day}T03:10:00+01:00", **latlong(500, 500)).json[0]["service_request_id"]
-    got = borgo_client.get(f"{API}/requests/{rid}.json").json[0]
+    got = borgo_client.get(f"{API}/requests/{rid}.json", headers={"X-API-Key": borgo_keys["operator"]}).json[0]
     assert got["requested_datetime"] == f"{day}T02:10:00+00:00"
     assert got["updated_datetime"] > got["requested_datetime"]
 

@@ -35,7 +35,7 @@ def test_requests_are_filtered_by_service_codes_and_statuses(borgo_db_url, borgo
     assert _ids(borgo_client, "status=closed") == [flood]
     assert set(_ids(borgo_client, "status=open")) == {noise, leak}
     assert set(_ids(borgo_client, "status=open,closed")) == {noise, flood, leak}
-    closed = borgo_client.get(f"{API}/requests/{flood}.json").json[0]
+    closed = borgo_client.get(f"{API}/requests/{flood}.json", headers={"X-API-Key": borgo_keys["operator"]}).json[0]
     assert (closed["status"], closed["status_notes"]) == ("closed", "Svuotato")
 
 

@@ -3,7 +3,8 @@
 FixMyStreet's shape, as mySociety's open311-adapter serves it: JSON is a list of
 updates, XML a ``service_request_updates`` root of ``request_update`` items, each
 with ``update_id``, ``service_request_id``, ``status``, ``updated_datetime`` (W3C
-date-time with offset), ``description`` and ``media_url``.
+date-time with offset), ``description`` and ``media_url``. These tests read as an operator, who sees
+each update's note and time to the second; the public view is tests/showing/test_open311_privacy.py.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ UPDATE_SCHEMA = {"type": "array", "items": {
 PERSON = {"first_name": "Giuseppina", "last_name": "Zanoni", "email": "giuseppina.zanoni@example.it",
           "phone": "+39 347 9876543", "device_id": "device-7f3a9", "account_id": "account-55821"}
 CALLER_SAID = "Il signore del terzo piano grida e mi fa paura"
+OPERATOR = "operator"  # the key role these tests read with (``borgo_keys``)
 
 
 class Story(NamedTuple):
@@ -71,6 +73,14 @@ def _add_updates(url: str, steps: list[tuple[str, str, str]], at: list[datetime]
 STEPS = [("assigned", "open", "Squadra ACQUA allertata"), ("assigned", "open", "Squadra ACQUA allertata"),
          ("in_progress", "open", "Sul posto"), ("resolved", "closed", "Sostituito un tratto di tubo"),
          ("closed", "closed", "")]
+
+
+@pytest.fixture()
+def borgo_client(borgo_app, borgo_keys):
+    """A client of a Borgo of its own whose every request carries the operator key."""
+    client = borgo_app.test_client()
+    client.environ_base["HTTP_X_API_KEY"] = borgo_keys[OPERATOR]
+    return client
 
 
 @pytest.fixture()
