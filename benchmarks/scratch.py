@@ -14,8 +14,8 @@ from geo_urp.db import engine_for, init_db
 
 @contextmanager
 def scratch_database() -> Iterator[str]:
-    """Yield the URL of a new, migrated database on DATABASE_URL's server (or the embedded one)."""
-    server = make_url(settings.database_url())
+    """Yield the URL of a new, migrated database made as the owner (DATABASE_ADMIN_URL or its default)."""
+    server = make_url(settings.admin_database_url())
     name = f"geo_urp_bench_{uuid.uuid4().hex[:6]}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:

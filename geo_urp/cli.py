@@ -39,11 +39,41 @@ def _fail(exc: GeoUrpError) -> None:
     sys.exit(1)
 
 
+def _admin_url() -> str:
+    from geo_urp.settings import admin_url
+
+    return admin_url(_url(), current_app.config.get("DATABASE_ADMIN_URL", ""))
+
+
 @db_cli.command("init")
 def db_init() -> None:
-    """Create or migrate the schema in DATABASE_URL (idempotent)."""
-    init_db(_url())
+    """Create or migrate the schema, as its owner (DATABASE_ADMIN_URL; idempotent)."""
+    init_db(_admin_url())
     click.echo("database schema is up to date")
+
+
+@db_cli.command("grant-app")
+@click.option("--role", default=None, help="The service's login role (default: DATABASE_URL's user).")
+@click.option("--password", default=None,
+              help="Its password (default: DATABASE_URL's, if any; none: the server's own authentication).")
+def db_grant_app(role: str | None, password: str | None) -> None:
+    """Make the service's role, as the owner: log in, read and write rows; no DDL (idempotent)."""
+    from sqlalchemy.engine import make_url
+
+    from geo_urp.db import grant_app_role
+
+    app_url, admin = make_url(_url()), make_url(_admin_url())
+    role = role or app_url.username
+    if not role or role == admin.username:
+        _fail(GeoUrpError(f"--role {role!r}: the service's role must not be the owner's ({admin.username!r}); "
+                          "set DATABASE_URL to the service's role or name it"))
+    if password is None and role == app_url.username:
+        password = app_url.password
+    try:
+        created = grant_app_role(_admin_url(), role, password)
+    except GeoUrpError as exc:
+        _fail(exc)
+    click.echo(f"role {role} {'created' if created else 'kept'}: it may read and write rows, not the schema")
 
 
 @layers_cli.command("load")
@@ -166,6 +196,21 @@ def users_add(username: str, role: str, crew_id: str | None, slug: str | None, l
     except GeoUrpError as exc:
         _fail(exc)
     click.echo(f"created user {username} ({role}, {language})")
+
+
+@users_cli.command("passwd")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_passwd(username: str, password: str) -> None:
+    """Give a login a new password; every session it has open ends."""
+    from geo_urp.accounts import set_password
+
+    try:
+        with session_scope(_url()) as session:
+            set_password(session, username, password)
+    except GeoUrpError as exc:
+        _fail(exc)
+    click.echo(f"new password for {username}; its open sessions are ended")
 
 
 @translations_cli.command("compile")

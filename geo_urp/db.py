@@ -3,6 +3,11 @@
 Knows nothing of Flask: the web layer opens one session per request from
 ``session_factory`` (``showing.database``); the command line and the worker use
 ``session_scope``. Statements go through SQLAlchemy's public API only.
+
+Two roles reach the database: the owner, who creates the extensions and runs the
+migrations (``init_db``, on ``DATABASE_ADMIN_URL``), and the service's own login role,
+which may only read and write rows (``grant_app_role``; the service runs on
+``DATABASE_URL`` as that role).
 """
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from geo_urp.errors import GeoUrpError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # A database that does not answer a new connection within this is taken as unreachable
@@ -81,6 +88,51 @@ def init_db(url: str) -> None:
         for ext in EXTENSIONS:
             conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
     command.upgrade(alembic_config(url), "head")
+
+
+# What the service's role may do: rows, never the schema. Tables made by later migrations get the
+# same through the owner's default privileges.
+APP_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+APP_SEQUENCE_PRIVILEGES = "USAGE"
+# Role attributes that would let the service's role do more than read and write rows.
+_TOO_MIGHTY = ("rolsuper", "rolcreatedb", "rolcreaterole", "rolreplication", "rolbypassrls")
+
+
+def grant_app_role(admin_url: str, role: str, password: str | None = None) -> bool:
+    """Make ``role`` the service's login role on ``admin_url``'s database (idempotent); True when created.
+
+    Run as the schema's owner, after ``init_db``. A missing role is created with LOGIN and no
+    other attribute (no superuser, CREATEDB, CREATEROLE, replication or RLS bypass); an existing
+    one with any of those is refused, and its password changes only when ``password`` is given.
+    The role gets CONNECT on the database, USAGE on schema ``public`` (no CREATE: nobody but
+    the owner creates there), SELECT/INSERT/UPDATE/DELETE on every table and USAGE on every
+    sequence, now and, through the owner's default privileges, on those later migrations make.
+    """
+    engine = engine_for(admin_url)
+    quoted = engine.dialect.identifier_preparer.quote(role)
+    with engine.begin() as conn:
+        found = conn.execute(text(f"SELECT {', '.join(_TOO_MIGHTY)} FROM pg_roles WHERE rolname = :r"),
+                             {"r": role}).mappings().first()
+        if found is not None and any(found.values()):
+            mighty = ", ".join(k[3:] for k, v in found.items() if v)
+            raise GeoUrpError(f"role {role!r} may do more than read and write rows ({mighty}): "
+                              "the service needs a role of its own")
+        if found is None:
+            conn.execute(text(f"CREATE ROLE {quoted} LOGIN"))
+        if password is not None:
+            # psycopg2 writes the parameter in as a quoted literal: utility statements take no binds.
+            conn.execute(text(f"ALTER ROLE {quoted} PASSWORD :p"), {"p": password})
+        database = engine.dialect.identifier_preparer.quote(conn.execute(text("SELECT current_database()")).scalar())
+        for statement in (
+                f"GRANT CONNECT ON DATABASE {database} TO {quoted}",
+                f"GRANT USAGE ON SCHEMA public TO {quoted}",
+                f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {quoted}",
+                f"GRANT {APP_TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {quoted}",
+                f"GRANT {APP_SEQUENCE_PRIVILEGES} ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {APP_TABLE_PRIVILEGES} ON TABLES TO {quoted}",
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {APP_SEQUENCE_PRIVILEGES} ON SEQUENCES TO {quoted}"):
+            conn.execute(text(statement))
+    return found is None
 
 
 def database_is_up(url: str) -> bool:

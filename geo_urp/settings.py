@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-EMBEDDED_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/geo_urp"
+# The embedded mode: the service reaches its database as the login role ``geo_urp_app``, which may
+# read and write rows and nothing else; migrations and grants run as the owner, ``postgres``
+# (``scripts/setup`` makes both: ``db init``, then ``db grant-app``).
+EMBEDDED_APP_ROLE = "geo_urp_app"
+EMBEDDED_DATABASE_URL = f"postgresql+psycopg2://{EMBEDDED_APP_ROLE}@127.0.0.1:5432/geo_urp"
+EMBEDDED_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/geo_urp"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,15 +32,40 @@ def _float(name: str, default: float) -> float:
     return float(raw) if raw not in (None, "") else default
 
 
-def database_url() -> str:
-    """The SQLAlchemy URL of the database: ``DATABASE_URL`` or the embedded default."""
-    url = os.environ.get("DATABASE_URL") or EMBEDDED_DATABASE_URL
+def _sqlalchemy_url(url: str) -> str:
     # Heroku-style and plain libpq URLs name the driver implicitly.
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url[len("postgresql://"):]
     return url
+
+
+def database_url() -> str:
+    """The SQLAlchemy URL the service works on: ``DATABASE_URL`` or the embedded default (as ``geo_urp_app``)."""
+    return _sqlalchemy_url(os.environ.get("DATABASE_URL") or EMBEDDED_DATABASE_URL)
+
+
+def admin_url(app_url: str, admin_setting: str = "") -> str:
+    """The URL migrations and grants run on, as the schema's owner: ``DATABASE_ADMIN_URL`` when set;
+    else ``postgres`` on ``geo_urp`` in the embedded mode, or the app's own URL (one role does both)."""
+    if admin_setting:
+        return admin_setting
+    return EMBEDDED_ADMIN_URL if app_url == EMBEDDED_DATABASE_URL else app_url
+
+
+def admin_database_url() -> str:
+    """``admin_url`` of the environment's settings."""
+    return admin_url(database_url(), _sqlalchemy_url(os.environ.get("DATABASE_ADMIN_URL", "")))
+
+
+def log_format() -> str:
+    """``LOG_FORMAT`` (``json`` or ``text``); unset, text on a terminal and JSON lines anywhere else
+    (a service manager, a container: production)."""
+    chosen = (os.environ.get("LOG_FORMAT") or "").strip().lower()
+    if chosen:
+        return chosen
+    return "text" if sys.stderr.isatty() else "json"
 
 
 def local_zone() -> ZoneInfo:
@@ -46,6 +77,11 @@ def from_env() -> dict:
     """All settings as a Flask config mapping."""
     return {
         "DATABASE_URL": database_url(),
+        # Empty: the owner's URL follows DATABASE_URL (``admin_url``), also when a caller overrides it.
+        "DATABASE_ADMIN_URL": _sqlalchemy_url(os.environ.get("DATABASE_ADMIN_URL", "")),
+        # Log lines as JSON objects (production) or as text (a terminal): geo_urp/logs.py.
+        "LOG_FORMAT": log_format(),
+        "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "INFO").upper(),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_hex(32),
         # A login session ends after this long without a request (a night shift by default).
         "SESSION_IDLE_MINUTES": _float("SESSION_IDLE_MINUTES", 480.0),

@@ -39,10 +39,10 @@ BORGO_LOGINS = {"anna": "operator", "carla": "council"}
 
 
 def _server_url():
-    """The server to make test databases on: TEST_DATABASE_URL, else DATABASE_URL's, else the embedded one."""
+    """The server to make test databases on, as its owner: TEST_DATABASE_URL, else the admin URL of the settings."""
     if os.environ.get("TEST_DATABASE_URL"):
         os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
-    return make_url(settings.database_url())
+    return make_url(settings.admin_database_url())
 
 
 def _admin_engine():
