@@ -7,6 +7,10 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
+# One access log line per request: the path without its query string and no Referer, whose URLs
+# may carry secrets (an api_key a client put there, which Open311 then refuses) or a caller's data.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict):
@@ -38,6 +42,7 @@ def run_server(config: dict, host: str, port: int, workers: int, with_worker: bo
     master = os.getpid()
     try:
         _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "accesslog": "-",
+                   "access_log_format": ACCESS_LOG_FORMAT,
                    "timeout": 60, "graceful_timeout": 10}).run()
     finally:
         # gunicorn's workers leave ``run()`` by SystemExit too: only the master stops the child.

@@ -91,6 +91,9 @@ def from_env() -> dict:
         "MAX_FORM_PARTS": int(os.environ.get("MAX_FORM_FIELDS") or 200),
         # A caller's contact is erased this many days after the report closed (acting/erasure.py).
         "CONTACT_RETENTION_DAYS": _float("CONTACT_RETENTION_DAYS", 30.0),
+        # Where callers reach the service (its discovery document names it): a setting, never the
+        # request's Host header, which any client may write.
+        "BASE_URL": (os.environ.get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         # The service is reached over HTTPS (behind a TLS proxy): Secure cookies and HSTS.
         "HTTPS": _bool(os.environ.get("HTTPS")),
         # Features farther than this from the boundary are rejected at load.

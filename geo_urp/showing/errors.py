@@ -13,6 +13,13 @@ from geo_urp.errors import BadInput, GeoUrpError
 
 # Characters PostgreSQL cannot store in text: NUL, and UTF-16 halves that came alone through JSON.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _as_named(name: str) -> str:
+    """A field's name as an error can carry it: a lone surrogate written as JSON writes it
+    (``\\ud800``), since no UTF-8 answer, JSON or XML, can hold the character itself."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", name)
 
 
 def _unstorable_field(values, name: str = "") -> str | None:
@@ -99,6 +106,7 @@ def register(app: Flask) -> None:
             # JSON nested thousands deep: the parser gives up with RecursionError, not a ValueError.
             raise BadInput("the request body nests too deeply to be read", details=[{"field": "request"}]) from None
         if found:
+            found = _as_named(found)
             raise BadInput(f"{found} holds a character that cannot be stored (a NUL byte or a lone "
                            "UTF-16 surrogate)", details=[{"field": found}])
 

@@ -8,10 +8,12 @@ list, in the format the URL asked for.
 No GET answer carries caller contact data: the read side never touches it.
 
 Anyone may read. The reports and their updates are shown as their reader may see them
-(``reading.privacy``): the ``api_key`` (query or form field, or ``X-API-Key`` header) or else
-the login session names the reader; an operator or admin of the town gets every field, any
+(``reading.privacy``): the key in the ``X-API-Key`` header or the ``api_key`` field of the body
+(form or JSON), or else the login session names the reader; an operator or admin of the town gets every field, any
 other reader, and anyone without a key, the public view. An ``api_key`` that is not a valid
-key is a 401, rather than a public view its sender would take for the full one.
+key is a 401, rather than a public view its sender would take for the full one. An ``api_key``
+in the query string is a 400 on every endpoint, before anything is read: URLs are kept in access
+logs, proxies and browser histories, and a key there would be kept with them.
 
 A POST authenticates with its ``api_key`` (field or ``X-API-Key`` header); without one, a
 logged-in operator or admin may post from the console with the login session, and then the
@@ -74,11 +76,28 @@ def _jurisdiction() -> str | None:
     return request.values.get("jurisdiction_id") or None
 
 
+@bp.before_request
+def _refuse_key_in_query():
+    """No endpoint takes an ``api_key`` from the query string: a 400 naming it."""
+    if "api_key" in request.args:
+        raise BadInput("api_key must not be sent in the query string, where logs keep URLs: send it "
+                       "in the X-API-Key header or the body", details=[{"field": "api_key"}])
+
+
+def _body_key() -> str | None:
+    """The ``api_key`` field of the body: a form's, or a JSON object's when it is text."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        key = body.get("api_key") if isinstance(body, dict) else None
+        return key if isinstance(key, str) else None
+    return request.form.get("api_key")
+
+
 def _reader() -> Principal | None:
-    """Who reads: the principal of the ``api_key`` (query or form field, or ``X-API-Key``), else of
+    """Who reads: the principal of the key in ``X-API-Key`` or the body's ``api_key``, else of
     the login session, else None (anyone); a 401 for a key that is not valid. A read changes
     nothing, so the session needs no CSRF token here."""
-    key = request.values.get("api_key") or request.headers.get("X-API-Key")
+    key = request.headers.get("X-API-Key") or _body_key()
     if key:
         principal = principal_for_key(get_session(), key)
         if principal is None:
@@ -142,8 +161,9 @@ def _submission() -> tuple[dict, dict]:
 
 @bp.get(f"/discovery.{FMT}")
 def discovery(fmt: str):
-    """Where the API is, which specification and formats it speaks."""
-    return render(discovery_document(request.url_root + "open311/v2"), fmt, "discovery")
+    """Where the API is (under the ``BASE_URL`` setting, whatever Host the request names), which
+    specification and formats it speaks."""
+    return render(discovery_document(current_app.config["BASE_URL"] + "/open311/v2"), fmt, "discovery")
 
 
 @bp.get(f"/services.{FMT}")

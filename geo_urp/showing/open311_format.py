@@ -20,7 +20,8 @@ from flask import Response
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-01-15T00:00:00Z"  # when this API's answers last changed shape
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # no XML 1.0 document may hold these
+# No XML 1.0 document may hold these, not even as character references (a lone surrogate would be one).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 ITEM_OF = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value",
            "services": "service", "service_requests": "request", "errors": "error",
            "service_request_updates": "request_update"}
@@ -70,7 +71,9 @@ def render(payload, fmt: str, root: str, status: int = 200) -> Response:
     if fmt == "xml":
         body = to_xml(payload, root)
     else:
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        # A lone surrogate can only stand inside a JSON string: written as its escape (``\\ud800``),
+        # as json.dumps would with ensure_ascii, rather than failing to encode.
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8", "backslashreplace")
     return Response(body, status=status, content_type=FORMATS.get(fmt, FORMATS["json"]))
 
 

@@ -1,6 +1,6 @@
 """What Open311 GETs publish, asked by every kind of reader, in JSON and XML (``reading.privacy``).
 
-Anyone, a public, crew or council key (header or ``api_key``) and a council login get the
+Anyone, a public, crew or council key (``X-API-Key`` header or the body's ``api_key``) and a council login get the
 public view: no description nor notes, the street without the civic, lat/long at the centre
 of a 50 m cell, times at the hour, no social distress report listed, read or updated, and a
 town's own setting hides noise too. An operator key or login sees everything as stored.
@@ -56,7 +56,7 @@ class Town:
                       for rid in self.ids.values())
 
     def client(self, reader: str):
-        """A client asking as ``reader`` and the query parameters it adds."""
+        """A client asking as ``reader`` and the form body it sends (an ``api_key`` field)."""
         client = self.app.test_client()
         kind, _, who = reader.partition(" ")
         if kind == "key":
@@ -76,9 +76,9 @@ def town(borgo_template):
 
 
 def _get(town: Town, reader: str, path: str, fmt: str, **params):
-    client, extra = town.client(reader)
-    query = urlencode({**params, **extra})
-    return client.get(f"{API}/{path}.{fmt}" + (f"?{query}" if query else ""))
+    client, body = town.client(reader)
+    query = urlencode(params)
+    return client.get(f"{API}/{path}.{fmt}" + (f"?{query}" if query else ""), data=body or None)
 
 
 def _items(resp, fmt: str, schema: str = "requests.json") -> list[dict]:
@@ -181,11 +181,11 @@ def test_a_one_minute_window_tells_the_public_no_minute(town, reader):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("where", ["query", "header"])
+@pytest.mark.parametrize("where", ["body", "header"])
 def test_an_api_key_that_is_not_valid_is_a_401_naming_api_key(town, fmt, where):
     client = town.app.test_client()
-    url = f"{API}/requests.{fmt}" + ("?api_key=not-a-key" if where == "query" else "")
-    resp = client.get(url, headers={"X-API-Key": "not-a-key"} if where == "header" else {})
+    resp = client.get(f"{API}/requests.{fmt}", data={"api_key": "not-a-key"} if where == "body" else None,
+                      headers={"X-API-Key": "not-a-key"} if where == "header" else {})
     assert resp.status_code == 401
     text = resp.json[0]["description"] if fmt == "json" else xml_of(resp).findtext("error/description")
     assert "api_key" in text
