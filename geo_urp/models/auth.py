@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, func
+from sqlalchemy import BigInteger, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo_urp.models.base import Base
@@ -29,6 +29,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # The language the pages speak to this login (``geo_urp.language.LANGUAGES``).
     language: Mapped[str] = mapped_column(String(8), default="it", server_default="it")
+    # Part of every login session's id: raised when the password changes, so every session
+    # opened before is refused (``accounts.session_user``).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -48,3 +51,28 @@ class ApiKey(Base):
     label: Mapped[str | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     revoked_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """A login refused for its password (or for a user that does not exist): the name tried, in
+    lower case, and the address it came from. The recent ones throttle the login form
+    (``accounts.attempt_login``); older ones are deleted as new ones come."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),
+                      Index("ix_login_failures_address_at", "address", "at"))
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+class RevokedLogin(Base):
+    """A login session ended by logging out: a cookie carrying its ``sid`` is refused. Kept as
+    long as such a cookie could still be signed fresh enough to be taken (the idle time)."""
+
+    __tablename__ = "revoked_logins"
+
+    sid: Mapped[str] = mapped_column(String(32), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context, request, session
 from flask_login import UserMixin, current_user
 
 from geo_urp import language, municipalities
-from geo_urp.accounts import Principal, principal_for_key
+from geo_urp.accounts import Principal, principal_for_key, session_user
 from geo_urp.errors import Forbidden, GeoUrpError
 from geo_urp.models import User
 from geo_urp.showing.database import get_session
@@ -25,18 +25,39 @@ class Unauthorized(GeoUrpError):
 
 
 class LoginUser(UserMixin):
-    """The Flask-Login face of a ``User`` row."""
+    """The Flask-Login face of a ``User`` row in one login session (``sid``).
 
-    def __init__(self, user: User):
-        self.id = str(user.id)
+    Its id, kept in the session cookie, is ``user id:session epoch:sid`` (``accounts``): the
+    cookie stands for that one session, which logging out or a new password ends.
+    """
+
+    def __init__(self, user: User, sid: str):
+        self.id = f"{user.id}:{user.session_epoch}:{sid}"
+        self.sid = sid
         self.principal = Principal(user.role, user.municipality_id, user.crew_id, f"user:{user.username}")
         self.language = language.language_of(user.language)
 
 
+# Flask-Login's keys in the session: dropped from a session that no longer stands.
+_LOGIN_KEYS = ("_user_id", "_fresh", "_id")
+
+
 @login_manager.user_loader
-def _load_user(user_id: str) -> LoginUser | None:
-    user = get_session().get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
-    return LoginUser(user) if user is not None and user.active else None
+def _load_user(session_id: str) -> LoginUser | None:
+    """The login of a session that still stands (``accounts.session_user``), else None.
+
+    A session refused loses its login, so the cookie this request sends back is no longer
+    one of it: a copy kept of the old cookie is refused too, and lapses with the idle time.
+    """
+    parts = session_id.split(":")
+    user = None
+    if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts[:2]) and parts[2]:
+        user = session_user(get_session(), int(parts[0]), int(parts[1]), parts[2])
+    if user is None:
+        for key in _LOGIN_KEYS:
+            session.pop(key, None)
+        return None
+    return LoginUser(user, parts[2])
 
 
 def current_principal() -> Principal | None:

@@ -12,15 +12,15 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext, lazy_gettext
-from flask_login import login_user, logout_user
+from flask_babel import gettext, lazy_gettext, ngettext
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from geo_urp.accounts import authenticate
+from geo_urp.accounts import TooManyAttempts, attempt_login, new_session_id, revoke_session
 from geo_urp.catalog import catalog_for
 from geo_urp.errors import Forbidden
 from geo_urp.models import Municipality
@@ -59,13 +59,27 @@ def _expired_form(exc: CSRFError):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Log in with a username and password, then go to the role's page."""
+    """Log in with a username and password, then go to the role's page; throttled per name and
+    per address (``accounts.attempt_login``): a 429 with ``Retry-After`` while refused.
+
+    The address is ``request.remote_addr``: behind a reverse proxy, Werkzeug's ``ProxyFix``
+    must be set up to make it the client's (``X-Forwarded-For`` is not trusted by itself)."""
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = authenticate(get_session(), form.username.data, form.password.data)
+        db = get_session()
+        try:
+            user = attempt_login(db, form.username.data, form.password.data, request.remote_addr or "")
+        except TooManyAttempts as exc:
+            db.rollback()
+            minutes = -(-exc.retry_after // 60)
+            error = ngettext("Troppi accessi non riusciti: riprova tra %(num)d minuto.",
+                             "Troppi accessi non riusciti: riprova tra %(num)d minuti.", minutes)
+            return (render_template("login.html", form=form, error=error, principal=None), 429,
+                    {"Retry-After": str(exc.retry_after)})
+        db.commit()
         if user is not None:
-            login_user(LoginUser(user))
+            login_user(LoginUser(user, new_session_id()))
             return redirect(url_for(LANDING.get(user.role, "pages.operator")))
         error = gettext("Utente o password errati.")
     status = 401 if error else 400 if form.errors else 200
@@ -74,7 +88,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End this login session: its cookie, and every copy of it, is refused from now on."""
+    if current_user.is_authenticated:
+        db = get_session()
+        revoke_session(db, current_user.sid, current_app.permanent_session_lifetime)
+        db.commit()
     logout_user()
     return redirect(url_for("pages.login"))
 

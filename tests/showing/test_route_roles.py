@@ -149,15 +149,16 @@ def _log_in(app, user: str) -> tuple[str, str]:
     return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value, token
 
 
-def _client_of(town, caller: str, csrf: bool = True):
-    """A fresh client asking as ``caller``, and the headers it sends."""
+def _client_of(town, caller: str, csrf: bool = True, fresh: bool = False):
+    """A fresh client asking as ``caller``, and the headers it sends; ``fresh``: a login of a
+    session of its own, not the module's."""
     app, keys, sessions, _burst = town
     client = app.test_client()
     kind, _, role = caller.partition(" ")
     if kind == "key":
         return client, {"X-API-Key": keys[role]}
     if kind == "login":
-        cookie, token = sessions[role]
+        cookie, token = _log_in(app, LOGINS[role]) if fresh else sessions[role]
         client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
         return client, {"X-CSRFToken": token} if csrf else {}
     return client, {}
@@ -165,7 +166,8 @@ def _client_of(town, caller: str, csrf: bool = True):
 
 def _ask(town, method: str, rule: str, caller: str, csrf: bool = True):
     url, body, _answers = TABLE[(method, rule)]
-    client, headers = _client_of(town, caller, csrf)
+    # Logging out ends the session, every copy of its cookie too: it is done in a session of its own.
+    client, headers = _client_of(town, caller, csrf, fresh=rule == "/logout")
     url = url.replace(HISTORY_OF, str(town[3]))
     return client.open(url, method=method, headers=headers, json=body)
 
