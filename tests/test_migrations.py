@@ -157,7 +157,8 @@ def test_head_downgrades_to_base_and_upgrades_again(empty_db_url):
     cfg = alembic_config(empty_db_url)
     command.upgrade(cfg, "head")
     command.downgrade(cfg, "base")
-    tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1"
+    tables = ("SELECT table_name FROM information_schema.tables"
+              " WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1")
     with engine_for(empty_db_url).connect() as conn:
         left = set(conn.execute(text(tables)).scalars()) - {"alembic_version", "spatial_ref_sys"}
     assert left == set()

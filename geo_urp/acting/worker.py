@@ -11,6 +11,7 @@ import signal
 import time
 from typing import Callable
 
+from geo_urp import logs
 from geo_urp.acting import erasure, outbox
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ def run_once(config: dict) -> None:
 
 
 def run_forever(config: dict, interval_s: float = 5.0) -> None:
-    """Run every job each ``interval_s`` seconds until SIGTERM/SIGINT."""
+    """Run every job each ``interval_s`` seconds until SIGTERM/SIGINT, logging as ``LOG_FORMAT`` says."""
+    logs.setup(config.get("LOG_FORMAT", "text"), config.get("LOG_LEVEL", "INFO"))
     stop = False
 
     def _stop(*_):

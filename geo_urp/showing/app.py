@@ -16,6 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.from_env())
     if config:
         app.config.update(config)
+    register_logging(app)
     register_sessions(app)
     register_extensions(app)
     register_security(app)
@@ -23,6 +24,16 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def register_logging(app: Flask) -> None:
+    """Log lines as ``LOG_FORMAT`` says (``geo_urp.logs``), and one line per request, first of all
+    hooks so that every answer is logged (``showing.request_log``)."""
+    from geo_urp import logs
+    from geo_urp.showing import request_log
+
+    logs.setup(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    request_log.register(app)
 
 
 def _idle_clock_starts(_app: Flask, **_extra) -> None:
