@@ -6,6 +6,7 @@ the recorded failures back in time, never by waiting.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -92,6 +93,18 @@ def test_throttling_is_shared_by_workers_on_one_database(borgo_db_url):
     _fail(second, "anna", 2)
     for worker in (first, second):
         _refused(_log_in(worker, "anna"))
+
+
+def test_workers_guessing_at_once_check_no_more_than_the_limit(borgo_db_url):
+    workers = [make_app(borgo_db_url), make_app(borgo_db_url)]
+    guesses = 2 * ACCOUNT_LIMIT
+
+    def guess(n: int) -> int:
+        return _log_in(workers[n % 2].test_client(), "anna", f"guess-{n}").status_code
+
+    with ThreadPoolExecutor(guesses) as pool:
+        answers = sorted(pool.map(guess, range(guesses)))
+    assert answers == [401] * ACCOUNT_LIMIT + [429] * ACCOUNT_LIMIT
 
 
 def test_every_answer_costs_one_argon2_verification(borgo_client, borgo_db_url, monkeypatch):
