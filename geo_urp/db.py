@@ -95,7 +95,8 @@ def init_db(url: str) -> None:
 APP_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 APP_SEQUENCE_PRIVILEGES = "USAGE"
 # Role attributes that would let the service's role do more than read and write rows.
-_TOO_MIGHTY = ("rolsuper", "rolcreatedb", "rolcreaterole", "rolreplication", "rolbypassrls")
+_TOO_MIGHTY = {"rolsuper": "SUPERUSER", "rolcreatedb": "CREATEDB", "rolcreaterole": "CREATEROLE",
+               "rolreplication": "REPLICATION", "rolbypassrls": "BYPASSRLS"}
 
 
 def grant_app_role(admin_url: str, role: str, password: str | None = None) -> bool:
@@ -114,7 +115,7 @@ def grant_app_role(admin_url: str, role: str, password: str | None = None) -> bo
         found = conn.execute(text(f"SELECT {', '.join(_TOO_MIGHTY)} FROM pg_roles WHERE rolname = :r"),
                              {"r": role}).mappings().first()
         if found is not None and any(found.values()):
-            mighty = ", ".join(k[3:] for k, v in found.items() if v)
+            mighty = ", ".join(_TOO_MIGHTY[k] for k, v in found.items() if v)
             raise GeoUrpError(f"role {role!r} may do more than read and write rows ({mighty}): "
                               "the service needs a role of its own")
         if found is None:

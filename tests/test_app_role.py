@@ -91,8 +91,25 @@ def test_the_services_role_cannot_change_the_schema_or_read_passwords(app_role_u
             conn.execute(text(statement))
 
 
-def test_a_role_that_may_do_more_than_rows_is_refused(borgo_db_url):
-    owner = make_app(borgo_db_url)
-    result = owner.test_cli_runner().invoke(args=["db", "grant-app", "--role", "postgres"])
+def test_the_owner_is_refused_as_the_services_role(borgo_db_url):
+    result = make_app(borgo_db_url).test_cli_runner().invoke(args=["db", "grant-app", "--role", "postgres"])
     assert result.exit_code == 1
-    assert "must not be the owner" in result.output or "more than read and write rows" in result.output
+    assert "must not be the owner's ('postgres')" in result.output
+
+
+@pytest.mark.parametrize("attribute", ["CREATEDB", "CREATEROLE", "SUPERUSER"])
+def test_a_role_that_may_do_more_than_rows_is_refused_and_left_as_it_was(borgo_db_url, attribute):
+    role = f"geo_urp_mighty_{uuid.uuid4().hex[:8]}"
+    with _admin_engine().connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN {attribute}'))
+    try:
+        result = make_app(borgo_db_url).test_cli_runner().invoke(args=["db", "grant-app", "--role", role])
+        assert result.exit_code == 1
+        assert f"may do more than read and write rows ({attribute})" in result.output
+        with engine_for(borgo_db_url).connect() as conn:
+            granted = conn.execute(text("SELECT has_table_privilege(:r, 'reports', 'SELECT')"), {"r": role}).scalar()
+        assert granted == (attribute == "SUPERUSER")  # a superuser may do anything anyway
+    finally:
+        engine_for(borgo_db_url).dispose()
+        with _admin_engine().connect() as conn:
+            conn.execute(text(f'DROP ROLE "{role}"'))
