@@ -18,6 +18,8 @@ FORMATS = ("json", "text")
 # Fields a record may carry (``extra=``) that a JSON line keeps, in this order.
 FIELDS = ("request_id", "method", "path", "status", "duration_ms", "job", "count")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Libraries' loggers whose INFO lines tell an operator nothing (Alembic lists its plugins on every run).
+QUIET = {"alembic.runtime.plugins": logging.WARNING}
 
 
 class JsonLines(logging.Formatter):
@@ -59,3 +61,5 @@ def setup(fmt: str = "text", level: str = "INFO") -> None:
     handler.setFormatter(JsonLines() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root.addHandler(handler)
     root.setLevel(level)
+    for name, least in QUIET.items():
+        logging.getLogger(name).setLevel(least)
