@@ -37,7 +37,8 @@ DOCUMENT: dict = {
                                 "as {id, removed: true}, so a poller drops what left its filter"},
                 _JURISDICTION],
             "responses": {"200": {"description": "incidents", "content": {"application/geo+json": {
-                "schema": {"$ref": "#/components/schemas/IncidentCollection"}}}}, "400": _ERROR, **_AUTH_ERRORS}}},
+                "schema": {"$ref": "#/components/schemas/IncidentCollection"}}}}, "400": _ERROR, "404": _ERROR,
+                **_AUTH_ERRORS}}},
         "/api/incidents/nearby": {"get": {
             "summary": ("The open incidents a call being taken may join (operator): those of the call's family "
                         "of kinds within radius_m of its point, nearest first, at most 5; none for a service "
@@ -72,7 +73,8 @@ DOCUMENT: dict = {
             "responses": {"200": {"description": "history", "content": {"application/json": {"schema": {
                 "type": "array", "items": {"type": "object", "properties": {
                     "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
-                    "action": {"type": "string"}, "detail": {"type": "object"}}}}}}}, **_AUTH_ERRORS}}},
+                    "action": {"type": "string"}, "detail": {"type": "object"}}}}}}}, "404": _ERROR,
+                **_AUTH_ERRORS}}},
         "/api/incidents/merge": {"post": {
             "summary": "Merge incidents into the oldest of them (operator)",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -144,7 +146,7 @@ DOCUMENT: dict = {
             "responses": {"200": {"description": "oldest first; each reading is in the audit trail",
                                   "content": {"application/json": {"schema": {"type": "object", "properties": {
                                       "items": {"type": "array", "items": {"$ref": "#/components/schemas/Outbox"}}}}}}},
-                          "400": _ERROR, **_AUTH_ERRORS}}},
+                          "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},
         "/api/outbox/{outbox_id}/done": {"post": {
             "summary": "An operator made the call-back: it is done, with a note (operator)",
             "parameters": [{"name": "outbox_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
