@@ -31,3 +31,13 @@ def browser_page():
             yield page
         finally:
             browser.close()
+
+
+def log_in(page, base: str, user: str, lands_on: str) -> None:
+    """Log in through the login form as ``user`` (password ``password-<user>``, as the fixtures make
+    them) and wait to land on ``lands_on``."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", f"password-{user}")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}{lands_on}")

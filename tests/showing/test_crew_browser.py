@@ -16,7 +16,7 @@ from geo_urp.accounts import create_user
 from geo_urp.db import session_scope
 from geo_urp.models import IncidentEvent, Report
 from tests.conftest import make_app
-from tests.showing.browser import browser_page
+from tests.showing.browser import browser_page, log_in
 from tests.showing.live_server import live_server
 from tests.showing.test_crew_page import _incident_of, _post
 
@@ -39,11 +39,7 @@ def test_a_crew_member_resolves_a_job_from_a_400px_screen(borgo_db_url, borgo_cl
         page.set_default_timeout(10_000)
         asked = []
         page.on("request", lambda r: asked.append(r.url))
-        page.goto(f"{base}/login")
-        page.fill("input[name=username]", "gino")
-        page.fill("input[name=password]", "password-gino")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/crew")
+        log_in(page, base, "gino", "/crew")
 
         job = page.locator(f'[data-incident-id="{burst}"]')
         expect(job.locator("h2")).to_contain_text("Rottura di una condotta")

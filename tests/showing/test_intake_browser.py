@@ -17,7 +17,7 @@ from sqlalchemy import select
 from geo_urp.db import session_scope
 from geo_urp.models import IncidentReport, Municipality, Report
 from tests.conftest import make_app
-from tests.showing.browser import browser_page
+from tests.showing.browser import browser_page, log_in
 from tests.showing.intake_support import DARK_LAMPS, SECOND_TOWN, call, incident_of, load_second_town
 from tests.showing.live_server import live_server
 from tests.showing.open311_support import latlong
@@ -28,11 +28,7 @@ FOCUSED = "() => document.activeElement && document.activeElement.name"
 def _console(page, base: str) -> None:
     """Log in as the operator (anna) and open the console."""
     page.set_default_timeout(10_000)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", "anna")
-    page.fill("input[name=password]", "password-anna")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/operator")
+    log_in(page, base, "anna", "/operator")
 
 
 def _type_address(page, text: str) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import select, text
 from geo_urp.db import engine_for, session_scope
 from geo_urp.models import Incident, IncidentReport, OutboxMessage
 from tests.conftest import BORGO, make_app
-from tests.showing.browser import browser_page
+from tests.showing.browser import browser_page, log_in
 from tests.showing.intake_support import DARK_LAMPS, LEAKS, call, incident_of
 from tests.showing.live_server import live_server
 
@@ -91,11 +91,7 @@ def _incident(app, borgo_keys, report_id: int) -> dict:
 def _console(page, base: str) -> None:
     """Log in as the operator (anna) and open the console polling every 250 ms."""
     page.set_default_timeout(10_000)
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", "anna")
-    page.fill("input[name=password]", "password-anna")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/operator")
+    log_in(page, base, "anna", "/operator")
     page.goto(f"{base}/operator?poll_ms=250")
 
 
