@@ -1,9 +1,10 @@
 """What Open311 GETs publish, asked by every kind of reader, in JSON and XML (``reading.privacy``).
 
-Anyone, a public, crew or council key (``X-API-Key`` header or the body's ``api_key``) and a council login get the
-public view: no description nor notes, the street without the civic, lat/long at the centre
-of a 50 m cell, times at the hour, no social distress report listed, read or updated, and a
-town's own setting hides noise too. An operator key or login sees everything as stored.
+Anyone, a public, crew or council key (``X-API-Key`` header or the body's ``api_key``) and a
+council login get the public view: no description nor notes, the street without the civic,
+lat/long at the centre of a 50 m cell, times at the hour, no social distress report listed,
+read or updated, and a town's own setting hides noise too. An operator key or login sees
+everything as stored.
 """
 from __future__ import annotations
 
