@@ -1,7 +1,7 @@
 """Realistic calls for demos, load tests and council maps (``python -m geo_urp simulate``).
 
 ``scenario.plan_night`` plans a night of calls with planted faults and their
-ground truth; ``replay.replay`` sends it through a running service's Open311
+ground truth (a ``night.Night``); ``replay.replay`` sends it through a running service's Open311
 API; ``history.write_history`` writes years of closed reports straight into the
 database; ``mix`` holds the real aggregates (Comune di Alessandria open data)
 and the words the simulated callers use. ``cli_simulate`` is the one function

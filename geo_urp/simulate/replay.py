@@ -16,7 +16,7 @@ from typing import Callable
 import requests
 
 from geo_urp.errors import BadInput
-from geo_urp.simulate.scenario import Night, PlannedCall
+from geo_urp.simulate.night import Night, PlannedCall
 
 RETRIES = 3
 TIMEOUT_S = 15.0

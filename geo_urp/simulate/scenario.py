@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from geo_urp.models import METRIC_SRID
 from geo_urp.reasoning.isolation import isolate_break
 from geo_urp.reasoning.water import breaks_at
 from geo_urp.simulate import mix
+from geo_urp.simulate.night import Night, PlannedCall, PlantedFault
 from geo_urp.simulate.town import Town, TownPipe, read_town
 
 ROME = ZoneInfo("Europe/Rome")
@@ -45,61 +46,6 @@ WATER_CODES = ("water_leak", "no_water", "low_pressure")
 # A planted break keeps this far (m, along its main) from the valves either side of it, so that
 # leak callers standing round it (within 3 m) place it in its valve segment (``water.breaks_at``).
 BREAK_CLEAR_M = 10.0
-
-
-@dataclass(frozen=True)
-class PlannedCall:
-    """One call: when, what, where (coordinates, and words when the caller gives an address), who."""
-
-    at: datetime
-    service_code: str
-    lat: float
-    lon: float
-    address_string: str | None
-    description: str
-    first_name: str
-    last_name: str
-    phone: str | None
-    email: str | None
-    idempotency_key: str
-    asset_id: str | None = None  # the lamp, pipe or address the caller means (ground truth)
-    fault: int | None = None     # index in ``Night.faults``, None for background
-
-
-@dataclass(frozen=True)
-class PlantedFault:
-    """Ground truth of one planted failure and the calls it caused."""
-
-    kind: str
-    asset_ids: tuple[str, ...]
-    call_indexes: tuple[int, ...]
-    valves_to_close: tuple[str, ...] = ()
-    affected_segment_nos: tuple[int, ...] = ()
-    note: str = ""
-
-
-@dataclass
-class Night:
-    """A planned night: calls in time order and the faults behind some of them."""
-
-    municipality_id: int
-    seed: int
-    start: datetime
-    hours: float
-    calls: list[PlannedCall] = field(default_factory=list)
-    faults: list[PlantedFault] = field(default_factory=list)
-
-    @property
-    def background_indexes(self) -> list[int]:
-        """Indexes of the calls that belong to no planted fault."""
-        return [i for i, c in enumerate(self.calls) if c.fault is None]
-
-    def to_dict(self) -> dict:
-        """The plan as JSON-ready data (the ground truth file of a replay)."""
-        return {"municipality_id": self.municipality_id, "seed": self.seed,
-                "start": self.start.isoformat(), "hours": self.hours,
-                "calls": [dict(asdict(c), at=c.at.isoformat()) for c in self.calls],
-                "faults": [asdict(f) for f in self.faults]}
 
 
 @dataclass

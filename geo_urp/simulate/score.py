@@ -14,7 +14,7 @@ import requests
 
 from geo_urp.errors import BadInput
 from geo_urp.reasoning.responsibility import SKILL
-from geo_urp.simulate.scenario import Night
+from geo_urp.simulate.night import Night
 
 
 @dataclass(frozen=True)

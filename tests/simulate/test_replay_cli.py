@@ -12,7 +12,7 @@ from geo_urp.db import session_scope
 from geo_urp.errors import NotFound
 from geo_urp.loading.loader import load_municipality
 from geo_urp.simulate import _check_service_knows
-from geo_urp.simulate.scenario import Night, PlantedFault
+from geo_urp.simulate.night import Night, PlantedFault
 from geo_urp.simulate.score import check_faults
 from tests.showing.live_server import live_server
 

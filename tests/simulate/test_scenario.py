@@ -23,7 +23,8 @@ from geo_urp.loading.loader import load_municipality
 from geo_urp.locating.snapping import DEFAULT_PIPE_MAX_M
 from geo_urp.simulate import mix
 from geo_urp.simulate.replay import replay
-from geo_urp.simulate.scenario import Night, plan_night
+from geo_urp.simulate.night import Night
+from geo_urp.simulate.scenario import plan_night
 from tests.water_truth import burst_truth
 
 DEMO = Path(__file__).resolve().parents[2] / "layers" / "mezzolombardo"
