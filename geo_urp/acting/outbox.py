@@ -15,7 +15,8 @@ How "exactly once" holds when anything can fail, the worker included:
    committed, only while the claim has at least ``OUTBOX_SEND_TIMEOUT_S`` to run.
 3. **Record.** After the answer the message is ``sent``, or scheduled again with
    backoff (``OUTBOX_RETRY_BASE_S`` doubling up to ``OUTBOX_RETRY_MAX_S``), or
-   ``failed`` when the receiver refused it for good or ``OUTBOX_MAX_ATTEMPTS`` ran out.
+   ``failed`` when the receiver refused it for good or ``OUTBOX_MAX_ATTEMPTS`` ran out (an
+   operator may send a failed one again: ``retry``).
 
 A worker that dies leaves its claim to lapse; the next pass takes the message again.
 If it died before the commit point the message never left and is simply sent. If
@@ -207,5 +208,25 @@ def mark_done(session: Session, outbox_id: int, principal: Principal, note,
     msg.sent_at = datetime.now(timezone.utc)
     audit.record(session, principal.name, "call-back done", "outbox", msg.id, msg.municipality_id,
                  report_id=msg.report_id, note=msg.note)
+    session.flush()
+    return msg
+
+
+def retry(session: Session, outbox_id: int, principal: Principal,
+          municipality_ids: set[int] | None = None) -> OutboxMessage:
+    """An operator sends a failed e-mail or SMS again (after checking that an "uncertain" one did
+    not arrive, say): it is pending and due now, with its attempts counted afresh."""
+    msg = session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if msg is None or (municipality_ids is not None and msg.municipality_id not in municipality_ids):
+        raise NotFound(f"no outbox message {outbox_id}")
+    if msg.channel == "phone" or msg.status != "failed":
+        what = "a call-back, which an operator makes" if msg.channel == "phone" else f"{msg.status}, not failed"
+        raise Conflict(f"outbox message {outbox_id} is {what}: only a failed e-mail or SMS is sent again",
+                       details=[{"field": "status", "value": msg.status, "allowed": ["failed"]}])
+    was = msg.last_error
+    msg.status, msg.attempts, msg.committed_at, msg.claimed_by, msg.claimed_until = "pending", 0, None, None, None
+    msg.next_attempt_at = datetime.now(timezone.utc)
+    audit.record(session, principal.name, "delivery retried by hand", "outbox", msg.id, msg.municipality_id,
+                 report_id=msg.report_id, last_error=was)
     session.flush()
     return msg

@@ -42,3 +42,13 @@ def call_back_done(outbox_id: int):
                            set(municipality_ids(g.principal, None)))
     session.commit()
     return jsonify(id=msg.id, status=msg.status, done_by=msg.done_by, note=msg.note)
+
+
+@bp.post("/outbox/<int:outbox_id>/retry")
+@require("operator")
+def retry_delivery(outbox_id: int):
+    """Send a failed e-mail or SMS again (the worker takes it on its next pass)."""
+    session = get_session()
+    msg = outbox.retry(session, outbox_id, g.principal, set(municipality_ids(g.principal, None)))
+    session.commit()
+    return jsonify(id=msg.id, status=msg.status, attempts=msg.attempts)

@@ -160,6 +160,16 @@ DOCUMENT: dict = {
                           "409": {"description": "not a call-back, or no longer pending", "content": {
                               "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                           **_AUTH_ERRORS}}},
+        "/api/outbox/{outbox_id}/retry": {"post": {
+            "summary": "Send a failed e-mail or SMS again: pending, due now, attempts afresh (operator)",
+            "parameters": [{"name": "outbox_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "the message, pending again", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "status": {"const": "pending"}, "attempts": {"type": "integer"}}}}}},
+                          "404": _ERROR,
+                          "409": {"description": "a call-back, or not failed", "content": {
+                              "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                          **_AUTH_ERRORS}}},
         "/api/geocode": {"get": {
             "summary": "Geocode what a caller says on the municipality's own layers",
             "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},

@@ -233,3 +233,26 @@ def test_serve_delivers_the_outbox_unless_told_not_to(borgo_db_url, flags):
             proc.terminate()
             proc.wait(20)
         assert [m.rcpt for m in sink.mails] == ([] if flags else [["maria@example.it"]])
+
+
+def test_an_operator_sends_a_failed_message_again_and_it_goes_once(borgo_db_url):
+    refused, call = _queue(borgo_db_url, ("email", "nessuno@example.it"), ("phone", "0461 123456"))
+    with SmtpSink() as sink:
+        sink.refuse.add("nessuno@example.it")
+        config = _config(borgo_db_url, SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port)
+        assert outbox.deliver(config).failed == [refused]
+        with session_scope(borgo_db_url) as s:
+            with pytest.raises(Conflict, match="call-back"):
+                outbox.retry(s, call, OPERATOR)
+            again = outbox.retry(s, refused, OPERATOR)
+            assert (again.status, again.attempts) == ("pending", 0)
+        with session_scope(borgo_db_url) as s:
+            with pytest.raises(Conflict, match="pending, not failed"):
+                outbox.retry(s, refused, OPERATOR)
+        sink.refuse.clear()                                   # the address was mistyped, now it is right
+        assert outbox.deliver(config).sent == [refused]
+        assert [m.rcpt for m in sink.mails] == [["nessuno@example.it"]]
+    with session_scope(borgo_db_url) as s:
+        actions = s.scalars(select(AuditEntry.action).where(AuditEntry.object_id == refused)
+                            .order_by(AuditEntry.id)).all()
+    assert actions == ["delivery failed", "delivery retried by hand", "sent"]

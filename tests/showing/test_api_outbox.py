@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from geo_urp.db import session_scope
-from geo_urp.models import AuditEntry
+from geo_urp.models import AuditEntry, OutboxMessage
 from tests.acting.test_work_orders import _hdr, _step, burst  # noqa: F401  (burst is a fixture)
 
 SPEC_FIELDS = {"id", "report_id", "incident_id", "channel", "to", "text", "status", "attempts", "last_error",
@@ -66,3 +66,17 @@ def test_only_operators_read_the_outbox_and_bad_filters_are_named(borgo_client, 
         assert resp.status_code == 400 and resp.json["error"].startswith(field), query
     assert borgo_client.post("/api/outbox/1/done", data="[1]", content_type="application/json",
                              headers=op).status_code == 400
+
+
+def test_a_failed_message_is_sent_again_through_the_api_and_a_pending_one_is_not(borgo_client, borgo_keys,
+                                                                                 borgo_db_url, burst):
+    _resolved(borgo_client, borgo_keys, burst)
+    op = _hdr(borgo_keys["operator"])
+    (mail,) = borgo_client.get("/api/outbox?channel=email", headers=op).json["items"]
+    pending = borgo_client.post(f"/api/outbox/{mail['id']}/retry", headers=op)
+    assert pending.status_code == 409 and pending.json["details"][0]["allowed"] == ["failed"]
+    with session_scope(borgo_db_url) as s:
+        s.get(OutboxMessage, mail["id"]).status = "failed"
+    again = borgo_client.post(f"/api/outbox/{mail['id']}/retry", headers=op)
+    assert again.status_code == 200 and again.json == {"id": mail["id"], "status": "pending", "attempts": 0}
+    assert borgo_client.post(f"/api/outbox/{mail['id']}/retry", headers=_hdr(borgo_keys["crew"])).status_code == 403

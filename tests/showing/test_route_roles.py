@@ -79,6 +79,8 @@ TABLE = {
     ("GET", "/api/outbox"): ("/api/outbox", _, (401, 200, 403, 403, 403, 200, 403, 403, 200)),
     ("POST", "/api/outbox/<int:outbox_id>/done"): (
         f"/api/outbox/{NONE}/done", {}, (401, 404, 403, 403, 403, 404, 403, 403, 404)),
+    ("POST", "/api/outbox/<int:outbox_id>/retry"): (
+        f"/api/outbox/{NONE}/retry", {}, (401, 404, 403, 403, 403, 404, 403, 403, 404)),
     ("POST", "/api/incidents"): ("/api/incidents", {}, (405, 405, 405, 405, 405, 405, 405, 405, 405)),
     # Open311 GeoReport v2: anyone reads; a POST needs an operator or public key, or an operator's
     # (or admin's) login, and is refused here for its empty body. Without a key it is 403, as
