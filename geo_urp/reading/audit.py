@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from geo_urp import municipalities
 from geo_urp.errors import BadInput
 from geo_urp.models import AuditEntry, Municipality
+from geo_urp.reading.parameters import whole_number
 from geo_urp.timestamps import parameter
 
 DEFAULT_LIMIT = 100
@@ -40,16 +41,6 @@ _MAX_ID = 2**63 - 1
 
 def _bad(name: str, raw: str, expected: str) -> BadInput:
     return BadInput(f"{name} must be {expected}, not {raw!r}", details=[{"field": name, "value": raw}])
-
-
-
-def _whole(args: Mapping[str, str], name: str, low: int, high: int) -> int | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise _bad(name, raw, f"a whole number from {low} to {high}")
-    return int(raw)
 
 
 def _scope(session: Session, args: Mapping[str, str], bound_to: int | None) -> list[int] | None:
@@ -67,9 +58,9 @@ def _query(session: Session, args: Mapping[str, str], bound_to: int | None) -> t
     if since is not None and until is not None and since > until:
         raise BadInput(f"until {args['until']!r} is before since {args['since']!r}",
                        details=[{"field": "since"}, {"field": "until"}])
-    limit = _whole(args, "limit", 1, MAX_LIMIT) or DEFAULT_LIMIT
-    object_id = _whole(args, "object_id", 0, _MAX_ID)
-    before = _whole(args, "before", 1, _MAX_ID)
+    limit = whole_number(args, "limit", 1, MAX_LIMIT) or DEFAULT_LIMIT
+    object_id = whole_number(args, "object_id", 0, _MAX_ID)
+    before = whole_number(args, "before", 1, _MAX_ID)
     query = (select(AuditEntry, Municipality.slug)
              .outerjoin(Municipality, Municipality.id == AuditEntry.municipality_id)
              .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit + 1))

@@ -16,6 +16,7 @@ from geo_urp.errors import BadInput
 from geo_urp.models import Municipality, OutboxMessage
 from geo_urp.models.work import CHANNELS, OUTBOX_STATUSES
 from geo_urp.reading.open311 import iso
+from geo_urp.reading.parameters import whole_number
 
 DEFAULT_LIMIT, MAX_LIMIT = 200, 1000
 ITEM_FIELDS = ("id", "report_id", "incident_id", "channel", "to", "text", "status", "attempts", "last_error",
@@ -28,14 +29,6 @@ def _choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str
         raise BadInput(f"{name} must be one of {', '.join(allowed)}, not {value!r}",
                        details=[{"field": name, "value": value, "expected": list(allowed)}])
     return value
-
-
-def _limit(args: Mapping[str, str]) -> int:
-    raw = args.get("limit") or str(DEFAULT_LIMIT)
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadInput(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}",
-                       details=[{"field": "limit", "value": raw}])
-    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -51,9 +44,10 @@ def items(session: Session, municipality_ids: list[int], args: Mapping[str, str]
     (a call-back waiting longest is on top), at most ``limit``."""
     status = _choice(args, "status", OUTBOX_STATUSES)
     channel = _choice(args, "channel", CHANNELS)
+    limit = whole_number(args, "limit", 1, MAX_LIMIT) or DEFAULT_LIMIT
     query = (select(OutboxMessage, Municipality.slug).join(Municipality)
              .where(OutboxMessage.municipality_id.in_(municipality_ids))
-             .order_by(OutboxMessage.created_at, OutboxMessage.id).limit(_limit(args)))
+             .order_by(OutboxMessage.created_at, OutboxMessage.id).limit(limit))
     if status:
         query = query.where(OutboxMessage.status == status)
     if channel:

@@ -1,0 +1,18 @@
+"""Query parameters the read side takes, checked in one way: a bad one is a ``BadInput`` that
+names it (date-times: ``timestamps.parameter``)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from geo_urp.errors import BadInput
+
+
+def whole_number(args: Mapping[str, str], name: str, low: int, high: int) -> int | None:
+    """``name`` as a whole number from ``low`` to ``high`` in ASCII digits (None when absent)."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadInput(f"{name} must be a whole number from {low} to {high}, not {raw!r}",
+                       details=[{"field": name, "value": raw}])
+    return int(raw)
