@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from geo_urp.accounts import Principal
 from geo_urp.acting import intake
 from geo_urp.reasoning import on_report_stored
 
@@ -22,4 +23,13 @@ def take_call(session: Session, api_key: str | None, fields: Mapping[str, str],
     receipt = intake.submit_request(session, api_key, fields, attributes, idempotency_key, limits, now)
     if receipt.created:  # an idempotent retry hands back a report already in its incident
         on_report_stored(session, receipt.report)  # its municipality held by the receipt: no query
+    return receipt
+
+
+def take_call_as(session: Session, principal: Principal, fields: Mapping[str, str],
+                 attributes: Mapping[str, str | list[str]] | None = None,
+                 limits: intake.IntakeLimits = intake.IntakeLimits()) -> intake.Receipt:
+    """``take_call`` for a principal already known (an operator's login session, no api_key)."""
+    receipt = intake.create_report(session, principal, fields, attributes or {}, limits=limits)
+    on_report_stored(session, receipt.report)
     return receipt

@@ -35,7 +35,6 @@ from geo_urp.accounts import Principal, principal_for_key
 from geo_urp.errors import BadInput, Forbidden, GeoUrpError, NotFound
 from geo_urp.reading import open311 as reads
 from geo_urp.reading import open311_updates
-from geo_urp.reasoning import on_report_stored
 from geo_urp.showing.auth import Unauthorized, current_principal
 from geo_urp.showing.database import get_session
 from geo_urp.showing.extensions import csrf
@@ -210,9 +209,8 @@ def create_request(fmt: str):
     poster = None if key else _session_poster()
     if poster is None:
         receipt = calls.take_call(session, key, fields, attributes, request.headers.get("Idempotency-Key"), limits)
-    else:  # as calls.take_call does for a key: the report, then its incident, in one transaction
-        receipt = intake.create_report(session, poster, fields, attributes, limits=limits)
-        on_report_stored(session, receipt.report)
+    else:
+        receipt = calls.take_call_as(session, poster, fields, attributes, limits)
     session.commit()
     return render([receipt.as_open311()], fmt, "service_requests", 201 if receipt.created else 200)
 
