@@ -190,14 +190,20 @@ def _fail(session: Session, msg: OutboxMessage, error: str) -> None:
     log.warning("outbox %d (%s) failed: %s", msg.id, msg.channel, error)
 
 
+def _locked(session: Session, outbox_id: int, municipality_ids: set[int] | None) -> OutboxMessage:
+    """The message, locked for the change, if the reader's towns hold it."""
+    msg = session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if msg is None or (municipality_ids is not None and msg.municipality_id not in municipality_ids):
+        raise NotFound(f"no outbox message {outbox_id}")
+    return msg
+
+
 def mark_done(session: Session, outbox_id: int, principal: Principal, note,
               municipality_ids: set[int] | None = None) -> OutboxMessage:
     """An operator made the call-back ``outbox_id``: it is ``done``, with who and the note."""
     if note is not None and not isinstance(note, str):
         raise BadInput('"note" must be a string', details=[{"field": "note"}])
-    msg = session.get(OutboxMessage, outbox_id, with_for_update=True)
-    if msg is None or (municipality_ids is not None and msg.municipality_id not in municipality_ids):
-        raise NotFound(f"no outbox message {outbox_id}")
+    msg = _locked(session, outbox_id, municipality_ids)
     if msg.channel != "phone":
         raise Conflict(f"outbox message {outbox_id} is an {msg.channel} the worker sends, not a call-back",
                        details=[{"field": "channel", "value": msg.channel, "expected": "phone"}])
@@ -216,9 +222,7 @@ def retry(session: Session, outbox_id: int, principal: Principal,
           municipality_ids: set[int] | None = None) -> OutboxMessage:
     """An operator sends a failed e-mail or SMS again (after checking that an "uncertain" one did
     not arrive, say): it is pending and due now, with its attempts counted afresh."""
-    msg = session.get(OutboxMessage, outbox_id, with_for_update=True)
-    if msg is None or (municipality_ids is not None and msg.municipality_id not in municipality_ids):
-        raise NotFound(f"no outbox message {outbox_id}")
+    msg = _locked(session, outbox_id, municipality_ids)
     if msg.channel == "phone" or msg.status != "failed":
         what = "a call-back, which an operator makes" if msg.channel == "phone" else f"{msg.status}, not failed"
         raise Conflict(f"outbox message {outbox_id} is {what}: only a failed e-mail or SMS is sent again",
