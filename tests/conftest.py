@@ -65,6 +65,11 @@ def _clone(template_url: str, suffix: str) -> tuple[str, str]:
     """A new database copied from ``template_url``'s; its name and URL."""
     template = make_url(template_url).database
     engine_for(template_url).dispose()  # a template must have no open connections
+    # Nor one an earlier test of this process left open outside the pool (its tests run one at a
+    # time, so none is in use now): PostgreSQL refuses to copy a database anyone is connected to.
+    with _admin_engine().connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :t AND pid <> pg_backend_pid()"), {"t": template})
     name = f"{template}_{suffix}"
     return name, _create_db(name, template)
 
