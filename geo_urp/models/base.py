@@ -12,7 +12,9 @@ from datetime import datetime
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, func
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 METRIC_SRID = 32632  # UTM 32N: SPEC §2 default, good for northern and central Italy.
 WGS84 = 4326
@@ -31,6 +33,19 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict: JSONB, datetime: DateTime(timezone=True)}
+
+
+class Xid8(UserDefinedType):
+    """PostgreSQL's ``xid8``, a transaction id (read as text); SQLAlchemy has no type for it."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw) -> str:
+        return "xid8"
+
+
+# Reflection (alembic's autogenerate) then knows the type, as GeoAlchemy2 registers ``geometry``.
+ischema_names["xid8"] = Xid8
 
 
 def geom(kind: str, nullable: bool = False, deferred: bool = False):

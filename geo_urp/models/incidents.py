@@ -15,11 +15,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import UserDefinedType
 
-from geo_urp.models.base import Base, geom, municipality_fk
+from geo_urp.models.base import Base, Xid8, geom, municipality_fk
 
 KINDS = (
     "lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst", "water_outage",
@@ -28,19 +26,6 @@ KINDS = (
 STATUSES = ("open", "assigned", "in_progress", "resolved", "closed")
 # The statuses of an incident still being worked on: not yet resolved, closed or absorbed.
 OPEN_STATUSES = ("open", "assigned", "in_progress")
-
-
-class Xid8(UserDefinedType):
-    """PostgreSQL's ``xid8``, a transaction id (read as text); SQLAlchemy has no type for it."""
-
-    cache_ok = True
-
-    def get_col_spec(self, **_kw) -> str:
-        return "xid8"
-
-
-# Reflection (alembic's autogenerate) then knows the type, as GeoAlchemy2 registers ``geometry``.
-ischema_names["xid8"] = Xid8
 
 
 class Incident(Base):

@@ -12,6 +12,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
+    FetchedValue,
     Index,
     String,
     UniqueConstraint,
@@ -20,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from geo_urp.models.base import Base, geom, municipality_fk
+from geo_urp.models.base import Base, Xid8, geom, municipality_fk
 
 
 class Report(Base):
@@ -32,6 +33,7 @@ class Report(Base):
         Index("ix_reports_muni_time", "municipality_id", "requested_datetime"),
         Index("ix_reports_muni_service_status", "municipality_id", "service_code", "status"),
         # The calls still being worked: a handful among years of closed ones (migration 0006).
+        Index("ix_reports_muni_changed_xid", "municipality_id", "changed_xid"),
         Index("ix_reports_muni_open", "municipality_id", "requested_datetime", postgresql_where=text("status = 'open'")),
     )
 
@@ -69,6 +71,11 @@ class Report(Base):
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The transaction that last wrote the row (migration 0011), for the council's read models
+    # (``reading.hotspot_grid``). PostgreSQL sets it; the ORM never writes it.
+    changed_xid: Mapped[str | None] = mapped_column(
+        Xid8, server_default=text("pg_current_xact_id()"), server_onupdate=FetchedValue(), deferred=True
+    )
 
     contact: Mapped["CallerContact | None"] = relationship(
         back_populates="report", uselist=False, cascade="all, delete-orphan"
