@@ -120,3 +120,7 @@ COUNCIL_HIDES = ("report_ids", "explanation", "valve_points", "cabinet_points")
 # this many calls make them a pattern, not one household.
 COUNCIL_PEOPLE_KINDS = ("social_distress", "noise")
 COUNCIL_MIN_CALLS = 3
+# The council's aggregates (hotspot cells, trend tables, their CSVs) show a count only when it
+# holds at least this many reports; a smaller group is shown as suppressed ("< 3"), with no
+# figure worked out from it, so no single caller or household can be picked out.
+COUNCIL_MIN_REPORTS = 3
