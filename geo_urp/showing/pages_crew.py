@@ -6,6 +6,13 @@ word a crew reads is in its login's language (``wording``: Italian unless it cho
 the CSV's column names aside, and every text from callers or layers is escaped by Jinja.
 The status buttons post to ``POST /api/incidents/{id}/status`` (``static/crew.js``).
 
+The page refreshes its list by itself: ``crew.js`` fetches ``/crew/jobs``, the same jobs
+rendered by the same template (``crew_jobs.html``), every ``poll_ms`` and whenever the phone
+shows the page again. The fragment carries an ETag of what it shows; a refresh that sends it
+back while nothing changed gets an empty 304, and only a fragment actually sent records the
+call-back contacts it shows in the audit trail (a crew phone left open must not fill the trail
+with the same reading every few seconds).
+
 Each job's small map is drawn with Leaflet itself (served under ``/vendor``), not with
 Folium: a list of jobs needs many small maps on one page, and a Folium map is a whole page
 root of its own. The base map is the town's streets near the job (over ``MAP_TILES_URL``'s
@@ -14,6 +21,7 @@ tiles when set). A call-back contact shown on the page is audited; the CSV never
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from datetime import datetime, timezone
 
@@ -53,12 +61,18 @@ def _read(audited: bool) -> work_list.WorkList | None:
     crew = _crew_of_request()
     if crew is None:
         return None
-    session = get_session()
-    found = work_list.read(session, crew, g.principal)
-    if audited and found.contacts_shown:
+    found = work_list.read(get_session(), crew, g.principal)
+    if audited:
+        _audit(found)
+    return found
+
+
+def _audit(found: work_list.WorkList) -> None:
+    """Record the reading of every call-back contact ``found`` shows."""
+    if found.contacts_shown:
+        session = get_session()
         audit.contact_viewed(session, g.principal.name, "report", found.contacts_shown)
         session.commit()
-    return found
 
 
 def _map_data(found: work_list.WorkList) -> dict:
@@ -81,6 +95,23 @@ def work_list_page():
                                crews=work_list.crews(get_session(), municipality_ids(
                                    g.principal, request.args.get("jurisdiction_id"))))
     return render_template("crew.html", principal=g.principal, work=found, map_data=_map_data(found))
+
+
+@bp.get("/crew/jobs")
+@require("crew")
+def work_list_jobs():
+    """The crew's jobs alone, as ``/crew`` shows them, for the page to refresh its list (304 when unchanged)."""
+    found = _read(audited=False)
+    if found is None:
+        raise BadInput("crew_id is required: the crew whose jobs to show", details=[{"field": "crew_id"}])
+    fragment = render_template("crew_jobs.html", work=found, map_data=_map_data(found))
+    tag = hashlib.sha256(fragment.encode()).hexdigest()[:32]
+    if request.if_none_match.contains(tag):
+        return Response(status=304, headers={"ETag": f'"{tag}"'})
+    _audit(found)
+    resp = Response(fragment, mimetype="text/html")
+    resp.set_etag(tag)
+    return resp
 
 
 @bp.get("/crew/print")

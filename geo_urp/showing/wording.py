@@ -160,6 +160,7 @@ SCRIPT_WORDS: dict[str, str | tuple[str, str]] = {
     "resolved_told": N_("Lavoro risolto: chi ha chiamato riceverà la nota."),
     "status_now": N_("Stato aggiornato: %(status)s."),
     "no_answer": N_("Nessuna risposta dal servizio: controlla la connessione e riprova."),
+    "job_gone": N_("Questo lavoro non è più nella lista della squadra: la nota non è stata inviata."),
     # intake.js
     "field_service_code": N_("Servizio"), "field_jurisdiction_id": N_("Comune"),
     "field_address_string": N_("Indirizzo"), "field_lat": N_("Latitudine"), "field_long": N_("Longitudine"),

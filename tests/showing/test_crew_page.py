@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from geo_urp.accounts import create_user
 from geo_urp.db import engine_for, session_scope
@@ -241,3 +241,27 @@ def test_an_admin_picks_a_crew_and_other_roles_may_not_look(borgo_app, town):
         assert _login(borgo_app, user).get("/crew").status_code == 403
     anonymous = borgo_app.test_client().get("/crew")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def test_the_jobs_fragment_is_the_pages_list_and_unchanged_answers_304_unaudited(gino, town, borgo_db_url):
+    page, fragment = _page(gino), gino.get("/crew/jobs")
+    assert fragment.status_code == 200 and fragment.mimetype == "text/html" and fragment.headers["ETag"]
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and body.strip().startswith('<div id="jobs"')
+    assert _Jobs(body).jobs == _Jobs(page).jobs                         # the same jobs, read the same way
+    again = gino.get("/crew/jobs", headers={"If-None-Match": fragment.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    _sql(borgo_db_url, "UPDATE incidents SET priority = 4 WHERE id = :i", i=town.burst)
+    changed = gino.get("/crew/jobs", headers={"If-None-Match": fragment.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != fragment.headers["ETag"]
+    assert _Jobs(changed.get_data(as_text=True)).order[-1] == town.burst
+    # a call-back contact is audited when a fragment shows it, not when a 304 says nothing changed
+    _sql(borgo_db_url, "UPDATE reports SET call_back = TRUE WHERE id = :i", i=town.reports[1])
+    shown = gino.get("/crew/jobs")
+    assert "+39 347 123 4567" in shown.get_data(as_text=True)
+    assert gino.get("/crew/jobs", headers={"If-None-Match": shown.headers["ETag"]}).status_code == 304
+    with session_scope(borgo_db_url) as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry)
+                        .where(AuditEntry.action == "contact viewed")) == 1
+    assert gino.get("/crew/jobs", query_string={"crew_id": "STRADE"}).get_data(as_text=True) == (
+        shown.get_data(as_text=True))                                    # a crew reads its own list only

@@ -52,6 +52,8 @@ TABLE = {
     ("GET", "/operator"): ("/operator", _, (L, 200, 403, 403, 403, 200, 403, 403, 200)),
     ("GET", "/crew"): ("/crew?crew_id=ACQUA&jurisdiction_id=borgo", _,
                        (L, 403, 200, 403, 403, 403, 200, 403, 200)),
+    ("GET", "/crew/jobs"): ("/crew/jobs?crew_id=ACQUA&jurisdiction_id=borgo", _,
+                            (L, 403, 200, 403, 403, 403, 200, 403, 200)),
     ("GET", "/crew/print"): ("/crew/print?crew_id=ACQUA&jurisdiction_id=borgo", _,
                              (L, 403, 200, 403, 403, 403, 200, 403, 200)),
     ("GET", "/crew.csv"): ("/crew.csv?crew_id=ACQUA&jurisdiction_id=borgo", _,

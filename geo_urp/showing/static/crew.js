@@ -5,10 +5,19 @@
 // POST /api/incidents/{id}/status with the session cookie and the page's CSRF token. After a step
 // the job's buttons are the steps the answer allows. Text goes in with textContent, never as HTML;
 // every word comes from the page's dictionary (words.js).
+//
+// The list refreshes itself: every pollMs (main[data-poll-ms]) and whenever the page is shown
+// again, the jobs are fetched from #jobs[data-refresh-url] (the same template, so the same HTML;
+// 304 with its ETag when nothing changed) and merged in: new jobs appear, changed ones are redrawn
+// in place, gone ones leave. What a crew member is doing is never lost: a job's note and its focus
+// stay where they are (only the parts around the form are replaced), a job whose step is being
+// sent is left alone, and a job changed here after the refresh was asked for keeps its own state.
 (function () {
   "use strict";
   const W = geoUrpWords;
-  const data = JSON.parse(document.getElementById("crew-data").textContent);
+  let data = JSON.parse(document.getElementById("crew-data").textContent);
+  const maps = new Map();       // incident id -> its Leaflet map
+  const rendered = new Map();   // incident id -> the job's HTML as the server last sent it
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const colours = {1: "#d62728", 2: "#ff7f0e", 3: "#1f77b4", 4: "#7f7f7f"};
 
@@ -19,6 +28,8 @@
   }
 
   function drawMap(id, job) {
+    maps.get(id)?.remove();
+    maps.delete(id);
     const el = document.getElementById(`job-map-${id}`);
     if (!el || typeof L === "undefined") return;
     const map = L.map(el, {scrollWheelZoom: false, dragging: !L.Browser.mobile, attributionControl: !!data.tiles_url});
@@ -50,6 +61,7 @@
         .bindTooltip(label(`${n}. ${v.valve_id}`), {permanent: true, direction: "right"})
         .addTo(map);
     });
+    maps.set(id, map);
   }
 
   function says(result, text, isError) {
@@ -91,6 +103,7 @@
     const buttons = article.querySelectorAll('button[name="status"]');
     buttons.forEach(b => { b.disabled = true; });
     says(result, W.t("sending"), false);
+    article.dataset.sending = "1";
     try {
       const resp = await fetch(article.dataset.statusUrl, {
         method: "POST", credentials: "same-origin",
@@ -111,15 +124,149 @@
     } catch (err) {
       says(result, W.t("no_answer"), true);
       buttons.forEach(b => { b.disabled = false; });
+    } finally {
+      delete article.dataset.sending;
+      article.dataset.changedAt = String(performance.now());
     }
   }
 
-  document.querySelectorAll("[data-incident-id]").forEach(article => {
-    const job = data.jobs[article.dataset.incidentId];
-    if (job) drawMap(article.dataset.incidentId, job);
+  // A job the crew member is working on: a note written, the cursor in it, or a step on its way.
+  const busy = article => !!article.dataset.sending || article.contains(document.activeElement)
+    || article.querySelector('textarea[name="note"]').value.trim() !== "";
+
+  function watch(article) {
+    rendered.set(article.dataset.incidentId, article.outerHTML);
     article.addEventListener("click", event => {
       const button = event.target.closest('button[name="status"]');
       if (button && article.contains(button)) step(article, button);
     });
+  }
+
+  // Bring ``article`` to what ``fresh`` (the server's copy) shows, keeping its note and focus:
+  // everything but the form is replaced, and the form's buttons only while no step is on its way.
+  function update(article, fresh) {
+    article.className = fresh.className;
+    article.dataset.statusUrl = fresh.dataset.statusUrl;
+    const form = article.querySelector("form.steps");
+    const freshForm = fresh.querySelector("form.steps");
+    [...article.children].forEach(child => { if (child !== form) child.remove(); });
+    [...fresh.children].forEach(child => { if (child !== freshForm) form.before(child); });
+    form.querySelector(".no-steps")?.remove();
+    const hint = freshForm.querySelector(".no-steps");
+    form.querySelector(".buttons").replaceWith(freshForm.querySelector(".buttons"));
+    if (hint) form.querySelector(".buttons").after(hint);
+    article.querySelector(".gone")?.remove();
+  }
+
+  // A job no longer on the list while its crew member is at it stays, saying so, until left alone.
+  function markGone(article) {
+    if (article.querySelector(".gone")) return;
+    const note = document.createElement("p");
+    note.className = "hint gone";
+    note.textContent = W.t("job_gone");
+    article.prepend(note);
+  }
+
+  function merge(fragment, askedAt) {
+    const box = document.getElementById("jobs");
+    const fresh = fragment.getElementById("jobs");
+    if (!box || !fresh) return;
+    const focused = document.activeElement;
+    const selection = focused && "selectionStart" in focused ? [focused.selectionStart, focused.selectionEnd] : null;
+    data = JSON.parse(fragment.getElementById("crew-data").textContent);
+    const old = new Map([...box.querySelectorAll("[data-incident-id]")].map(a => [a.dataset.incidentId, a]));
+    const order = [];
+    fresh.querySelectorAll("[data-incident-id]").forEach(incoming => {
+      const id = incoming.dataset.incidentId;
+      const html = incoming.outerHTML;
+      let article = old.get(id);
+      old.delete(id);
+      if (!article) {
+        article = document.importNode(incoming, true);
+        watch(article);
+        article.dataset.draw = "1";
+      } else if (html !== rendered.get(id) && !article.dataset.sending
+                 && !(Number(article.dataset.changedAt) > askedAt)) {
+        update(article, document.importNode(incoming, true));
+        rendered.set(id, html);
+        article.dataset.draw = "1";
+      }
+      order.push(article);
+    });
+    old.forEach((article, id) => {
+      if (busy(article)) {
+        markGone(article);
+        order.push(article);
+      } else {
+        maps.get(id)?.remove();
+        maps.delete(id);
+        rendered.delete(id);
+        article.remove();
+      }
+    });
+    // Put the jobs in the list's order, moving only those out of place.
+    const count = box.querySelector("#job-count");
+    count.textContent = fresh.querySelector("#job-count").textContent;
+    let cursor = count.nextElementSibling;
+    order.forEach(article => {
+      if (cursor === article) {
+        cursor = cursor.nextElementSibling;
+      } else {
+        box.insertBefore(article, cursor);
+      }
+    });
+    box.querySelector("#no-jobs")?.remove();
+    const none = fresh.querySelector("#no-jobs");
+    if (!order.length && none) box.insertBefore(document.importNode(none, true), cursor);
+    order.forEach(article => {
+      if (!article.dataset.draw) return;
+      delete article.dataset.draw;
+      const job = data.jobs[article.dataset.incidentId];
+      if (job) drawMap(article.dataset.incidentId, job);
+      else maps.get(article.dataset.incidentId)?.invalidateSize();
+    });
+    if (focused && focused.isConnected && document.activeElement !== focused) {
+      focused.focus();
+      if (selection) focused.setSelectionRange(...selection);
+    }
+  }
+
+  const jobs = document.getElementById("jobs");
+  const pollMs = Number(document.querySelector("main").dataset.pollMs) || 20000;
+  let etag = null;
+  let refreshing = false;
+
+  async function refresh() {
+    if (refreshing || !jobs) return;
+    refreshing = true;
+    const askedAt = performance.now();
+    try {
+      const resp = await fetch(jobs.dataset.refreshUrl, {
+        credentials: "same-origin", cache: "no-store",
+        headers: etag ? {"Accept": "text/html", "If-None-Match": etag} : {"Accept": "text/html"},
+      });
+      if (resp.status === 200) {
+        const fragment = new DOMParser().parseFromString(await resp.text(), "text/html");
+        merge(fragment, askedAt);
+        // A job changed here after the refresh was asked for was left as it is: ask again in full next time.
+        const skipped = [...document.querySelectorAll("[data-incident-id]")]
+          .some(a => Number(a.dataset.changedAt) > askedAt);
+        etag = skipped ? null : resp.headers.get("ETag");
+      }
+    } catch (err) {
+      // no answer (a phone out of reach): the list stays as it is, and the next refresh tries again
+    } finally {
+      refreshing = false;
+    }
+  }
+
+  document.querySelectorAll("[data-incident-id]").forEach(article => {
+    watch(article);
+    const job = data.jobs[article.dataset.incidentId];
+    if (job) drawMap(article.dataset.incidentId, job);
   });
+  if (jobs) {
+    setInterval(refresh, pollMs);
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refresh(); });
+  }
 }());
