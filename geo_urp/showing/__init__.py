@@ -7,6 +7,7 @@ from flask import Blueprint
 def blueprints() -> list[Blueprint]:
     """Every blueprint of the service, in registration order."""
     from geo_urp.showing.api_geocode import bp as api_geocode
+    from geo_urp.showing.api_hotspots import bp as api_hotspots
     from geo_urp.showing.api_audit import bp as api_audit
     from geo_urp.showing.api_incidents import bp as api_incidents
     from geo_urp.showing.api_outbox import bp as api_outbox
@@ -20,5 +21,5 @@ def blueprints() -> list[Blueprint]:
     from geo_urp.showing.pages_crew import bp as crew
     from geo_urp.showing.wording import bp as wording
 
-    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, open311, openapi, wording, pages,
+    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, api_hotspots, open311, openapi, wording, pages,
             crew, council, admin]

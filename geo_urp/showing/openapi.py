@@ -170,6 +170,30 @@ DOCUMENT: dict = {
                           "409": {"description": "a call-back, or not failed", "content": {
                               "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                           **_AUTH_ERRORS}}},
+        "/api/hotspots": {"get": {
+            "summary": "Where reports concentrate: hexagon cells with Gi*, FDR class and trend (council)",
+            "parameters": [
+                {"name": "service_code", "in": "query", "schema": {"type": "string"},
+                 "description": "one service; every service when absent"},
+                {"name": "from", "in": "query", "schema": {"type": "string"},
+                 "description": "first month (YYYY-MM, a day or a date-time with offset); 12 months ago by default"},
+                {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "last month; this one by default"},
+                {"name": "cell_m", "in": "query", "schema": {"type": "integer", "minimum": 100, "maximum": 5000,
+                                                             "default": 200}},
+                {"name": "trend", "in": "query", "schema": {"enum": ["0", "1"]}},
+                _JURISDICTION],
+            "responses": {"200": {"description": "GeoJSON cells (WGS84); counts under 3 suppressed with their statistics",
+                                  "content": {"application/json": {"schema": {"type": "object", "properties": {
+                                      "type": {"const": "FeatureCollection"},
+                                      "features": {"type": "array", "items": {"type": "object", "properties": {
+                                          "properties": {"type": "object", "properties": {
+                                              "count": {"type": ["integer", "null"]},
+                                              "gi_z": {"type": ["number", "null"]}, "gi_p": {"type": ["number", "null"]},
+                                              "class": {"enum": ["hot", "cold", "none"]},
+                                              "trend": {"enum": ["new", "intensifying", "persistent", "diminishing",
+                                                                 "sporadic", "none"]},
+                                              "monthly": {"type": "array", "items": {"type": ["integer", "null"]}}}}}}}}}}}},
+                          "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},
         "/api/geocode": {"get": {
             "summary": "Geocode what a caller says on the municipality's own layers",
             "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},

@@ -65,6 +65,8 @@ TABLE = {
     ("GET", "/api/audit"): ("/api/audit", _, (401, 403, 403, 403, 403, 403, 403, 403, 200)),
     ("GET", "/api/geocode"): ("/api/geocode?q=Via+Roma+1&jurisdiction_id=borgo", _,
                               (401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    ("GET", "/api/hotspots"): ("/api/hotspots?jurisdiction_id=borgo&cell_m=250", _,
+                               (401, 200, 403, 200, 403, 200, 403, 200, 200)),
     ("GET", "/api/incidents"): ("/api/incidents?jurisdiction_id=borgo", _,
                                 (401, 200, 200, 200, 403, 200, 200, 200, 200)),
     ("GET", "/api/incidents/nearby"): (

@@ -74,21 +74,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("municipality_id", "question", name="pk_hotspot_answers"),
     )
     # PostGIS's hexagon grid puts cell (i, j) of edge s at (1.5 s i, sqrt(3) s (j + (i mod 2) / 2)),
-    # flat-topped, odd columns raised by half a cell. A point's cell is the nearest centre: the
-    # point in axial coordinates (q, r), rounded in cube coordinates (q, r, -q-r), then back to
-    # PostGIS's columns and rows. Arithmetic instead of a join to the grid, so years of reports
-    # are counted per cell in one pass.
+    # flat-topped, odd columns raised by half a cell. A point's cell is the one with the nearest
+    # centre, which lies in the column at or just right of the point's: the nearer of the two
+    # columns' nearest centres. Arithmetic instead of a join to the grid, so years of reports are
+    # counted per cell in one pass.
     op.execute("""
         CREATE FUNCTION hotspot_of(x float8, y float8, cell_m float8, OUT i integer, OUT j integer)
-        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-          SELECT c.q::integer, (c.r + floor(c.q / 2))::integer
-          FROM (SELECT x / (1.5 * cell_m) AS q, y / (sqrt(3) * cell_m) - x / (3 * cell_m) AS r) f,
-               LATERAL (SELECT round(f.q) AS q, round(f.r) AS r, round(-f.q - f.r) AS s) n,
-               LATERAL (SELECT abs(n.q - f.q) AS dq, abs(n.r - f.r) AS dr, abs(n.s + f.q + f.r) AS ds) d,
-               LATERAL (SELECT CASE WHEN d.dq > d.dr AND d.dq > d.ds THEN -n.r - n.s ELSE n.q END AS q,
-                               CASE WHEN d.dq > d.dr AND d.dq > d.ds THEN n.r
-                                    WHEN d.dr > d.ds THEN -n.q - n.s ELSE n.r END AS r) c
-        $$""")
+        LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+        DECLARE
+          c integer := floor(x / (1.5 * cell_m));
+          h float8 := sqrt(3) * cell_m;
+          j0 integer := round(y / h - 0.5 * (c & 1));
+          j1 integer := round(y / h - 0.5 * ((c + 1) & 1));
+        BEGIN
+          IF (x - 1.5 * cell_m * c) ^ 2 + (y - h * (j0 + 0.5 * (c & 1))) ^ 2
+             <= (x - 1.5 * cell_m * (c + 1)) ^ 2 + (y - h * (j1 + 0.5 * ((c + 1) & 1))) ^ 2 THEN
+            i := c; j := j0;
+          ELSE
+            i := c + 1; j := j1;
+          END IF;
+        END $$""")
 
 
 def downgrade() -> None:
