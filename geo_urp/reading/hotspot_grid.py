@@ -43,7 +43,7 @@ _CELL_ESTIMATE = text("SELECT ST_Area(ST_Envelope(boundary)) AS area FROM munici
 _COUNTS = text("""
     SELECT h.month, h.i, h.j, sum(h.n)::integer AS n FROM hotspot_cells h
     WHERE h.municipality_id = :mid AND h.cell_m = :cell_m AND h.month BETWEEN :first AND :last
-      AND (CAST(:code AS text) IS NULL OR h.service_code = :code)
+      AND h.service_code = ANY(CAST(:codes AS text[]))
     GROUP BY h.month, h.i, h.j
 """)
 
@@ -91,8 +91,9 @@ def town_cells(session: Session, municipality_id: int, cell_m: int) -> TownCells
 
 
 def monthly_counts(session: Session, municipality_id: int, cell_m: int, first: date, last: date,
-                   service_code: str | None, cells: TownCells) -> tuple[list[date], np.ndarray]:
-    """The months from ``first`` to ``last`` (first days) and a [months × cells] array of reports.
+                   service_codes: tuple[str, ...], cells: TownCells) -> tuple[list[date], np.ndarray]:
+    """The months from ``first`` to ``last`` (first days) and a [months × cells] array of the
+    reports of ``service_codes``.
 
     Reports in no cell of the town (outside its boundary's grid) are left out.
     """
@@ -101,7 +102,7 @@ def monthly_counts(session: Session, municipality_id: int, cell_m: int, first: d
     where = cells.index()
     at = {m: k for k, m in enumerate(months)}
     rows = session.execute(_COUNTS, {"mid": municipality_id, "cell_m": cell_m, "first": months[0],
-                                     "last": months[-1], "code": service_code})
+                                     "last": months[-1], "codes": list(service_codes)})
     for row in rows:
         k = where.get((row.i, row.j))
         if k is not None:

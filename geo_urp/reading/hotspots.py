@@ -18,6 +18,7 @@ trend is asked, ``trend`` and the count of each month, for the time slider.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from geo_urp import catalog, municipalities, timestamps
 from geo_urp.acting import hotspot_counts
 from geo_urp.errors import BadInput
 from geo_urp.models import Municipality
-from geo_urp.reading import hotspot_grid, hotspot_stats, parameters
+from geo_urp.reading import hotspot_grid, hotspot_stats, parameters, privacy
 from geo_urp.reading.privacy import COUNCIL_MIN_REPORTS
 
 DEFAULT_CELL_M = 200
@@ -64,7 +65,8 @@ class Question:
     """A hotspot question, checked: one town, a service or all, whole months, a cell size."""
 
     municipality: Municipality
-    service_code: str | None
+    service_code: str | None    # None: every service the council may see
+    service_codes: tuple[str, ...]  # the services counted
     first: date  # first day of the first month
     last: date   # first day of the last month
     cell_m: int = DEFAULT_CELL_M
@@ -73,7 +75,8 @@ class Question:
     def key(self) -> str:
         """The question as ``hotspot_answers`` keeps it (the layers' load too: it decides the grid)."""
         loaded = self.municipality.layers_loaded_at.isoformat() if self.municipality.layers_loaded_at else "-"
-        return (f"{self.cell_m}|{self.service_code or '*'}|{self.first:%Y-%m}|{self.last:%Y-%m}|"
+        services = self.service_code or "*" + hashlib.sha1(",".join(self.service_codes).encode()).hexdigest()[:8]
+        return (f"{self.cell_m}|{services}|{self.first:%Y-%m}|{self.last:%Y-%m}|"
                 f"{int(self.trend)}|k{COUNCIL_MIN_REPORTS}|m{METHOD}|{loaded}")
 
 
@@ -100,8 +103,12 @@ def ask(session: Session, args: Mapping[str, str], bound_to: int | None, today: 
     ``cell_m``, ``trend``), each checked: a bad one is a ``BadInput`` naming it."""
     muni = municipalities.municipality_for(session, args.get("jurisdiction_id") or None, bound_to)
     code = (args.get("service_code") or "").strip() or None
+    shown = privacy.council_services(catalog.catalog_for(session, muni.id), muni.service_settings)
     if code is not None:
         catalog.service_for(session, muni.id, code)
+        if code not in shown:
+            raise BadInput(f"service_code {code!r} is about people and stays off the council's maps",
+                           details=[{"field": "service_code", "value": code}])
     cell_m = parameters.whole_number(args, "cell_m", hotspot_grid.MIN_CELL_M, hotspot_grid.MAX_CELL_M)
     trend = (args.get("trend") or "0").strip()
     if trend not in ("0", "1"):
@@ -109,7 +116,8 @@ def ask(session: Session, args: Mapping[str, str], bound_to: int | None, today: 
     first, last = period(timestamps.parameter(args, "from") if "T" in (args.get("from") or "") else _day(args, "from"),
                          timestamps.parameter(args, "to") if "T" in (args.get("to") or "") else _day(args, "to"),
                          today)
-    return Question(muni, code, first, last, cell_m or DEFAULT_CELL_M, trend == "1")
+    return Question(muni, code, (code,) if code else tuple(shown), first, last, cell_m or DEFAULT_CELL_M,
+                    trend == "1")
 
 
 def _day(args: Mapping[str, str], name: str) -> datetime | None:
@@ -143,7 +151,7 @@ def hotspots(session: Session, question: Question) -> dict:
 def _work_out(session: Session, question: Question, cells: hotspot_grid.TownCells) -> dict:
     """Counts, Gi*, classes and (when asked) trends of every cell of the town, k-suppressed."""
     months, by_month = hotspot_grid.monthly_counts(session, question.municipality.id, question.cell_m,
-                                                   question.first, question.last, question.service_code, cells)
+                                                   question.first, question.last, question.service_codes, cells)
     total = by_month.sum(axis=0)
     w = hotspot_stats.neighbours(cells.x, cells.y, question.cell_m)
     permutations = permutations_for(len(cells.i))

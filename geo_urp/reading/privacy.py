@@ -124,3 +124,10 @@ COUNCIL_MIN_CALLS = 3
 # holds at least this many reports; a smaller group is shown as suppressed ("< 3"), with no
 # figure worked out from it, so no single caller or household can be picked out.
 COUNCIL_MIN_REPORTS = 3
+
+
+def council_services(catalog: Catalog, service_settings: dict | None) -> list[str]:
+    """The services whose reports the council's maps and tables count: those the public view
+    lists. Services about people (a person in distress, by default) stay off them: a hexagon of
+    such calls can be one household, whatever the count."""
+    return public_services(catalog, service_settings)

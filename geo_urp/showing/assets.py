@@ -2,8 +2,8 @@
 
 Folium's pages ask CDNs for Leaflet, jQuery, Bootstrap and icon fonts; here each
 map gets its assets pointed at copies shipped in the XStatic packages on PyPI
-(the exact Leaflet and jQuery versions Folium uses). The blueprint serves them
-under ``/vendor/``; a map written to a file gets them copied beside it.
+(the exact Leaflet and jQuery versions Folium uses), and plugins' scripts from Folium's
+own package. The blueprint serves them under ``/vendor/``; a map written to a file gets them copied beside it.
 """
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ import xstatic.pkg.leaflet as xs_leaflet
 from flask import Blueprint, abort, send_from_directory
 
 VENDOR = {"leaflet": Path(xs_leaflet.BASE_DIR), "jquery": Path(xs_jquery.BASE_DIR)}
+# Plugins' scripts Folium ships in its own package (Leaflet.heat for the council's heat layer);
+# only its ``.js`` files are served, not its page templates.
+FOLIUM_SCRIPTS = Path(folium.__file__).parent / "templates"
 bp = Blueprint("assets", __name__)
 
 
@@ -39,6 +42,8 @@ def copy_assets(folder: Path) -> None:
 @bp.get("/vendor/<package>/<path:filename>")
 def vendor(package: str, filename: str):
     """Serve a file of a vendored package."""
+    if package == "folium" and filename.endswith(".js"):
+        return send_from_directory(FOLIUM_SCRIPTS, filename, max_age=86400)
     if package not in VENDOR:
         abort(404)
     return send_from_directory(VENDOR[package], filename, max_age=86400)

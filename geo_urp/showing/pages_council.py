@@ -1,25 +1,33 @@
-"""The council's page (SPEC §6): ``/council``, the open incidents as the council may see them.
+"""The council's page (SPEC §6): ``/council``, where problems concentrate and what is open now.
 
 One town at a time (the first the login may see, or ``?jurisdiction_id=``): its own layers
-as the base map (``maps.municipality_map``, Leaflet from ``/vendor``), the open incidents over
-them in the aggregate view (``reading.council``: no caller, no report, no text), and a
-table of incidents per kind and status. Every word is in the login's language (``wording``).
+as the base map (``maps.municipality_map``, Leaflet from ``/vendor``); over them the hotspots
+of a service and period (``reading.hotspots``: hexagons by Gi* class with their trend, a heat
+layer, a slider over the months, ``council_maps``) and the open incidents in the aggregate
+view (``reading.council``: no caller, no report, no text); a table of incidents per kind and
+status. ``/council/hotspots.csv`` gives the hotspot cells as a table, suppressed as on the map.
+Every word is in the login's language (``wording``).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import folium
-from flask import Blueprint, current_app, g, render_template, request
+import csv
+import io
+
+from flask import Blueprint, Response, current_app, g, render_template, request
 from flask_babel import gettext
 
 from geo_urp.errors import NotFound
 from geo_urp.models.incidents import STATUSES
-from geo_urp.reading import council
-from geo_urp.reading.privacy import COUNCIL_GRID_M
+from geo_urp.catalog import catalog_for
+from geo_urp.reading import council, hotspots
+from geo_urp.reading.privacy import COUNCIL_GRID_M, council_services
 from geo_urp.showing.auth import municipality_ids, require
 from geo_urp.showing.database import get_session
-from geo_urp.showing.maps import municipality_map
+from geo_urp.showing import council_maps
+from geo_urp.showing.maps import layer_control, municipality_map
 from geo_urp.showing.wording import KIND, STATUS, local_time, named
 
 bp = Blueprint("council", __name__)
@@ -44,31 +52,83 @@ def _incidents_layer(collection: dict) -> folium.GeoJson:
                                                gettext("Chiamate")]))
 
 
-@bp.get("/council")
-@require("council")
-def overview():
-    """The town's open incidents on its own map, aggregated, and the counts per kind and status."""
-    session = get_session()
+def _town(session):
+    """The town asked for (``jurisdiction_id``) among those the login may see, and all of them."""
     mids = municipality_ids(g.principal, request.args.get("jurisdiction_id"))
     towns = council.towns(session, municipality_ids(g.principal, None))
     town = next((t for t in towns if t.id in mids), None)
     if town is None:
         raise NotFound(gettext("nessun comune è ancora caricato"))
-    m = municipality_map(session, town.slug, assets_base="/vendor",
+    return town, towns
+
+
+def _hotspots(session, town) -> tuple[hotspots.Question, dict]:
+    """The hotspot question of the page's form (with the trend: the slider needs the months) and its answer."""
+    args = {**request.args.to_dict(), "jurisdiction_id": town.slug, "trend": "1"}
+    question = hotspots.ask(session, args, g.principal.municipality_id)
+    answer = hotspots.hotspots(session, question)
+    session.commit()  # the counts brought up to date and the answer kept, for the next reader
+    return question, answer
+
+
+@bp.get("/council")
+@require("council")
+def overview():
+    """The town's hotspots and open incidents on its own map, aggregated, and the counts per kind and status."""
+    session = get_session()
+    town, towns = _town(session)
+    question, answer = _hotspots(session, town)
+    m = municipality_map(session, town.slug, assets_base="/vendor", layers_collapsed=True,
                          tiles_url=current_app.config["MAP_TILES_URL"],
                          tiles_attribution=current_app.config["MAP_TILES_ATTRIBUTION"])
+    control = layer_control(m)
+    js_names = council_maps.add_hotspots(m, answer, control)
     collection = council.open_incidents_map(session, [town.id])
     if collection["features"]:
-        # Before the layer control, which lists the layers added before it (branca keeps a map's
-        # children in order in ``_children``; folium has no other way to reach them).
-        control_at = next(i for i, child in enumerate(m._children.values()) if isinstance(child, folium.LayerControl))
+        control_at = list(m._children.values()).index(control)
         m.add_child(_incidents_layer(collection), index=control_at)
     root = m.get_root()
     root.render()
+    trends = {t: sum(1 for f in answer["features"] if f["properties"].get("trend") == t)
+              for t in council_maps.TREND}
     return render_template(
         "council.html", principal=g.principal, municipality=town,
         map_header=root.header.render(), map_html=root.html.render(), map_script=root.script.render(),
         open_count=len(collection["features"]), counts=council.counts(session, [town.id]),
-        statuses=STATUSES,
+        statuses=STATUSES, question=question, answer=answer, js_names=js_names, trend_counts=trends,
+        legend=council_maps.legend_words(),
+        monthly=[f["properties"].get("monthly") for f in answer["features"]],
+        services=_services(session, town),
         towns=towns if len(towns) > 1 else [], grid_m=COUNCIL_GRID_M,
         read_at=local_time(datetime.now(timezone.utc)))
+
+
+def _services(session, town) -> list[tuple[str, str]]:
+    """The services the council's maps count, with their names in the reader's language."""
+    catalog = catalog_for(session, town.id)
+    shown = set(council_services(catalog, town.service_settings))
+    return [(svc.code, gettext(svc.name)) for svc in catalog.services if svc.code in shown]
+
+
+CSV_COLUMNS = ("i", "j", "lat", "lon", "count", "class", "gi_z", "gi_p", "trend")
+
+
+@bp.get("/council/hotspots.csv")
+@require("council")
+def hotspots_csv():
+    """The hotspot cells of the page's question as CSV: one row per hexagon, suppressed as on the map."""
+    session = get_session()
+    town, _ = _town(session)
+    question, answer = _hotspots(session, town)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for f in answer["features"]:
+        p = f["properties"]
+        lat, lon = council_maps.centre(f["geometry"])
+        writer.writerow([p["i"], p["j"], round(lat, 6), round(lon, 6), "" if p["count"] is None else p["count"],
+                         p["class"], "" if p["gi_z"] is None else p["gi_z"], "" if p["gi_p"] is None else p["gi_p"],
+                         p.get("trend", "")])
+    name = f"hotspots-{town.slug}-{question.service_code or 'all'}-{question.first:%Y-%m}-{question.last:%Y-%m}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

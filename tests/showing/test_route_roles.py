@@ -59,6 +59,8 @@ TABLE = {
     ("GET", "/crew.csv"): ("/crew.csv?crew_id=ACQUA&jurisdiction_id=borgo", _,
                            (L, 403, 200, 403, 403, 403, 200, 403, 200)),
     ("GET", "/council"): ("/council", _, (L, 403, 403, 200, 403, 403, 403, 200, 200)),
+    ("GET", "/council/hotspots.csv"): ("/council/hotspots.csv?cell_m=250", _,
+                                      (L, 403, 403, 200, 403, 403, 403, 200, 200)),
     ("GET", "/admin"): ("/admin", _, (L, 403, 403, 403, 403, 403, 403, 403, 200)),
     ("GET", "/healthz"): ("/healthz", _, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     ("GET", "/openapi.json"): ("/openapi.json", _, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
