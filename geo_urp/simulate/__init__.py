@@ -45,6 +45,8 @@ def cli_simulate(database_url: str, *, url: str | None = None, key: str | None =
 
     Raises ``GeoUrpError`` (``BadInput``/``NotFound``) for bad options; nothing is written then.
     """
+    from geo_urp.acting import hotspot_counts
+    from geo_urp.reading import hotspots
     from geo_urp.simulate.history import write_history
     from geo_urp.simulate.replay import replay
     from geo_urp.simulate.scenario import plan_night
@@ -54,6 +56,9 @@ def cli_simulate(database_url: str, *, url: str | None = None, key: str | None =
         with session_scope(database_url) as session:
             mid, slug = _municipality(session, municipality)
             written = write_history(session, mid, history, years=years, seed=seed)
+        with session_scope(database_url) as session:
+            # Counted now for the council's default grid, so its first map does not wait for it.
+            hotspot_counts.refresh(session, mid, hotspots.DEFAULT_CELL_M)
         echo(f"wrote {written} closed reports over {years:g} years for {slug}")
         return 0
     if not url or not key:
