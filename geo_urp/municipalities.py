@@ -31,7 +31,15 @@ def by_slug(session: Session, slug: str, field: str = "jurisdiction_id", tell_se
 
 def municipality_for(session: Session, jurisdiction_id: str | None, bound_to: int | None = None) -> Municipality:
     """The municipality a request is for: ``jurisdiction_id`` (its slug), else the one the key or
-    login is bound to (``bound_to``), else the only one loaded."""
+    login is bound to (``bound_to``), else the only one loaded.
+
+    A key or login naming its own town is answered from the session when the town is there
+    already (``acting.intake`` reads it with the key): no query.
+    """
+    if jurisdiction_id and bound_to is not None:
+        bound = session.get(Municipality, bound_to)
+        if bound is not None and bound.slug == jurisdiction_id:
+            return bound
     if jurisdiction_id:
         muni = by_slug(session, jurisdiction_id, tell_served=bound_to is None)
         if bound_to is not None and muni.id != bound_to:

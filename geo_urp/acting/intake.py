@@ -26,18 +26,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geo_urp import locks
 from geo_urp.acting import service_levels
-from geo_urp.accounts import Principal, key_for
+from geo_urp.accounts import Principal, hash_key
 from geo_urp.catalog import Service, service_for
 from geo_urp.errors import BadInput, Forbidden, Unprocessable
 from geo_urp.locating import placing
 from geo_urp.locating.snapping import SnapLimits
-from geo_urp.models import METRIC_SRID, CallerContact, Municipality, Report
+from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Municipality, Report
 from geo_urp.municipalities import municipality_for
 from geo_urp.timestamps import aware
 
@@ -91,11 +91,25 @@ def submit_request(session: Session, api_key: str | None, fields: Mapping[str, s
     """Create a report from an Open311 POST authenticated by ``api_key``."""
     if not api_key:
         raise Forbidden("api_key was not provided", details=[{"field": "api_key"}])
-    key = key_for(session, api_key)
-    if key is None:
+    found = session.execute(_KEY_AND_EARLIER, {"key_hash": hash_key(api_key),
+                                               "idem": (idempotency_key or "").strip() or None}).first()
+    if found is None:
         raise Forbidden("api_key is invalid or revoked", details=[{"field": "api_key"}])
+    key, town, earlier = found  # ``town`` held: the session keeps only the objects someone holds
     principal = Principal(key.role, key.municipality_id, key.crew_id, f"key:{key.prefix}")
-    return create_report(session, principal, fields, attributes or {}, idempotency_key, key.id, limits, now)
+    return create_report(session, principal, fields, attributes or {}, idempotency_key, key.id, limits, now,
+                         earlier=earlier)
+
+
+# A valid, unrevoked api_key (by its hash, ``accounts.hash_key``), the municipality it is bound to
+# (None: every one) and the report an earlier try with the same Idempotency-Key stored (None: no
+# such try, or no key): what every POST asks first, in one query. The town comes along so that
+# naming it (``jurisdiction_id``) costs no query of its own (``municipalities.municipality_for``).
+_KEY_AND_EARLIER = (
+    select(ApiKey, Municipality, Report)
+    .outerjoin(Municipality, Municipality.id == ApiKey.municipality_id)
+    .outerjoin(Report, (Report.api_key_id == ApiKey.id) & (Report.idempotency_key == bindparam("idem")))
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))
 
 
 def _text(fields: Mapping[str, str], name: str, limit: int = MAX_FIELD) -> str | None:
@@ -209,13 +223,17 @@ def _replay(session: Session, report: Report, fields: Mapping[str, str], idem: s
 def create_report(session: Session, principal: Principal, fields: Mapping[str, str],
                   attributes: Mapping[str, str | list[str]], idempotency_key: str | None = None,
                   api_key_id: int | None = None, limits: IntakeLimits = IntakeLimits(),
-                  now: datetime | None = None) -> Receipt:
-    """Validate, place, snap and store one report; nothing is written when any field is wrong."""
+                  now: datetime | None = None, earlier: Report | None = None) -> Receipt:
+    """Validate, place, snap and store one report; nothing is written when any field is wrong.
+
+    ``earlier``: the report an earlier try with this api_key and Idempotency-Key stored, as the
+    caller found it (``submit_request`` reads it with the key); when it is not handed in, the
+    insert's unique key still finds it, after the call has been placed.
+    """
     now = now or datetime.now(timezone.utc)
     if principal.role not in POST_ROLES:
         raise Forbidden(f"a {principal.role} key may not submit service requests")
     idem = _idempotency_key(idempotency_key)
-    earlier = _earlier(session, api_key_id, idem) if api_key_id is not None and idem else None
     if earlier is not None:
         return _replay(session, earlier, fields, idem)
 
