@@ -1,4 +1,5 @@
-"""What an admin reads of the service itself: the municipalities served, the logins, the API keys.
+"""What an admin reads of the service itself: the municipalities served, the logins, the API keys,
+and each town's services as set there (public or not, SLA hours).
 
 An admin bound to one municipality sees that municipality and its own logins and keys; one
 bound to none sees everything, logins and keys of every town included. No secret ever
@@ -13,8 +14,11 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from geo_urp.acting.service_levels import sla_hours
+from geo_urp.catalog import catalog_for
 from geo_urp.models import ApiKey, Incident, Municipality, Report, User
 from geo_urp.models.incidents import OPEN_STATUSES
+from geo_urp.reading.privacy import is_public
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,26 @@ class Key:
 
 
 @dataclass(frozen=True)
+class ServiceSetting:
+    """A service of a town as it is set there: public or not, and its SLA hours."""
+
+    town: str  # the slug
+    code: str
+    name: str
+    public: bool
+    public_by_default: bool
+    sla_hours: float
+    own_sla_hours: bool  # the town's own, not the catalog's
+
+
+@dataclass(frozen=True)
 class Overview:
-    """The admin page's reading: towns, logins and keys."""
+    """The admin page's reading: towns, logins, keys and each town's services."""
 
     towns: list[Town]
     logins: list[Login]
     keys: list[Key]
+    services: list[ServiceSetting]
 
 
 def _within(query: Select, column, bound_to: int | None) -> Select:
@@ -99,6 +117,19 @@ def keys(session: Session, bound_to: int | None = None) -> list[Key]:
     return [Key(**row._mapping) for row in session.execute(query)]
 
 
+def services(session: Session, bound_to: int | None = None) -> list[ServiceSetting]:
+    """Each town's services (``bound_to``'s alone when given) as set there, by town and catalog order."""
+    out = []
+    for muni in session.scalars(_within(select(Municipality), Municipality.id, bound_to).order_by(Municipality.slug)):
+        own_settings = muni.service_settings or {}
+        for svc in catalog_for(session, muni.id).services:
+            own = own_settings.get(svc.code) or {}
+            out.append(ServiceSetting(muni.slug, svc.code, svc.name, is_public(svc, own_settings), svc.public,
+                                      sla_hours(own_settings, svc.code), "sla_hours" in own))
+    return out
+
+
 def overview(session: Session, bound_to: int | None = None) -> Overview:
     """Everything the admin page shows, for an admin bound to ``bound_to`` (None: every town)."""
-    return Overview(towns(session, bound_to), logins(session, bound_to), keys(session, bound_to))
+    return Overview(towns(session, bound_to), logins(session, bound_to), keys(session, bound_to),
+                    services(session, bound_to))

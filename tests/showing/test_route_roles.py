@@ -62,6 +62,8 @@ TABLE = {
     ("GET", "/council/hotspots.csv"): ("/council/hotspots.csv?cell_m=250", _,
                                       (L, 403, 403, 200, 403, 403, 403, 200, 200)),
     ("GET", "/admin"): ("/admin", _, (L, 403, 403, 403, 403, 403, 403, 403, 200)),
+    ("POST", "/admin/services"): ("/admin/services", {"service_code": "nope"},
+                                  (400, 400, 400, 400, 400, 403, 403, 403, 400)),
     ("GET", "/healthz"): ("/healthz", _, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     ("GET", "/openapi.json"): ("/openapi.json", _, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     ("GET", "/api/audit"): ("/api/audit", _, (401, 403, 403, 403, 403, 403, 403, 403, 200)),
