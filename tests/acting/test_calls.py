@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from geo_urp.accounts import create_api_key
 from geo_urp.acting.calls import take_call
@@ -160,3 +160,36 @@ def test_calls_near_no_asset_do_not_wait_for_calls_on_the_network(fresh_db_url, 
         off = s.get(Report, out["off"])
         assert off.pipe_id is None and off.lamp_id is None and placed[off.id] == (cluster, [])
         assert placed[held.id] == placed[out["on"]] and placed[held.id][1]  # one incident on the network
+
+
+def _statements_of(session, run) -> list[str]:
+    """The SQL statements ``run()`` sends through the session's connection."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    conn = session.connection()
+    event.listen(conn, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(conn, "before_cursor_execute", count)
+    return seen
+
+
+# What a call costs in statements, pinned: each is planned by PostgreSQL and goes through
+# SQLAlchemy, so a call that quietly grows a query or two costs CPU on every POST; it shows here.
+# An information request: key and earlier try, town lock, layers' load, nearest street and civic,
+# snap, savepoint, report, contact, release. A flooding call starting a cluster adds the route
+# lock, the neighbour search, the incident, its history, its link, the summary, the crew, the
+# description, and the crew's history line and audit entry.
+@pytest.mark.parametrize("service_code, statements", [("info_request", 10), ("flooding", 20)])
+def test_a_call_costs_a_known_number_of_statements(session, borgo, service_code, statements):
+    key = create_api_key(session, "public", "borgo")
+    take_call(session, key, {"jurisdiction_id": "borgo", "service_code": "noise", **_near_lamp(session, "L03")},
+              idempotency_key="warm-up")  # the caches of this load of the layers are made here
+    fields = {"jurisdiction_id": "borgo", "service_code": service_code, "phone": "+39 0461 000000",
+              "description": "water in the street", **_near_lamp(session, "L05")}
+    sent = _statements_of(session, lambda: take_call(session, key, fields, idempotency_key="call-1"))
+    assert len(sent) == statements, "\n".join(" ".join(s.split())[:100] for s in sent)
