@@ -51,6 +51,8 @@ LAYERS: dict[str, LayerSpec] = {
                   without="no sources: areas losing supply cannot be computed"),
         LayerSpec("crew_areas", POLYGONAL, ("area_id", "name"), id_field="area_id",
                   without="no crew areas: incidents get no area and no crew"),
+        LayerSpec("districts", POLYGONAL, ("district_id", "name"), id_field="district_id",
+                  without="no districts: the council's trends have no per-district table"),
     )
 }
 MANDATORY = ("boundary", "streets")

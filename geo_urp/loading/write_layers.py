@@ -21,6 +21,7 @@ from geo_urp.models import (
     Circuit,
     Crew,
     CrewArea,
+    District,
     Lamp,
     Landmark,
     Pipe,
@@ -32,7 +33,7 @@ from geo_urp.models import (
 )
 
 LAYER_TABLES = (Street, Address, Landmark, Cabinet, Circuit, Lamp, PipePart, ValveSegment,
-                Valve, WaterSource, Pipe, CrewArea, Crew)
+                Valve, WaterSource, Pipe, CrewArea, District, Crew)
 
 
 def to_wkb(geom: BaseGeometry):
@@ -73,6 +74,7 @@ def insert_layers(session: Session, mid: int, results: dict[str, LayerResult]) -
         "lighting_cabinets": (Cabinet, ("cabinet_id",), False),
         "lamps": (Lamp, ("lamp_id", "circuit_id", "cabinet_id"), False),
         "crew_areas": (CrewArea, ("area_id", "name"), True),
+        "districts": (District, ("district_id", "name"), True),
     }
     for layer, (model, fields, multi) in plan.items():
         if layer in results and results[layer].rows:

@@ -7,12 +7,13 @@ from geo_urp.models.incidents import Incident, IncidentEvent, IncidentReport
 from geo_urp.models.lighting import Cabinet, Circuit, Lamp
 from geo_urp.models.reports import CallerContact, Report
 from geo_urp.models.town import Address, Landmark, Street
+from geo_urp.models.trends import District, TrendRefresh, TrendWeek
 from geo_urp.models.water import Pipe, PipePart, Valve, ValveSegment, WaterSource
 from geo_urp.models.work import AuditEntry, OutboxMessage, ReportUpdate
 
 __all__ = [
     "ApiKey", "Address", "AuditEntry", "Base", "Cabinet", "CallerContact", "Circuit", "Crew", "CrewArea",
-    "HotspotAnswer", "HotspotCell", "HotspotRefresh", "Incident", "IncidentEvent", "IncidentReport", "Lamp", "Landmark", "METRIC_SRID",
-    "Municipality", "OutboxMessage", "Pipe", "PipePart", "Report", "ReportUpdate", "Street", "User", "Valve", "ValveSegment",
+    "District", "HotspotAnswer", "HotspotCell", "HotspotRefresh", "Incident", "IncidentEvent", "IncidentReport", "Lamp", "Landmark", "METRIC_SRID",
+    "Municipality", "OutboxMessage", "Pipe", "PipePart", "Report", "ReportUpdate", "Street", "TrendRefresh", "TrendWeek", "User", "Valve", "ValveSegment",
     "WGS84", "WaterSource",
 ]
