@@ -3,7 +3,9 @@
 Council maps, hotspot trends and benchmarks need years of reports. These are
 drawn from the real aggregates of ``mix`` (category mix, seasonal and weekly
 rhythm, time to close) at the town's real addresses with a few metres of
-jitter, and carry no caller contact data. Sampling is vectorised with numpy and
+jitter, and carry no caller contact data. Each is due when intake would have said
+(``expected_datetime``: the town's SLA hours for its service, ``service_levels.sla_hours``, as
+``service_levels.expected_at`` adds them), so the council's SLA figures have something to measure. Sampling is vectorised with numpy and
 the rows go in through ``INSERT … SELECT … FROM unnest(arrays)`` in batches, so
 100,000 reports take seconds rather than minutes: one round trip per batch
 instead of one per row, with PostGIS building the points.
@@ -18,6 +20,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo_urp.acting.service_levels import sla_hours
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import METRIC_SRID
 from geo_urp.simulate import mix
@@ -31,13 +34,14 @@ EPOCH = pd.Timestamp(0, tz="UTC")
 
 _INSERT = text(f"""
     INSERT INTO reports (municipality_id, token, service_code, status, status_notes, description,
-                         requested_datetime, updated_datetime, address, address_id, attributes, geom, call_back)
+                         requested_datetime, updated_datetime, expected_datetime, address, address_id, attributes, geom, call_back)
     SELECT :mid, t.token, t.code, 'closed', t.note, t.descr, to_timestamp(t.req), to_timestamp(t.upd),
+           to_timestamp(t.req + t.due_s),
            t.label, t.address_id, '{{}}'::jsonb, ST_SetSRID(ST_MakePoint(t.x, t.y), {METRIC_SRID}), false
     FROM unnest(CAST(:token AS text[]), CAST(:code AS text[]), CAST(:note AS text[]), CAST(:descr AS text[]),
-                CAST(:req AS float8[]), CAST(:upd AS float8[]), CAST(:label AS text[]),
+                CAST(:req AS float8[]), CAST(:upd AS float8[]), CAST(:due_s AS float8[]), CAST(:label AS text[]),
                 CAST(:address_id AS text[]), CAST(:x AS float8[]), CAST(:y AS float8[]))
-         AS t(token, code, note, descr, req, upd, label, address_id, x, y)
+         AS t(token, code, note, descr, req, upd, due_s, label, address_id, x, y)
 """)
 
 
@@ -124,6 +128,11 @@ def write_history(session: Session, municipality_id: int, n: int, years: float =
     y = places["y"].to_numpy()[pick] + radius * np.sin(angle)
     descr = [mix.DESCRIPTIONS[c][k % len(mix.DESCRIPTIONS[c])] for c, k in zip(code, rng.integers(0, 1000, n))]
     note = [mix.STATUS_NOTES[c][k % len(mix.STATUS_NOTES[c])] for c, k in zip(code, rng.integers(0, 1000, n))]
+    settings = session.execute(text("SELECT service_settings FROM municipalities WHERE id = :mid"),
+                               {"mid": municipality_id}).scalar()
+    due_s = np.zeros(n)
+    for c in codes_all:
+        due_s[code == c] = sla_hours(settings, c) * 3600
     labels = places["label"].to_numpy()[pick]
     address_ids = places["address_id"].to_numpy()[pick]
 
@@ -132,7 +141,8 @@ def write_history(session: Session, municipality_id: int, n: int, years: float =
         session.execute(_INSERT, {
             "mid": municipality_id, "token": [uuid.uuid4().hex for _ in range(hi - lo)],
             "code": code[lo:hi].tolist(), "note": note[lo:hi], "descr": descr[lo:hi],
-            "req": req[lo:hi].tolist(), "upd": upd[lo:hi].tolist(), "label": labels[lo:hi].tolist(),
+            "req": req[lo:hi].tolist(), "upd": upd[lo:hi].tolist(), "due_s": due_s[lo:hi].tolist(),
+            "label": labels[lo:hi].tolist(),
             "address_id": address_ids[lo:hi].tolist(), "x": x[lo:hi].tolist(), "y": y[lo:hi].tolist()})
     session.flush()
     return n

@@ -128,3 +128,21 @@ def test_unknown_municipality(session):
 def test_zero_is_nothing(town):
     session, mid = town
     assert write_history(session, mid, 0, now=NOW) == 0
+
+
+def test_each_report_is_due_by_its_towns_service_level(town):
+    """expected_datetime is the request plus the town's SLA hours for the service (its own where set)."""
+    session, mid = town
+    session.execute(text("UPDATE municipalities SET service_settings = '{\"road_damage\": {\"sla_hours\": 10}}' "
+                         "WHERE id = :mid"), {"mid": mid})
+    write_history(session, mid, 2000, seed=3, now=NOW)
+    rows = session.execute(text("""
+        SELECT service_code, count(*) AS n, count(expected_datetime) AS due,
+               min(extract(epoch FROM expected_datetime - requested_datetime) / 3600) AS lo,
+               max(extract(epoch FROM expected_datetime - requested_datetime) / 3600) AS hi
+        FROM reports WHERE municipality_id = :mid GROUP BY service_code"""), {"mid": mid}).all()
+    hours = {r.service_code: (r.lo, r.hi) for r in rows}
+    assert all(r.n == r.due for r in rows)
+    assert hours["road_damage"] == pytest.approx((10, 10))
+    assert hours["streetlight_out"] == pytest.approx((72, 72))
+    assert hours["info_request"] == pytest.approx((0, 0))
