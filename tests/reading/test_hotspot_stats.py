@@ -12,17 +12,21 @@ from geo_urp.reading import hotspot_stats as hs
 CELL = 100.0
 
 
-def hex_centroids(cols: int, rows: int, s: float = CELL, origin: tuple[float, float] = (0.0, 0.0)):
-    """Centroids and (i, j) of ``cols`` x ``rows`` flat-topped hexagons of edge ``s``, laid out as
-    PostGIS's ``ST_HexagonGrid`` lays them: cell (i, j) is centred at
-    (1.5 s i, sqrt(3) s (j + 0.5 (i odd)))."""
+def hex_centre(i: np.ndarray, j: np.ndarray, s: float = CELL) -> tuple[np.ndarray, np.ndarray]:
+    """The centroid of flat-topped hexagon (i, j) of edge ``s`` as PostGIS's ``ST_HexagonGrid``
+    lays them out: (1.5 s i, sqrt(3) s (j + 0.5 (i odd)))."""
+    return 1.5 * s * i, np.sqrt(3) * s * (j + 0.5 * (i % 2))
+
+
+def hex_centroids(cols: int, rows: int, s: float = CELL) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids of ``cols`` x ``rows`` hexagons of edge ``s`` (``hex_centre``)."""
     i, j = (a.ravel() for a in np.meshgrid(np.arange(cols), np.arange(rows), indexing="ij"))
-    return origin[0] + 1.5 * s * i, origin[1] + np.sqrt(3) * s * (j + 0.5 * (i % 2)), i, j
+    return hex_centre(i, j, s)
 
 
 def grid(cols: int = 20, rows: int = 20):
     """A hexagonal town of ``cols`` x ``rows`` cells: centroids and its weights."""
-    x, y, _, _ = hex_centroids(cols, rows)
+    x, y = hex_centroids(cols, rows)
     return x, y, hs.neighbours(x, y, CELL)
 
 
@@ -53,30 +57,21 @@ def test_neighbours_are_the_hexagons_postgis_says_touch(session):
     polygons ST_Touches are exactly the pairs ``neighbours`` finds from their centroids, and the
     test helper lays out the centroids as PostGIS does."""
     size = 137.3
-    rows = session.execute(text(
-        "SELECT i, j, ST_X(ST_Centroid(geom)) AS x, ST_Y(ST_Centroid(geom)) AS y, geom "
-        "INTO TEMP hexes FROM ST_HexagonGrid(:s, ST_MakeEnvelope(660000, 5118000, 664000, 5121000, 32632))"),
-        {"s": size})
+    session.execute(text(
+        "CREATE TEMP TABLE hexes AS SELECT i, j, ST_X(ST_Centroid(geom)) AS x, ST_Y(ST_Centroid(geom)) AS y, geom "
+        "FROM ST_HexagonGrid(:s, ST_MakeEnvelope(660000, 5118000, 663000, 5120500, 32632))"), {"s": size})
     cells = session.execute(text("SELECT i, j, x, y FROM hexes ORDER BY i, j")).all()
     touching = session.execute(text(
         "SELECT a.i AS ai, a.j AS aj, b.i AS bi, b.j AS bj FROM hexes a JOIN hexes b "
         "ON (a.i, a.j) < (b.i, b.j) AND ST_Touches(a.geom, b.geom)")).all()
-    del rows
-    i = np.array([c.i for c in cells])
-    j = np.array([c.j for c in cells])
-    x = np.array([c.x for c in cells])
-    y = np.array([c.y for c in cells])
-    hx, hy, _, _ = hex_centroids(1, 1, size, origin=(0.0, 0.0))
-    layout_x = 1.5 * size * i + hx[0]
-    layout_y = np.sqrt(3) * size * (j + 0.5 * (i % 2)) + hy[0]
-    np.testing.assert_allclose(x, layout_x, atol=1e-6)
-    np.testing.assert_allclose(y, layout_y, atol=1e-6)
+    i, j, x, y = (np.array(column) for column in zip(*cells))
+    np.testing.assert_allclose(np.column_stack([x, y]), np.column_stack(hex_centre(i, j, size)), atol=1e-6)
 
     w = hs.neighbours(x, y, size)
     index = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(i, j))}
     expected = {tuple(sorted((index[t.ai, t.aj], index[t.bi, t.bj]))) for t in touching}
     found = {tuple(sorted((k, m))) for k in range(w.n) for m in w.neighbors[k]}
-    assert len(cells) > 200 and len(expected) > 500
+    assert len(cells) > 150 and len(expected) > 400
     assert found == expected
 
 
