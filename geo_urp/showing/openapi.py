@@ -194,6 +194,22 @@ DOCUMENT: dict = {
                                                                  "sporadic", "none"]},
                                               "monthly": {"type": "array", "items": {"type": ["integer", "null"]}}}}}}}}}}}},
                           "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},
+        "/api/trends": {"get": {
+            "summary": "Reports per service per week and month, hours to resolve (median, p90), SLA share, per crew "
+                       "area and district (council); groups under 3 reports suppressed",
+            "parameters": [
+                {"name": "service_code", "in": "query", "schema": {"type": "string"},
+                 "description": "one service; every service the council may see when absent"},
+                {"name": "from", "in": "query", "schema": {"type": "string"},
+                 "description": "first month (YYYY-MM, a day or a date-time with offset); 12 months ago by default"},
+                {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "last month; this one by default"},
+                _JURISDICTION],
+            "responses": {"200": {"description": "the trend tables", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {
+                    "weekly": {"type": "array"}, "monthly": {"type": "array"}, "months": {"type": "array"},
+                    "areas": {"type": "array"}, "districts": {"type": ["array", "null"]},
+                    "min_count": {"type": "integer"}}}}}},
+                          "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},
         "/api/geocode": {"get": {
             "summary": "Geocode what a caller says on the municipality's own layers",
             "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
