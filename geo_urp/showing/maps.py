@@ -6,7 +6,9 @@ crew areas filled. Base tiles come from ``MAP_TILES_URL`` when set; with no
 tiles the streets layer is the base, so the map also works offline. A page that
 draws live layers in the browser adds them to the same control (``layer_control``).
 The layers are named in the reader's language (Flask-Babel: a map written outside a
-request, ``write_map``, is named in Italian).
+request, ``write_map``, is named in Italian). A page where the map shares the screen with
+forms asks for the control ``layers_collapsed``: an icon that opens the list on hover or
+tap, so the list of a dozen layers never covers the map on a laptop or a phone.
 """
 from __future__ import annotations
 
@@ -61,8 +63,8 @@ def _points(data: dict, name: str, colour, radius: float, tooltip: list[str], sh
 
 
 def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
-                     tiles_url: str = "", tiles_attribution: str = "") -> folium.Map:
-    """A map of every layer loaded for municipality ``slug``."""
+                     tiles_url: str = "", tiles_attribution: str = "", layers_collapsed: bool = False) -> folium.Map:
+    """A map of every layer loaded for municipality ``slug``; its layer control an icon when ``layers_collapsed``."""
     muni = municipalities.by_slug(session, slug, field="municipality")
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     assets.use_local_assets(m, assets_base)
@@ -105,7 +107,7 @@ def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
     for layer in layers:
         if layer.data.get("features"):
             layer.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=layers_collapsed).add_to(m)
     return m
 
 

@@ -124,7 +124,7 @@ def operator():
         abort(404, "no municipality is loaded yet")
     m = municipality_map(session, muni.slug, assets_base="/vendor",
                          tiles_url=current_app.config["MAP_TILES_URL"],
-                         tiles_attribution=current_app.config["MAP_TILES_ATTRIBUTION"])
+                         tiles_attribution=current_app.config["MAP_TILES_ATTRIBUTION"], layers_collapsed=True)
     root = m.get_root()
     root.render()
     return render_template(

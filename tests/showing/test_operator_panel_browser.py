@@ -151,7 +151,9 @@ def test_each_incident_is_drawn_as_what_it_is(app, borgo_keys, op, tmp_path):
         assert hull.contains(Point(x0 + 700, y0 + 700)) and hull.contains(Point(x0 + 730, y0 + 720))
         _shot(page, tmp_path, "drawn")
 
-        # the layer control has an overlay per family, in Italian: water off takes the burst off
+        # the layer control (an icon, opened on hover) has an overlay per family, in Italian: water off
+        # takes the burst off
+        page.locator(".leaflet-control-layers").hover()
         water = page.locator(".leaflet-control-layers-overlays label", has_text="Incidenti: acqua")
         water.locator("input").uncheck()
         assert page.evaluate(_DRAWN, burst["id"])["lines"] == []
