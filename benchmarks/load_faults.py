@@ -33,7 +33,10 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from geo_urp.accounts import create_api_key  # noqa: E402
 from geo_urp.catalog import DEFAULT_CATALOG  # noqa: E402
+from geo_urp.db import engine_for, grant_app_role, init_db, session_scope  # noqa: E402
+from geo_urp.loading.loader import load_municipality  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TOWN = ROOT / "tests" / "fixtures" / "borgo"
@@ -117,14 +120,6 @@ class Service:
     slug: str = "borgo"
 
 
-def _cli(env: dict, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "geo_urp", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(f"geo_urp {' '.join(args)} failed: {done.stderr[-2000:]}")
-    return done.stdout
-
-
 def start_service(workers: int = 3) -> Service:
     """Cluster up, schema migrated, the service's own role, Borgo loaded, an operator key, and
     ``serve`` answering ``/healthz``."""
@@ -136,10 +131,14 @@ def start_service(workers: int = 3) -> Service:
     engine.dispose()
     env = {**os.environ, "DATABASE_URL": cluster.url("geo_urp_app"), "DATABASE_ADMIN_URL": cluster.url(),
            "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING", "SMTP_HOST": "", "SMS_GATEWAY_URL": ""}
-    _cli(env, "db", "init")
-    _cli(env, "db", "grant-app")
-    _cli(env, "layers", "load", str(TOWN), "--municipality", "borgo")
-    key = _cli(env, "keys", "add", "--role", "operator", "--label", "load_faults").strip().splitlines()[-1]
+    # What `db init`, `db grant-app`, `layers load` and `keys add` do, in this process: each
+    # command would start an interpreter of its own.
+    init_db(cluster.url())
+    grant_app_role(cluster.url(), "geo_urp_app")
+    with session_scope(cluster.url()) as session:
+        load_municipality(session, TOWN, "borgo")
+        key = create_api_key(session, "operator", None, None, "load_faults")
+    engine_for(cluster.url()).dispose()
     port = free_port()
     log = open(cluster.dir / "serve.log", "wb")
     process = subprocess.Popen([sys.executable, "-m", "geo_urp", "serve", "--port", str(port),

@@ -29,7 +29,10 @@ def test_a_restart_under_load_loses_nothing_and_answers_only_201_or_503(service)
     unavailable = [a for a in run.answers if a.status == 503]
     assert unavailable, "the restart was never seen: no 503 at all"
     assert all(a.retry_after and int(a.retry_after) > 0 for a in unavailable)
-    assert all(a.at >= run.restart_at - 1 for a in unavailable)      # 503 only around the outage
+    # 503 only around the outage: answered once the restart began. A call may have been sent a
+    # few seconds before (200 callers queue behind a few workers), so the answer's time counts.
+    assert all(a.at + a.ms / 1000.0 >= run.restart_at for a in unavailable), \
+        sorted((round(a.at, 2), round(a.ms)) for a in unavailable if a.at + a.ms / 1000.0 < run.restart_at)[:5]
     # It recovers by itself: calls sent after the restart are accepted again, without any help.
     assert any(a.status == 201 and a.at > run.restart_at + run.restart_s for a in run.answers)
     assert run.gave_up == 0
