@@ -2,8 +2,25 @@
 
 Services raise these and know nothing of Flask; ``register_errorhandlers`` in
 the app factory turns them into responses in one place.
+
+An error's text may be written in both languages: a message in Italian marked with ``N_``
+(``geo_urp.language``; the English is in the catalog) whose ``%(name)s`` placeholders are
+filled from the keyword ``params`` (a ``Word`` among them, a catalog word itself, is
+translated with the text). ``in_language`` gives it in the reader's language (the
+Open311 answers do, ``showing.open311_language``); ``message`` is its English, the machine
+language every other reader (the CLI, ``/api/``) has always had. A message not marked stays
+as written in every language. Field names, codes and values in a text are never translated.
 """
 from __future__ import annotations
+
+from geo_urp.language import gettext_in
+
+# The language of ``GeoUrpError.message``: English, as error texts were before they had two.
+MACHINE_LANGUAGE = "en"
+
+
+class Word(str):
+    """A parameter of an error's text that is a catalog word itself (a service's question, say)."""
 
 
 class GeoUrpError(Exception):
@@ -11,12 +28,22 @@ class GeoUrpError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, status: int | None = None, details: list | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, status: int | None = None, details: list | None = None, **params):
+        self.text, self.params = message, params
+        self.message = self.in_language(MACHINE_LANGUAGE)
+        super().__init__(self.message)
         if status is not None:
             self.status = status
         self.details = details or []
+
+    def in_language(self, language: str) -> str:
+        """The error's text in ``language`` (its placeholders filled)."""
+        text = gettext_in(language, self.text) if self.text else self.text  # "" would be the catalog's header
+        if not self.params:
+            return text
+        params = {name: gettext_in(language, value) if isinstance(value, Word) and value else value
+                  for name, value in self.params.items()}
+        return text % params
 
 
 class BadInput(GeoUrpError):

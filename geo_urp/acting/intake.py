@@ -35,6 +35,7 @@ from geo_urp.acting import service_levels
 from geo_urp.accounts import Principal, hash_key
 from geo_urp.catalog import Service, service_for
 from geo_urp.errors import BadInput, Forbidden, Unprocessable
+from geo_urp.language import N_
 from geo_urp.locating import placing
 from geo_urp.locating.snapping import SnapLimits
 from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Municipality, Report
@@ -49,7 +50,7 @@ MAX_DESCRIPTION = 4000
 MAX_IDEMPOTENCY_KEY = 200
 LANGUAGES = ("it", "en")
 INFO_REQUEST = "info_request"
-ANSWERED_ON_THE_PHONE = "Risposta data dall'operatore durante la telefonata."
+ANSWERED_ON_THE_PHONE = N_("Risposta data dall'operatore durante la telefonata.")
 FUTURE_SLACK = timedelta(minutes=5)
 MAX_BACKDATE = timedelta(days=366)    # a call logged late or a replayed stream; older is a typing error
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -90,11 +91,11 @@ def submit_request(session: Session, api_key: str | None, fields: Mapping[str, s
                    limits: IntakeLimits = IntakeLimits(), now: datetime | None = None) -> Receipt:
     """Create a report from an Open311 POST authenticated by ``api_key``."""
     if not api_key:
-        raise Forbidden("api_key was not provided", details=[{"field": "api_key"}])
+        raise Forbidden(N_("api_key non è stato fornito"), details=[{"field": "api_key"}])
     found = session.execute(_KEY_AND_EARLIER, {"key_hash": hash_key(api_key),
                                                "idem": (idempotency_key or "").strip() or None}).first()
     if found is None:
-        raise Forbidden("api_key is invalid or revoked", details=[{"field": "api_key"}])
+        raise Forbidden(N_("api_key non è valido o è stato revocato"), details=[{"field": "api_key"}])
     key, town, earlier = found  # ``town`` held: the session keeps only the objects someone holds
     principal = Principal(key.role, key.municipality_id, key.crew_id, f"key:{key.prefix}")
     return create_report(session, principal, fields, attributes or {}, idempotency_key, key.id, limits, now,
@@ -118,25 +119,27 @@ def _text(fields: Mapping[str, str], name: str, limit: int = MAX_FIELD) -> str |
         return None
     value = str(value).strip()
     if len(value) > limit:
-        raise BadInput(f"{name} is {len(value)} characters long; at most {limit} are accepted",
-                       details=[{"field": name}])
+        raise BadInput(N_("%(field)s è lungo %(length)s caratteri; se ne accettano al massimo %(limit)s"),
+                       field=name, length=len(value), limit=limit, details=[{"field": name}])
     return value or None
 
 
 def _contact(fields: Mapping[str, str]) -> dict:
     contact = {name: _text(fields, name) for name in CONTACT_FIELDS}
     if contact["email"] and not _EMAIL.match(contact["email"]):
-        raise BadInput(f"email {contact['email']!r} is not an e-mail address", details=[{"field": "email"}])
+        raise BadInput(N_("email %(value)s non è un indirizzo e-mail"), value=repr(contact["email"]),
+                       details=[{"field": "email"}])
     if contact["phone"] and not _PHONE.match(contact["phone"]):
-        raise BadInput(f"phone {contact['phone']!r} is not a phone number (digits, spaces, an optional +)",
-                       details=[{"field": "phone"}])
+        raise BadInput(N_("phone %(value)s non è un numero di telefono (cifre, spazi, un + facoltativo)"),
+                       value=repr(contact["phone"]), details=[{"field": "phone"}])
     return {k: v for k, v in contact.items() if v}
 
 
 def _media_url(fields: Mapping[str, str]) -> str | None:
     url = _text(fields, "media_url", 2000)
     if url and not re.match(r"^https?://[^\s/]+\S*$", url):
-        raise BadInput(f"media_url must be an http(s) URL, not {url!r}", details=[{"field": "media_url"}])
+        raise BadInput(N_("media_url deve essere un URL http(s), non %(value)s"), value=repr(url),
+                       details=[{"field": "media_url"}])
     return url
 
 
@@ -145,18 +148,21 @@ def _requested_at(fields: Mapping[str, str], principal: Principal, now: datetime
     if raw is None:
         return now
     if principal.role not in BACKDATE_ROLES:
-        raise Forbidden(f"requested_datetime may only be sent with an operator key, not a {principal.role} key",
-                        details=[{"field": "requested_datetime"}])
+        raise Forbidden(N_("requested_datetime si può inviare solo con una chiave operator, non con una "
+                           "chiave %(role)s"), role=principal.role, details=[{"field": "requested_datetime"}])
     value = aware(raw)  # at its own offset until it is known to be near now, then in UTC
     if value is None:
-        raise BadInput(f"requested_datetime must be ISO 8601 with an offset, e.g. 2026-11-27T22:05:00+01:00, "
-                       f"not {raw!r}", details=[{"field": "requested_datetime", "value": raw}])
+        raise BadInput(N_("requested_datetime deve essere ISO 8601 con lo scarto dall'UTC, per esempio "
+                          "2026-11-27T22:05:00+01:00, non %(value)s"), value=repr(raw),
+                       details=[{"field": "requested_datetime", "value": raw}])
     age = now - value
     if age < -FUTURE_SLACK:
-        raise BadInput(f"requested_datetime {raw} is in the future", details=[{"field": "requested_datetime"}])
+        raise BadInput(N_("requested_datetime %(value)s è nel futuro"), value=raw,
+                       details=[{"field": "requested_datetime"}])
     if age > MAX_BACKDATE:
-        raise BadInput(f"requested_datetime {raw} is more than {MAX_BACKDATE.days} days ago; "
-                       "older calls belong in an import, not in intake", details=[{"field": "requested_datetime"}])
+        raise BadInput(N_("requested_datetime %(value)s è di più di %(days)s giorni fa; le chiamate più vecchie "
+                          "vanno importate, non registrate qui"), value=raw, days=MAX_BACKDATE.days,
+                       details=[{"field": "requested_datetime"}])
     return value.astimezone(timezone.utc)
 
 
@@ -169,8 +175,9 @@ def _language(fields: Mapping[str, str]) -> str:
     code = raw.replace("_", "-").split("-")[0].lower()
     if code not in LANGUAGES:
         name = "language" if fields.get("language") else "locale"
-        raise BadInput(f"{name} must be one of {', '.join(LANGUAGES)} (closing messages are written in "
-                       f"these), not {raw!r}", details=[{"field": name, "value": raw}])
+        raise BadInput(N_("%(field)s deve essere uno tra %(languages)s (le lingue dei messaggi di chiusura), "
+                          "non %(value)s"), field=name, languages=", ".join(LANGUAGES), value=repr(raw),
+                       details=[{"field": name, "value": raw}])
     return code
 
 
@@ -185,8 +192,8 @@ def _answered_now(service: Service, answers: dict, principal: Principal) -> tupl
 def _idempotency_key(raw: str | None) -> str | None:
     key = (raw or "").strip() or None
     if key and len(key) > MAX_IDEMPOTENCY_KEY:
-        raise BadInput(f"Idempotency-Key is {len(key)} characters long; at most {MAX_IDEMPOTENCY_KEY}",
-                       details=[{"field": "Idempotency-Key"}])
+        raise BadInput(N_("Idempotency-Key è lunga %(length)s caratteri; al massimo %(limit)s"), length=len(key),
+                       limit=MAX_IDEMPOTENCY_KEY, details=[{"field": "Idempotency-Key"}])
     return key
 
 
@@ -214,8 +221,9 @@ def _replay(session: Session, report: Report, fields: Mapping[str, str], idem: s
     stored.update({name: getattr(contact, name, None) if contact is not None else None for name in CONTACT_FIELDS})
     differ = [name for name in _SAME_CALL if _said(fields, name) != stored[name]]
     if differ:
-        raise Unprocessable(f"Idempotency-Key {idem!r} was already used for service_request_id {report.id}, "
-                            f"a call with another {', '.join(differ)}: a new call needs a new key",
+        raise Unprocessable(N_("Idempotency-Key %(key)s è già stata usata per service_request_id %(id)s, una "
+                               "chiamata diversa in %(differ)s: una nuova chiamata vuole una nuova chiave"),
+                            key=repr(idem), id=report.id, differ=", ".join(differ),
                             details=[{"field": "Idempotency-Key", "differs": differ}])
     return Receipt(report, service_for(session, report.municipality_id, report.service_code), False)
 
@@ -232,7 +240,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     """
     now = now or datetime.now(timezone.utc)
     if principal.role not in POST_ROLES:
-        raise Forbidden(f"a {principal.role} key may not submit service requests")
+        raise Forbidden(N_("una chiave %(role)s non può inviare segnalazioni"), role=principal.role)
     idem = _idempotency_key(idempotency_key)
     if earlier is not None:
         return _replay(session, earlier, fields, idem)

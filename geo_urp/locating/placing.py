@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput, NotFound
+from geo_urp.language import N_
 from geo_urp.locating import geocoder, snapping
 from geo_urp.locating.snapping import Snap, SnapLimits
 from geo_urp.models import Municipality
@@ -50,7 +51,8 @@ def _number(fields: Mapping[str, str], name: str, low: float, high: float) -> fl
     except ValueError:
         value = None
     if value is None or not low <= value <= high:
-        raise BadInput(f"{name} must be a number from {low:g} to {high:g} (WGS84 degrees), not {raw!r}",
+        raise BadInput(N_("%(field)s deve essere un numero da %(low)s a %(high)s (gradi WGS84), non %(value)s"),
+                       field=name, low=f"{low:g}", high=f"{high:g}", value=repr(raw),
                        details=[{"field": name, "value": raw}])
     return value
 
@@ -64,9 +66,9 @@ def _from_latlong(session: Session, muni: Municipality, fields: Mapping[str, str
     lon = _number(fields, "long", -180, 180)
     point = snapping.project(session, muni.id, lat, lon)
     if point.outside_m > margin_m:
-        raise BadInput(f"lat/long ({lat}, {lon}) lies {point.outside_m:.0f} m outside {muni.name}; "
-                       f"at most {margin_m:.0f} m outside is accepted",
-                       details=[{"field": "lat"}, {"field": "long"}])
+        raise BadInput(N_("lat/long (%(lat)s, %(long)s) cade %(outside)s m fuori da %(town)s; si accettano al "
+                          "massimo %(margin)s m fuori"), lat=lat, long=lon, outside=f"{point.outside_m:.0f}",
+                       town=muni.name, margin=f"{margin_m:.0f}", details=[{"field": "lat"}, {"field": "long"}])
     try:
         label = geocoder.reverse_geocode(session, muni.id, point.x, point.y).label
     except NotFound:  # a town without streets: the caller's words are the label
@@ -88,22 +90,23 @@ def _from_text(session: Session, muni: Municipality, query: str) -> Place:
         result = geocoder.geocode(session, muni.id, query, field="address_string")
     except NotFound as exc:
         near = _choices(exc.details)
-        raise BadInput(f"address_string {query!r} could not be located in {muni.name}"
-                       + (f"; closest: {near}" if near else ""),
+        text = (N_("address_string %(query)s non è stato trovato a %(town)s; il più vicino: %(near)s") if near
+                else N_("address_string %(query)s non è stato trovato a %(town)s"))
+        raise BadInput(text, query=repr(query), town=muni.name, near=near,
                        details=[{"field": "address_string", "value": query, "candidates": exc.details}]) from None
     best = result.best
     if result.ambiguous:
         options = [best] + result.alternatives
         listed = _choices([{"label": m.label, "score": m.score} for m in options])
-        raise BadInput(f"address_string {query!r} is ambiguous in {muni.name}: {listed}; "
-                       "add the civic number, a cross street or send lat/long",
+        raise BadInput(N_("address_string %(query)s è ambiguo a %(town)s: %(listed)s; aggiungi il numero civico, "
+                          "una via che incrocia o invia lat/long"), query=repr(query), town=muni.name, listed=listed,
                        details=[{"field": "address_string", "value": query,
                                  "candidates": [m.as_dict() for m in options]}])
     if not result.confident:
         options = [best] + result.alternatives
         listed = _choices([{"label": m.label, "score": m.score} for m in options])
-        raise BadInput(f"address_string {query!r} could not be located with confidence in {muni.name}; "
-                       f"closest: {listed}",
+        raise BadInput(N_("address_string %(query)s non è stato trovato con sicurezza a %(town)s; il più vicino: "
+                          "%(listed)s"), query=repr(query), town=muni.name, listed=listed,
                        details=[{"field": "address_string", "value": query,
                                  "candidates": [m.as_dict() for m in options]}])
     return Place(best.x, best.y, best.label, best.kind, best.score, best.address_id, best.street_id)
@@ -113,8 +116,8 @@ def _from_address_id(session: Session, muni: Municipality, address_id: str) -> P
     try:
         match = geocoder.geocode_address_id(session, muni.id, address_id)
     except NotFound:
-        raise BadInput(f"address_id {address_id!r} is not a civic number of {muni.name}",
-                       details=[{"field": "address_id", "value": address_id}]) from None
+        raise BadInput(N_("address_id %(value)s non è un numero civico di %(town)s"), value=repr(address_id),
+                       town=muni.name, details=[{"field": "address_id", "value": address_id}]) from None
     return Place(match.x, match.y, match.label, match.kind, match.score, match.address_id, match.street_id)
 
 
@@ -135,14 +138,14 @@ def _place(session: Session, muni: Municipality, fields: Mapping[str, str], marg
     if has_lat or has_long:
         if not (has_lat and has_long):
             missing = "long" if has_lat else "lat"
-            raise BadInput(f"{missing} is missing: lat and long go together",
+            raise BadInput(N_("%(field)s manca: lat e long vanno insieme"), field=missing,
                            details=[{"field": missing}])
         return _from_latlong(session, muni, fields, margin_m)
     if _given(fields, "address_id"):
         return _from_address_id(session, muni, str(fields["address_id"]).strip())
     if _given(fields, "address_string"):
         return _from_text(session, muni, str(fields["address_string"]).strip())
-    raise BadInput("a location is required: lat and long, address_string or address_id",
+    raise BadInput(N_("serve un luogo: lat e long, address_string o address_id"),
                    details=[{"field": "lat"}, {"field": "long"}, {"field": "address_string"},
                             {"field": "address_id"}])
 

@@ -77,16 +77,27 @@ def current_principal() -> Principal | None:
     return None
 
 
-def reader_language() -> str:
-    """The language this request is answered in: a login's own; for a JSON API asked without a
-    login (an API key), the best of its ``Accept-Language``; else (outside a request too) Italian."""
+# The machine interfaces, whose clients say their language in Accept-Language.
+MACHINE_PATHS = ("/api/", "/open311/")
+
+
+def asked_language() -> str | None:
+    """The language this request asks for: a login's own; for a machine interface (``/api/``,
+    ``/open311/``) asked without a login (an API key, nobody), the best of its
+    ``Accept-Language``; else (a page without a login, outside a request, no language the
+    service speaks) None."""
     if not has_request_context():
-        return language.DEFAULT
+        return None
     if not request.headers.get("X-API-Key") and current_user.is_authenticated:
         return current_user.language
-    if request.path.startswith("/api/"):
-        return request.accept_languages.best_match(language.LANGUAGES) or language.DEFAULT
-    return language.DEFAULT
+    if request.path.startswith(MACHINE_PATHS):
+        return request.accept_languages.best_match(language.LANGUAGES)
+    return None
+
+
+def reader_language() -> str:
+    """The language this request is answered in: the one it asks for, else Italian."""
+    return asked_language() or language.DEFAULT
 
 
 def require(*roles: str):
