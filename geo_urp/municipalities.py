@@ -9,7 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geo_urp.errors import BadInput, Forbidden, NotFound
+from geo_urp.errors import BadInput, Forbidden, NotFound, Word
+from geo_urp.language import N_
 from geo_urp.models import Municipality
 
 
@@ -24,7 +25,9 @@ def by_slug(session: Session, slug: str, field: str = "jurisdiction_id", tell_se
     muni = find(session, slug)
     if muni is None:
         served = ", ".join(session.scalars(select(Municipality.slug).order_by(Municipality.slug))) if tell_served else ""
-        raise NotFound(f"{field} {slug!r} was not found" + (f"; served: {served or 'none'}" if tell_served else ""),
+        text = (N_("%(field)s %(value)s non è stato trovato; serviti: %(served)s") if tell_served
+                else N_("%(field)s %(value)s non è stato trovato"))
+        raise NotFound(text, field=field, value=repr(slug), served=served or Word(N_("nessuno")),
                        details=[{"field": field, "value": slug}])
     return muni
 
@@ -43,7 +46,8 @@ def municipality_for(session: Session, jurisdiction_id: str | None, bound_to: in
     if jurisdiction_id:
         muni = by_slug(session, jurisdiction_id, tell_served=bound_to is None)
         if bound_to is not None and muni.id != bound_to:
-            raise Forbidden(f"this key or login is not for jurisdiction_id {jurisdiction_id!r}")
+            raise Forbidden(N_("questa chiave o questo accesso non è per jurisdiction_id %(value)s"),
+                            value=repr(jurisdiction_id))
         return muni
     if bound_to is not None:
         return session.get(Municipality, bound_to)
@@ -51,9 +55,9 @@ def municipality_for(session: Session, jurisdiction_id: str | None, bound_to: in
     if len(found) == 1:
         return found[0]
     if not found:
-        raise NotFound("no municipality is loaded yet")
-    raise BadInput("jurisdiction_id was not provided: this service answers for "
-                   + ", ".join(m.slug for m in found), details=[{"field": "jurisdiction_id"}])
+        raise NotFound(N_("nessun comune è ancora caricato"))
+    raise BadInput(N_("jurisdiction_id non è stato fornito: questo servizio risponde per %(served)s"),
+                   served=", ".join(m.slug for m in found), details=[{"field": "jurisdiction_id"}])
 
 
 def ids_within(session: Session, bound_to: int | None, jurisdiction_id: str | None) -> list[int]:
@@ -62,7 +66,8 @@ def ids_within(session: Session, bound_to: int | None, jurisdiction_id: str | No
     if jurisdiction_id:
         mid = by_slug(session, jurisdiction_id, tell_served=bound_to is None).id
         if bound_to not in (None, mid):
-            raise Forbidden(f"this key or login is not for jurisdiction_id {jurisdiction_id!r}")
+            raise Forbidden(N_("questa chiave o questo accesso non è per jurisdiction_id %(value)s"),
+                            value=repr(jurisdiction_id))
         return [mid]
     if bound_to is not None:
         return [bound_to]

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 
 
 def aware(raw: str) -> datetime | None:
@@ -35,11 +36,14 @@ def parameter(args: Mapping[str, str], name: str) -> datetime | None:
         return None
     value = with_offset(raw)
     if value is None and aware(raw) is not None:
-        raise BadInput(f"{name} {raw!r} is outside the calendar once read in UTC",
-                       details=[{"field": name, "value": raw}])
+        raise BadInput(N_("%(field)s %(value)s è fuori dal calendario una volta letto in UTC"), field=name,
+                       value=repr(raw), details=[{"field": name, "value": raw}])
     if value is None:
         # A "+" left unencoded in a URL arrives as a space: say so, it is the usual slip.
-        hint = " (a + in a URL is sent as %2B)" if " " in raw else ""
-        raise BadInput(f"{name} must be an ISO 8601 date-time with its offset, such as "
-                       f"2026-11-27T22:00:00+01:00, not {raw!r}{hint}", details=[{"field": name, "value": raw}])
+        text = (N_("%(field)s deve essere una data e ora ISO 8601 con lo scarto dall'UTC, come "
+                   "2026-11-27T22:00:00+01:00, non %(value)s (un + in un URL arriva come spazio: invialo come %%2B)")
+                if " " in raw else
+                N_("%(field)s deve essere una data e ora ISO 8601 con lo scarto dall'UTC, come "
+                   "2026-11-27T22:00:00+01:00, non %(value)s"))
+        raise BadInput(text, field=name, value=repr(raw), details=[{"field": name, "value": raw}])
     return value

@@ -14,6 +14,11 @@ Filters follow the GeoReport v2 ``GET requests`` rules: ``service_request_id`` (
 list) overrides the others; dates default to the last 90 days and may not span more than
 that, and for the public view are widened to whole hours (so a narrow window tells no
 minute); at most ``MAX_REQUESTS`` come back, newest first. There is no filter by place.
+
+Each read is given the reader's ``language`` (Italian by default): the service's name, and the
+texts the service itself stored on a report (``STORED_WORDS``: the operator's answer given on the
+phone, a service's notice), come in it; what people wrote (the caller's words, the staff's
+notes) is shown as written.
 """
 from __future__ import annotations
 
@@ -24,8 +29,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from geo_urp.catalog import catalog_for
+from geo_urp.acting.intake import ANSWERED_ON_THE_PHONE
+from geo_urp.catalog import DEFAULT_SERVICES, catalog_for
 from geo_urp.errors import BadInput, NotFound
+from geo_urp.language import DEFAULT, N_, gettext_in
 from geo_urp.models import WGS84, Municipality, Report, Street
 from geo_urp.municipalities import municipality_for
 from geo_urp.reading import privacy
@@ -37,23 +44,32 @@ if TYPE_CHECKING:
 MAX_REQUESTS = 1000
 WINDOW = timedelta(days=90)
 STATUSES = ("open", "closed")
+# The texts the service itself stores in a report's status_notes and service_notice (catalog
+# words): shown in the reader's language. Any other text there is a person's, shown as written.
+STORED_WORDS = frozenset({ANSWERED_ON_THE_PHONE} | {s.notice for s in DEFAULT_SERVICES if s.notice})
 
 
-def services(session: Session, jurisdiction_id: str | None) -> list[dict]:
-    """The municipality's service list as ``GET services`` shows it."""
+def worded(text: str | None, language: str) -> str | None:
+    """A stored text in ``language`` when the service wrote it (``STORED_WORDS``), else as it is."""
+    return gettext_in(language, text) if text in STORED_WORDS else text
+
+
+def services(session: Session, jurisdiction_id: str | None, language: str = DEFAULT) -> list[dict]:
+    """The municipality's service list as ``GET services`` shows it, in ``language``."""
     muni = municipality_for(session, jurisdiction_id)
-    return [s.as_open311() for s in catalog_for(session, muni.id).services]
+    return [s.as_open311(language) for s in catalog_for(session, muni.id).services]
 
 
-def service_definition(session: Session, jurisdiction_id: str | None, service_code: str) -> dict:
-    """The Open311 definition (attributes) of one service; ``NotFound`` for an unknown code."""
+def service_definition(session: Session, jurisdiction_id: str | None, service_code: str,
+                       language: str = DEFAULT) -> dict:
+    """The Open311 definition (attributes) of one service in ``language``; ``NotFound`` for an unknown code."""
     muni = municipality_for(session, jurisdiction_id)
     catalog = catalog_for(session, muni.id)
     service = catalog.get(service_code)
     if service is None:
-        raise NotFound(f"service_code {service_code!r} was not found: one of {', '.join(catalog.codes)}",
-                       details=[{"field": "service_code", "value": service_code}])
-    return service.definition()
+        raise NotFound(N_("service_code %(code)s non è stato trovato: uno tra %(codes)s"), code=repr(service_code),
+                       codes=", ".join(catalog.codes), details=[{"field": "service_code", "value": service_code}])
+    return service.definition(language)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -73,8 +89,9 @@ def _columns():
             func.ST_Y(cell).label("cell_lat"), func.ST_X(cell).label("cell_long"), street.label("street"))
 
 
-def _view(session: Session, municipality_id: int, rows, full: bool) -> list[dict]:
-    """The rows (of ``_columns``) as Open311 shows them: all as stored when ``full``, else the public view."""
+def _view(session: Session, municipality_id: int, rows, full: bool, language: str = DEFAULT) -> list[dict]:
+    """The rows (of ``_columns``) as Open311 shows them, in ``language``: all as stored when ``full``,
+    else the public view."""
     catalog = catalog_for(session, municipality_id)
     when = (lambda at: at) if full else privacy.to_the_hour
     out = []
@@ -84,9 +101,11 @@ def _view(session: Session, municipality_id: int, rows, full: bool) -> list[dict
         lat, lon = (row.lat, row.long) if full else (row.cell_lat, row.cell_long)
         view = {
             "service_request_id": report.service_request_id, "status": report.status,
-            "status_notes": report.status_notes, "service_name": service.name if service else None,
+            "status_notes": worded(report.status_notes, language),
+            "service_name": gettext_in(language, service.name) if service else None,
             "service_code": report.service_code, "description": report.description,
-            "agency_responsible": report.agency_responsible, "service_notice": report.service_notice,
+            "agency_responsible": report.agency_responsible,
+            "service_notice": worded(report.service_notice, language),
             "requested_datetime": iso(when(report.requested_datetime)),
             "updated_datetime": iso(when(report.updated_datetime)),
             "expected_datetime": iso(when(report.expected_datetime)),
@@ -117,7 +136,8 @@ def _date(args: Mapping[str, str], name: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(f"{name} must be an ISO 8601 date-time such as 2026-11-27T22:00:00+01:00, not {raw!r}",
+        raise BadInput(N_("%(field)s deve essere una data e ora ISO 8601 come 2026-11-27T22:00:00+01:00, "
+                          "non %(value)s"), field=name, value=repr(raw),
                        details=[{"field": name, "value": raw}]) from None
     # A date-time without offset is read as UTC.
     if value.tzinfo is None:
@@ -125,19 +145,19 @@ def _date(args: Mapping[str, str], name: str) -> datetime | None:
     try:
         return value.astimezone(timezone.utc)
     except OverflowError:
-        raise BadInput(f"{name} {raw!r} is outside the calendar once read in UTC",
-                       details=[{"field": name, "value": raw}]) from None
+        raise BadInput(N_("%(field)s %(value)s è fuori dal calendario una volta letto in UTC"), field=name,
+                       value=repr(raw), details=[{"field": name, "value": raw}]) from None
 
 
 def _ids(raw: list[str]) -> list[int]:
     try:
         ids = [int(part) for part in raw]
     except ValueError:
-        raise BadInput(f"service_request_id must be a comma-separated list of ids, not {','.join(raw)!r}",
-                       details=[{"field": "service_request_id"}]) from None
+        raise BadInput(N_("service_request_id deve essere un elenco di id separati da virgole, non %(value)s"),
+                       value=repr(",".join(raw)), details=[{"field": "service_request_id"}]) from None
     if len(ids) > MAX_REQUESTS:
-        raise BadInput(f"at most {MAX_REQUESTS} service_request_id values at once, not {len(ids)}",
-                       details=[{"field": "service_request_id"}])
+        raise BadInput(N_("al massimo %(limit)s valori di service_request_id alla volta, non %(count)s"),
+                       limit=MAX_REQUESTS, count=len(ids), details=[{"field": "service_request_id"}])
     return ids
 
 
@@ -151,13 +171,14 @@ def _window(args: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]
         if end is None:
             end = start + WINDOW
     except OverflowError:
-        raise BadInput(f"start_date/end_date leave no {WINDOW.days}-day window inside the calendar",
-                       details=[{"field": "start_date"}, {"field": "end_date"}]) from None
+        raise BadInput(N_("start_date/end_date non lasciano una finestra di %(days)s giorni nel calendario"),
+                       days=WINDOW.days, details=[{"field": "start_date"}, {"field": "end_date"}]) from None
     if start > end:
-        raise BadInput(f"start_date {iso(start)} is after end_date {iso(end)}",
+        raise BadInput(N_("start_date %(start)s è dopo end_date %(end)s"), start=iso(start), end=iso(end),
                        details=[{"field": "start_date"}, {"field": "end_date"}])
     if end - start > WINDOW:
-        raise BadInput(f"start_date to end_date spans {(end - start).days} days; at most {WINDOW.days} are allowed",
+        raise BadInput(N_("da start_date a end_date ci sono %(days)s giorni; se ne ammettono al massimo %(limit)s"),
+                       days=(end - start).days, limit=WINDOW.days,
                        details=[{"field": "start_date"}, {"field": "end_date"}])
     return start, end
 
@@ -174,15 +195,15 @@ def _filtered(session: Session, muni: Municipality, args: Mapping[str, str], now
     if codes:
         unknown = [c for c in codes if c not in catalog.codes]
         if unknown:
-            raise BadInput(f"service_code {', '.join(unknown)} is not offered here: one of {', '.join(catalog.codes)}",
-                           details=[{"field": "service_code", "value": unknown}])
+            raise BadInput(N_("service_code %(code)s non è offerto qui: uno tra %(codes)s"), code=", ".join(unknown),
+                           codes=", ".join(catalog.codes), details=[{"field": "service_code", "value": unknown}])
         query = query.where(Report.service_code.in_(codes))
     statuses = _comma_list(args, "status")
     if statuses:
         wrong = [s for s in statuses if s not in STATUSES]
         if wrong:
-            raise BadInput(f"status must be open or closed (or both, comma-separated), not {', '.join(wrong)}",
-                           details=[{"field": "status", "value": wrong}])
+            raise BadInput(N_("status deve essere open o closed (o entrambi, separati da virgola), non %(value)s"),
+                           value=", ".join(wrong), details=[{"field": "status", "value": wrong}])
         query = query.where(Report.status.in_(statuses))
     start, end = _window(args, now)
     if not full:
@@ -191,20 +212,21 @@ def _filtered(session: Session, muni: Municipality, args: Mapping[str, str], now
 
 
 def search_requests(session: Session, jurisdiction_id: str | None, args: Mapping[str, str],
-                    now: datetime | None = None, reader: Principal | None = None) -> list[dict]:
+                    now: datetime | None = None, reader: Principal | None = None,
+                    language: str = DEFAULT) -> list[dict]:
     """Service requests matching the GeoReport v2 filters in ``args``, newest first, at most 1000,
-    as ``reader`` (None: anyone) may see them."""
+    as ``reader`` (None: anyone) may see them, in ``language``."""
     muni = municipality_for(session, jurisdiction_id)
     full = privacy.sees_everything(reader, muni.id)
     query = _filtered(session, muni, args, now or datetime.now(timezone.utc), full)
     rows = session.execute(query.order_by(Report.requested_datetime.desc(), Report.id.desc())
                            .limit(MAX_REQUESTS)).all()
-    return _view(session, muni.id, rows, full)
+    return _view(session, muni.id, rows, full, language)
 
 
 def get_request(session: Session, jurisdiction_id: str | None, service_request_id: str,
-                reader: Principal | None = None) -> dict:
-    """One service request by id as ``reader`` (None: anyone) may see it; ``NotFound`` when there
+                reader: Principal | None = None, language: str = DEFAULT) -> dict:
+    """One service request by id as ``reader`` (None: anyone) may see it, in ``language``; ``NotFound`` when there
     is none in that jurisdiction, or when its service is not public and the reader sees the public view."""
     report_id = int(service_request_id) if service_request_id.isascii() and service_request_id.isdigit() else None
     query = select(*_columns(), Municipality.service_settings).join(
@@ -218,9 +240,9 @@ def get_request(session: Session, jurisdiction_id: str | None, service_request_i
         if not privacy.is_public(service, row.service_settings):
             row = None  # as if there were none: that it exists is not the public's to know
     if row is None:
-        raise NotFound(f"service_request_id {service_request_id!r} was not found",
+        raise NotFound(N_("service_request_id %(value)s non è stato trovato"), value=repr(service_request_id),
                        details=[{"field": "service_request_id", "value": service_request_id}])
-    return _view(session, row.Report.municipality_id, [row], full)[0]
+    return _view(session, row.Report.municipality_id, [row], full, language)[0]
 
 
 def request_for_token(session: Session, jurisdiction_id: str | None, token: str) -> dict:
@@ -231,5 +253,6 @@ def request_for_token(session: Session, jurisdiction_id: str | None, token: str)
         query = query.where(Report.municipality_id == municipality_for(session, jurisdiction_id).id)
     row = session.execute(query).first()
     if row is None:
-        raise NotFound(f"token {token!r} was not found", details=[{"field": "token", "value": token}])
+        raise NotFound(N_("token %(value)s non è stato trovato"), value=repr(token),
+                       details=[{"field": "token", "value": token}])
     return {"service_request_id": str(row[0]), "token": row[1]}

@@ -20,7 +20,8 @@ the other one moved by ``DEFAULT_WINDOW``; a window may span at most ``MAX_WINDO
 (FixMyStreet asks for the last 2 hours, its backfill for 24-hour steps). Updates come
 oldest first, then by ``update_id``. A window holding more than ``MAX_UPDATES`` is
 refused rather than cut: a poller moves its window on, so a cut list would lose the
-updates past the cut without anyone knowing.
+updates past the cut without anyone knowing. A note the service wrote itself
+(``reading.open311.STORED_WORDS``) comes in the reader's ``language``; a person's as written.
 """
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ from sqlalchemy.orm import Session
 
 from geo_urp.catalog import catalog_for
 from geo_urp.errors import BadInput
+from geo_urp.language import DEFAULT, N_
 from geo_urp.models import Municipality, Report, ReportUpdate
 from geo_urp.municipalities import municipality_for
 from geo_urp.reading import privacy
-from geo_urp.reading.open311 import iso
+from geo_urp.reading.open311 import iso, worded
 from geo_urp.reading.privacy import OPEN311_UPDATE_FIELDS, PUBLIC_UPDATE_HIDES
 from geo_urp.timestamps import parameter
 
@@ -77,19 +79,20 @@ def window(args: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
         if end is None:
             end = now if start is None else start + DEFAULT_WINDOW
     except OverflowError:
-        raise BadInput(f"start_date leaves no {_HOURS}-hour window inside the calendar",
+        raise BadInput(N_("start_date non lascia una finestra di %(hours)s ore nel calendario"), hours=_HOURS,
                        details=[{"field": "start_date"}]) from None
     try:
         if start is None:
             start = end - DEFAULT_WINDOW
     except OverflowError:
-        raise BadInput(f"end_date leaves no {_HOURS}-hour window inside the calendar",
+        raise BadInput(N_("end_date non lascia una finestra di %(hours)s ore nel calendario"), hours=_HOURS,
                        details=[{"field": "end_date"}]) from None
     if start > end:
-        raise BadInput(f"end_date {iso(end)} is before start_date {iso(start)}",
+        raise BadInput(N_("end_date %(end)s è prima di start_date %(start)s"), end=iso(end), start=iso(start),
                        details=[{"field": "start_date"}, {"field": "end_date"}])
     if end - start > MAX_WINDOW:
-        raise BadInput(f"start_date to end_date spans {end - start}; at most {MAX_WINDOW.days} days are allowed",
+        raise BadInput(N_("da start_date a end_date ci sono %(span)s; si ammettono al massimo %(days)s giorni"),
+                       span=str(end - start), days=MAX_WINDOW.days,
                        details=[{"field": "start_date"}, {"field": "end_date"}])
     return start, end
 
@@ -118,9 +121,11 @@ def _updates(muni: Municipality, start: datetime, end: datetime, services: list[
 
 
 def search_updates(session: Session, jurisdiction_id: str | None, args: Mapping[str, str],
-                   now: datetime | None = None, reader: Principal | None = None) -> list[dict]:
+                   now: datetime | None = None, reader: Principal | None = None,
+                   language: str = DEFAULT) -> list[dict]:
     """The municipality's report updates in the ``start_date`` / ``end_date`` window of ``args``,
-    as FixMyStreet's ``request_update`` items, oldest first, as ``reader`` (None: anyone) may see them."""
+    as FixMyStreet's ``request_update`` items, oldest first, as ``reader`` (None: anyone) may see
+    them, in ``language``."""
     muni = municipality_for(session, jurisdiction_id)
     full = privacy.sees_everything(reader, muni.id)
     start, end = window(args, now or datetime.now(timezone.utc))
@@ -130,17 +135,18 @@ def search_updates(session: Session, jurisdiction_id: str | None, args: Mapping[
         services = privacy.public_services(catalog_for(session, muni.id), muni.service_settings)
     rows = session.execute(_updates(muni, start, end, services).limit(MAX_UPDATES + 1)).all()
     if len(rows) > MAX_UPDATES:
-        raise BadInput(f"more than {MAX_UPDATES} updates from {iso(start)} to {iso(end)}: "
-                       "ask for a shorter window", details=[{"field": "start_date"}, {"field": "end_date"}])
-    return [_view(row, full) for row in rows]
+        raise BadInput(N_("più di %(limit)s aggiornamenti da %(start)s a %(end)s: chiedi una finestra più breve"),
+                       limit=MAX_UPDATES, start=iso(start), end=iso(end),
+                       details=[{"field": "start_date"}, {"field": "end_date"}])
+    return [_view(row, full, language) for row in rows]
 
 
-def _view(row, full: bool) -> dict:
+def _view(row, full: bool, language: str) -> dict:
     view = {
         "update_id": str(row.update_id), "service_request_id": str(row.report_id),
         "status": fixmystreet_status(row.stage, row.status),
         "updated_datetime": iso(row.updated_datetime if full else privacy.to_the_hour(row.updated_datetime)),
-        "description": row.description or "",
+        "description": worded(row.description, language) or "",
         "media_url": "",  # no photos yet; FixMyStreet's format has the element, empty
     }
     if not full:

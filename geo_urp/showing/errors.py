@@ -10,6 +10,7 @@ from werkzeug.exceptions import InternalServerError, MethodNotAllowed, RequestEn
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from geo_urp.errors import BadInput, GeoUrpError
+from geo_urp.language import N_
 
 # Characters PostgreSQL cannot store in text: NUL, and UTF-16 halves that came alone through JSON.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -104,11 +105,12 @@ def register(app: Flask) -> None:
                      or _unstorable_field(request.get_json(silent=True) if request.is_json else None))
         except RecursionError:
             # JSON nested thousands deep: the parser gives up with RecursionError, not a ValueError.
-            raise BadInput("the request body nests too deeply to be read", details=[{"field": "request"}]) from None
+            raise BadInput(N_("il corpo della richiesta è annidato troppo in profondità per essere letto"),
+                           details=[{"field": "request"}]) from None
         if found:
             found = _as_named(found)
-            raise BadInput(f"{found} holds a character that cannot be stored (a NUL byte or a lone "
-                           "UTF-16 surrogate)", details=[{"field": found}])
+            raise BadInput(N_("%(field)s contiene un carattere che non si può conservare (un byte NUL o un "
+                              "surrogato UTF-16 isolato)"), field=found, details=[{"field": found}])
 
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)
@@ -119,12 +121,14 @@ def register(app: Flask) -> None:
         if not database_unreachable(exc):
             raise exc
         app.logger.warning("database unreachable: %s", getattr(exc, "orig", exc))
-        message = ("the database is unreachable; the request may not have been carried out: try again "
-                   "shortly (an Open311 POST with the same Idempotency-Key is safe to repeat)")
+        unreachable = GeoUrpError(N_("il database non è raggiungibile; la richiesta potrebbe non essere stata "
+                                     "eseguita: riprova tra poco (un POST Open311 con la stessa Idempotency-Key "
+                                     "si può ripetere senza rischi)"), status=503)
+        message = unreachable.message
         if request.path.startswith("/open311/"):
-            from geo_urp.showing.open311_format import error
+            from geo_urp.showing.open311_language import error_of
 
-            response = error(503, message, "xml" if request.path.endswith(".xml") else "json")
+            response = error_of(unreachable, "xml" if request.path.endswith(".xml") else "json")
         elif request.path.startswith("/api/"):
             response = jsonify(error=message), 503
         else:
@@ -137,9 +141,10 @@ def register(app: Flask) -> None:
     def _wrong_method(exc: MethodNotAllowed):
         # Raised while routing, before any blueprint is chosen: answer machine paths in their own format.
         if request.path.startswith("/open311/"):
-            from geo_urp.showing.open311_format import error
+            from geo_urp.showing.open311_language import error_answer
 
-            return error(405, f"{request.method} is not allowed here", "xml" if request.path.endswith(".xml") else "json")
+            return error_answer(405, N_("%(method)s non è ammesso qui"), "xml" if request.path.endswith(".xml")
+                                else "json", method=request.method)
         if request.path.startswith("/api/"):
             return jsonify(error=f"{request.method} is not allowed here"), 405
         return exc
@@ -147,12 +152,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge):
         # Refused before it is read whole: too many bytes (MAX_CONTENT_LENGTH) or form fields (MAX_FORM_PARTS).
-        message = (f"the request is too large: at most {app.config['MAX_CONTENT_LENGTH']} bytes and "
-                   f"{app.config['MAX_FORM_PARTS']} form fields")
+        too_large = GeoUrpError(N_("la richiesta è troppo grande: al massimo %(bytes)s byte e %(parts)s campi "
+                                   "del modulo"), status=413, bytes=app.config["MAX_CONTENT_LENGTH"],
+                                parts=app.config["MAX_FORM_PARTS"])
+        message = too_large.message
         if request.path.startswith("/open311/"):
-            from geo_urp.showing.open311_format import error
+            from geo_urp.showing.open311_language import error_of
 
-            return error(413, message, "xml" if request.path.endswith(".xml") else "json")
+            return error_of(too_large, "xml" if request.path.endswith(".xml") else "json")
         if request.path.startswith("/api/"):
             return jsonify(error=message, details=[{"field": "request"}]), 413
         return message, 413, {"Content-Type": "text/plain; charset=utf-8"}

@@ -4,7 +4,9 @@ with FixMyStreet's ``servicerequestupdates`` beside it.
 Views parse the request, call one service (``reading.open311`` and
 ``reading.open311_updates`` to read, ``acting.calls`` to submit) and render
 with ``open311_format``. Errors raised here answer in the GeoReport v2 error
-list, in the format the URL asked for.
+list, in the format the URL asked for. Words and error texts are in the reader's language
+(``open311_language``: a login's own, else ``Accept-Language``; without either, the town's
+words in Italian and the errors in English, as they have always been).
 No GET answer carries caller contact data: the read side never touches it.
 
 Anyone may read. The reports and their updates are shown as their reader may see them
@@ -32,7 +34,8 @@ from werkzeug.exceptions import BadRequest, HTTPException
 
 from geo_urp.acting import calls, intake
 from geo_urp.accounts import Principal, principal_for_key
-from geo_urp.errors import BadInput, Forbidden, GeoUrpError, NotFound
+from geo_urp.errors import BadInput, Forbidden, GeoUrpError, NotFound, Word
+from geo_urp.language import N_
 from geo_urp.reading import open311 as reads
 from geo_urp.reading import open311_updates
 from geo_urp.showing.auth import Unauthorized, current_principal
@@ -40,6 +43,7 @@ from geo_urp.showing.database import get_session
 from geo_urp.showing.extensions import csrf
 from geo_urp.showing.open311_format import discovery as discovery_document
 from geo_urp.showing.open311_format import error, render
+from geo_urp.showing.open311_language import content_language, error_answer, error_of
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)
@@ -55,7 +59,7 @@ def _fmt() -> str:
 
 @bp.errorhandler(GeoUrpError)
 def _domain_error(exc: GeoUrpError):
-    return error(exc.status, exc.message, _fmt())
+    return error_of(exc, _fmt())
 
 
 @bp.errorhandler(HTTPException)
@@ -67,8 +71,8 @@ def _http_error(exc: HTTPException):
 def _csrf_error(exc: CSRFError):
     """A session POST without the page's token: in the GeoReport v2 error list, as every error here
     (the app's own CSRF handler, found first for its status, answers in another shape)."""
-    return error(400, f"CSRF check failed: {exc.description} Send the X-CSRFToken header of the page, "
-                      "or authenticate with api_key", _fmt())
+    return error_answer(400, N_("controllo CSRF non riuscito: %(why)s Invia l'intestazione X-CSRFToken della "
+                                "pagina, o autenticati con api_key"), _fmt(), why=exc.description)
 
 
 def _jurisdiction() -> str | None:
@@ -79,8 +83,8 @@ def _jurisdiction() -> str | None:
 def _refuse_key_in_query():
     """No endpoint takes an ``api_key`` from the query string: a 400 naming it."""
     if "api_key" in request.args:
-        raise BadInput("api_key must not be sent in the query string, where logs keep URLs: send it "
-                       "in the X-API-Key header or the body", details=[{"field": "api_key"}])
+        raise BadInput(N_("api_key non va inviato nella query string, che i log conservano con l'URL: invialo "
+                          "nell'intestazione X-API-Key o nel corpo"), details=[{"field": "api_key"}])
 
 
 def _body_key() -> str | None:
@@ -100,7 +104,7 @@ def _reader() -> Principal | None:
     if key:
         principal = principal_for_key(get_session(), key)
         if principal is None:
-            raise Unauthorized("api_key is not a valid key: leave it out to read the public view",
+            raise Unauthorized(N_("api_key non è una chiave valida: toglilo per leggere la vista pubblica"),
                                details=[{"field": "api_key"}])
         return principal
     return current_user.principal if current_user.is_authenticated else None
@@ -112,8 +116,9 @@ def _scalar(value, name: str) -> str | None:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return repr(value)
-    kind = {bool: "true/false", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
-    raise BadInput(f"{name} must be text or a number, not {kind}", details=[{"field": name}])
+    kind = {bool: "true/false", list: N_("una lista"), dict: N_("un oggetto")}.get(type(value), type(value).__name__)
+    raise BadInput(N_("%(field)s deve essere un testo o un numero, non %(kind)s"), field=name, kind=Word(kind),
+                   details=[{"field": name}])
 
 
 def _json_body() -> dict | None:
@@ -123,9 +128,10 @@ def _json_body() -> dict | None:
     try:
         body = request.get_json(force=True)
     except BadRequest:
-        raise BadInput("the request body is not valid JSON", details=[{"field": "body"}]) from None
+        raise BadInput(N_("il corpo della richiesta (body) non è JSON valido"), details=[{"field": "body"}]) from None
     if not isinstance(body, dict):
-        raise BadInput("the request body must be a JSON object of fields", details=[{"field": "body"}])
+        raise BadInput(N_("il corpo della richiesta (body) deve essere un oggetto JSON di campi"),
+                       details=[{"field": "body"}])
     return body
 
 
@@ -146,12 +152,13 @@ def _submission() -> tuple[dict, dict]:
         elif key != "attributes":
             items = [_scalar(v, key) for v in items]
             if len(set(items)) != 1:
-                raise BadInput(f"{key} must be given once, as text or a number", details=[{"field": key}])
+                raise BadInput(N_("%(field)s va dato una volta sola, come testo o numero"), field=key,
+                               details=[{"field": key}])
             fields[key] = items[0]
     if body is not None and "attributes" in body:
         given = body["attributes"]
         if not isinstance(given, dict):
-            raise BadInput("attributes must be an object of code: answer", details=[{"field": "attributes"}])
+            raise BadInput(N_("attributes deve essere un oggetto codice: risposta"), details=[{"field": "attributes"}])
         for code, answer in given.items():
             name = f"attributes.{code}"
             attributes[code] = [_scalar(v, name) for v in answer] if isinstance(answer, list) else _scalar(answer, name)
@@ -168,20 +175,21 @@ def discovery(fmt: str):
 @bp.get(f"/services.{FMT}")
 def services(fmt: str):
     """The municipality's service list."""
-    return render(reads.services(get_session(), _jurisdiction()), fmt, "services")
+    return render(reads.services(get_session(), _jurisdiction(), content_language()), fmt, "services")
 
 
 @bp.get(f"/services/<service_code>.{FMT}")
 def service_definition(service_code: str, fmt: str):
     """A service's extra questions (attributes)."""
-    definition = reads.service_definition(get_session(), _jurisdiction(), service_code)
+    definition = reads.service_definition(get_session(), _jurisdiction(), service_code, content_language())
     return render(definition, fmt, "service_definition")
 
 
 @bp.get(f"/requests.{FMT}")
 def list_requests(fmt: str):
     """Service requests by id list, service_code, status and date window (last 90 days by default)."""
-    found = reads.search_requests(get_session(), _jurisdiction(), request.args, reader=_reader())
+    found = reads.search_requests(get_session(), _jurisdiction(), request.args, reader=_reader(),
+                                  language=content_language())
     return render(found, fmt, "service_requests")
 
 
@@ -194,7 +202,8 @@ def _session_poster() -> Principal | None:
         return None
     principal = current_principal()  # no X-API-Key here: the session's, after the CSRF check
     if principal.role not in SESSION_POST_ROLES:
-        raise Forbidden(f"a {principal.role} login may not submit service requests", details=[{"field": "api_key"}])
+        raise Forbidden(N_("un accesso %(role)s non può inviare segnalazioni"), role=principal.role,
+                        details=[{"field": "api_key"}])
     return principal
 
 
@@ -218,7 +227,8 @@ def create_request(fmt: str):
 @bp.get(f"/requests/<service_request_id>.{FMT}")
 def get_request(service_request_id: str, fmt: str):
     """One service request."""
-    found = reads.get_request(get_session(), _jurisdiction(), service_request_id, reader=_reader())
+    found = reads.get_request(get_session(), _jurisdiction(), service_request_id, reader=_reader(),
+                              language=content_language())
     return render([found], fmt, "service_requests")
 
 
@@ -232,12 +242,14 @@ def token(token: str, fmt: str):
 @bp.get(f"/servicerequestupdates.{FMT}")
 def service_request_updates(fmt: str):
     """Every status change of the municipality's reports between start_date and end_date (FixMyStreet)."""
-    found = open311_updates.search_updates(get_session(), _jurisdiction(), request.args, reader=_reader())
+    found = open311_updates.search_updates(get_session(), _jurisdiction(), request.args, reader=_reader(),
+                                           language=content_language())
     return render(found, fmt, "service_request_updates")
 
 
 @bp.route("/<path:rest>", methods=["GET", "POST"])
 def unknown(rest: str):
     """Anything else under /open311/v2/: a 404 in the Open311 error format."""
-    raise NotFound(f"no Open311 endpoint {rest!r}: use discovery, services, services/{{code}}, requests, "
-                   "requests/{id}, tokens/{token} or servicerequestupdates, each ending in .json or .xml")
+    raise NotFound(N_("nessun endpoint Open311 %(path)s: usa discovery, services, services/{code}, requests, "
+                      "requests/{id}, tokens/{token} o servicerequestupdates, ciascuno terminante in .json o .xml"),
+                   path=repr(rest))
