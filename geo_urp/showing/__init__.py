@@ -19,8 +19,9 @@ def blueprints() -> list[Blueprint]:
     from geo_urp.showing.pages import bp as pages
     from geo_urp.showing.pages_admin import bp as admin
     from geo_urp.showing.pages_council import bp as council
+    from geo_urp.showing.pages_council_trends import bp as council_trends
     from geo_urp.showing.pages_crew import bp as crew
     from geo_urp.showing.wording import bp as wording
 
     return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, api_hotspots, api_trends, open311, openapi, wording, pages,
-            crew, council, admin]
+            crew, council, council_trends, admin]
