@@ -9,7 +9,8 @@ report written since the last refresh (found by ``reports.changed_xid`` from the
 answers worked out from older counts are not reused. The cursor is the oldest transaction
 still running when the refresh began: a call being taken meanwhile is counted by the next
 refresh, never missed. A report's cell is ``hotspot_of`` (migration 0011), arithmetic on its
-coordinates, so one pass over the reports counts them with no join to the grid.
+coordinates, so one pass over the reports counts them with no join to the grid. An information
+request logged without a place is in no cell.
 
 The read side refreshes before it reads (``reading.hotspots``); the worker refreshes every
 town at every cell size already kept (``refresh_kept``), so a question seldom waits for it.
@@ -52,7 +53,7 @@ _COUNT_ALL = text(f"""
     INSERT INTO hotspot_cells (municipality_id, cell_m, service_code, month, i, j, n)
     SELECT :mid, :cell_m, r.service_code, {_MONTH}, c.i, c.j, count(*)
     FROM reports r, hotspot_of(ST_X(r.geom), ST_Y(r.geom), :cell_m) AS c
-    WHERE r.municipality_id = :mid
+    WHERE r.municipality_id = :mid AND r.geom IS NOT NULL
     GROUP BY 3, 4, 5, 6
 """)
 
@@ -72,7 +73,7 @@ _COUNT_GROUPS = text(f"""
     INSERT INTO hotspot_cells (municipality_id, cell_m, service_code, month, i, j, n)
     SELECT :mid, :cell_m, r.service_code, g.month, c.i, c.j, count(*)
     FROM unnest(CAST(:codes AS text[]), CAST(:months AS date[])) AS g(code, month)
-    JOIN reports r ON r.municipality_id = :mid AND r.service_code = g.code
+    JOIN reports r ON r.municipality_id = :mid AND r.service_code = g.code AND r.geom IS NOT NULL
          AND r.requested_datetime >= (g.month::timestamp AT TIME ZONE '{TIME_ZONE}')
          AND r.requested_datetime < ((g.month + interval '1 month')::timestamp AT TIME ZONE '{TIME_ZONE}'),
          hotspot_of(ST_X(r.geom), ST_Y(r.geom), :cell_m) AS c

@@ -8,7 +8,7 @@ geocoder), snaps it to its street and to the lamp or water main its service
 concerns, and stores the report and, apart, the caller's contact data. Putting the
 report into its incident, in the same transaction, is ``acting.calls.take_call``'s job.
 An information request an operator logs was answered during the call: it is
-stored closed, with the answer as its status notes.
+stored closed, with the answer as its status notes; given no place, it is stored without one.
 
 Retries are safe: a submission carrying an ``Idempotency-Key`` that its api_key
 already used returns the first report, when it is the same call (service, description
@@ -257,10 +257,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     contact = _contact(fields)
     requested = _requested_at(fields, principal, now)
     language = _language(fields)
-    place, snapped = placing.place(session, muni, fields, limits.boundary_margin_m, service.network, limits.snap)
-    snapped = snapped.report_fields()
-    if place.street_id:
-        snapped["street_id"] = place.street_id
+    where = _placed(session, muni, service, fields, limits)
     status, notes = _answered_now(service, answers, principal)
 
     values = dict(
@@ -268,11 +265,9 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         status_notes=notes, language=language,
         expected_datetime=service_levels.expected_at(muni.service_settings, service.code, requested),
         description=description, agency_responsible=service.agency, service_notice=service.notice,
-        requested_datetime=requested, updated_datetime=now, address=place.address,
-        address_id=place.address_id, zipcode=place.zipcode, media_url=media_url, attributes=answers,
-        geocode_kind=place.kind, geocode_score=place.score, api_key_id=api_key_id,
-        idempotency_key=idem if api_key_id else None, **snapped)
-    report = _store(session, values, place.x, place.y, contact)
+        requested_datetime=requested, updated_datetime=now, media_url=media_url, attributes=answers,
+        api_key_id=api_key_id, idempotency_key=idem if api_key_id else None, **where)
+    report = _store(session, values, contact)
     if report is None:
         # A concurrent retry with the same Idempotency-Key stored its report first: answer with it.
         winner = _earlier(session, api_key_id, idem)
@@ -286,13 +281,28 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
 _ONE_REPORT_PER_RETRY = "uq_reports_api_key_id_idempotency_key"
 
 
-def _store(session: Session, values: dict, x: float, y: float, contact: dict) -> Report | None:
+def _placed(session: Session, muni: Municipality, service: Service, fields: Mapping[str, str],
+            limits: IntakeLimits) -> dict:
+    """The report's columns of where it is: its point, label, how it was found and what it snapped
+    to. An information request given no place has none (it is about no place: migration 0013);
+    any other call without one is refused, naming the location fields."""
+    if service.code == INFO_REQUEST and not placing.has_location(fields):
+        return {"geom": None}
+    place, snap = placing.place(session, muni, fields, limits.boundary_margin_m, service.network, limits.snap)
+    where = dict(geom=WKTElement(f"POINT({place.x} {place.y})", srid=METRIC_SRID), address=place.address,
+                 address_id=place.address_id, zipcode=place.zipcode, geocode_kind=place.kind,
+                 geocode_score=place.score, **snap.report_fields())
+    if place.street_id:
+        where["street_id"] = place.street_id
+    return where
+
+
+def _store(session: Session, values: dict, contact: dict) -> Report | None:
     """Insert a report (and its caller's contact, when given); the stored report, or None when a
     report with its api_key and Idempotency-Key already exists: a concurrent retry stored it first
     (PostgreSQL makes this insert wait for that one to commit, then refuses it as a duplicate of
     the unique key; only this savepoint is undone)."""
-    report = Report(**values, geom=WKTElement(f"POINT({x} {y})", srid=METRIC_SRID),
-                    contact=CallerContact(**contact) if contact else None)
+    report = Report(**values, contact=CallerContact(**contact) if contact else None)
     try:
         with session.begin_nested():
             session.add(report)

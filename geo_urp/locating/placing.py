@@ -61,6 +61,11 @@ def _given(fields: Mapping[str, str], name: str) -> bool:
     return str(fields.get(name) or "").strip() != ""
 
 
+def has_location(fields: Mapping[str, str]) -> bool:
+    """Whether a submission names a place at all (lat or long, address_id or address_string)."""
+    return any(_given(fields, name) for name in ("lat", "long", "address_id", "address_string"))
+
+
 def _from_latlong(session: Session, muni: Municipality, fields: Mapping[str, str], margin_m: float) -> Place:
     lat = _number(fields, "lat", -90, 90)
     lon = _number(fields, "long", -180, 180)

@@ -11,6 +11,7 @@ from datetime import datetime
 from geoalchemy2 import WKBElement
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     ForeignKey,
     FetchedValue,
     Index,
@@ -30,6 +31,8 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         UniqueConstraint("api_key_id", "idempotency_key"),
+        CheckConstraint("geom IS NOT NULL OR service_code = 'info_request'",
+                        name="placed_unless_information"),
         Index("ix_reports_muni_time", "municipality_id", "requested_datetime"),
         Index("ix_reports_muni_service_status", "municipality_id", "service_code", "status"),
         # The calls still being worked: a handful among years of closed ones (migration 0006).
@@ -54,7 +57,8 @@ class Report(Base):
     zipcode: Mapped[str | None]
     media_url: Mapped[str | None]
     attributes: Mapped[dict] = mapped_column(default=dict)
-    geom: Mapped[WKBElement] = geom("POINT")
+    # Every report has a place but an information request logged without one (migration 0013).
+    geom: Mapped[WKBElement | None] = geom("POINT", nullable=True)
     # Locating: how the point was found and which assets it concerns.
     geocode_kind: Mapped[str | None]
     geocode_score: Mapped[float | None]

@@ -167,8 +167,8 @@ SCRIPT_WORDS: dict[str, str | tuple[str, str]] = {
     "field_description": N_("Descrizione"), "field_first_name": N_("Nome"), "field_last_name": N_("Cognome"),
     "field_phone": N_("Telefono"), "field_email": N_("E-mail"), "field_language": N_("Lingua"),
     "field_requested_datetime": N_("Ora della chiamata"),
-    "info_request_hint": N_("Richiesta di informazioni: il luogo non serve (senza indirizzo è registrata presso "
-                            "il municipio) ed è chiusa subito con la risposta data."),
+    "info_request_hint": N_("Richiesta di informazioni: il luogo non serve (senza indirizzo è registrata senza "
+                            "luogo) ed è chiusa subito con la risposta data."),
     "near_lamp": N_("il lampione %(asset)s spento"), "near_lighting_circuit": N_("il circuito %(asset)s spento"),
     "near_lighting_cabinet": N_("il quadro elettrico %(asset)s spento"),
     "near_water_main_burst": N_("la rottura della condotta %(asset)s"),

@@ -227,3 +227,4 @@ def test_an_information_request_is_logged_without_a_place_and_closed_with_the_an
         report = s.get(Report, number)
         assert (report.service_code, report.status, report.status_notes, report.attributes["topic"]) == (
             "info_request", "closed", answer, "orari anagrafe")
+        assert report.geom is None and report.address is None     # logged without a place

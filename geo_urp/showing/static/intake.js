@@ -14,8 +14,7 @@
 // The questions of the chosen service (Open311 attributes) are asked below the description.
 //
 // An information request is answered during the call: it needs no place and is stored closed with
-// the answer given (attribute[answer]). Intake still places every report, so one logged without
-// an address is placed at the town's "municipio" landmark (the URP's office), and the form says so.
+// the answer given (attribute[answer]); logged without an address, it is stored without a place.
 //
 // Keyboard: F2 goes to the form for a new call, Ctrl+Enter saves from any field, Enter in the
 // address picks a place (never saves), Esc closes the suggestions. Text is set with textContent; the
@@ -26,7 +25,7 @@ function geoUrpIntake(mapName, cfg) {
   const W = geoUrpWords;
   const LABELLED = [...FIELDS, "requested_datetime"];
   const label = field => (LABELLED.includes(field) ? W.t(`field_${field}`) : "");
-  const INFO = "info_request", INFO_PLACE = "municipio";
+  const INFO = "info_request";
   const map = window[mapName];
   const form = document.getElementById("intake");
   const el = name => form.elements.namedItem(name);
@@ -144,7 +143,8 @@ function geoUrpIntake(mapName, cfg) {
   function problem(status, answer) {
     const description = Array.isArray(answer) && answer[0] ? String(answer[0].description)
                                                            : W.t("error_status", {status});
-    if (status === 401 || /^api_key was not provided/.test(description)) {  // the login has expired
+    // The Open311 error texts come in the login's language (a lapsed login's in English).
+    if (status === 401 || /^api_key (was not provided|non è stato fornito)/.test(description)) {  // login expired
       return W.t("intake_session_expired");
     }
     if (/CSRF/.test(description)) return W.t("intake_page_expired");
@@ -153,7 +153,7 @@ function geoUrpIntake(mapName, cfg) {
   }
 
   const ambiguous = answer => Array.isArray(answer) && answer[0] &&
-    /^address_string .* is ambiguous/.test(String(answer[0].description));
+    /^address_string .* (is ambiguous|è ambiguo)/.test(String(answer[0].description));
 
   async function postJson(url, body) {
     const resp = await fetch(url, {method: "POST", credentials: "same-origin", body: JSON.stringify(body),
@@ -205,10 +205,7 @@ function geoUrpIntake(mapName, cfg) {
     const body = submission(), info = body.service_code === INFO;
     if (!body.service_code) return fail(W.t("choose_service"), "service_code");
     if (!place.town()) return fail(W.t("choose_town"), "jurisdiction_id");
-    if (!body.lat && !body.address_string) {
-      if (!info) return fail(W.t("say_where"), "address_string");
-      body.address_string = INFO_PLACE;
-    }
+    if (!body.lat && !body.address_string && !info) return fail(W.t("say_where"), "address_string");
     const join = info ? "" : (form.querySelector("input[name=join_incident]:checked") || {}).value;
     saving = true;
     button.disabled = true;
