@@ -26,7 +26,7 @@ from geo_urp.errors import Forbidden
 from geo_urp.models import Municipality
 from geo_urp.reading import work_list
 from geo_urp.reasoning.responsibility import SKILL
-from geo_urp.showing.auth import LoginUser, current_principal, municipality_ids, require
+from geo_urp.showing.auth import LoginUser, current_principal, municipality_ids, reader_language, require
 from geo_urp.showing.database import get_session
 from geo_urp.showing.maps import layer_control, municipality_map
 from geo_urp.showing.wording import KIND, STATUS, names
@@ -139,7 +139,7 @@ def operator():
         kind_skills=SKILL, kind_names=names(KIND), status_names=names(STATUS),
         towns=[{"slug": t.slug, "name": t.name} for t in towns],
         # one service list for the form: today every town has the same (catalog.catalog_for); its
-        # names and groups in the reader's words
-        services=[{**svc.as_open311(), "service_name": gettext(svc.name), "group": gettext(svc.group),
-                   "attributes": svc.definition()["attributes"]}
+        # names, groups, questions and choices in the reader's words
+        services=[{**svc.as_open311(reader_language()),
+                   "attributes": svc.definition(reader_language())["attributes"]}
                   for svc in catalog_for(session, muni.id).services])
