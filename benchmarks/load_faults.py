@@ -129,8 +129,6 @@ def start_service(workers: int = 3) -> Service:
     with engine.connect() as conn:
         conn.execute(text("CREATE DATABASE geo_urp"))
     engine.dispose()
-    env = {**os.environ, "DATABASE_URL": cluster.url("geo_urp_app"), "DATABASE_ADMIN_URL": cluster.url(),
-           "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING", "SMTP_HOST": "", "SMS_GATEWAY_URL": ""}
     # What `db init`, `db grant-app`, `layers load` and `keys add` do, in this process: each
     # command would start an interpreter of its own.
     init_db(cluster.url())
@@ -139,11 +137,18 @@ def start_service(workers: int = 3) -> Service:
         load_municipality(session, TOWN, "borgo")
         key = create_api_key(session, "operator", None, None, "load_faults")
     engine_for(cluster.url()).dispose()
+    process, base = _serve(cluster, workers)
+    return Service(cluster, process, base, key)
+
+
+def _serve(cluster: Cluster, workers: int) -> tuple[subprocess.Popen, str]:
+    """``serve`` with ``workers`` gunicorn workers on a free port, once it answers ``/healthz``."""
+    env = {**os.environ, "DATABASE_URL": cluster.url("geo_urp_app"), "DATABASE_ADMIN_URL": cluster.url(),
+           "LOG_FORMAT": "json", "LOG_LEVEL": "WARNING", "SMTP_HOST": "", "SMS_GATEWAY_URL": ""}
     port = free_port()
-    log = open(cluster.dir / "serve.log", "wb")
+    log = open(cluster.dir / "serve.log", "ab")
     process = subprocess.Popen([sys.executable, "-m", "geo_urp", "serve", "--port", str(port),
                                 "--workers", str(workers)], env=env, cwd=ROOT, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         if process.poll() is not None:
             raise RuntimeError("serve ended at start")
@@ -152,19 +157,29 @@ def start_service(workers: int = 3) -> Service:
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
                 conn.close()
-                return Service(cluster, process, base, key)
+                return process, f"http://127.0.0.1:{port}"
         except OSError:
             pass
         time.sleep(0.2)
     raise RuntimeError("serve never answered /healthz")
 
 
-def stop_service(service: Service) -> None:
+def _stop_serve(service: Service) -> None:
     service.process.terminate()
     try:
         service.process.wait(30)
     except subprocess.TimeoutExpired:
         service.process.kill()
+
+
+def restart_serve(service: Service, workers: int) -> None:
+    """Stop ``serve`` and start it again with ``workers`` workers, on the same cluster and town."""
+    _stop_serve(service)
+    service.process, service.base = _serve(service.cluster, workers)
+
+
+def stop_service(service: Service) -> None:
+    _stop_serve(service)
     service.cluster.stop()
 
 
@@ -185,6 +200,7 @@ class Run:
     restart_s: float | None = None
     seconds: float = 0.0
     gave_up: int = 0
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])  # in every Idempotency-Key of the run
 
     def accepted(self) -> dict[str, str]:
         """Idempotency-Key -> service_request_id of every call the service accepted."""
@@ -228,7 +244,6 @@ def load(service: Service, callers: int, seconds: float, restart_after: float | 
     run = Run()
     port = int(service.base.rsplit(":", 1)[1])
     where = _points(service.cluster.url(), 500)
-    tag = uuid.uuid4().hex[:8]
     lock = threading.Lock()
     started = time.perf_counter()
     deadline = started + seconds
@@ -238,7 +253,7 @@ def load(service: Service, callers: int, seconds: float, restart_after: float | 
         i = 0
         while time.perf_counter() < deadline:
             lat, lon = where[(c * 7 + i) % len(where)]
-            idem = f"load-{tag}-{c}-{i}"
+            idem = f"load-{run.tag}-{c}-{i}"
             body = urlencode({"api_key": service.key, "jurisdiction_id": service.slug,
                               "service_code": DEFAULT_CATALOG.codes[(c + i) % len(DEFAULT_CATALOG.codes)],
                               "lat": f"{lat:.7f}", "long": f"{lon:.7f}", "description": f"carico {c} {i}"})
@@ -288,10 +303,11 @@ class Stored:
 
 
 def stored(service: Service, run: Run) -> Stored:
-    """What the database holds of the run's calls, against what was accepted."""
+    """What the database holds of the run's calls (its Idempotency-Keys), against what was accepted."""
     engine = create_engine(service.cluster.url())
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, idempotency_key FROM reports WHERE idempotency_key LIKE 'load-%'")).all()
+        rows = conn.execute(text("SELECT id, idempotency_key FROM reports WHERE idempotency_key LIKE :keys"),
+                            {"keys": f"load-{run.tag}-%"}).all()
     engine.dispose()
     per_key: dict[str, int] = {}
     ids = set()
