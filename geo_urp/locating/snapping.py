@@ -187,12 +187,14 @@ def resnap_open_reports(session: Session, municipality_id: int, network_of: Mapp
     Asset ids and valve-segment numbers belong to one load of the layers: after a reload a
     report's old ``lamp_id`` may name another lamp or none. ``network_of`` maps a service code
     to the network its calls snap to (the catalog's). A report placed on a street the new
-    layers no longer have keeps its point and gets the nearest street.
+    layers no longer have keeps its point and gets the nearest street; one without a point (an
+    information request) has nothing to snap.
     """
     rows = session.execute(
         select(Report.id, Report.service_code, func.ST_X(Report.geom).label("x"), func.ST_Y(Report.geom).label("y"),
                *(getattr(Report, c) for c in _ASSET_COLUMNS))
-        .where(Report.municipality_id == municipality_id, Report.status == "open").order_by(Report.id)).all()
+        .where(Report.municipality_id == municipality_id, Report.status == "open", Report.geom.is_not(None))
+        .order_by(Report.id)).all()
     changed = 0
     for row in rows:
         fresh = dict.fromkeys(_ASSET_COLUMNS)

@@ -13,8 +13,9 @@ from geo_urp.acting import hotspot_counts, trend_counts
 from geo_urp.acting.intake import submit_request
 from geo_urp.db import session_scope
 from geo_urp.errors import BadInput
+from geo_urp.loading.loader import load_municipality
 from geo_urp.models import HotspotCell, Municipality, Report
-from tests.conftest import report_row
+from tests.conftest import BORGO, report_row
 from tests.showing.open311_support import API, latlong, post, validate
 
 NOW = datetime(2026, 11, 27, 22, 0, tzinfo=timezone.utc)
@@ -102,3 +103,13 @@ def test_council_counts_keep_a_placeless_request_in_the_town_and_out_of_every_he
             "SELECT sum(n) FROM trend_weeks WHERE municipality_id = :mid AND service_code = 'info_request' "
             "AND month = DATE '2026-05-01'"), {"mid": mid}).scalar()
         assert counted == 2                                       # both are the town's reports
+
+
+def test_an_open_placeless_request_survives_a_reload_of_the_layers(borgo_db_url, borgo_keys):
+    with session_scope(borgo_db_url) as s:          # a public key's request stays open, unanswered
+        rid = submit_request(s, borgo_keys["public"], ASKED, {}, now=NOW).report.id
+    with session_scope(borgo_db_url) as s:          # open reports are snapped again to the new layers
+        load_municipality(s, BORGO, "borgo")
+    with session_scope(borgo_db_url) as s:
+        r = s.get(Report, rid)
+        assert r.status == "open" and r.geom is None and r.street_id is None
