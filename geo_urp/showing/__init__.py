@@ -10,6 +10,7 @@ def blueprints() -> list[Blueprint]:
     from geo_urp.showing.api_hotspots import bp as api_hotspots
     from geo_urp.showing.api_audit import bp as api_audit
     from geo_urp.showing.api_incidents import bp as api_incidents
+    from geo_urp.showing.api_layers import bp as api_layers
     from geo_urp.showing.api_outbox import bp as api_outbox
     from geo_urp.showing.api_trends import bp as api_trends
     from geo_urp.showing.assets import bp as assets
@@ -23,5 +24,6 @@ def blueprints() -> list[Blueprint]:
     from geo_urp.showing.pages_crew import bp as crew
     from geo_urp.showing.wording import bp as wording
 
-    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, api_hotspots, api_trends, open311, openapi, wording, pages,
+    return [health, assets, api_incidents, api_outbox, api_audit, api_geocode, api_hotspots, api_trends, api_layers,
+            open311, openapi, wording, pages,
             crew, council, council_trends, admin]

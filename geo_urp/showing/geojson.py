@@ -6,8 +6,13 @@ no geometry passes through Python objects.
 """
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from geo_urp.errors import NotFound
+from geo_urp.loading import layer_cache
 
 # layer -> (table, id column, properties to publish). Only layer data: no report, no person.
 MAP_LAYERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -36,6 +41,17 @@ def layer_collection(session: Session, municipality_id: int, layer: str) -> dict
         "WHERE municipality_id = :mid AND geom IS NOT NULL")
     features = session.execute(sql, {"mid": municipality_id}).scalar()
     return {"type": "FeatureCollection", "features": features}
+
+
+def layer_json(session: Session, municipality_id: int, layer: str) -> str:
+    """``layer_collection`` as JSON text, made once per load of the town's layers (``layer_cache``):
+    what a page fetches when its reader asks for a layer it does not carry (the civic numbers)."""
+    if layer not in MAP_LAYERS:
+        raise NotFound(f"layer {layer!r} was not found; layers: {', '.join(MAP_LAYERS)}",
+                       details=[{"field": "layer", "value": layer}])
+    return layer_cache.cached(session, municipality_id, f"layer json {layer}",
+                              lambda: json.dumps(layer_collection(session, municipality_id, layer),
+                                                 ensure_ascii=False, separators=(",", ":")))
 
 
 def town_bounds(session: Session, municipality_id: int) -> list[list[float]] | None:

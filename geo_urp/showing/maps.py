@@ -9,6 +9,11 @@ The layers are named in the reader's language (Flask-Babel: a map written outsid
 request, ``write_map``, is named in Italian). A page where the map shares the screen with
 forms asks for the control ``layers_collapsed``: an icon that opens the list on hover or
 tap, so the list of a dozen layers never covers the map on a laptop or a phone.
+
+A page that draws the same map for every request takes it from ``drawn_map``: the map rendered
+once per load of the town's layers (``layer_cache``), per reader's language and settings. Such a
+page may leave the civic numbers out (``civic_numbers=False``: thousands of points nobody sees
+until asked for) and fetch them when its reader ticks them (``/api/layers/addresses``).
 """
 from __future__ import annotations
 
@@ -17,10 +22,11 @@ import html
 from pathlib import Path
 
 import folium
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from sqlalchemy.orm import Session
 
 from geo_urp import municipalities
+from geo_urp.loading import layer_cache
 from geo_urp.showing import assets
 from geo_urp.showing.geojson import boundary_geojson, layer_collection, town_bounds
 
@@ -62,9 +68,11 @@ def _points(data: dict, name: str, colour, radius: float, tooltip: list[str], sh
     )
 
 
-def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
-                     tiles_url: str = "", tiles_attribution: str = "", layers_collapsed: bool = False) -> folium.Map:
-    """A map of every layer loaded for municipality ``slug``; its layer control an icon when ``layers_collapsed``."""
+def municipality_map(session: Session, slug: str, assets_base: str = "/vendor", tiles_url: str = "",
+                     tiles_attribution: str = "", layers_collapsed: bool = False,
+                     civic_numbers: bool = True) -> folium.Map:
+    """A map of every layer loaded for municipality ``slug`` (the civic numbers only when ``civic_numbers``);
+    its layer control an icon when ``layers_collapsed``."""
     muni = municipalities.by_slug(session, slug, field="municipality")
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
     assets.use_local_assets(m, assets_base)
@@ -101,9 +109,10 @@ def municipality_map(session: Session, slug: str, assets_base: str = "/vendor",
                 ["cabinet_id", "circuit_count", "lamp_count"]),
         _points(_text_safe(layer_collection(session, mid, "landmarks")), gettext("luoghi noti"),
                 lambda p: "#ffd700", 6, ["name", "aliases"]),
-        _points(_text_safe(layer_collection(session, mid, "addresses")), gettext("numeri civici"),
-                lambda p: "#999", 2, ["street", "number"], show=False),
     ]
+    if civic_numbers:
+        layers.append(_points(_text_safe(layer_collection(session, mid, "addresses")), gettext("numeri civici"),
+                              lambda p: "#999", 2, ["street", "number"], show=False))
     for layer in layers:
         if layer.data.get("features"):
             layer.add_to(m)
@@ -115,6 +124,30 @@ def layer_control(m: folium.Map) -> folium.LayerControl:
     """The layer control of a map made by ``municipality_map``: a page that draws live layers in the
     browser adds them to it by its JavaScript name (``get_name()``)."""
     return next(child for child in m._children.values() if isinstance(child, folium.LayerControl))
+
+
+def drawn_map(session: Session, slug: str, assets_base: str = "/vendor", tiles_url: str = "",
+              tiles_attribution: str = "", layers_collapsed: bool = False, civic_numbers: bool = True) -> dict:
+    """``municipality_map`` rendered for a page: ``header``, ``html`` and ``script`` (Folium's three parts),
+    the map's and its layer control's JavaScript names (``map_name``, ``control_name``).
+
+    Drawn once per load of the town's layers and kept (``layer_cache``): the map holds layer data and
+    the layers' names in the reader's language, nothing of a request or a user but that language,
+    which is part of the key with the arguments."""
+    muni = municipalities.by_slug(session, slug, field="municipality")
+
+    def draw() -> dict:
+        m = municipality_map(session, slug, assets_base=assets_base, tiles_url=tiles_url,
+                             tiles_attribution=tiles_attribution, layers_collapsed=layers_collapsed,
+                             civic_numbers=civic_numbers)
+        root = m.get_root()
+        root.render()
+        return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render(),
+                "map_name": m.get_name(), "control_name": layer_control(m).get_name()}
+
+    fact = ("drawn map", str(get_locale()), assets_base, tiles_url, tiles_attribution, layers_collapsed,
+            civic_numbers)
+    return layer_cache.cached(session, muni.id, repr(fact), draw)
 
 
 def write_map(session: Session, slug: str, out: Path, tiles_url: str = "", tiles_attribution: str = "") -> Path:

@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 
 from geo_urp.models.incidents import KINDS, STATUSES
 from geo_urp.reading import audit
+from geo_urp.showing.geojson import MAP_LAYERS
 
 bp = Blueprint("openapi", __name__)
 
@@ -210,6 +211,15 @@ DOCUMENT: dict = {
                     "areas": {"type": "array"}, "districts": {"type": ["array", "null"]},
                     "min_count": {"type": "integer"}}}}}},
                           "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},
+        "/api/layers/{layer}": {"get": {
+            "summary": "One of the town's layers as GeoJSON in WGS84 (what the operator's map fetches for the "
+                       "civic numbers when they are ticked); layer data only",
+            "parameters": [{"name": "layer", "in": "path", "required": True,
+                            "schema": {"enum": list(MAP_LAYERS)}}, _JURISDICTION],
+            "responses": {"200": {"description": "the layer's features, properties.id on each", "content": {
+                "application/geo+json": {"schema": {"type": "object", "properties": {
+                    "type": {"const": "FeatureCollection"}, "features": {"type": "array"}}}}}},
+                "400": _ERROR, "404": _ERROR, **_AUTH_ERRORS}}},
         "/api/geocode": {"get": {
             "summary": "Geocode what a caller says on the municipality's own layers",
             "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},

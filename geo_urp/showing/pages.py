@@ -28,7 +28,7 @@ from geo_urp.reading import work_list
 from geo_urp.reasoning.responsibility import SKILL
 from geo_urp.showing.auth import LoginUser, current_principal, municipality_ids, reader_language, require
 from geo_urp.showing.database import get_session
-from geo_urp.showing.maps import layer_control, municipality_map
+from geo_urp.showing.maps import drawn_map
 from geo_urp.showing.wording import KIND, STATUS, names
 
 bp = Blueprint("pages", __name__)
@@ -122,15 +122,16 @@ def operator():
     muni = min((t for t in towns if t.id in mids), key=lambda t: t.slug, default=None)
     if muni is None:
         abort(404, "no municipality is loaded yet")
-    m = municipality_map(session, muni.slug, assets_base="/vendor",
-                         tiles_url=current_app.config["MAP_TILES_URL"],
-                         tiles_attribution=current_app.config["MAP_TILES_ATTRIBUTION"], layers_collapsed=True)
-    root = m.get_root()
-    root.render()
+    # The town's layers as drawn for this load of them, the civic numbers fetched when ticked
+    drawn = drawn_map(session, muni.slug, assets_base="/vendor", tiles_url=current_app.config["MAP_TILES_URL"],
+                      tiles_attribution=current_app.config["MAP_TILES_ATTRIBUTION"], layers_collapsed=True,
+                      civic_numbers=False)
     return render_template(
-        "operator.html", municipality=muni, principal=g.principal, map_name=m.get_name(),
-        map_header=root.header.render(), map_html=root.html.render(), map_script=root.script.render(),
-        layer_control_name=layer_control(m).get_name(),
+        "operator.html", municipality=muni, principal=g.principal, map_name=drawn["map_name"],
+        map_header=drawn["header"], map_html=drawn["html"], map_script=drawn["script"],
+        layer_control_name=drawn["control_name"],
+        civic_numbers={"name": gettext("numeri civici"),
+                       "url": url_for("api_layers.layer", layer="addresses", jurisdiction_id=muni.slug)},
         incidents_url=url_for("api_incidents.list_incidents", jurisdiction_id=muni.slug),
         callbacks_url=url_for("api_outbox.list_outbox", channel="phone", status="pending",
                               jurisdiction_id=muni.slug),

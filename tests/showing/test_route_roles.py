@@ -74,6 +74,8 @@ TABLE = {
                               (401, 200, 200, 200, 200, 200, 200, 200, 200)),
     ("GET", "/api/hotspots"): ("/api/hotspots?jurisdiction_id=borgo&cell_m=250", _,
                                (401, 200, 403, 200, 403, 200, 403, 200, 200)),
+    ("GET", "/api/layers/<layer>"): ("/api/layers/addresses?jurisdiction_id=borgo", _,
+                                     (401, 200, 200, 200, 403, 200, 200, 200, 200)),
     ("GET", "/api/trends"): ("/api/trends?jurisdiction_id=borgo", _,
                              (401, 200, 403, 200, 403, 200, 403, 200, 200)),
     ("GET", "/api/incidents"): ("/api/incidents?jurisdiction_id=borgo", _,

@@ -1,6 +1,6 @@
 // The operator's console: the live incidents polled incrementally (SPEC §4, GET /api/incidents),
 // drawn on the map (live_map.js) and listed beside it with their actions (incident_panel.js),
-// and the pending call-backs (callbacks.js).
+// and the pending call-backs (callbacks.js); the civic numbers layer, fetched when ticked (on_demand_layer.js).
 //
 // Why incremental: the console stays open all shift, so each poll asks only for what changed. The
 // first poll takes the open incidents; every next one sends `since=<next_since of the previous
@@ -13,6 +13,9 @@
 function geoUrpOperatorConsole(cfg) {
   const map = window[cfg.mapName];
   const count = document.getElementById("incident-count");
+  // The civic numbers, after the town's other layers in the control, fetched when ticked
+  geoUrpOnDemandLayer(map, cfg.layerControl, cfg.civicNumbers.name, cfg.civicNumbers.url,
+                      {colour: "#999", radius: 2, tip: ["street", "number"]});
   const drawn = geoUrpLiveMap(map, cfg.layerControl, cfg.kinds);
   const callBacks = geoUrpCallBacks(cfg, cfg.callBackMs);
   const panel = geoUrpIncidentPanel(cfg, {focus: id => drawn.focus(id), changed: () => poll()});
