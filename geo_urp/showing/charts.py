@@ -2,7 +2,7 @@
 
 No script and no third-party code: a chart is markup the page carries (``Markup``), every text
 in it escaped (``markupsafe.escape``: an area's name comes from the town's layers), its axes
-labelled, and a ``<title>`` on every bar and point, so that a screen reader (and a hovering
+labelled, a visible caption (``figcaption``), and a ``<title>`` on every bar and point, so that a screen reader (and a hovering
 mouse) reads each figure. A group the privacy rules hide (``None``) is drawn as a short grey
 mark at the baseline titled with what the page writes instead of a number ("< k"), never with
 a height that would tell the count.
@@ -54,7 +54,7 @@ def scale(top: float) -> tuple[float, float]:
 
 
 def _open(chart_id: str, caption: str) -> list[str]:
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
+    return [f'<figure class="chart"><figcaption>{escape(caption)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
             f'aria-labelledby="{escape(chart_id)}-title">',
             f'<title id="{escape(chart_id)}-title">{escape(caption)}</title>']
@@ -63,7 +63,7 @@ def _open(chart_id: str, caption: str) -> list[str]:
 def _axes(top: float, step: float, tick: Callable[[float], str], x_label: str, y_label: str) -> list[str]:
     """The y axis with its ticks and grid, the x axis, and both axes' names."""
     plot_h = HEIGHT - TOP - BOTTOM
-    parts = [f'<g class="axis y" font-size="11" fill="#333">']
+    parts = ['<g class="axis y" font-size="11" fill="#333">']
     for k in range(int(round(top / step)) + 1):
         value = k * step
         y = TOP + plot_h - plot_h * value / top
@@ -104,7 +104,7 @@ def bar_chart(points: Sequence[Point], *, chart_id: str, caption: str, x_label: 
                      f'<title>{escape(p.label)}: {escape(p.shown)}</title></rect>')
     parts.append('</g>')
     parts += _x_labels([p.label for p in points], lambda i: LEFT + (i + 0.5) * slot)
-    parts.append('</svg>')
+    parts.append('</svg></figure>')
     return Markup("".join(parts))
 
 
@@ -138,5 +138,5 @@ def line_chart(series: Sequence[Series], *, chart_id: str, caption: str, x_label
         parts.append(f'<rect x="{LEFT + 8 + 150 * n}" y="8" width="12" height="12" fill="{colour}"/>'
                      f'<text x="{LEFT + 24 + 150 * n}" y="18" font-size="11">{escape(s.name)}</text></g>')
     parts += _x_labels(labels, lambda i: LEFT + (i + 0.5) * slot)
-    parts.append('</svg>')
+    parts.append('</svg></figure>')
     return Markup("".join(parts))

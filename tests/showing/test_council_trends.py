@@ -185,3 +185,13 @@ def test_a_council_login_reads_the_page_and_an_operator_may_not(planted):
     operator = make_app(planted).test_client()
     operator.post("/login", data={"username": "anna", "password": "password-anna"})
     assert operator.get(f"/council/trends?{QUERY}").status_code == 403
+
+
+def test_each_table_link_of_the_page_downloads_its_csv(planted, borgo_keys):
+    client = make_app(planted).test_client()
+    page = _get(client, borgo_keys, f"/council/trends?{QUERY}").get_data(as_text=True)
+    links = dict(re.findall(r'<a class="csv" data-table="(\w+)" href="([^"]+)"', page))
+    assert sorted(links) == ["areas", "monthly", "months", "weekly"]   # no districts layer: no link
+    for table, href in links.items():
+        resp = _get(client, borgo_keys, html.unescape(href))
+        assert resp.mimetype == "text/csv" and f"-{table}-road_damage-2026-01-2026-06.csv" in resp.headers["Content-Disposition"]
