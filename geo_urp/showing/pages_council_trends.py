@@ -174,8 +174,12 @@ def _question_args(question: trends.Question) -> dict[str, str]:
 
 
 def _cell(column: str, value) -> str:
+    """A CSV cell: a hidden count as on the page, a missing figure empty; a name from the town's
+    layers that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) kept as text."""
     if value is None:
         return hidden_count() if column == "count" else ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
     return value
 
 

@@ -1,9 +1,10 @@
 """The council's trend page and its CSV tables (``showing/pages_council_trends.py``) on a Borgo with
 planted road-damage reports with a history, a service with too few reports and calls about a person.
 
-The planted counts come out on the page and in every CSV; a group under k shows "< k", never a
-number; no report's words, caller, contact or address leave; a hostile area name is escaped in
-the charts; a bad question is a 400 naming its field.
+The planted counts come out on the page and in every CSV (per district too, once the town has
+districts); a group under k shows "< k", never a number; no report's words, caller, contact or
+address leave; a hostile area name is escaped in the charts; a bad question is a 400 naming its
+field; every table link of the page downloads its CSV.
 """
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, box
 from sqlalchemy import select, update
 
 from geo_urp.db import session_scope
-from geo_urp.models import CallerContact, CrewArea, Municipality
+from geo_urp.models import METRIC_SRID, CallerContact, CrewArea, District, Municipality
 from geo_urp.reading.privacy import COUNCIL_MIN_REPORTS
-from tests.conftest import make_app, report_row
+from tests.conftest import BORGO_ORIGIN, make_app, report_row
 
 WORDS = "<script>alert('trend')</script> la signora Bianchi, anziana sola al secondo piano"
 CONTACT = {"first_name": "Maria", "last_name": "Rossi", "phone": "+39 333 7654321", "email": "maria.rossi@example.org"}
@@ -156,11 +159,15 @@ def test_no_word_contact_or_address_of_a_report_leaves(planted, borgo_keys):
         assert [p for p in PRIVATE if p in out] == []
 
 
-def test_a_hostile_area_name_is_escaped_in_the_charts_and_tables(planted, borgo_keys):
+def test_a_hostile_area_name_is_escaped_in_the_charts_and_tables_and_no_formula_in_the_csv(planted, borgo_keys):
     with session_scope(planted) as s:
         s.execute(update(CrewArea).where(CrewArea.area_id == "A1").values(name='<img src=x onerror="alert(1)">'))
-    page = _get(make_app(planted).test_client(), borgo_keys, f"/council/trends?{QUERY}").get_data(as_text=True)
+        s.execute(update(CrewArea).where(CrewArea.area_id == "A2").values(name='=HYPERLINK("http://x.example")'))
+    client = make_app(planted).test_client()
+    page = _get(client, borgo_keys, f"/council/trends?{QUERY}").get_data(as_text=True)
     assert "<img" not in page and "&lt;img src=x" in page
+    areas = {r["area_id"]: r["name"] for r in _csv(client, borgo_keys, "areas")}
+    assert areas["A2"] == "'=HYPERLINK(\"http://x.example\")" and areas["A1"].startswith("<img")
 
 
 @pytest.mark.parametrize("path, field", [
@@ -195,3 +202,21 @@ def test_each_table_link_of_the_page_downloads_its_csv(planted, borgo_keys):
     for table, href in links.items():
         resp = _get(client, borgo_keys, html.unescape(href))
         assert resp.mimetype == "text/csv" and f"-{table}-road_damage-2026-01-2026-06.csv" in resp.headers["Content-Disposition"]
+
+
+def test_districts_get_their_chart_table_and_csv_when_the_town_has_them(planted, borgo_keys):
+    x, y = BORGO_ORIGIN
+    with session_scope(planted) as s:
+        mid = s.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
+        s.add_all([District(municipality_id=mid, district_id="D1", name="Centro",
+                            geom=from_shape(MultiPolygon([box(x, y, x + 500, y + 1000)]), srid=METRIC_SRID)),
+                   District(municipality_id=mid, district_id="D2", name="Oltrefiume",
+                            geom=from_shape(MultiPolygon([box(x + 500, y, x + 1000, y + 500)]), srid=METRIC_SRID))])
+    client = make_app(planted).test_client()
+    page = _get(client, borgo_keys, f"/council/trends?{QUERY}").get_data(as_text=True)
+    assert 'id="no-districts"' not in page and 'id="districts-counts"' in page
+    districts = _cells(page, "districts", "place")
+    # West (100, 100) is in Centro; east (900, 900) in neither district: the row of no district.
+    assert (districts["D1"]["count"], districts["D2"]["count"], districts[""]["count"]) == ("7", HIDDEN, "5")
+    rows = {r["district_id"]: r for r in _csv(client, borgo_keys, "districts")}
+    assert (rows["D1"]["count"], rows["D1"]["name"], rows["D2"]["count"], rows[""]["count"]) == ("7", "Centro", HIDDEN, "5")
