@@ -319,3 +319,29 @@ def test_hostile_text_is_shown_as_text_never_run(app, borgo_db_url, borgo_keys, 
         assert page.evaluate("window.pwned") is None
         assert page.locator("#incident-list img, #callback-list img, .leaflet-popup img").count() == 0
         assert page.outside == []
+
+
+def test_the_move_form_is_made_when_the_actions_open_and_kept_when_a_poll_replaces_the_item(app, borgo_keys, op):
+    pothole = _incident(app, borgo_keys, op("road_damage", (200, 700)))
+    stray = op("road_damage", (300, 520))
+    other = _incident(app, borgo_keys, stray)
+    assert other["id"] != pothole["id"]
+    with live_server(app) as base, browser_page() as page:
+        _console(page, base)
+        item = _item(page, other["id"])
+        expect(item.locator(".assign")).to_have_count(1)
+        expect(item.locator(".move")).to_have_count(0)          # not made with the item: an option per call
+        item.locator("summary").click()
+        item.locator("select[name=report_id]").select_option(str(stray))
+        item.locator("select[name=incident_id]").select_option(str(pothole["id"]))
+        page.evaluate("id => { document.querySelector(`#incident-list [data-id='${id}']`).geoUrpMark = true; }",
+                      other["id"])
+        joined = op("road_damage", (302, 522))                 # a second call: the poll replaces the item
+        assert _incident(app, borgo_keys, joined)["id"] == other["id"]
+        expect(item.locator(".calls")).to_have_text("2 chiamate")
+        assert page.evaluate("id => document.querySelector(`#incident-list [data-id='${id}']`).geoUrpMark",
+                             other["id"]) is None
+        assert item.locator("details").evaluate("d => d.open")
+        assert item.locator("select[name=report_id]").input_value() == str(stray)
+        assert item.locator("select[name=incident_id]").input_value() == str(pothole["id"])
+        assert page.outside == []

@@ -2,6 +2,7 @@
 // the server's order (priority, then age: the oldest first, then id), with what the operator reads
 // out and acts on: priority, kind in the reader's words, asset, status, crew, age, calls, the explanation,
 // the valves to close in order and, when no crew could be named, the dispatch note.
+// Its actions (a <details>) hold the assign form; the move form is added when they first open.
 //
 // From the list the operator
 //  - assigns or reassigns a crew (select[name=crew_id], button[name=assign]): the town's crews with
@@ -108,7 +109,7 @@ function geoUrpIncidentPanel(cfg, hooks) {
     into.setAttribute("aria-label", W.t("move_into"));
     // Filled when the actions open or the list gets focus, not for every item at once: a list of
     // every other incident in each of n items is n² options on a busy night.
-    into.append(option("", "— in quale incidente —"));
+    into.append(option("", W.t("which_incident")));
     into.addEventListener("focus", () => targets(into, p));
     const button = node("button", W.t("move"));
     button.type = "button";
@@ -147,15 +148,24 @@ function geoUrpIncidentPanel(cfg, hooks) {
     }
     if (p.dispatch_note) item.append(node("div", p.dispatch_note, "dispatch"));
     const actions = node("details", null, "actions");
-    actions.append(node("summary", W.t("actions")), assignForm(p), moveForm(p));
-    actions.addEventListener("toggle", () => actions.querySelectorAll("select[name=incident_id]")
-      .forEach(select => targets(select, p)));
+    actions.append(node("summary", W.t("actions")), assignForm(p));
+    actions.addEventListener("toggle", () => {
+      if (actions.open) withMoveForm(actions, p);
+      actions.querySelectorAll("select[name=incident_id]").forEach(select => targets(select, p));
+    });
     item.append(actions);
     return item;
   }
 
+  // The move form is made when the actions first open, not with the item: it has an option per call
+  // of the incident, so made with every item it would be an option per open call on the page.
+  function withMoveForm(actions, p) {
+    if (!actions.querySelector(".move")) actions.append(moveForm(p));
+  }
+
   // What the operator had open, chosen or focused in an item a poll replaces.
-  function carry(from, to) {
+  function carry(from, to, p) {
+    if (from.querySelector(".move")) withMoveForm(to.querySelector("details"), p);
     to.querySelector("details").open = from.querySelector("details").open;
     for (const select of from.querySelectorAll("select")) {
       const twin = to.querySelector(`select[name="${select.name}"]`);
@@ -187,7 +197,7 @@ function geoUrpIncidentPanel(cfg, hooks) {
     const old = shown.get(p.id);
     const entry = {props: p, key: keyOf(p), item: listed(p)};
     if (old) {
-      carry(old.item, entry.item);
+      carry(old.item, entry.item, p);
       old.item.remove();
       shown.delete(p.id);
     }
