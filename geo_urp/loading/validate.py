@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -19,6 +20,8 @@ from geo_urp.loading.layers import LayerSpec
 
 # A layer whose features mostly lie far from the town is in the wrong CRS.
 WRONG_CRS_SHARE = 0.5
+# The integer columns (house-number ranges) are PostgreSQL integers.
+INTEGER_RANGE = (-2**31, 2**31 - 1)
 
 
 @dataclass
@@ -68,13 +71,35 @@ def _is_blank(value) -> bool:
 
 
 def _clean(value):
-    """A JSON-friendly version of a pandas cell."""
+    """A JSON-friendly version of a pandas cell: numpy values as Python ones, a list (a JSON
+    array in the file) as a list of such values, and no number that is not finite (JSON has none)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
     if _is_blank(value):
         return None
     if hasattr(value, "item"):  # numpy scalar
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
+    return value
+
+
+def _is_listed(value) -> bool:
+    """Whether a cell holds a JSON array or object, where one value is expected."""
+    return isinstance(value, (np.ndarray, list, tuple, dict))
+
+
+def _single(value):
+    """A one-value array as that value. GDAL reads a column as a list type for every feature
+    when one feature's value is an array, so the others' values arrive as arrays of one."""
+    if isinstance(value, (np.ndarray, list, tuple)) and len(value) == 1:
+        return value[0]
     return value
 
 
@@ -91,6 +116,8 @@ def _fix_geometry(geom: BaseGeometry, allowed: tuple[str, ...]) -> tuple[BaseGeo
         return None, None, "has no geometry"
     if geom.has_z:
         geom = shapely.force_2d(geom)
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        return None, None, "has a coordinate that is not a finite number (NaN or infinity)"
     if geom.geom_type == "MultiLineString" and "LineString" in allowed and "MultiLineString" not in allowed:
         merged = shapely.line_merge(geom)
         if merged.geom_type == "LineString":
@@ -129,8 +156,15 @@ def validate_layer(spec: LayerSpec, gdf: gpd.GeoDataFrame, boundary: BaseGeometr
         shapely.prepare(boundary)
     records = gdf.to_dict("records")
     geoms = list(gdf.geometry)
+    single = tuple(dict.fromkeys((*spec.required, *spec.integer_fields)))
     for pos, (rec, geom) in enumerate(zip(records, geoms), start=1):
-        fid = _as_text(rec.get(spec.id_field)) if spec.id_field and not _is_blank(rec.get(spec.id_field)) else None
+        rec.update({f: _single(rec[f]) for f in single if f in rec})
+        raw_id = rec.get(spec.id_field) if spec.id_field else None
+        fid = _as_text(raw_id) if not _is_listed(raw_id) and not _is_blank(raw_id) else None
+        listed = [f for f in single if _is_listed(rec.get(f))]
+        if listed:
+            result.rejections.append(Rejection(pos, fid, f"{', '.join(listed)} must be one value, not a list"))
+            continue
         missing = [f for f in spec.required if _is_blank(rec.get(f))]
         if missing:
             result.rejections.append(Rejection(pos, fid, f"missing {', '.join(missing)}"))
@@ -153,7 +187,8 @@ def validate_layer(spec: LayerSpec, gdf: gpd.GeoDataFrame, boundary: BaseGeometr
         row = {f: _as_text(rec[f]) for f in spec.required}
         for f in spec.optional:
             if f in rec and not _is_blank(rec[f]):
-                row[f] = _clean(rec[f])
+                # a house number that is not finite is refused below, not dropped
+                row[f] = rec[f] if f in spec.integer_fields else _clean(rec[f])
         bad_int = _coerce_integers(row, spec.integer_fields)
         if bad_int:
             result.rejections.append(Rejection(pos, fid, bad_int))
@@ -179,6 +214,8 @@ def _coerce_integers(row: dict, fields: tuple[str, ...]) -> str | None:
                 return f"{f} must be a whole number, not {row[f]!r}"
             if not value.is_integer():
                 return f"{f} must be a whole number, not {row[f]!r}"
+            if not INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]:
+                return f"{f} must be a whole number from {INTEGER_RANGE[0]} to {INTEGER_RANGE[1]}, not {row[f]!r}"
             row[f] = int(value)
     return None
 

@@ -53,6 +53,22 @@ def far_outside(fs):
     _feature(fs, "lamp_id", "L05")["geometry"]["coordinates"] = [711000, 5118500]
 
 
+def infinite_coordinate(fs):
+    _feature(fs, "lamp_id", "L04")["geometry"]["coordinates"] = [float("inf"), 5118500]
+
+
+def nan_in_a_line(fs):
+    _feature(fs, "street_id", "S3")["geometry"]["coordinates"][0] = [float("nan"), 5118550]
+
+
+def house_number_past_integers(fs):
+    _feature(fs, "street_id", "S3")["properties"]["l_from"] = 10 ** 12
+
+
+def id_that_is_a_list(fs):
+    _feature(fs, "lamp_id", "L04")["properties"]["lamp_id"] = ["L04", "L05"]
+
+
 # (layer, change, expected words in the rejection)
 FEATURE_CASES = {
     "missing id": ("lamps", missing_id, "missing lamp_id"),
@@ -60,6 +76,11 @@ FEATURE_CASES = {
     "wrong geometry type": ("streets", wrong_geometry_type, "geometry is Point, expected LineString or MultiLineString"),
     "invalid geometry": ("crew_areas", unrepairable_geometry, "cannot be repaired into a Polygon"),
     "far outside the boundary": ("lamps", far_outside, "lies 50.0 km outside the boundary"),
+    "infinite coordinate": ("lamps", infinite_coordinate, "coordinate that is not a finite number"),
+    "NaN in a line": ("streets", nan_in_a_line, "coordinate that is not a finite number"),
+    "house number past integers": ("streets", house_number_past_integers,
+                                   "l_from must be a whole number from -2147483648 to 2147483647"),
+    "id that is a list": ("lamps", id_that_is_a_list, "lamp_id must be one value, not a list"),
 }
 
 

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from geo_urp.db import session_scope
 from geo_urp.errors import LayerLoadError
 from geo_urp.loading.loader import LoadOptions, load_municipality
 from geo_urp.models import Municipality
@@ -73,27 +74,28 @@ def _write(folder, layer: str, features: list[dict]) -> None:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(layer=st.sampled_from(["lamps", "streets"]), lamps=_lamps, streets=_streets, strict=st.booleans())
-def test_any_layer_file_loads_with_reasons_or_is_refused_changing_nothing(session, tmp_path_factory, layer, lamps,
-                                                                         streets, strict):
-    mid = session.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
-    if mid is None:
-        load_municipality(session, BORGO, "borgo")
+def test_any_layer_file_loads_with_reasons_or_is_refused_changing_nothing(borgo_db_url, tmp_path_factory, layer,
+                                                                         lamps, streets, strict):
+    # Each load is a transaction of its own, committed or rolled back, as `layers load` does: a
+    # transaction held across all examples would hold back every other test's change cursor.
+    with session_scope(borgo_db_url) as session:
         mid = session.scalar(select(Municipality.id).where(Municipality.slug == "borgo"))
-    before = _snapshot(session, mid)
+        before = _snapshot(session, mid)
     folder = tmp_path_factory.mktemp("layers") / "borgo"
     shutil.copytree(BORGO, folder)
     _write(folder, layer, lamps if layer == "lamps" else streets)
     try:
-        with session.begin_nested():
+        with session_scope(borgo_db_url) as session:
             report = load_municipality(session, folder, "borgo", options=LoadOptions(strict=strict))
     except LayerLoadError as refused:
         assert str(refused)  # it says what was wrong
-        assert _snapshot(session, mid) == before
+        with session_scope(borgo_db_url) as session:
+            assert _snapshot(session, mid) == before
         return
     result = report.results.get(layer)
     if result is not None:
         assert result.kept + len(result.rejections) == result.read
         assert all(str(r) for r in result.rejections)
     # The good Borgo back for the next example.
-    with session.begin_nested():
+    with session_scope(borgo_db_url) as session:
         load_municipality(session, BORGO, "borgo")
