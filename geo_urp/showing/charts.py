@@ -2,8 +2,8 @@
 
 No script and no third-party code: a chart is markup the page carries (``Markup``), every text
 in it escaped (``markupsafe.escape``: an area's name comes from the town's layers), its axes
-labelled, a visible caption (``figcaption``), and a ``<title>`` on every bar and point, so that a screen reader (and a hovering
-mouse) reads each figure. A group the privacy rules hide (``None``) is drawn as a short grey
+labelled, a visible caption (``figcaption``) and a ``<title>`` on every bar and point, so that
+a screen reader (and a hovering mouse) reads each figure. A group the privacy rules hide (``None``) is drawn as a short grey
 mark at the baseline titled with what the page writes instead of a number ("< k"), never with
 a height that would tell the count.
 """
@@ -54,7 +54,9 @@ def scale(top: float) -> tuple[float, float]:
 
 
 def _open(chart_id: str, caption: str) -> list[str]:
-    return [f'<figure class="chart"><figcaption>{escape(caption)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
+    """The chart's figure, caption and SVG element, named by ``caption`` for a screen reader."""
+    return [f'<figure class="chart"><figcaption>{escape(caption)}</figcaption>',
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
             f'aria-labelledby="{escape(chart_id)}-title">',
             f'<title id="{escape(chart_id)}-title">{escape(caption)}</title>']

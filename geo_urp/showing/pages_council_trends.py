@@ -201,6 +201,7 @@ def trends_csv():
     writer.writerow(TABLES[table])
     for row in answer[table]:
         writer.writerow([_cell(c, row[c]) for c in TABLES[table]])
-    name = f"trends-{town.slug}-{table}-{question.service_code or 'all'}-{question.first:%Y-%m}-{question.last:%Y-%m}.csv"
+    name = (f"trends-{town.slug}-{table}-{question.service_code or 'all'}"
+            f"-{question.first:%Y-%m}-{question.last:%Y-%m}.csv")
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
