@@ -14,8 +14,8 @@ Retries are safe: a submission carrying an ``Idempotency-Key`` that its api_key
 already used returns the first report, when it is the same call (service, description
 and caller alike); another call under a used key is refused (422), never answered with
 the first one's report, so it is not lost unnoticed. The unique constraint on
-``(api_key_id, idempotency_key)`` decides races: the losing insert does nothing
-(``ON CONFLICT DO NOTHING``) and the winner's report is returned instead.
+``(api_key_id, idempotency_key)`` decides races: the losing insert is refused as a
+duplicate (only its savepoint is undone) and the winner's report is returned instead.
 """
 from __future__ import annotations
 
