@@ -52,7 +52,7 @@ def _incidents_layer(collection: dict) -> folium.GeoJson:
                                                gettext("Chiamate")]))
 
 
-def _town(session):
+def town_asked(session):
     """The town asked for (``jurisdiction_id``) among those the login may see, and all of them."""
     mids = municipality_ids(g.principal, request.args.get("jurisdiction_id"))
     towns = council.towns(session, municipality_ids(g.principal, None))
@@ -76,7 +76,7 @@ def _hotspots(session, town) -> tuple[hotspots.Question, dict]:
 def overview():
     """The town's hotspots and open incidents on its own map, aggregated, and the counts per kind and status."""
     session = get_session()
-    town, towns = _town(session)
+    town, towns = town_asked(session)
     question, answer = _hotspots(session, town)
     m = municipality_map(session, town.slug, assets_base="/vendor", layers_collapsed=True,
                          tiles_url=current_app.config["MAP_TILES_URL"],
@@ -118,7 +118,7 @@ CSV_COLUMNS = ("i", "j", "lat", "lon", "count", "class", "gi_z", "gi_p", "trend"
 def hotspots_csv():
     """The hotspot cells of the page's question as CSV: one row per hexagon, suppressed as on the map."""
     session = get_session()
-    town, _ = _town(session)
+    town, _ = town_asked(session)
     question, answer = _hotspots(session, town)
     out = io.StringIO()
     writer = csv.writer(out)

@@ -18,11 +18,12 @@ from flask_babel import format_decimal, format_percent, gettext
 
 from geo_urp.catalog import catalog_for
 from geo_urp.errors import BadInput, NotFound
-from geo_urp.reading import council, trends
+from geo_urp.reading import trends
 from geo_urp.reading.privacy import COUNCIL_MIN_REPORTS, council_services
 from geo_urp.showing import charts
-from geo_urp.showing.auth import municipality_ids, require
+from geo_urp.showing.auth import require
 from geo_urp.showing.database import get_session
+from geo_urp.showing.pages_council import town_asked
 
 bp = Blueprint("council_trends", __name__)
 
@@ -41,19 +42,9 @@ def hidden_count() -> str:
     return f"< {COUNCIL_MIN_REPORTS}"
 
 
-def _town(session):
-    """The town asked for (``jurisdiction_id``) among those the login may see, and all of them."""
-    mids = municipality_ids(g.principal, request.args.get("jurisdiction_id"))
-    towns = council.towns(session, municipality_ids(g.principal, None))
-    town = next((t for t in towns if t.id in mids), None)
-    if town is None:
-        raise NotFound(gettext("nessun comune è ancora caricato"))
-    return town, towns
-
-
 def _answer(session) -> tuple:
     """The town, every town, the question of the request and its answer."""
-    town, towns = _town(session)
+    town, towns = town_asked(session)
     question = trends.ask(session, {**request.args.to_dict(), "jurisdiction_id": town.slug},
                           g.principal.municipality_id)
     answer = trends.trends(session, question)
