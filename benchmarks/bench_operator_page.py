@@ -123,7 +123,8 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log between the figures
+    for name in ("werkzeug", "geo_urp.request"):  # no access log between the figures
+        logging.getLogger(name).setLevel(logging.ERROR)
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
         points, key = _open_reports(url, args.reports)
         plain = _plain_folium(points, Path(tmp))
