@@ -63,9 +63,10 @@ class LayerResult:
 
 
 def _is_blank(value) -> bool:
+    """No value: None, a number that is not finite (NaN, infinity), or blank text."""
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
         return True
     return isinstance(value, str) and not value.strip()
 
@@ -187,7 +188,7 @@ def validate_layer(spec: LayerSpec, gdf: gpd.GeoDataFrame, boundary: BaseGeometr
         row = {f: _as_text(rec[f]) for f in spec.required}
         for f in spec.optional:
             if f in rec and not _is_blank(rec[f]):
-                # a house number that is not finite is refused below, not dropped
+                # house numbers as read: _coerce_integers says why one is not a whole number
                 row[f] = rec[f] if f in spec.integer_fields else _clean(rec[f])
         bad_int = _coerce_integers(row, spec.integer_fields)
         if bad_int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import CheckConstraint, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from geo_urp.acting import hotspot_counts, trend_counts
@@ -79,7 +79,12 @@ def test_any_other_call_without_a_place_is_refused_naming_the_location_and_store
 def test_the_database_refuses_a_placeless_report_of_any_other_service(borgo_db_url):
     with session_scope(borgo_db_url) as s:
         mid = s.scalar(select(Municipality.id))
-    with pytest.raises(IntegrityError, match="placed_unless_information"):
+        # named as the model names it, so that a later migration finds it by that name
+        in_model = {c.name for c in Report.__table__.constraints if isinstance(c, CheckConstraint)}
+        in_database = set(s.scalars(text("SELECT conname FROM pg_constraint WHERE conrelid = 'reports'::regclass "
+                                         "AND contype = 'c'")))
+        assert in_database == in_model == {"ck_reports_placed_unless_information"}
+    with pytest.raises(IntegrityError, match="ck_reports_placed_unless_information"):
         with session_scope(borgo_db_url) as s:
             s.add(report_row(mid, service_code="noise", geom=None))
     with session_scope(borgo_db_url) as s:     # an information request may be placeless

@@ -9,12 +9,16 @@ import json
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import pyogrio
 import pytest
+from shapely.geometry import Point
 from sqlalchemy import select
 
 from geo_urp.errors import LayerLoadError
+from geo_urp.loading.layers import LAYERS
 from geo_urp.loading.loader import LoadOptions, load_municipality
+from geo_urp.loading.validate import validate_layer
 from geo_urp.models import Municipality
 from tests.conftest import BORGO
 from tests.loading.test_loader import _snapshot
@@ -208,3 +212,14 @@ def test_features_just_outside_the_boundary_are_kept_and_said(session, broken):
         in "\n".join(report.lines())
     assert report.summary()["layers"]["lamps"]["outside_boundary"] == 1
     assert report.results["streets"].outside == 0
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), "  "])
+def test_an_id_that_is_no_value_is_missing_not_stored_as_text(value):
+    # A GeoPackage or shapefile can hold a float column whose value is infinite; text is "None"
+    # or "inf" only by accident of formatting.
+    lamps = gpd.GeoDataFrame({"lamp_id": [value, "L02"], "circuit_id": ["C1", "C1"], "cabinet_id": ["Q1", "Q1"]},
+                             geometry=[Point(660100, 5118100), Point(660120, 5118100)], crs=32632)
+    result = validate_layer(LAYERS["lamps"], lamps, None, 1000)
+    assert [str(r) for r in result.rejections] == ["feature 1: missing lamp_id"]
+    assert [row["lamp_id"] for row in result.rows] == ["L02"]

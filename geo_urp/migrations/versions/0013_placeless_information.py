@@ -15,12 +15,13 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
+# Named as the models' naming convention names it (``ck_<table>_<name>``); op.f keeps it as written.
 CHECK = "ck_reports_placed_unless_information"
 
 
 def upgrade() -> None:
     op.alter_column("reports", "geom", nullable=True)
-    op.create_check_constraint(CHECK, "reports", "geom IS NOT NULL OR service_code = 'info_request'")
+    op.create_check_constraint(op.f(CHECK), "reports", "geom IS NOT NULL OR service_code = 'info_request'")
 
 
 def downgrade() -> None:
@@ -38,5 +39,5 @@ def downgrade() -> None:
           END IF;
         END $$
     """)
-    op.drop_constraint(CHECK, "reports", type_="check")
+    op.drop_constraint(op.f(CHECK), "reports", type_="check")
     op.alter_column("reports", "geom", nullable=False)
