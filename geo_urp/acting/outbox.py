@@ -43,6 +43,7 @@ from geo_urp.accounts import Principal
 from geo_urp.acting.senders import Outgoing, SendError, senders_for
 from geo_urp.db import session_factory
 from geo_urp.errors import BadInput, Conflict, NotFound
+from geo_urp.language import N_
 from geo_urp.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,7 @@ def _locked(session: Session, outbox_id: int, municipality_ids: set[int] | None)
     """The message, locked for the change, if the reader's towns hold it."""
     msg = session.get(OutboxMessage, outbox_id, with_for_update=True)
     if msg is None or (municipality_ids is not None and msg.municipality_id not in municipality_ids):
-        raise NotFound(f"no outbox message {outbox_id}")
+        raise NotFound(N_("nessun messaggio %(id)s in uscita"), id=outbox_id)
     return msg
 
 
@@ -202,13 +203,14 @@ def mark_done(session: Session, outbox_id: int, principal: Principal, note,
               municipality_ids: set[int] | None = None) -> OutboxMessage:
     """An operator made the call-back ``outbox_id``: it is ``done``, with who and the note."""
     if note is not None and not isinstance(note, str):
-        raise BadInput('"note" must be a string', details=[{"field": "note"}])
+        raise BadInput(N_('"note" deve essere una stringa'), details=[{"field": "note"}])
     msg = _locked(session, outbox_id, municipality_ids)
     if msg.channel != "phone":
-        raise Conflict(f"outbox message {outbox_id} is an {msg.channel} the worker sends, not a call-back",
+        raise Conflict(N_("channel: il messaggio %(id)s in uscita è un %(channel)s che invia il worker, non una "
+                          "richiamata"), id=outbox_id, channel=msg.channel,
                        details=[{"field": "channel", "value": msg.channel, "expected": "phone"}])
     if msg.status != "pending":
-        raise Conflict(f"call-back {outbox_id} is already {msg.status}",
+        raise Conflict(N_("status: la richiamata %(id)s è già %(state)s"), id=outbox_id, state=msg.status,
                        details=[{"field": "status", "value": msg.status, "allowed": ["pending"]}])
     msg.status, msg.done_by, msg.note = "done", principal.name, (note or "").strip() or None
     msg.sent_at = datetime.now(timezone.utc)
@@ -224,8 +226,11 @@ def retry(session: Session, outbox_id: int, principal: Principal,
     not arrive, say): it is pending and due now, with its attempts counted afresh."""
     msg = _locked(session, outbox_id, municipality_ids)
     if msg.channel == "phone" or msg.status != "failed":
-        what = "a call-back, which an operator makes" if msg.channel == "phone" else f"{msg.status}, not failed"
-        raise Conflict(f"outbox message {outbox_id} is {what}: only a failed e-mail or SMS is sent again",
+        text = (N_("status: il messaggio %(id)s in uscita è una richiamata, che fa un operatore: si rinvia solo "
+                   "un'e-mail o un SMS failed") if msg.channel == "phone" else
+                N_("status: il messaggio %(id)s in uscita è %(state)s, non failed: si rinvia solo un'e-mail o un "
+                   "SMS failed"))
+        raise Conflict(text, id=outbox_id, state=msg.status,
                        details=[{"field": "status", "value": msg.status, "allowed": ["failed"]}])
     was = msg.last_error
     msg.status, msg.attempts, msg.committed_at, msg.claimed_by, msg.claimed_until = "pending", 0, None, None, None

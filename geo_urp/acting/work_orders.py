@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from geo_urp import audit, locks
 from geo_urp.accounts import Principal
 from geo_urp.acting import closing
-from geo_urp.errors import BadInput, Conflict, Forbidden, NotFound
+from geo_urp.errors import BadInput, Conflict, Forbidden, NotFound, Word
+from geo_urp.language import N_
 from geo_urp.models import Crew, Incident, IncidentReport, Report, ReportUpdate
 from geo_urp.reasoning import route_of, words
 from geo_urp.reasoning.grouping import log
@@ -62,10 +63,11 @@ def _note(raw) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
-        raise BadInput('"note" must be text', details=[{"field": "note"}])
+        raise BadInput(N_('"note" deve essere un testo'), details=[{"field": "note"}])
     note = raw.strip()
     if len(note) > MAX_NOTE:
-        raise BadInput(f'"note" is {len(note)} characters long; at most {MAX_NOTE}', details=[{"field": "note"}])
+        raise BadInput(N_('"note" è lunga %(length)s caratteri; al massimo %(most)s'), length=len(note),
+                       most=MAX_NOTE, details=[{"field": "note"}])
     return note
 
 
@@ -74,14 +76,14 @@ def _locked(session: Session, incident_id: int, municipality_ids: set[int] | Non
     inc = session.get(Incident, incident_id)
     for _ in range(3):
         if inc is None or (municipality_ids is not None and inc.municipality_id not in municipality_ids):
-            raise NotFound(f"no incident {incident_id}")
+            raise NotFound(N_("nessun incidente %(id)s"), id=incident_id)
         way = route_of(inc)
         locks.lock_route(session, inc.municipality_id, way)
         inc = session.scalar(select(Incident).where(Incident.id == incident_id)
                              .with_for_update().execution_options(populate_existing=True))
         if inc is not None and route_of(inc) == way:
             return inc
-    raise Conflict(f"incident {incident_id} keeps changing: try again")
+    raise Conflict(N_("l'incidente %(id)s continua a cambiare: riprova"), id=incident_id)
 
 
 def _crew(session: Session, inc: Incident, crew_id) -> str:
@@ -89,14 +91,15 @@ def _crew(session: Session, inc: Incident, crew_id) -> str:
     if crew_id is None:
         crew_id = inc.crew_id
         if crew_id is None:
-            raise BadInput(f'incident {inc.id} has no crew yet: name one with "crew_id"',
+            raise BadInput(N_('l\'incidente %(id)s non ha ancora una squadra: indicane una con "crew_id"'), id=inc.id,
                            details=[{"field": "crew_id"}])
     if not isinstance(crew_id, str):
-        raise BadInput('"crew_id" must be text', details=[{"field": "crew_id"}])
+        raise BadInput(N_('"crew_id" deve essere un testo'), details=[{"field": "crew_id"}])
     known = session.scalars(select(Crew.crew_id).where(Crew.municipality_id == inc.municipality_id)
                             .order_by(Crew.crew_id)).all()
     if crew_id not in known:
-        raise BadInput(f"no crew {crew_id!r} in this municipality: one of {', '.join(known) or 'none'}",
+        raise BadInput(N_("nessuna squadra %(value)s in questo comune: una tra %(known)s"), value=repr(crew_id),
+                       known=", ".join(known) or Word(N_("nessuno")),
                        details=[{"field": "crew_id", "value": crew_id, "expected": list(known)}])
     return crew_id
 
@@ -107,22 +110,25 @@ def move(session: Session, incident_id: int, status, principal: Principal, note=
     at = now or datetime.now(timezone.utc)
     note = _note(note)
     if not isinstance(status, str) or not status:
-        raise BadInput('"status" is required: assigned, in_progress, resolved or closed', details=[{"field": "status"}])
+        raise BadInput(N_('"status" è obbligatorio: assigned, in_progress, resolved o closed'),
+                       details=[{"field": "status"}])
     inc = _locked(session, incident_id, municipality_ids)
     if inc.absorbed_into_id is not None:
-        raise Conflict(f"incident {inc.id} was absorbed into incident {inc.absorbed_into_id}: "
-                       f"move that one on", details=[{"absorbed_into_id": inc.absorbed_into_id}])
+        raise Conflict(N_("l'incidente %(id)s è stato unito all'incidente %(into)s: fai avanzare quello"),
+                       id=inc.id, into=inc.absorbed_into_id, details=[{"absorbed_into_id": inc.absorbed_into_id}])
     if principal.role not in OPERATORS and not _own(inc, principal):
-        raise Forbidden(f"incident {inc.id} is not your crew's work")
+        raise Forbidden(N_("l'incidente %(id)s non è un lavoro della tua squadra"), id=inc.id)
     step = (inc.status, status)
     allowed = allowed_steps(inc, principal)
     if status not in allowed:
         if step in STEPS:
-            raise Forbidden(f"only an operator may move an incident from {inc.status} to {status}")
-        raise Conflict(f"incident {inc.id} is {inc.status}: it may go to {', '.join(allowed) or 'no other status'}"
-                       f", not to {status}", details=[{"field": "status", "value": status, "allowed": allowed}])
+            raise Forbidden(N_("solo un operatore può portare un incidente da %(was)s a %(step)s"), was=inc.status,
+                            step=status)
+        raise Conflict(N_("status: l'incidente %(id)s è %(was)s: può passare a %(allowed)s, non a %(step)s"), id=inc.id,
+                       was=inc.status, allowed=", ".join(allowed) or Word(N_("nessun altro stato")), step=status,
+                       details=[{"field": "status", "value": status, "allowed": allowed}])
     if status == "resolved" and not note:
-        raise BadInput('"note" is required to resolve: it tells every caller what was done',
+        raise BadInput(N_('"note" è obbligatoria per risolvere: dice a ogni chiamante che cosa è stato fatto'),
                        details=[{"field": "note"}])
     was, was_crew = inc.status, inc.crew_id
     if status == "assigned":
@@ -132,7 +138,7 @@ def move(session: Session, incident_id: int, status, principal: Principal, note=
             inc.explanation_parts = {**inc.explanation_parts, "dispatch_note": None}
             inc.explanation = words.worded(inc.explanation_parts, "it")["explanation"]
     elif crew_id is not None:
-        raise BadInput('"crew_id" is only for the assigned step', details=[{"field": "crew_id"}])
+        raise BadInput(N_('"crew_id" vale solo per il passo assigned'), details=[{"field": "crew_id"}])
     inc.status, inc.updated_at = status, at
     if status == "resolved":
         inc.resolved_at = at

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput, NotFound
+from geo_urp.language import N_
 from geo_urp.locating import geocoder_resolve as resolve
 from geo_urp.locating import geocoder_sql as sql
 from geo_urp.locating.address_parser import MAX_QUERY_LENGTH, fold, parse_query
@@ -109,14 +110,14 @@ def _distance(a: Candidate, b: Candidate) -> float:
 
 def _check_text(query, field: str) -> None:
     if not isinstance(query, str) or not query.strip():
-        raise BadInput(f"{field} is empty: type a street and number, a crossing or a place",
+        raise BadInput(N_("%(field)s è vuoto: scrivi una via e un numero civico, un incrocio o un luogo"), field=field,
                        details=[{"field": field, "value": query}])
     if len(query) > MAX_QUERY_LENGTH:
-        raise BadInput(f"{field} is {len(query)} characters long; at most "
-                       f"{MAX_QUERY_LENGTH} are accepted", details=[{"field": field}])
+        raise BadInput(N_("%(field)s è lungo %(length)s caratteri; se ne accettano al massimo %(most)s"), field=field,
+                       length=len(query), most=MAX_QUERY_LENGTH, details=[{"field": field}])
     if not re.search(r"[a-z]{2}", fold(query)):
-        raise BadInput(f"{field} {query!r} names no street or place: expected words such as "
-                       "'via roma 12' or 'davanti al municipio'", details=[{"field": field, "value": query}])
+        raise BadInput(N_("%(field)s %(value)s non nomina alcuna via o luogo: servono parole come 'via roma 12' o "
+                          "'davanti al municipio'"), field=field, value=repr(query), details=[{"field": field, "value": query}])
 
 
 def _candidates(session: Session, town, query: str, limit: int, field: str) -> list[Candidate]:
@@ -173,7 +174,8 @@ def geocode(session: Session, municipality_id: int, query: str, limit: int = 5,
     if found and found[0].score < MIN_SCORE:
         cands, floor = [c for c in found if c.score >= WEAK_MIN and c.named], WEAK_MIN
     if not cands:
-        raise NotFound(f"no street, civic or place of {town.town_name} matches {query!r}",
+        raise NotFound(N_("nessuna via, numero civico o luogo di %(town)s corrisponde a %(value)s"),
+                       town=town.town_name, value=repr(query),
                        details=_suggestions(session, municipality_id, query, found))
     best = cands[0]
     ambiguous = any(c.score >= best.score - AMBIGUOUS_GAP and _distance(c, best) > SAME_PLACE_M
@@ -207,7 +209,7 @@ def reverse_geocode(session: Session, municipality_id: int, x: float, y: float) 
     town = town_index(session, municipality_id)
     near = sql.nearest_street(session, municipality_id, float(x), float(y))
     if near is None:
-        raise NotFound(f"municipality {municipality_id} has no streets to reverse-geocode against")
+        raise NotFound(N_("il comune %(id)s non ha vie su cui cercare l'indirizzo di un punto"), id=municipality_id)
     idx = town.by_street_name.get(near.name)
     entry = town.entries[idx] if idx is not None else None
     official = entry.name if entry else near.name
@@ -233,7 +235,8 @@ def geocode_address_id(session: Session, municipality_id: int, address_id: str) 
     town = town_index(session, municipality_id)
     row = sql.address_by_id(session, municipality_id, str(address_id))
     if row is None:
-        raise NotFound(f"no civic with address_id {address_id!r} in {town.town_name}",
+        raise NotFound(N_("nessun numero civico con address_id %(value)s a %(town)s"), value=repr(address_id),
+                       town=town.town_name,
                        details=[{"field": "address_id", "value": address_id}])
     street, written, place = row.street, row.number, row.point
     idx = town.by_civic_street.get(street)

@@ -23,6 +23,7 @@ from functools import cached_property
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import NotFound
+from geo_urp.language import N_
 from geo_urp.loading import layer_cache
 from geo_urp.locating import geocoder_sql as sql
 from geo_urp.locating.address_parser import (
@@ -231,6 +232,6 @@ def town_index(session: Session, municipality_id: int) -> TownIndex:
     """
     muni = session.get(Municipality, municipality_id)  # usually already in the session: no query
     if muni is None:
-        raise NotFound(f"municipality {municipality_id} does not exist")
+        raise NotFound(N_("il comune %(id)s non esiste"), id=municipality_id)
     return layer_cache.cached(session, municipality_id, "geocoder index",
                               lambda: _build(session, municipality_id, muni.name))

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp import municipalities
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 from geo_urp.models import AuditEntry, Municipality
 from geo_urp.reading.parameters import whole_number
 from geo_urp.timestamps import parameter
@@ -56,7 +57,8 @@ def _query(session: Session, args: Mapping[str, str], bound_to: int | None) -> t
     """The entries asked for in ``args`` (``BadInput`` naming a bad parameter) and the page size."""
     since, until = parameter(args, "since"), parameter(args, "until")
     if since is not None and until is not None and since > until:
-        raise BadInput(f"until {args['until']!r} is before since {args['since']!r}",
+        raise BadInput(N_("until %(until)s è prima di since %(since)s"), until=repr(args["until"]),
+                       since=repr(args["since"]),
                        details=[{"field": "since"}, {"field": "until"}])
     limit = whole_number(args, "limit", 1, MAX_LIMIT) or DEFAULT_LIMIT
     object_id = whole_number(args, "object_id", 0, _MAX_ID)

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput, NotFound
+from geo_urp.language import N_
 from geo_urp.loading import layer_cache
 from geo_urp.acting.hotspot_counts import TIME_ZONE
 from geo_urp.models import WGS84
@@ -66,7 +67,8 @@ class TownCells:
 def check_cell_m(value) -> int:
     """A cell size in whole metres between ``MIN_CELL_M`` and ``MAX_CELL_M``."""
     if isinstance(value, bool) or not isinstance(value, int) or not MIN_CELL_M <= value <= MAX_CELL_M:
-        raise BadInput(f"cell_m must be a whole number of metres from {MIN_CELL_M} to {MAX_CELL_M}, not {value!r}",
+        raise BadInput(N_("cell_m deve essere un numero intero di metri da %(low)s a %(high)s, non %(value)s"),
+                       low=MIN_CELL_M, high=MAX_CELL_M, value=repr(value),
                        details=[{"field": "cell_m"}])
     return value
 
@@ -76,9 +78,11 @@ def town_cells(session: Session, municipality_id: int, cell_m: int) -> TownCells
     check_cell_m(cell_m)
     area = session.execute(_CELL_ESTIMATE, {"mid": municipality_id}).scalar()
     if area is None:
-        raise NotFound(f"municipality {municipality_id} has no boundary loaded: no grid to count on")
+        raise NotFound(N_("il comune %(id)s non ha un confine caricato: nessuna griglia su cui contare"),
+                       id=municipality_id)
     if area / (2.598 * cell_m * cell_m) > MAX_CELLS:
-        raise BadInput(f"cell_m={cell_m} would cut the town into more than {MAX_CELLS} cells; choose a larger cell",
+        raise BadInput(N_("cell_m=%(cell_m)s taglierebbe il comune in più di %(most)s celle; scegli una cella più "
+                          "grande"), cell_m=cell_m, most=MAX_CELLS,
                        details=[{"field": "cell_m"}])
 
     def build() -> TownCells:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from geo_urp import catalog, municipalities, timestamps
 from geo_urp.acting import hotspot_counts
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 from geo_urp.models import Municipality
 from geo_urp.reading import hotspot_grid, hotspot_stats, parameters, privacy
 from geo_urp.reading.privacy import COUNCIL_MIN_REPORTS
@@ -92,9 +93,10 @@ def period(start: datetime | None, end: datetime | None, today: date | None = No
     else:
         first = start.astimezone(rome).date().replace(day=1)
     if first > last:
-        raise BadInput("from must not be after to", details=[{"field": "from"}])
+        raise BadInput(N_("from non deve essere dopo to"), details=[{"field": "from"}])
     if (last.year - first.year) * 12 + last.month - first.month + 1 > MAX_MONTHS:
-        raise BadInput(f"from and to may span at most {MAX_MONTHS} months", details=[{"field": "from"}])
+        raise BadInput(N_("from e to possono coprire al massimo %(most)s mesi"), most=MAX_MONTHS,
+                       details=[{"field": "from"}])
     return first, last
 
 
@@ -107,12 +109,13 @@ def ask(session: Session, args: Mapping[str, str], bound_to: int | None, today: 
     if code is not None:
         catalog.service_for(session, muni.id, code)
         if code not in shown:
-            raise BadInput(f"service_code {code!r} is about people and stays off the council's maps",
+            raise BadInput(N_("service_code %(value)s riguarda persone e resta fuori dalle mappe del consiglio"),
+                               value=repr(code),
                            details=[{"field": "service_code", "value": code}])
     cell_m = parameters.whole_number(args, "cell_m", hotspot_grid.MIN_CELL_M, hotspot_grid.MAX_CELL_M)
     trend = (args.get("trend") or "0").strip()
     if trend not in ("0", "1"):
-        raise BadInput(f"trend must be 0 or 1, not {trend!r}", details=[{"field": "trend", "value": trend}])
+        raise BadInput(N_("trend deve essere 0 o 1, non %(value)s"), value=repr(trend), details=[{"field": "trend", "value": trend}])
     first, last = period(timestamps.parameter(args, "from") if "T" in (args.get("from") or "") else _day(args, "from"),
                          timestamps.parameter(args, "to") if "T" in (args.get("to") or "") else _day(args, "to"),
                          today)
@@ -128,8 +131,8 @@ def _day(args: Mapping[str, str], name: str) -> datetime | None:
     try:
         day = date.fromisoformat(raw + "-01" if len(raw) == 7 else raw)
     except ValueError:
-        raise BadInput(f"{name} must be a day (YYYY-MM-DD), a month (YYYY-MM) or a date-time with its offset, "
-                       f"not {raw!r}", details=[{"field": name, "value": raw}]) from None
+        raise BadInput(N_("%(field)s deve essere un giorno (YYYY-MM-DD), un mese (YYYY-MM) o una data e ora con lo "
+                          "scarto dall'UTC, non %(value)s"), field=name, value=repr(raw), details=[{"field": name, "value": raw}]) from None
     return datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo(hotspot_counts.TIME_ZONE))
 
 

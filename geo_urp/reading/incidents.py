@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput, NotFound
+from geo_urp.language import N_
 from geo_urp.models.incidents import KINDS, OPEN_STATUSES
 from geo_urp.reading.privacy import (
     COUNCIL_GRID_M,
@@ -67,9 +68,11 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
     ``kind`` only for incidents that were ever of that kind.
     """
     if status not in ("open", "all"):
-        raise BadInput(f"status must be 'open' or 'all', not {status!r}")
+        raise BadInput(N_("status deve essere 'open' o 'all', non %(value)s"), value=repr(status),
+                       details=[{"field": "status", "value": status}])
     if kind is not None and kind not in KINDS:
-        raise BadInput(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise BadInput(N_("kind deve essere uno tra %(kinds)s, non %(value)s"), kinds=", ".join(KINDS), value=repr(kind),
+                       details=[{"field": "kind", "value": kind}])
     params: dict = {"mids": municipality_ids}
     matches = ["TRUE"]  # what the filters ask for
     if since is None:
@@ -155,7 +158,7 @@ def history(session: Session, incident_id: int, municipality_ids: list[int] | se
     """An incident's history, oldest first; ``NotFound`` when it is not an incident of ``municipality_ids``."""
     mid = session.execute(text("SELECT municipality_id FROM incidents WHERE id = :i"), {"i": incident_id}).scalar()
     if mid is None or (municipality_ids is not None and mid not in set(municipality_ids)):
-        raise NotFound(f"no incident {incident_id}")
+        raise NotFound(N_("nessun incidente %(id)s"), id=incident_id)
     rows = session.execute(text(
         "SELECT at, actor, action, detail FROM incident_events WHERE incident_id = :i ORDER BY at, id"),
         {"i": incident_id}).all()

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo_urp.catalog import service_for
-from geo_urp.errors import BadInput
+from geo_urp.errors import BadInput, Word
+from geo_urp.language import N_
 from geo_urp.models import METRIC_SRID, WGS84, Incident, IncidentReport, Street
 from geo_urp.models.incidents import KINDS, OPEN_STATUSES
 from geo_urp.municipalities import municipality_for
@@ -40,17 +41,19 @@ def kinds_for(session: Session, municipality_id: int, service_code: str) -> list
     return [kind for kind in KINDS if family_of_kind(kind) == wanted]
 
 
-def _number(params: Mapping[str, str], name: str, low: float, high: float, unit: str) -> float:
+def _number(params: Mapping[str, str], name: str, low: float, high: float, unit: Word) -> float:
     raw = str(params.get(name) or "").strip()
     if not raw:
-        raise BadInput(f"{name} is required: a number from {low:g} to {high:g} ({unit})",
+        raise BadInput(N_("%(field)s è obbligatorio: un numero da %(low)s a %(high)s (%(unit)s)"), field=name,
+                       low=f"{low:g}", high=f"{high:g}", unit=unit,
                        details=[{"field": name}])
     try:
         value = float(raw) if "_" not in raw else math.nan
     except ValueError:
         value = math.nan
     if not low <= value <= high:  # also false for nan
-        raise BadInput(f"{name} must be a number from {low:g} to {high:g} ({unit}), not {raw!r}",
+        raise BadInput(N_("%(field)s deve essere un numero da %(low)s a %(high)s (%(unit)s), non %(value)s"),
+                       field=name, low=f"{low:g}", high=f"{high:g}", unit=unit, value=repr(raw),
                        details=[{"field": name, "value": raw}])
     return value
 
@@ -68,9 +71,9 @@ def open_incidents_near(session: Session, bound_to: int | None, params: Mapping[
     """
     muni = municipality_for(session, (params.get("jurisdiction_id") or "").strip() or None, bound_to)
     service = service_for(session, muni.id, (params.get("service_code") or "").strip() or None)
-    lat = _number(params, "lat", -90, 90, "WGS84 degrees")
-    lon = _number(params, "long", -180, 180, "WGS84 degrees")
-    radius = (_number(params, "radius_m", 1, MAX_RADIUS_M, "metres")
+    lat = _number(params, "lat", -90, 90, Word(N_("gradi WGS84")))
+    lon = _number(params, "long", -180, 180, Word(N_("gradi WGS84")))
+    radius = (_number(params, "radius_m", 1, MAX_RADIUS_M, Word(N_("metri")))
               if str(params.get("radius_m") or "").strip() else NEARBY_M)
     kinds = kinds_for(session, muni.id, service.code)
     found = _near(session, muni.id, kinds, lon, lat, radius, language) if kinds else []

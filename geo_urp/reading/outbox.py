@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 from geo_urp.models import Municipality, OutboxMessage
 from geo_urp.models.work import CHANNELS, OUTBOX_STATUSES
 from geo_urp.reading.open311 import iso
@@ -26,7 +27,8 @@ ITEM_FIELDS = ("id", "report_id", "incident_id", "channel", "to", "text", "statu
 def _choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
     value = args.get(name) or None
     if value is not None and value not in allowed:
-        raise BadInput(f"{name} must be one of {', '.join(allowed)}, not {value!r}",
+        raise BadInput(N_("%(field)s deve essere uno tra %(allowed)s, non %(value)s"), field=name,
+                       allowed=", ".join(allowed), value=repr(value),
                        details=[{"field": name, "value": value, "expected": list(allowed)}])
     return value
 

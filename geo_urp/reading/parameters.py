@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 
 
 def whole_number(args: Mapping[str, str], name: str, low: int, high: int) -> int | None:
@@ -13,6 +14,7 @@ def whole_number(args: Mapping[str, str], name: str, low: int, high: int) -> int
     if not raw:
         return None
     if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadInput(f"{name} must be a whole number from {low} to {high}, not {raw!r}",
+        raise BadInput(N_("%(field)s deve essere un numero intero da %(low)s a %(high)s, non %(value)s"), field=name,
+                       low=low, high=high, value=repr(raw),
                        details=[{"field": name, "value": raw}])
     return int(raw)

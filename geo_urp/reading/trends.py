@@ -43,6 +43,7 @@ from geo_urp import catalog, municipalities, timestamps
 from geo_urp.acting import trend_counts
 from geo_urp.acting.trend_counts import BUCKET_EDGES_H, BUCKETS, TIME_ZONE
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 from geo_urp.models import Municipality
 from geo_urp.reading import privacy
 from geo_urp.reading.privacy import COUNCIL_MIN_REPORTS
@@ -86,7 +87,7 @@ def ask(session: Session, args: Mapping[str, str], bound_to: int | None, today: 
     ids = municipalities.ids_within(session, bound_to, (args.get("jurisdiction_id") or "").strip() or None)
     towns = tuple(session.get(Municipality, mid) for mid in sorted(ids))
     if not towns:
-        raise BadInput("no municipality is loaded yet", details=[{"field": "jurisdiction_id"}])
+        raise BadInput(N_("nessun comune è ancora caricato"), details=[{"field": "jurisdiction_id"}])
     code = (args.get("service_code") or "").strip() or None
     shown = {t.id: tuple(privacy.council_services(catalog.catalog_for(session, t.id), t.service_settings))
              for t in towns}
@@ -94,7 +95,8 @@ def ask(session: Session, args: Mapping[str, str], bound_to: int | None, today: 
         for t in towns:
             catalog.service_for(session, t.id, code)
             if code not in shown[t.id]:
-                raise BadInput(f"service_code {code!r} is about people and stays off the council's tables",
+                raise BadInput(N_("service_code %(value)s riguarda persone e resta fuori dalle tabelle del consiglio"),
+                               value=repr(code),
                                details=[{"field": "service_code", "value": code}])
         shown = {t.id: (code,) for t in towns}
     first, last = period(_moment(args, "from"), _moment(args, "to"), today)
@@ -109,9 +111,10 @@ def period(start: datetime | None, end: datetime | None, today: date | None = No
     last = (end.astimezone(rome).date() if end else today).replace(day=1)
     first = start.astimezone(rome).date().replace(day=1) if start else _add_months(last, 1 - DEFAULT_MONTHS)
     if first > last:
-        raise BadInput("from must not be after to", details=[{"field": "from"}])
+        raise BadInput(N_("from non deve essere dopo to"), details=[{"field": "from"}])
     if (last.year - first.year) * 12 + last.month - first.month + 1 > MAX_MONTHS:
-        raise BadInput(f"from and to may span at most {MAX_MONTHS} months", details=[{"field": "from"}])
+        raise BadInput(N_("from e to possono coprire al massimo %(most)s mesi"), most=MAX_MONTHS,
+                       details=[{"field": "from"}])
     return first, last
 
 
@@ -125,8 +128,8 @@ def _moment(args: Mapping[str, str], name: str) -> datetime | None:
     try:
         day = date.fromisoformat(raw + "-01" if len(raw) == 7 else raw)
     except ValueError:
-        raise BadInput(f"{name} must be a day (YYYY-MM-DD), a month (YYYY-MM) or a date-time with its offset, "
-                       f"not {raw!r}", details=[{"field": name, "value": raw}]) from None
+        raise BadInput(N_("%(field)s deve essere un giorno (YYYY-MM-DD), un mese (YYYY-MM) o una data e ora con lo "
+                          "scarto dall'UTC, non %(value)s"), field=name, value=repr(raw), details=[{"field": name, "value": raw}]) from None
     return datetime(day.year, day.month, day.day, 12, tzinfo=ZoneInfo(TIME_ZONE))
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp import audit, locks
 from geo_urp.errors import BadInput, NotFound
+from geo_urp.language import N_
 from geo_urp.models import Incident, IncidentReport, Report
 from geo_urp.models.incidents import OPEN_STATUSES
 from geo_urp.reasoning import (
@@ -27,10 +28,12 @@ from geo_urp.reasoning import (
 )
 
 
-def _incident(session: Session, incident_id: int, municipality_ids: set[int] | None) -> Incident:
+def _incident(session: Session, incident_id: int, municipality_ids: set[int] | None, field: str) -> Incident:
+    """The incident named in the body's ``field``, if the reader's towns hold it."""
     inc = session.get(Incident, incident_id)
     if inc is None or (municipality_ids is not None and inc.municipality_id not in municipality_ids):
-        raise NotFound(f"no incident {incident_id}")
+        raise NotFound(N_("%(field)s: nessun incidente %(id)s"), field=field, id=incident_id,
+                       details=[{"field": field, "value": incident_id}])
     return inc
 
 
@@ -47,21 +50,23 @@ def merge(session: Session, ids: list[int], actor: str, municipality_ids: set[in
     all its calls."""
     if (not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
             or len(set(ids)) < 2):
-        raise BadInput('"ids" must be a list of at least two different incident ids (integers)')
-    incidents = sorted({i: _incident(session, i, municipality_ids) for i in ids}.values(),
+        raise BadInput(N_('"ids" deve essere una lista di almeno due id di incidenti diversi (numeri interi)'),
+                       details=[{"field": "ids"}])
+    incidents = sorted({i: _incident(session, i, municipality_ids, "ids") for i in ids}.values(),
                        key=lambda i: (i.opened_at, i.id))
     if len({i.municipality_id for i in incidents}) > 1:
-        raise BadInput("incidents of different municipalities cannot be merged")
+        raise BadInput(N_("ids: non si possono unire incidenti di comuni diversi"), details=[{"field": "ids"}])
     locks.lock_municipality(session, incidents[0].municipality_id)
     for inc in incidents:  # read again under the lock: a call taken meanwhile may have changed them
         session.refresh(inc)
     closed = [i.id for i in incidents if i.status not in OPEN_STATUSES]
     if closed:
-        raise BadInput(f"incident(s) {', '.join(map(str, closed))} are no longer open")
+        raise BadInput(N_("ids: gli incidenti %(ids)s non sono più aperti"), ids=", ".join(map(str, closed)),
+                       details=[{"field": "ids", "value": closed}])
     families = {family_of_kind(i.kind) for i in incidents}
     if len(families) > 1:
-        raise BadInput("incidents about different things cannot be merged: " + ", ".join(
-            f"{i.id} is {i.kind}" for i in incidents))
+        raise BadInput(N_("ids: non si possono unire incidenti su cose diverse: %(kinds)s"), kinds=", ".join(
+            f"{i.id}: {i.kind}" for i in incidents), details=[{"field": "ids", "value": [i.id for i in incidents]}])
     target = min(incidents, key=lambda i: (-_RANK.get(i.kind, 0), i.opened_at, i.id))
     others = [i for i in incidents if i is not target]
     was_status, was_crew = target.status, target.crew_id
@@ -121,25 +126,30 @@ def move(session: Session, report_id: int, incident_id: int, actor: str,
     already changes nothing and is not audited)."""
     report = session.get(Report, report_id)
     if report is None or (municipality_ids is not None and report.municipality_id not in municipality_ids):
-        raise NotFound(f"no report {report_id}")
+        raise NotFound(N_("nessuna chiamata %(id)s"), id=report_id)
     if not rules_of(session, report.municipality_id).makes_incident(report.service_code):
-        raise BadInput(f"report {report.id} is a {report.service_code} call, which belongs to no incident")
+        raise BadInput(N_("la chiamata %(id)s è del servizio %(service)s, che non appartiene ad alcun incidente"),
+                       id=report.id, service=report.service_code)
     locks.lock_municipality(session, report.municipality_id)  # before reading what it changes
-    target = _incident(session, incident_id, municipality_ids)
+    target = _incident(session, incident_id, municipality_ids, "incident_id")
     session.refresh(target)
     if target.municipality_id != report.municipality_id:
-        raise BadInput("a report can only move to an incident of its own municipality")
+        raise BadInput(N_("incident_id: una chiamata può passare solo a un incidente del suo comune"),
+                       details=[{"field": "incident_id", "value": incident_id}])
     if family_of_kind(target.kind) != family(report.service_code):
-        raise BadInput(f"report {report.id} is a {report.service_code} call and cannot join incident "
-                       f"{target.id} ({target.kind})")
+        raise BadInput(N_("incident_id: la chiamata %(id)s è del servizio %(service)s e non può unirsi "
+                          "all'incidente %(target)s (%(kind)s)"), id=report.id, service=report.service_code,
+                       target=target.id, kind=target.kind, details=[{"field": "incident_id", "value": incident_id}])
     if target.status not in OPEN_STATUSES:
-        raise BadInput(f"incident {incident_id} is no longer open")
+        raise BadInput(N_("incident_id: l'incidente %(id)s non è più aperto"), id=incident_id,
+                       details=[{"field": "incident_id", "value": incident_id}])
     link = session.get(IncidentReport, report.id, populate_existing=True)
     source = session.get(Incident, link.incident_id) if link else None
     if source is not None and source.id == target.id:
         return target
     if source is not None and source.status not in OPEN_STATUSES:
-        raise BadInput(f"report {report.id} belongs to incident {source.id}, which is no longer open")
+        raise BadInput(N_("la chiamata %(id)s appartiene all'incidente %(source)s, che non è più aperto"), id=report.id,
+                       source=source.id)
     was_status, was_crew = target.status, target.crew_id
     if link is None:
         grouping.attach(session, report, target)

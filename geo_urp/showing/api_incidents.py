@@ -8,6 +8,7 @@ from flask_babel import get_locale
 
 from geo_urp.acting import work_orders
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 from geo_urp.reading import incidents, nearby
 from geo_urp.reasoning import corrections
 from geo_urp.showing.auth import municipality_ids, require
@@ -28,15 +29,16 @@ def _since(raw: str | None) -> datetime | int | None:
         return int(xid)
     at = with_offset(raw)
     if at is None:
-        raise BadInput(f"since must be the next_since of an earlier answer ({incidents.CURSOR_PREFIX}…) "
-                       f"or an ISO 8601 date-time with its offset, not {raw!r}")
+        raise BadInput(N_("since deve essere il next_since di una risposta precedente (%(prefix)s…) o una data e "
+                          "ora ISO 8601 con lo scarto dall'UTC, non %(value)s"), prefix=incidents.CURSOR_PREFIX,
+                       value=repr(raw), details=[{"field": "since", "value": raw}])
     return at
 
 
 def _json_body() -> dict:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise BadInput("the body must be a JSON object")
+        raise BadInput(N_("il corpo deve essere un oggetto JSON"), details=[{"field": "request"}])
     return body
 
 
@@ -101,7 +103,7 @@ def move_report(report_id: int):
     """Move a report to another incident: {"incident_id": …}"""
     target = _json_body().get("incident_id")
     if not isinstance(target, int) or isinstance(target, bool):
-        raise BadInput('"incident_id" must be an integer')
+        raise BadInput(N_('"incident_id" deve essere un numero intero'), details=[{"field": "incident_id"}])
     session = get_session()
     inc = corrections.move(session, report_id, target, g.principal.name, set(municipality_ids(g.principal, None)))
     session.commit()

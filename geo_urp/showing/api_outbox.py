@@ -6,6 +6,7 @@ from flask import Blueprint, g, jsonify, request
 from geo_urp import audit
 from geo_urp.acting import outbox
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 from geo_urp.reading import outbox as outbox_reads
 from geo_urp.showing.auth import municipality_ids, require
 from geo_urp.showing.database import get_session
@@ -36,7 +37,7 @@ def call_back_done(outbox_id: int):
     if body is None and not request.get_data():
         body = {}
     if not isinstance(body, dict):
-        raise BadInput("the body must be a JSON object")
+        raise BadInput(N_("il corpo deve essere un oggetto JSON"), details=[{"field": "request"}])
     session = get_session()
     msg = outbox.mark_done(session, outbox_id, g.principal, body.get("note"),
                            set(municipality_ids(g.principal, None)))

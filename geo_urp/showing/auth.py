@@ -11,6 +11,7 @@ from flask import current_app, g, has_request_context, request, session
 from flask_login import UserMixin, current_user
 
 from geo_urp import language, municipalities
+from geo_urp.language import N_
 from geo_urp.accounts import Principal, principal_for_key, session_user
 from geo_urp.errors import Forbidden, GeoUrpError
 from geo_urp.models import User
@@ -107,9 +108,9 @@ def require(*roles: str):
         def wrapped(*args, **kwargs):
             principal = current_principal()
             if principal is None:
-                raise Unauthorized("log in or send a valid X-API-Key header")
+                raise Unauthorized(N_("accedi o invia un'intestazione X-API-Key valida"))
             if principal.role != "admin" and principal.role not in roles:
-                raise Forbidden(f"the {principal.role} role may not do this")
+                raise Forbidden(N_("il ruolo %(role)s non può farlo"), role=principal.role)
             g.principal = principal
             return view(*args, **kwargs)
         return wrapped

@@ -1,4 +1,9 @@
-"""Domain errors to HTTP responses, in one place."""
+"""Domain errors to HTTP responses, in one place.
+
+An ``/api/`` error's text is in its reader's language as Open311's are (``api_text``: a login's own,
+else the best of ``Accept-Language``; asked for neither, English as always); the JSON's shape, the
+status and ``details`` (each naming its field) are the same in every language.
+"""
 from __future__ import annotations
 
 import re
@@ -9,8 +14,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import InternalServerError, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
-from geo_urp.errors import BadInput, GeoUrpError
+from geo_urp.errors import MACHINE_LANGUAGE, BadInput, GeoUrpError
 from geo_urp.language import N_
+from geo_urp.showing.auth import asked_language
 
 # Characters PostgreSQL cannot store in text: NUL, and UTF-16 halves that came alone through JSON.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -75,6 +81,20 @@ def database_unreachable(exc: Exception) -> bool:
     return state.startswith("08") or state in _GONE_STATES
 
 
+def api_text(exc: GeoUrpError, careful: bool = False) -> str:
+    """``exc``'s text for an ``/api/`` answer: in the language the request asks for, else English.
+
+    ``careful`` for an answer to a failure (the database gone, a fault): a login's language is read
+    from the database, which may be what failed, so a failure to read it leaves the text English."""
+    try:
+        asked = asked_language()
+    except Exception:
+        if not careful:
+            raise
+        asked = None
+    return exc.in_language(asked or MACHINE_LANGUAGE)
+
+
 def register(app: Flask) -> None:
     """Install the handler for ``GeoUrpError`` (JSON ``{"error": …}``; pages send 401s to the login)."""
 
@@ -82,7 +102,7 @@ def register(app: Flask) -> None:
     def _domain_error(exc: GeoUrpError):
         if exc.status == 401 and not request.path.startswith(MACHINE_PREFIXES):
             return redirect(url_for("pages.login", next=request.path))
-        body = {"error": exc.message}
+        body = {"error": api_text(exc) if request.path.startswith("/api/") else exc.message}
         if exc.details:
             body["details"] = exc.details
         return jsonify(body), exc.status
@@ -130,7 +150,7 @@ def register(app: Flask) -> None:
 
             response = error_of(unreachable, "xml" if request.path.endswith(".xml") else "json")
         elif request.path.startswith("/api/"):
-            response = jsonify(error=message), 503
+            response = jsonify(error=api_text(unreachable, careful=True)), 503
         else:
             response = message, 503, {"Content-Type": "text/plain; charset=utf-8"}
         response = app.make_response(response)
@@ -146,7 +166,7 @@ def register(app: Flask) -> None:
             return error_answer(405, N_("%(method)s non è ammesso qui"), "xml" if request.path.endswith(".xml")
                                 else "json", method=request.method)
         if request.path.startswith("/api/"):
-            return jsonify(error=f"{request.method} is not allowed here"), 405
+            return jsonify(error=api_text(GeoUrpError(N_("%(method)s non è ammesso qui"), method=request.method))), 405
         return exc
 
     @app.errorhandler(RequestEntityTooLarge)
@@ -161,18 +181,20 @@ def register(app: Flask) -> None:
 
             return error_of(too_large, "xml" if request.path.endswith(".xml") else "json")
         if request.path.startswith("/api/"):
-            return jsonify(error=message, details=[{"field": "request"}]), 413
+            return jsonify(error=api_text(too_large), details=[{"field": "request"}]), 413
         return message, 413, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPNotFound)
     def _no_such_path(exc: HTTPNotFound):
         if request.path.startswith("/api/"):
-            return jsonify(error=f"no API route {request.path}; GET /openapi.json lists them"), 404
+            return jsonify(error=api_text(GeoUrpError(N_("nessuna route API %(path)s; GET /openapi.json le elenca"),
+                                                      path=request.path))), 404
         return exc
 
     @app.errorhandler(InternalServerError)
     def _server_error(exc: InternalServerError):
         # The cause is in the log (Flask logs it before calling this); the client gets no internals.
         if request.path.startswith("/api/"):
-            return jsonify(error="internal error: the request was not carried out; it is logged"), 500
+            return jsonify(error=api_text(GeoUrpError(N_("errore interno: la richiesta non è stata eseguita; è "
+                                                         "registrato nel log")), careful=True)), 500
         return exc

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo_urp.errors import NotFound
+from geo_urp.language import N_
 from geo_urp.loading import layer_cache
 
 # layer -> (table, id column, properties to publish). Only layer data: no report, no person.
@@ -47,7 +48,8 @@ def layer_json(session: Session, municipality_id: int, layer: str) -> str:
     """``layer_collection`` as JSON text, made once per load of the town's layers (``layer_cache``):
     what a page fetches when its reader asks for a layer it does not carry (the civic numbers)."""
     if layer not in MAP_LAYERS:
-        raise NotFound(f"layer {layer!r} was not found; layers: {', '.join(MAP_LAYERS)}",
+        raise NotFound(N_("layer %(value)s non è stato trovato; livelli: %(layers)s"), value=repr(layer),
+                       layers=", ".join(MAP_LAYERS),
                        details=[{"field": "layer", "value": layer}])
     return layer_cache.cached(session, municipality_id, f"layer json {layer}",
                               lambda: json.dumps(layer_collection(session, municipality_id, layer),

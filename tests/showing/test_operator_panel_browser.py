@@ -243,7 +243,8 @@ def test_the_operator_assigns_merges_and_moves_from_the_panel(app, borgo_db_url,
         _item(page, pothole["id"]).locator("input[name=merge]").check()
         _item(page, kept).locator("input[name=merge]").check()
         button.click()
-        expect(page.locator("#panel-status")).to_contain_text("Incidenti non uniti: incidents about different things")
+        expect(page.locator("#panel-status")).to_contain_text(
+            "Incidenti non uniti: ids: non si possono unire incidenti su cose diverse")
         _shot(page, tmp_path, "actions")
         assert page.outside == []
 
