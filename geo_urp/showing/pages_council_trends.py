@@ -20,7 +20,7 @@ from geo_urp.catalog import catalog_for
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.reading import trends
 from geo_urp.reading.privacy import COUNCIL_MIN_REPORTS, council_services
-from geo_urp.showing import charts
+from geo_urp.showing import charts, csv_cells
 from geo_urp.showing.auth import require
 from geo_urp.showing.database import get_session
 from geo_urp.showing.pages_council import town_asked
@@ -164,14 +164,12 @@ def _question_args(question: trends.Question) -> dict[str, str]:
             "from": f"{question.first:%Y-%m}", "to": f"{question.last:%Y-%m}"}
 
 
-def _cell(column: str, value) -> str:
-    """A CSV cell: a hidden count as on the page, a missing figure empty; a name from the town's
-    layers that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) kept as text."""
-    if value is None:
-        return hidden_count() if column == "count" else ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+def _cell(row: dict, column: str):
+    """A CSV cell as the page shows it: the count and closed count of a hidden group as "< k",
+    a missing figure empty (``csv_cells.cell``: a formula-like name kept as text)."""
+    if row.get("suppressed") and column in ("count", "closed"):
+        return hidden_count()
+    return csv_cells.cell(row[column])
 
 
 @bp.get("/council/trends.csv")
@@ -191,7 +189,7 @@ def trends_csv():
     writer = csv.writer(out)
     writer.writerow(TABLES[table])
     for row in answer[table]:
-        writer.writerow([_cell(c, row[c]) for c in TABLES[table]])
+        writer.writerow([_cell(row, c) for c in TABLES[table]])
     name = (f"trends-{town.slug}-{table}-{question.service_code or 'all'}"
             f"-{question.first:%Y-%m}-{question.last:%Y-%m}.csv")
     return Response(out.getvalue(), mimetype="text/csv",

@@ -32,6 +32,7 @@ from werkzeug.utils import secure_filename
 from geo_urp import audit
 from geo_urp.errors import BadInput, Forbidden
 from geo_urp.reading import work_list
+from geo_urp.showing import csv_cells
 from geo_urp.showing.auth import municipality_ids, require
 from geo_urp.showing.database import get_session
 from geo_urp.showing.wording import CREW_STATUS, KIND, STEP, explained, local_time, named, names
@@ -124,13 +125,6 @@ def work_list_print():
     return render_template("crew_print.html", principal=g.principal, work=found, printed_at=datetime.now(timezone.utc))
 
 
-def _cell(value) -> str:
-    """A CSV cell; a text a spreadsheet would take for a formula (a leading =, +, - or @) is quoted."""
-    if not isinstance(value, str):
-        return "" if value is None else str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 @bp.get("/crew.csv")
 @require("crew")
 def work_list_csv():
@@ -143,7 +137,7 @@ def work_list_csv():
     writer.writerow(CSV_COLUMNS)
     for j in found.jobs:
         inc = j.incident
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([csv_cells.cell(v) for v in (
             inc.id, inc.priority, "; ".join(explained(inc)["priority_reasons"]), named(CREW_STATUS, inc.status),
             named(KIND, inc.kind), "; ".join(j.addresses), j.street, " ".join(inc.asset_ids),
             " ".join(v["valve_id"] for v in j.valves), "; ".join(j.affected_streets),

@@ -18,7 +18,6 @@ from sqlalchemy import func, select, text
 from geo_urp.accounts import create_user
 from geo_urp.db import engine_for, session_scope
 from geo_urp.models import AuditEntry
-from geo_urp.showing.pages_crew import _cell
 from tests.acting.test_intake import latlong
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -215,12 +214,6 @@ def test_the_csv_has_one_row_per_job_with_its_columns(gino, town):
     assert "Via Roma" in burst["vie_interessate"].split("; ")
     assert burst["stato"] == "In attesa di invio dalla centrale"
     assert 46 < float(burst["lat"]) < 47 and 11 < float(burst["lon"]) < 12
-
-
-@pytest.mark.parametrize("value, cell", [("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("-1+1", "'-1+1"),
-                                         ("Via Roma", "Via Roma"), (-3, "-3"), (None, "")])
-def test_a_csv_cell_that_a_spreadsheet_would_run_is_quoted(value, cell):
-    assert _cell(value) == cell
 
 
 @pytest.mark.parametrize("path", ["/crew", "/crew/print"])
