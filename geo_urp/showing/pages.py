@@ -16,14 +16,14 @@ from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from geo_urp.accounts import TooManyAttempts, attempt_login, new_session_id, revoke_session
 from geo_urp.catalog import catalog_for
 from geo_urp.errors import Forbidden
-from geo_urp.models import Municipality
+from geo_urp.models import Address, Municipality
 from geo_urp.reading import work_list
 from geo_urp.reasoning.responsibility import SKILL
 from geo_urp.showing.auth import LoginUser, current_principal, municipality_ids, reader_language, require
@@ -130,8 +130,10 @@ def operator():
         "operator.html", municipality=muni, principal=g.principal, map_name=drawn["map_name"],
         map_header=drawn["header"], map_html=drawn["html"], map_script=drawn["script"],
         layer_control_name=drawn["control_name"],
-        civic_numbers={"name": gettext("numeri civici"),
-                       "url": url_for("api_layers.layer", layer="addresses", jurisdiction_id=muni.slug)},
+        # offered only when the town has civic numbers (an absent layer switches off what needs it)
+        civic_numbers=({"name": gettext("numeri civici"),
+                        "url": url_for("api_layers.layer", layer="addresses", jurisdiction_id=muni.slug)}
+                       if session.scalar(select(exists().where(Address.municipality_id == muni.id))) else None),
         incidents_url=url_for("api_incidents.list_incidents", jurisdiction_id=muni.slug),
         callbacks_url=url_for("api_outbox.list_outbox", channel="phone", status="pending",
                               jurisdiction_id=muni.slug),

@@ -137,3 +137,17 @@ def test_a_layer_is_served_as_geojson_and_an_unknown_one_is_named(town):
     assert any(f["properties"]["street"].endswith(MARK) for f in features)   # as in the file: the page sets it as text
     resp = client.get("/api/layers/reports")
     assert resp.status_code == 404 and "layer 'reports' was not found; layers: crew_areas" in resp.get_json()["error"]
+
+
+def test_a_town_without_civic_numbers_is_offered_none(fresh_db_url, tmp_path):
+    folder = _borgo(tmp_path / "borgo")
+    (folder / "addresses.geojson").unlink()
+    with session_scope(fresh_db_url) as s:
+        load_municipality(s, folder, "borgo")
+        create_user(s, "anna", "password-anna", "operator", language="it")
+    client = make_app(fresh_db_url).test_client()
+    client.post("/login", data={"username": "anna", "password": "password-anna"})
+    page = client.get("/operator")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "civicNumbers: null" in html and "/api/layers/addresses" not in html

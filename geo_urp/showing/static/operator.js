@@ -13,9 +13,12 @@
 function geoUrpOperatorConsole(cfg) {
   const map = window[cfg.mapName];
   const count = document.getElementById("incident-count");
-  // The civic numbers, after the town's other layers in the control, fetched when ticked
-  geoUrpOnDemandLayer(map, cfg.layerControl, cfg.civicNumbers.name, cfg.civicNumbers.url,
-                      {colour: "#999", radius: 2, tip: ["street", "number"]});
+  // The civic numbers, after the town's other layers in the control, fetched when ticked (none
+  // offered when the town has no addresses layer)
+  if (cfg.civicNumbers) {
+    geoUrpOnDemandLayer(map, cfg.layerControl, cfg.civicNumbers.name, cfg.civicNumbers.url,
+                        {colour: "#999", radius: 2, tip: ["street", "number"]});
+  }
   const drawn = geoUrpLiveMap(map, cfg.layerControl, cfg.kinds);
   const callBacks = geoUrpCallBacks(cfg, cfg.callBackMs);
   const panel = geoUrpIncidentPanel(cfg, {focus: id => drawn.focus(id), changed: () => poll()});
