@@ -21,7 +21,9 @@ the true one. An answer is kept in this process keyed by the question and the to
 versions, so a repeated question costs only the refresh's check.
 
 Privacy (``privacy.COUNCIL_MIN_REPORTS``, k): a group (a week × service, a month × service,
-an area...) of fewer than k reports shows no count and no figure (None, ``suppressed``);
+an area...) of fewer than k reports shows no count and no figure (None, ``suppressed``), and so
+does any group it would take to work such a count out by subtraction (``_hide``: a month's
+services add up to its count, the areas to the period's);
 a group shown shows its closed count and times only from at least k closed reports, and its
 SLA share only from at least k with a due time. Only codes, area and district names from the
 town's layers, counts and figures leave: no report, no text, no caller.
@@ -163,10 +165,11 @@ class _Group:
         self.on_time += row.on_time
         self.hours += np.asarray(row.hours, dtype=np.int64)
 
-    def figures(self) -> dict:
-        """Its figures as the council may see them (see the module's docstring)."""
+    def figures(self, hidden: bool = False) -> dict:
+        """Its figures as the council may see them (see the module's docstring); none when ``hidden``
+        (by ``_hide``)."""
         k = COUNCIL_MIN_REPORTS
-        if self.n < k:
+        if hidden or self.n < k:
             return {**dict.fromkeys(FIGURES), "suppressed": True}
         timed = self.closed >= k
         return {"count": self.n, "closed": self.closed if timed else None,
@@ -206,33 +209,90 @@ def _work_out(session: Session, question: Question) -> dict:
             areas[(town.slug, row.area_id)].add(row)
             districts[(town.slug, row.district_id)].add(row)
     has_districts = bool(district_names)
+    # Every group the tables show, so that a group the council cannot see has a row of its own.
+    for c in codes:
+        for w in weeks:
+            weekly[(w, c)]
+        for m in months:
+            monthly[(m, c)]
+    for m in months:
+        overall[m]
+    for key in area_names:
+        areas[key]
+    for key in district_names:
+        districts[key]
+    hidden = _hide(_partitions(weekly, monthly, overall, areas, districts, codes, weeks, months))
     return {
         "jurisdiction_ids": [t.slug for t in question.towns], "service_code": question.service_code,
         "services": codes, "from": question.first.isoformat(),
         "to": (_add_months(question.last, 1) - timedelta(days=1)).isoformat(),
         "min_count": COUNCIL_MIN_REPORTS, "bucket_ratio": round(BUCKET_RATIO, 3),
-        "weekly": [{"week": _iso_week(w), "service_code": c, **_count_only(weekly.get((w, c)))}
-                   for c in codes for w in weeks],
-        "monthly": [{"month": f"{m:%Y-%m}", "service_code": c, **(monthly.get((m, c)) or _Group()).figures()}
-                    for c in codes for m in months],
-        "months": [{"month": f"{m:%Y-%m}", **(overall.get(m) or _Group()).figures()} for m in months],
-        "areas": _places(areas, area_names, "area_id"),
-        "districts": _places(districts, district_names, "district_id") if has_districts else None,
+        "weekly": [{"week": _iso_week(w), "service_code": c,
+                    **_count_only(weekly[(w, c)], ("weekly", (w, c)) in hidden)} for c in codes for w in weeks],
+        "monthly": [{"month": f"{m:%Y-%m}", "service_code": c,
+                     **monthly[(m, c)].figures(("monthly", (m, c)) in hidden)} for c in codes for m in months],
+        "months": [{"month": f"{m:%Y-%m}", **overall[m].figures(("months", m) in hidden)} for m in months],
+        "areas": _places(areas, area_names, "area_id", "areas", hidden),
+        "districts": _places(districts, district_names, "district_id", "districts", hidden) if has_districts else None,
     }
 
 
-def _count_only(group: _Group | None) -> dict:
-    n = group.n if group else 0
-    return {"count": n, "suppressed": False} if n >= COUNCIL_MIN_REPORTS else {"count": None, "suppressed": True}
+def _count_only(group: _Group, hidden: bool) -> dict:
+    if hidden or group.n < COUNCIL_MIN_REPORTS:
+        return {"count": None, "suppressed": True}
+    return {"count": group.n, "suppressed": False}
 
 
-def _places(groups: dict, names: dict, id_name: str) -> list[dict]:
+def _places(groups: dict, names: dict, id_name: str, table: str, hidden: set) -> list[dict]:
     """One row per area (or district) of the towns, then one for the reports in none, when any."""
-    rows = [{"jurisdiction_id": slug, id_name: pid, "name": name, **(groups.get((slug, pid)) or _Group()).figures()}
-            for (slug, pid), name in sorted(names.items())]
-    rows += [{"jurisdiction_id": slug, id_name: None, "name": None, **group.figures()}
-             for (slug, pid), group in sorted(groups.items()) if pid == ""]
+    rows = [{"jurisdiction_id": key[0], id_name: key[1], "name": name, **groups[key].figures((table, key) in hidden)}
+            for key, name in sorted(names.items())]
+    rows += [{"jurisdiction_id": key[0], id_name: None, "name": None, **group.figures((table, key) in hidden)}
+             for key, group in sorted(groups.items()) if key[1] == ""]
     return rows
+
+
+def _partitions(weekly, monthly, overall, areas, districts, codes, weeks, months) -> list[list[tuple]]:
+    """The sets of shown groups that add up to a figure a reader can see or work out: a month's
+    services (to the month's count), a service's months and its weeks (to the service's total), the
+    months, the areas and the districts (to the period's total). Each part: (table, key, reports)."""
+    def part(table, groups, key):
+        return (table, key, groups[key].n)
+
+    out = [[part("monthly", monthly, (m, c)) for c in codes] for m in months]
+    out += [[part("monthly", monthly, (m, c)) for m in months] for c in codes]
+    out += [[part("weekly", weekly, (w, c)) for w in weeks] for c in codes]
+    out.append([part("months", overall, m) for m in months])
+    out.append([part("areas", areas, key) for key in areas])
+    if districts:
+        out.append([part("districts", districts, key) for key in districts])
+    return out
+
+
+def _hide(partitions: list[list[tuple]]) -> set[tuple]:
+    """The groups to hide, (table, key) each: those of fewer than k reports, and as many more as it
+    takes that none can be worked out by subtraction from the figures shown.
+
+    In each partition (parts adding up to a total a reader knows) the hidden parts add up to the
+    total less the shown ones; while that sum is between 1 and k - 1 (a small group, as good as
+    shown) the smallest part still shown is hidden too. Hiding a part in one partition may open
+    another, so this repeats until nothing changes. Only counts of reports are protected this way;
+    a closed count is shown only with its group's count.
+    """
+    k = COUNCIL_MIN_REPORTS
+    hidden = {(table, key) for parts in partitions for table, key, n in parts if n < k}
+    changed = True
+    while changed:
+        changed = False
+        for parts in partitions:
+            while 0 < sum(n for table, key, n in parts if (table, key) in hidden) < k:
+                shown = [(n, table, str(key), key) for table, key, n in parts if (table, key) not in hidden]
+                if not shown:
+                    break
+                _, table, _, key = min(shown)
+                hidden.add((table, key))
+                changed = True
+    return hidden
 
 
 def _iso_week(monday: date) -> str:

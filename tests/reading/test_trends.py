@@ -7,6 +7,8 @@ import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, box
 
@@ -33,11 +35,12 @@ def _report(mid, at, when, hours=None, due_h=24, **fields):
 
 def _plant(session, mid):
     """March: 5 reports in ISO week 10, 2 in week 11 (all west, closed); April: 4 east, one still open;
-    May: one report alone."""
+    May: one report alone; June: two east (so that May's one cannot be worked out from the others)."""
     rows = [_report(mid, WEST, datetime(2026, 3, 3, 9, tzinfo=timezone.utc), h) for h in (1, 2, 3, 4, 50)]
     rows += [_report(mid, WEST, datetime(2026, 3, 10, 9, tzinfo=timezone.utc), h) for h in (10, 20)]
     rows += [_report(mid, EAST, datetime(2026, 4, 14, 9, tzinfo=timezone.utc), h) for h in (5, 6, 30, None)]
     rows.append(_report(mid, EAST, datetime(2026, 5, 5, 9, tzinfo=timezone.utc), 2))
+    rows += [_report(mid, EAST, datetime(2026, 6, 9, 9, tzinfo=timezone.utc), 2) for _ in range(2)]
     rows[0].contact = CallerContact(first_name="Maria", last_name="Rossi", phone=PHONE, email="maria@example.org")
     session.add_all(rows)
     session.flush()
@@ -71,7 +74,7 @@ def test_planted_counts_times_and_sla_come_out(session, borgo):
     assert may == {"month": "2026-05", **dict.fromkeys(trends.FIGURES), "suppressed": True}
     areas = {a["area_id"]: a for a in answer["areas"]}
     assert (areas["A1"]["count"], areas["A1"]["name"]) == (7, "Zona Ovest")
-    assert areas["A2"]["count"] == 5
+    assert areas["A2"]["count"] == 7
     assert answer["districts"] is None  # Borgo has no districts layer
     assert answer["min_count"] == COUNCIL_MIN_REPORTS
 
@@ -97,8 +100,8 @@ def test_districts_split_the_tables_when_the_town_has_them(session, borgo):
     _plant(session, borgo)
     answer = _answer(session)
     districts = {(d["district_id"], d["name"]): d["count"] for d in answer["districts"]}
-    # East (900, 900) lies in neither district: its five reports are the row of no district.
-    assert districts == {("D1", "Centro"): 7, ("D2", "Oltrefiume"): None, (None, None): 5}
+    # East (900, 900) lies in neither district: its seven reports are the row of no district.
+    assert districts == {("D1", "Centro"): 7, ("D2", "Oltrefiume"): None, (None, None): 7}
 
 
 def test_no_text_or_contact_of_any_report_leaves(session, borgo):
@@ -114,8 +117,8 @@ def test_an_answer_follows_new_reports_and_is_kept_until_then(session, borgo):
     assert _answer(session) is first  # nothing changed: the kept answer
     session.add_all([_report(borgo, EAST, datetime(2026, 5, 6, 9, tzinfo=timezone.utc), 1) for _ in range(2)])
     session.flush()
-    may = next(m for m in _answer(session)["months"] if m["month"] == "2026-05")
-    assert may["count"] == 3
+    east = next(a for a in _answer(session)["areas"] if a["area_id"] == "A2")
+    assert east["count"] == 9
 
 
 @pytest.mark.parametrize("args, field", [({"from": "marzo"}, "from"), ({"to": "2026-13"}, "to"),
@@ -125,3 +128,35 @@ def test_a_bad_question_names_its_parameter(session, borgo, args, field):
     with pytest.raises(BadInput) as caught:
         _answer(session, **args)
     assert caught.value.details[0]["field"] == field
+
+
+def test_a_small_group_cannot_be_worked_out_from_the_groups_shown(session, borgo):
+    # March: 7 west; May: 1 east. The areas add up to the period's total (8), so May's one report
+    # would be 8 - 7: March is hidden with it, and the east area with the west one.
+    session.add_all([_report(borgo, WEST, datetime(2026, 3, 3, 9, tzinfo=timezone.utc), 1) for _ in range(7)]
+                    + [_report(borgo, EAST, datetime(2026, 5, 5, 9, tzinfo=timezone.utc), 1)])
+    session.flush()
+    answer = _answer(session)
+    assert all(m["suppressed"] for m in answer["months"])
+    assert all(m["suppressed"] for m in answer["monthly"])
+    assert all(a["suppressed"] for a in answer["areas"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 12), min_size=1, max_size=6), min_size=1, max_size=5),
+       st.lists(st.tuples(st.integers(0, 4), st.integers(0, 5), st.integers(0, 4), st.integers(0, 5)), max_size=6))
+def test_no_partition_leaves_a_small_group_to_subtraction(tables, shared):
+    # Partitions of groups (table, key, reports); some groups sit in two partitions, as a month of a
+    # service is both in its month's services and in its service's months.
+    counts = {(t, i): n for t, row in enumerate(tables) for i, n in enumerate(row)}
+    partitions = [[(t, i, n) for i, n in enumerate(row)] for t, row in enumerate(tables)]
+    for a, i, b, j in shared:
+        if (a, i) in counts and (b, j) in counts and a != b:
+            partitions.append([(a, i, counts[(a, i)]), (b, j, counts[(b, j)])])
+    hidden = trends._hide(partitions)
+    k = COUNCIL_MIN_REPORTS
+    assert {(t, i) for (t, i), n in counts.items() if n < k} <= hidden
+    for parts in partitions:
+        leftover = sum(n for t, i, n in parts if (t, i) in hidden)
+        every_part_hidden = all((t, i) in hidden for t, i, _ in parts)   # then only the total says it
+        assert leftover == 0 or leftover >= k or every_part_hidden, (parts, hidden)
