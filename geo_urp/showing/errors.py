@@ -1,8 +1,9 @@
 """Domain errors to HTTP responses, in one place.
 
-An ``/api/`` error's text is in its reader's language as Open311's are (``api_text``: a login's own,
-else the best of ``Accept-Language``; asked for neither, English as always); the JSON's shape, the
-status and ``details`` (each naming its field) are the same in every language.
+An error's ``{"error": …}`` text is in its reader's language as Open311's are (``api_text``: a login's
+own, on ``/api/`` and on a page's form alike; for a key or nobody on ``/api/`` the best of
+``Accept-Language``; asked for neither, English as always); the JSON's shape, the status and
+``details`` (each naming its field) are the same in every language.
 """
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ def database_unreachable(exc: Exception) -> bool:
 
 
 def api_text(exc: GeoUrpError, careful: bool = False) -> str:
-    """``exc``'s text for an ``/api/`` answer: in the language the request asks for, else English.
+    """``exc``'s text for a JSON error answer: in the language the request asks for, else English.
 
     ``careful`` for an answer to a failure (the database gone, a fault): a login's language is read
     from the database, which may be what failed, so a failure to read it leaves the text English."""
@@ -102,7 +103,7 @@ def register(app: Flask) -> None:
     def _domain_error(exc: GeoUrpError):
         if exc.status == 401 and not request.path.startswith(MACHINE_PREFIXES):
             return redirect(url_for("pages.login", next=request.path))
-        body = {"error": api_text(exc) if request.path.startswith("/api/") else exc.message}
+        body = {"error": api_text(exc)}
         if exc.details:
             body["details"] = exc.details
         return jsonify(body), exc.status

@@ -2,8 +2,8 @@
 operator's or a crew's login whose language is Italian or English (whatever ``Accept-Language`` says),
 and by an API key with ``Accept-Language`` it, en or none, come in that language, naming their
 field, with the same status, JSON shape and ``details`` in each. Asked for neither language, the
-text is English, as it has always been. And in Chromium: the console shows a refused merge in its
-operator's language."""
+text is English, as it has always been. A page's form refused answers in its login's language too.
+And in Chromium: the console shows a refused merge in its operator's language."""
 from __future__ import annotations
 
 import uuid
@@ -145,6 +145,21 @@ def test_an_api_error_is_in_the_callers_language_naming_its_field(town, case, ca
     if field is not None:
         assert field in text
         assert field in [d.get("field") for d in resp.json["details"]]
+
+
+@pytest.mark.parametrize("lang, words", [("it", "jurisdiction_id 'nope' non è stato trovato"),
+                                         ("en", "jurisdiction_id 'nope' was not found")])
+def test_a_page_forms_refusal_is_in_the_logins_language(borgo_db_url, lang, words):
+    """The admin page's service form, refused: the same JSON, in the admin's language (the header
+    asks for the other one)."""
+    with session_scope(borgo_db_url) as s:
+        create_user(s, "ada", "password-ada", "admin", language=lang)
+    client = make_app(borgo_db_url).test_client()
+    assert client.post("/login", data={"username": "ada", "password": "password-ada"}).status_code == 302
+    resp = client.post("/admin/services", data={"jurisdiction_id": "nope", "service_code": "noise"},
+                       headers=ENGLISH if lang == "it" else ITALIAN)
+    assert resp.status_code == 404 and set(resp.json) == {"error", "details"}
+    assert resp.json["error"].startswith(words) and resp.json["details"][0]["field"] == "jurisdiction_id"
 
 
 @pytest.mark.parametrize("user, words", [("anna", "Incidenti non uniti: ids: non si possono unire incidenti su cose "
