@@ -10,8 +10,11 @@ trend is asked, ``trend`` and the count of each month, for the time slider.
 - the statistics from ``hotspot_stats``: Getis-Ord Gi* on the period's counts with permutation
   inference and false-discovery-rate control, and the emerging-hotspot trend over the months;
 - privacy (``privacy.COUNCIL_MIN_REPORTS``): a cell, or a cell's month, with fewer reports than
-  that shows no count, and a cell shown without its count shows no z-score or p-value either
-  (they are worked out from the counts); only counts and statistics leave, never a report;
+  that shows no count, nor does any it would take to work one out by subtraction
+  (``privacy.hide_small``: the cells add up to the town's count, a cell's months to the cell, a
+  month's cells to the month, which the trend page shows); a cell shown without its count shows
+  no z-score or p-value either (they are worked out from the counts); only counts and statistics
+  leave, never a report;
 - a worked-out answer is kept in ``hotspot_answers`` with the version of the counts it read,
   so the same question is answered again without the statistics, by any worker, until a
   report of the town changes the counts.
@@ -48,7 +51,9 @@ ALPHA = 0.05
 MIN_PERMUTATIONS, MAX_PERMUTATIONS, DRAWS = 999, 9999, 4_000_000
 SEED = 311
 # Raised whenever the statistics change, so answers kept by an older method are not reused.
-METHOD = 1  # permutation inference is random: one seed, so the same counts give the same map
+# How answers are worked out, in the kept answers' key: 2 since secondary suppression. Permutation
+# inference is random: one seed, so the same counts give the same map.
+METHOD = 2
 
 _ANSWER = text("""
     SELECT answer FROM hotspot_answers WHERE municipality_id = :mid AND question = :question AND version = :version
@@ -161,9 +166,10 @@ def _work_out(session: Session, question: Question, cells: hotspot_grid.TownCell
     z, p = hotspot_stats.gi_star(total, w, permutations=permutations, seed=SEED)
     classes = hotspot_stats.classify(z, p, alpha=ALPHA)
     trends = hotspot_stats.emerging(by_month, w, alpha=ALPHA) if question.trend else None
+    hidden = privacy.hide_small(_partitions(total, by_month if question.trend else None))
     features = []
     for k in range(len(cells.i)):
-        shown = int(total[k]) >= COUNCIL_MIN_REPORTS
+        shown = ("cell", k) not in hidden
         props = {"i": int(cells.i[k]), "j": int(cells.j[k]),
                  "count": int(total[k]) if shown else None, "suppressed": not shown,
                  "gi_z": round(float(z[k]), 2) if shown else None,
@@ -171,7 +177,7 @@ def _work_out(session: Session, question: Question, cells: hotspot_grid.TownCell
                  "class": str(classes[k])}
         if trends is not None:
             props["trend"] = str(trends[k])
-            props["monthly"] = [int(n) if n >= COUNCIL_MIN_REPORTS else None for n in by_month[:, k]]
+            props["monthly"] = [None if (m, k) in hidden else int(n) for m, n in enumerate(by_month[:, k])]
         features.append({"type": "Feature", "geometry": _shape(cells.geojson[k]), "properties": props})
     return {"type": "FeatureCollection", "features": features,
             "jurisdiction_id": question.municipality.slug, "service_code": question.service_code,
@@ -180,6 +186,17 @@ def _work_out(session: Session, question: Question, cells: hotspot_grid.TownCell
             "cell_m": question.cell_m, "min_count": COUNCIL_MIN_REPORTS, "alpha": ALPHA,
             "permutations": permutations,
             "hot": int(np.sum(classes == "hot")), "cold": int(np.sum(classes == "cold"))}
+
+
+def _partitions(total: np.ndarray, by_month: np.ndarray | None) -> list[list[tuple]]:
+    """The sets of counts that add up to one a reader knows: the cells (to the town's count), and
+    with the months shown a cell's months (to the cell) and a month's cells (to the month)."""
+    out = [[(("cell", k), int(n)) for k, n in enumerate(total)]]
+    if by_month is not None:
+        months, cells = by_month.shape
+        out += [[((m, k), int(by_month[m, k])) for m in range(months)] for k in range(cells)]
+        out += [[((m, k), int(by_month[m, k])) for k in range(cells)] for m in range(months)]
+    return out
 
 
 def permutations_for(cells: int) -> int:

@@ -24,11 +24,14 @@
   (valve and cabinet positions), times to the hour, an incident
   placed by its callers' positions shown at the centre of its ``COUNCIL_GRID_M``
   cell, and incidents about people (``COUNCIL_PEOPLE_KINDS``) only once
-  ``COUNCIL_MIN_CALLS`` calls make them a pattern rather than one household.
+  ``COUNCIL_MIN_CALLS`` calls make them a pattern rather than one household. Counts of
+  reports it sees (hexagons, trends) hide a group of fewer than ``COUNCIL_MIN_REPORTS``, and
+  any group that would let one be worked out by subtraction (``hide_small``).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 from geo_urp.catalog import Catalog, Service
@@ -131,3 +134,33 @@ def council_services(catalog: Catalog, service_settings: dict | None) -> list[st
     lists. Services about people (a person in distress, by default) stay off them: a hexagon of
     such calls can be one household, whatever the count."""
     return public_services(catalog, service_settings)
+
+
+def hide_small(partitions: list[list[tuple[Hashable, int]]]) -> set:
+    """The groups the council must not see the count of: those of fewer than ``COUNCIL_MIN_REPORTS``
+    (k) reports, and as many more as it takes that none of those can be worked out by subtraction.
+
+    ``partitions``: lists of (group, reports) whose counts add up to a figure a reader sees or can
+    work out (a month's services to the month, a cell's months to the cell). In each, the hidden
+    groups add up to that figure less the shown ones; while they add up to between 1 and k - 1 (a
+    small group, as good as shown), the smallest group still shown is hidden too (secondary
+    suppression, as statistical offices do it). A group may sit in several partitions, and hiding it
+    in one may open another, so this repeats until nothing changes.
+    """
+    k = COUNCIL_MIN_REPORTS
+    hidden = {group for parts in partitions for group, n in parts if n < k}
+    changed = True
+    while changed:
+        changed = False
+        for parts in partitions:
+            left = sum(n for group, n in parts if group in hidden)
+            if not 0 < left < k:
+                continue
+            shown = sorted(((n, repr(group)), group) for group, n in parts if group not in hidden)
+            for (n, _), group in shown:
+                hidden.add(group)
+                changed = True
+                left += n
+                if left >= k:
+                    break
+    return hidden

@@ -22,8 +22,8 @@ versions, so a repeated question costs only the refresh's check.
 
 Privacy (``privacy.COUNCIL_MIN_REPORTS``, k): a group (a week × service, a month × service,
 an area...) of fewer than k reports shows no count and no figure (None, ``suppressed``), and so
-does any group it would take to work such a count out by subtraction (``_hide``: a month's
-services add up to its count, the areas to the period's);
+does any group it would take to work such a count out by subtraction (``privacy.hide_small``: a
+month's services add up to its count, the areas to the period's);
 a group shown shows its closed count and times only from at least k closed reports, and its
 SLA share only from at least k with a due time. Only codes, area and district names from the
 town's layers, counts and figures leave: no report, no text, no caller.
@@ -167,7 +167,7 @@ class _Group:
 
     def figures(self, hidden: bool = False) -> dict:
         """Its figures as the council may see them (see the module's docstring); none when ``hidden``
-        (by ``_hide``)."""
+        (by ``privacy.hide_small``)."""
         k = COUNCIL_MIN_REPORTS
         if hidden or self.n < k:
             return {**dict.fromkeys(FIGURES), "suppressed": True}
@@ -221,7 +221,7 @@ def _work_out(session: Session, question: Question) -> dict:
         areas[key]
     for key in district_names:
         districts[key]
-    hidden = _hide(_partitions(weekly, monthly, overall, areas, districts, codes, weeks, months))
+    hidden = privacy.hide_small(_partitions(weekly, monthly, overall, areas, districts, codes, weeks, months))
     return {
         "jurisdiction_ids": [t.slug for t in question.towns], "service_code": question.service_code,
         "services": codes, "from": question.first.isoformat(),
@@ -253,11 +253,11 @@ def _places(groups: dict, names: dict, id_name: str, table: str, hidden: set) ->
 
 
 def _partitions(weekly, monthly, overall, areas, districts, codes, weeks, months) -> list[list[tuple]]:
-    """The sets of shown groups that add up to a figure a reader can see or work out: a month's
-    services (to the month's count), a service's months and its weeks (to the service's total), the
-    months, the areas and the districts (to the period's total). Each part: (table, key, reports)."""
+    """The sets of groups that add up to a figure a reader can see or work out: a month's services
+    (to the month's count), a service's months and its weeks (to the service's total), the months,
+    the areas and the districts (to the period's total). Each part: ((table, key), reports)."""
     def part(table, groups, key):
-        return (table, key, groups[key].n)
+        return ((table, key), groups[key].n)
 
     out = [[part("monthly", monthly, (m, c)) for c in codes] for m in months]
     out += [[part("monthly", monthly, (m, c)) for m in months] for c in codes]
@@ -267,32 +267,6 @@ def _partitions(weekly, monthly, overall, areas, districts, codes, weeks, months
     if districts:
         out.append([part("districts", districts, key) for key in districts])
     return out
-
-
-def _hide(partitions: list[list[tuple]]) -> set[tuple]:
-    """The groups to hide, (table, key) each: those of fewer than k reports, and as many more as it
-    takes that none can be worked out by subtraction from the figures shown.
-
-    In each partition (parts adding up to a total a reader knows) the hidden parts add up to the
-    total less the shown ones; while that sum is between 1 and k - 1 (a small group, as good as
-    shown) the smallest part still shown is hidden too. Hiding a part in one partition may open
-    another, so this repeats until nothing changes. Only counts of reports are protected this way;
-    a closed count is shown only with its group's count.
-    """
-    k = COUNCIL_MIN_REPORTS
-    hidden = {(table, key) for parts in partitions for table, key, n in parts if n < k}
-    changed = True
-    while changed:
-        changed = False
-        for parts in partitions:
-            while 0 < sum(n for table, key, n in parts if (table, key) in hidden) < k:
-                shown = [(n, table, str(key), key) for table, key, n in parts if (table, key) not in hidden]
-                if not shown:
-                    break
-                _, table, _, key = min(shown)
-                hidden.add((table, key))
-                changed = True
-    return hidden
 
 
 def _iso_week(monday: date) -> str:

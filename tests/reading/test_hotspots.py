@@ -67,10 +67,10 @@ def test_a_planted_hotspot_is_hot_and_the_rest_of_the_town_is_not(session, borgo
 
 
 def test_small_counts_are_suppressed_with_their_statistics(session, borgo):
-    session.add_all([report_row(borgo, (100, 100), datetime(2026, 5, 1, tzinfo=timezone.utc),
-                                service_code="road_damage") for _ in range(COUNCIL_MIN_REPORTS - 1)]
-                    + [report_row(borgo, (800, 800), datetime(2026, 5, 1, tzinfo=timezone.utc),
-                                  service_code="road_damage") for _ in range(COUNCIL_MIN_REPORTS)])
+    # two small cells, which together make k, so that the shown cell needs no partner hidden
+    session.add_all([report_row(borgo, at, datetime(2026, 5, 1, tzinfo=timezone.utc), service_code="road_damage")
+                     for at, n in (((100, 100), COUNCIL_MIN_REPORTS - 1), ((500, 100), COUNCIL_MIN_REPORTS - 1),
+                                   ((800, 800), COUNCIL_MIN_REPORTS)) for _ in range(n)])
     session.flush()
     answer = hotspots.hotspots(session, _question(session, borgo, trend="1"))
     few, enough = _cell_with(answer, (100, 100)), _cell_with(answer, (800, 800))
@@ -80,6 +80,18 @@ def test_small_counts_are_suppressed_with_their_statistics(session, borgo):
     assert enough["monthly"][4] == COUNCIL_MIN_REPORTS
     shown = [f["properties"]["count"] for f in answer["features"]]
     assert all(n is None or n >= COUNCIL_MIN_REPORTS for n in shown)
+
+
+def test_a_small_cell_cannot_be_worked_out_from_the_town_total(session, borgo):
+    # 2 reports in one cell, 3 in another: the town's 5 (on the trend page) less the 3 shown would
+    # tell the 2, so the 3 is hidden too, and with it the months of both
+    session.add_all([report_row(borgo, at, datetime(2026, 5, 1, tzinfo=timezone.utc), service_code="road_damage")
+                     for at, n in (((100, 100), COUNCIL_MIN_REPORTS - 1), ((800, 800), COUNCIL_MIN_REPORTS))
+                     for _ in range(n)])
+    session.flush()
+    answer = hotspots.hotspots(session, _question(session, borgo, trend="1"))
+    assert all(f["properties"]["count"] is None for f in answer["features"])
+    assert all(set(f["properties"]["monthly"]) == {None} for f in answer["features"])
 
 
 def test_nothing_of_a_report_leaves_only_cells_and_their_figures(session, borgo):

@@ -7,8 +7,6 @@ import json
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, box
 
@@ -140,23 +138,3 @@ def test_a_small_group_cannot_be_worked_out_from_the_groups_shown(session, borgo
     assert all(m["suppressed"] for m in answer["months"])
     assert all(m["suppressed"] for m in answer["monthly"])
     assert all(a["suppressed"] for a in answer["areas"])
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 12), min_size=1, max_size=6), min_size=1, max_size=5),
-       st.lists(st.tuples(st.integers(0, 4), st.integers(0, 5), st.integers(0, 4), st.integers(0, 5)), max_size=6))
-def test_no_partition_leaves_a_small_group_to_subtraction(tables, shared):
-    # Partitions of groups (table, key, reports); some groups sit in two partitions, as a month of a
-    # service is both in its month's services and in its service's months.
-    counts = {(t, i): n for t, row in enumerate(tables) for i, n in enumerate(row)}
-    partitions = [[(t, i, n) for i, n in enumerate(row)] for t, row in enumerate(tables)]
-    for a, i, b, j in shared:
-        if (a, i) in counts and (b, j) in counts and a != b:
-            partitions.append([(a, i, counts[(a, i)]), (b, j, counts[(b, j)])])
-    hidden = trends._hide(partitions)
-    k = COUNCIL_MIN_REPORTS
-    assert {(t, i) for (t, i), n in counts.items() if n < k} <= hidden
-    for parts in partitions:
-        leftover = sum(n for t, i, n in parts if (t, i) in hidden)
-        every_part_hidden = all((t, i) in hidden for t, i, _ in parts)   # then only the total says it
-        assert leftover == 0 or leftover >= k or every_part_hidden, (parts, hidden)
