@@ -26,6 +26,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 
 DEFAULT_SLA_HOURS = {
     "water_leak": 4, "flooding": 4, "no_water": 8, "noise": 2, "social_distress": 24,
@@ -46,8 +47,8 @@ def sla_hours(service_settings: dict | None, service_code: str) -> float:
 def check_sla_hours(service_code: str, value) -> float:
     """A town's ``sla_hours`` for a service, checked: a number of hours from 0 to a year."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_SLA_HOURS:
-        raise BadInput(f"service_settings.{service_code}.sla_hours must be a number of hours from 0 to "
-                       f"{MAX_SLA_HOURS}, not {value!r}", details=[{"field": f"{service_code}.sla_hours"}])
+        raise BadInput(N_("service_settings.%(service)s.sla_hours deve essere un numero di ore da 0 a %(most)s, non "
+                          "%(value)s"), service=service_code, most=MAX_SLA_HOURS, value=repr(value), details=[{"field": f"{service_code}.sla_hours"}])
     return float(value)
 
 

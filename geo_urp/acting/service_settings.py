@@ -16,6 +16,7 @@ from geo_urp.accounts import Principal
 from geo_urp.acting import service_levels
 from geo_urp.catalog import service_for
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 from geo_urp.models import Municipality
 
 
@@ -26,7 +27,7 @@ def set_service(session: Session, principal: Principal, jurisdiction_id: str, se
     muni = municipalities.municipality_for(session, jurisdiction_id, principal.municipality_id)
     service = service_for(session, muni.id, service_code)
     if not isinstance(public, bool):
-        raise BadInput(f"public must be true or false, not {public!r}", details=[{"field": "public"}])
+        raise BadInput(N_("public deve essere true o false, non %(value)s"), value=repr(public), details=[{"field": "public"}])
     own: dict = {}
     if public != service.public:
         own["public"] = public

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from geo_urp.accounts import Principal
 from geo_urp.acting.work_orders import allowed_steps
 from geo_urp.errors import BadInput, NotFound
+from geo_urp.language import N_
 from geo_urp.models import CallerContact, Crew, Incident, IncidentReport, Municipality, Report
 from geo_urp.models.incidents import OPEN_STATUSES
 from geo_urp.reading.privacy import CREW_CONTACT_FIELDS, crew_contact
@@ -95,9 +96,9 @@ def crew_in(session: Session, municipality_ids: list[int], crew_id: str) -> Crew
     when several towns have a crew of that id (crew ids are a town's own names)."""
     found = [crew for crew, _ in crews(session, municipality_ids) if crew.crew_id == crew_id]
     if not found:
-        raise NotFound(f"no crew {crew_id!r} here", details=[{"field": "crew_id", "value": crew_id}])
+        raise NotFound(N_("crew_id: nessuna squadra %(value)s qui"), value=repr(crew_id), details=[{"field": "crew_id", "value": crew_id}])
     if len(found) > 1:
-        raise BadInput(f"crew {crew_id!r} exists in several municipalities: say which with jurisdiction_id",
+        raise BadInput(N_("la squadra %(value)s c'è in più comuni: di' quale con jurisdiction_id"), value=repr(crew_id),
                        details=[{"field": "jurisdiction_id"}])
     return found[0]
 

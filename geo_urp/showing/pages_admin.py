@@ -14,6 +14,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from geo_urp.acting import service_settings
 from geo_urp.errors import BadInput
+from geo_urp.language import N_
 from geo_urp.reading import admin
 from geo_urp.showing.auth import require
 from geo_urp.showing.database import get_session
@@ -37,9 +38,10 @@ def _hours(raw: str | None) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise BadInput(f"sla_hours must be a number of hours, not {raw!r}", details=[{"field": "sla_hours"}]) from None
+        value = float("nan")
     if value != value or value in (float("inf"), float("-inf")):
-        raise BadInput(f"sla_hours must be a number of hours, not {raw!r}", details=[{"field": "sla_hours"}])
+        raise BadInput(N_("sla_hours deve essere un numero di ore, non %(value)s"), value=repr(raw),
+                       details=[{"field": "sla_hours"}])
     return value
 
 

@@ -147,19 +147,34 @@ def test_an_api_error_is_in_the_callers_language_naming_its_field(town, case, ca
         assert field in [d.get("field") for d in resp.json["details"]]
 
 
-@pytest.mark.parametrize("lang, words", [("it", "jurisdiction_id 'nope' non è stato trovato"),
-                                         ("en", "jurisdiction_id 'nope' was not found")])
-def test_a_page_forms_refusal_is_in_the_logins_language(borgo_db_url, lang, words):
-    """The admin page's service form, refused: the same JSON, in the admin's language (the header
-    asks for the other one)."""
+# A page's refusals: (method, URL, form), status, field, {language: the text's start}.
+PAGE_CASES = {
+    "unknown town": (("POST", "/admin/services", {"jurisdiction_id": "nope", "service_code": "noise"}), 404,
+                     "jurisdiction_id", {"it": "jurisdiction_id 'nope' non è stato trovato",
+                                         "en": "jurisdiction_id 'nope' was not found"}),
+    "bad hours": (("POST", "/admin/services", {"jurisdiction_id": "borgo", "service_code": "noise",
+                                               "sla_hours": "tante"}), 400, "sla_hours",
+                  {"it": "sla_hours deve essere un numero di ore, non 'tante'",
+                   "en": "sla_hours must be a number of hours, not 'tante'"}),
+    "unknown crew": (("GET", "/crew/jobs?crew_id=NOPE&jurisdiction_id=borgo", None), 404, "crew_id",
+                     {"it": "crew_id: nessuna squadra 'NOPE' qui", "en": "crew_id: no crew 'NOPE' here"}),
+}
+
+
+@pytest.mark.parametrize("lang", ("it", "en"))
+def test_a_pages_refusal_is_in_the_logins_language(borgo_db_url, lang):
+    """The admin's service form and the crew page, refused: the same JSON, in the admin's language
+    (the header asks for the other one)."""
     with session_scope(borgo_db_url) as s:
         create_user(s, "ada", "password-ada", "admin", language=lang)
     client = make_app(borgo_db_url).test_client()
     assert client.post("/login", data={"username": "ada", "password": "password-ada"}).status_code == 302
-    resp = client.post("/admin/services", data={"jurisdiction_id": "nope", "service_code": "noise"},
-                       headers=ENGLISH if lang == "it" else ITALIAN)
-    assert resp.status_code == 404 and set(resp.json) == {"error", "details"}
-    assert resp.json["error"].startswith(words) and resp.json["details"][0]["field"] == "jurisdiction_id"
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = (ENGLISH if lang == "it" else ITALIAN)["Accept-Language"]
+    for (method, url, form), status, field, words in PAGE_CASES.values():
+        resp = client.get(url) if method == "GET" else client.post(url, data=form)
+        assert resp.status_code == status and set(resp.json) == {"error", "details"}, resp.data
+        assert resp.json["error"].startswith(words[lang]), resp.json
+        assert resp.json["details"][0]["field"] == field
 
 
 @pytest.mark.parametrize("user, words", [("anna", "Incidenti non uniti: ids: non si possono unire incidenti su cose "
