@@ -7,8 +7,9 @@ An error's text may be written in both languages: a message in Italian marked wi
 (``geo_urp.language``; the English is in the catalog) whose ``%(name)s`` placeholders are
 filled from the keyword ``params`` (a ``Word`` among them, a catalog word itself, is
 translated with the text). ``in_language`` gives it in the reader's language (the
-Open311 answers do, ``showing.open311_language``); ``message`` is its English, the machine
-language every other reader (the CLI, ``/api/``) has always had. A message not marked stays
+Open311 answers do, ``showing.open311_language``, and the ``/api/`` answers, ``showing.errors``);
+``message`` is its English, the machine language every other reader (the CLI, a log, a client
+that asks for no language) has always had. A message not marked stays
 as written in every language. Field names, codes and values in a text are never translated.
 """
 from __future__ import annotations
