@@ -117,3 +117,29 @@ def test_only_an_unreachable_database_counts_as_unavailable_a_faulty_statement_d
     assert not database_unreachable(_error_of(fresh_db_url, "SET statement_timeout = 10", "SELECT pg_sleep(1)"))
     assert not database_unreachable(_error_of(fresh_db_url, "SELECT 1 / 0"))
     assert not database_unreachable(_error_of(fresh_db_url, "SELECT * FROM no_such_table"))
+
+
+@pytest.mark.parametrize("path, method", [
+    ("/open311/v2/services.json", "get"), ("/open311/v2/requests.json", "get"),
+    ("/open311/v2/requests.json", "post"), ("/api/incidents", "get"), ("/operator", "get"),
+])
+def test_a_logged_in_operator_meets_503_too_while_the_database_is_unreachable(borgo_app, path, method):
+    # The console reads and posts with its login's session: the answer's language comes from the
+    # login, whose row cannot be read while the database is down; the answer is still a 503.
+    from geo_urp.accounts import create_user
+
+    app, _ = borgo_app
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        create_user(s, "anna", "password-anna", "operator", language="it")
+    client = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "TESTING": True, "SECRET_KEY": "test",
+                         "WTF_CSRF_ENABLED": False}).test_client()
+    assert client.post("/login", data={"username": "anna", "password": "password-anna"}).status_code == 302
+    gone = make_url(app.config["DATABASE_URL"]).set(port=1).render_as_string(hide_password=False)
+    down = create_app({"DATABASE_URL": gone, "TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False})
+    same_login = down.test_client()
+    same_login.set_cookie(app.config.get("SESSION_COOKIE_NAME", "session"),
+                          client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session")).value)
+    data = {"service_code": "noise", "lat": "46.2", "long": "11.1"} if method == "post" else None
+    resp = getattr(same_login, method)(path, data=data)
+    assert resp.status_code == 503, resp.data[:500]
+    assert int(resp.headers["Retry-After"]) > 0

@@ -9,6 +9,8 @@ from functools import wraps
 
 from flask import current_app, g, has_request_context, request, session
 from flask_login import UserMixin, current_user
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from geo_urp import language, municipalities
 from geo_urp.language import N_
@@ -89,11 +91,21 @@ def asked_language() -> str | None:
     service speaks) None."""
     if not has_request_context():
         return None
-    if not request.headers.get("X-API-Key") and current_user.is_authenticated:
+    if not request.headers.get("X-API-Key") and _logged_in():
         return current_user.language
     if request.path.startswith(MACHINE_PATHS):
         return request.accept_languages.best_match(language.LANGUAGES)
     return None
+
+
+def _logged_in() -> bool:
+    """Whether a login reads this request. Loading it reads the database: when that is what failed
+    (the answer to the failure is being written), there is no login to read, and the answer is in
+    the default language rather than a second failure."""
+    try:
+        return bool(current_user.is_authenticated)
+    except (DBAPIError, SQLAlchemyTimeoutError):
+        return False
 
 
 def reader_language() -> str:
