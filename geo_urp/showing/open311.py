@@ -221,7 +221,9 @@ def create_request(fmt: str):
     else:
         receipt = calls.take_call_as(session, poster, fields, attributes, limits)
     session.commit()
-    return render([receipt.as_open311()], fmt, "service_requests", 201 if receipt.created else 200)
+    answer = receipt.as_open311()
+    answer["service_notice"] = reads.worded(answer["service_notice"], content_language())  # as a read gives it
+    return render([answer], fmt, "service_requests", 201 if receipt.created else 200)
 
 
 @bp.get(f"/requests/<service_request_id>.{FMT}")

@@ -212,3 +212,21 @@ def test_a_login_reads_and_is_refused_in_its_own_language_whatever_the_header(bo
         .startswith("service_code 'nope' non è offerto qui")
     assert _description(clients["emma"].post(f"{API}/requests.json", json=call), "json", 400) \
         .startswith("service_code 'nope' is not offered here")
+
+
+@pytest.mark.parametrize("headers, notice", [
+    (ITALIAN, "La segnalazione è inoltrata alla Polizia locale."),
+    ({}, "La segnalazione è inoltrata alla Polizia locale."),
+    (ENGLISH, None),
+])
+def test_the_answer_to_a_post_gives_its_notice_in_the_language_asked(borgo_client, borgo_keys, headers, notice):
+    resp = post(borgo_client, borgo_keys["operator"], headers=headers, service_code="noise", **latlong(340, 510))
+    assert resp.status_code == 201, resp.data
+    (answer,) = resp.json
+    read = borgo_client.get(f"{API}/requests/{answer['service_request_id']}.json",
+                            headers={"X-API-Key": borgo_keys["operator"], **headers}).json[0]
+    assert answer["service_notice"] == read["service_notice"]            # as a read of it says it
+    if notice:
+        assert answer["service_notice"] == notice
+    else:
+        assert answer["service_notice"] != "La segnalazione è inoltrata alla Polizia locale."
