@@ -38,12 +38,12 @@ from geo_urp.errors import BadInput, Forbidden, GeoUrpError, NotFound, Word
 from geo_urp.language import N_
 from geo_urp.reading import open311 as reads
 from geo_urp.reading import open311_updates
-from geo_urp.showing.auth import Unauthorized, current_principal
+from geo_urp.showing.auth import Unauthorized, current_principal, reader_language
 from geo_urp.showing.database import get_session
 from geo_urp.showing.extensions import csrf
 from geo_urp.showing.open311_format import discovery as discovery_document
 from geo_urp.showing.open311_format import error, render
-from geo_urp.showing.open311_language import content_language, error_answer, error_of
+from geo_urp.showing.open311_language import error_answer, error_of
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)
@@ -175,13 +175,13 @@ def discovery(fmt: str):
 @bp.get(f"/services.{FMT}")
 def services(fmt: str):
     """The municipality's service list."""
-    return render(reads.services(get_session(), _jurisdiction(), content_language()), fmt, "services")
+    return render(reads.services(get_session(), _jurisdiction(), reader_language()), fmt, "services")
 
 
 @bp.get(f"/services/<service_code>.{FMT}")
 def service_definition(service_code: str, fmt: str):
     """A service's extra questions (attributes)."""
-    definition = reads.service_definition(get_session(), _jurisdiction(), service_code, content_language())
+    definition = reads.service_definition(get_session(), _jurisdiction(), service_code, reader_language())
     return render(definition, fmt, "service_definition")
 
 
@@ -189,7 +189,7 @@ def service_definition(service_code: str, fmt: str):
 def list_requests(fmt: str):
     """Service requests by id list, service_code, status and date window (last 90 days by default)."""
     found = reads.search_requests(get_session(), _jurisdiction(), request.args, reader=_reader(),
-                                  language=content_language())
+                                  language=reader_language())
     return render(found, fmt, "service_requests")
 
 
@@ -222,7 +222,7 @@ def create_request(fmt: str):
         receipt = calls.take_call_as(session, poster, fields, attributes, limits)
     session.commit()
     answer = receipt.as_open311()
-    answer["service_notice"] = reads.worded(answer["service_notice"], content_language())  # as a read gives it
+    answer["service_notice"] = reads.worded(answer["service_notice"], reader_language())  # as a read gives it
     return render([answer], fmt, "service_requests", 201 if receipt.created else 200)
 
 
@@ -230,7 +230,7 @@ def create_request(fmt: str):
 def get_request(service_request_id: str, fmt: str):
     """One service request."""
     found = reads.get_request(get_session(), _jurisdiction(), service_request_id, reader=_reader(),
-                              language=content_language())
+                              language=reader_language())
     return render([found], fmt, "service_requests")
 
 
@@ -245,7 +245,7 @@ def token(token: str, fmt: str):
 def service_request_updates(fmt: str):
     """Every status change of the municipality's reports between start_date and end_date (FixMyStreet)."""
     found = open311_updates.search_updates(get_session(), _jurisdiction(), request.args, reader=_reader(),
-                                           language=content_language())
+                                           language=reader_language())
     return render(found, fmt, "service_request_updates")
 
 

@@ -2,7 +2,8 @@
 
 A logged-in session reads in its login's own language (``users.language``), as every page
 does; anyone else (an API key, nobody) in the best of the request's ``Accept-Language`` among
-the languages the service speaks (``auth.asked_language``, the one rule of the app). A request
+the languages the service speaks (``auth.asked_language``, the one rule of the app; the town's
+words in ``auth.reader_language``). A request
 that asks for neither (no header, or only languages the service does not speak) gets the texts
 as they have always been, which the SPEC leaves open and existing clients rely on: the town's
 words (service names, descriptions and questions, the staff's notes) in Italian, as SPEC §3
@@ -15,15 +16,9 @@ from __future__ import annotations
 
 from flask import Response
 
-from geo_urp import language
 from geo_urp.errors import MACHINE_LANGUAGE, GeoUrpError
 from geo_urp.showing.auth import asked_language
 from geo_urp.showing.open311_format import error
-
-
-def content_language() -> str:
-    """The language of the town's words in this answer (Italian unless asked otherwise)."""
-    return asked_language() or language.DEFAULT
 
 
 def error_language() -> str:
