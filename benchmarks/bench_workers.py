@@ -4,7 +4,9 @@ It uses the harness of ``benchmarks.load_faults`` (a PostgreSQL cluster of its o
 fixture town): ``serve`` is started with each worker count in turn on the same cluster and town,
 and ``--callers`` closed-loop callers (each posts its next call when the last is answered, with
 its own Idempotency-Key) post for a warm-up, not counted, then for ``--seconds``. PostgreSQL is
-not restarted. Usage, from the repository root::
+not restarted; each step starts from the town as loaded (the calls of the steps before are
+deleted), so that no worker count is measured on more incidents than another. Usage, from the
+repository root::
 
     python -m benchmarks.bench_workers --workers 1,2,3,4 --callers 50 --seconds 60
 
@@ -22,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.load_faults import load, percentile, restart_serve, start_service, stop_service, stored  # noqa: E402
+from benchmarks.load_faults import (  # noqa: E402
+    forget_calls, load, percentile, restart_serve, start_service, stop_service, stored)
 
 
 def main() -> None:
@@ -41,6 +44,7 @@ def main() -> None:
         for n, workers in enumerate(counts):
             if n:
                 restart_serve(service, workers)
+            forget_calls(service)
             load(service, args.callers, args.warmup)
             load_avg = os.getloadavg()[0]
             run = load(service, args.callers, args.seconds)

@@ -178,6 +178,15 @@ def restart_serve(service: Service, workers: int) -> None:
     service.process, service.base = _serve(service.cluster, workers)
 
 
+def forget_calls(service: Service) -> None:
+    """Every call and incident of the cluster gone (and what hangs on them), so that a step of a
+    benchmark starts from the town as loaded rather than after the steps before it."""
+    engine = create_engine(service.cluster.url())
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE reports, incidents CASCADE"))
+    engine.dispose()
+
+
 def stop_service(service: Service) -> None:
     _stop_serve(service)
     service.cluster.stop()
