@@ -82,18 +82,10 @@ def database_unreachable(exc: Exception) -> bool:
     return state.startswith("08") or state in _GONE_STATES
 
 
-def api_text(exc: GeoUrpError, careful: bool = False) -> str:
-    """``exc``'s text for a JSON error answer: in the language the request asks for, else English.
-
-    ``careful`` for an answer to a failure (the database gone, a fault): a login's language is read
-    from the database, which may be what failed, so a failure to read it leaves the text English."""
-    try:
-        asked = asked_language()
-    except Exception:
-        if not careful:
-            raise
-        asked = None
-    return exc.in_language(asked or MACHINE_LANGUAGE)
+def api_text(exc: GeoUrpError) -> str:
+    """``exc``'s text for a JSON error answer: in the language the request asks for, else English
+    (also when the database that holds a login's language is what failed: ``auth.asked_language``)."""
+    return exc.in_language(asked_language() or MACHINE_LANGUAGE)
 
 
 def register(app: Flask) -> None:
@@ -151,7 +143,7 @@ def register(app: Flask) -> None:
 
             response = error_of(unreachable, "xml" if request.path.endswith(".xml") else "json")
         elif request.path.startswith("/api/"):
-            response = jsonify(error=api_text(unreachable, careful=True)), 503
+            response = jsonify(error=api_text(unreachable)), 503
         else:
             response = message, 503, {"Content-Type": "text/plain; charset=utf-8"}
         response = app.make_response(response)
@@ -197,5 +189,5 @@ def register(app: Flask) -> None:
         # The cause is in the log (Flask logs it before calling this); the client gets no internals.
         if request.path.startswith("/api/"):
             return jsonify(error=api_text(GeoUrpError(N_("errore interno: la richiesta non è stata eseguita; è "
-                                                         "registrato nel log")), careful=True)), 500
+                                                         "registrato nel log")))), 500
         return exc
