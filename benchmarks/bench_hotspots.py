@@ -25,16 +25,12 @@ import logging
 import statistics
 import time
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from benchmarks.scratch import scratch_database
+from benchmarks.scratch import scratch_database, town_with_history
 from geo_urp import create_app
-from geo_urp.accounts import create_api_key
 from geo_urp.acting import hotspot_counts
 from geo_urp.db import session_scope
-from geo_urp.loading.loader import load_municipality
-from geo_urp.models import Municipality
-from geo_urp.simulate.history import write_history
 
 PLAIN = text("""
     SELECT h.i, h.j, count(r.id) AS n
@@ -63,14 +59,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.INFO)
     with scratch_database() as url:
-        with session_scope(url) as s:
-            load_municipality(s, "layers/mezzolombardo", "mezzolombardo", name="Mezzolombardo")
-            mid = s.scalar(select(Municipality.id).where(Municipality.slug == "mezzolombardo"))
-            key = create_api_key(s, "council", "mezzolombardo")
-        t = time.perf_counter()
-        with session_scope(url) as s:
-            write_history(s, mid, args.history, years=args.years, seed=1)
-        written_s = time.perf_counter() - t
+        mid, key, written_s = town_with_history(url, args.history, args.years)
         with session_scope(url) as s:
             s.execute(text("ANALYZE reports"))
         with session_scope(url) as s:

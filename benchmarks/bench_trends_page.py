@@ -24,18 +24,14 @@ import logging
 import statistics
 import time
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from benchmarks.bench_trends import PLAIN
-from benchmarks.scratch import scratch_database
+from benchmarks.scratch import scratch_database, town_with_history
 from geo_urp import create_app
-from geo_urp.accounts import create_api_key
 from geo_urp.acting import trend_counts
 from geo_urp.db import engine_for, session_scope
-from geo_urp.loading.loader import load_municipality
-from geo_urp.models import Municipality
 from geo_urp.reading import trends
-from geo_urp.simulate.history import write_history
 
 
 def _timed(fn) -> float:
@@ -64,14 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.INFO)
     with scratch_database() as url:
-        with session_scope(url) as s:
-            load_municipality(s, "layers/mezzolombardo", "mezzolombardo", name="Mezzolombardo")
-            mid = s.scalar(select(Municipality.id).where(Municipality.slug == "mezzolombardo"))
-            key = create_api_key(s, "council", "mezzolombardo")
-        t = time.perf_counter()
-        with session_scope(url) as s:
-            write_history(s, mid, args.history, years=args.years, seed=1)
-        written_s = time.perf_counter() - t
+        mid, key, written_s = town_with_history(url, args.history, args.years)
         with engine_for(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE reports"))  # no autovacuum of the new rows during the timings
         with session_scope(url) as s:
