@@ -92,6 +92,8 @@ def test_an_unreachable_database_answers_503_with_retry_after(borgo_app, path, m
         assert b"<code>503</code>" in resp.data
     if machine == "api":
         assert "database" in resp.json["error"]
+    if machine == "page":   # a page's reader is told in Italian (no login can be read now)
+        assert "il database non è raggiungibile" in resp.get_data(as_text=True)
     health = client.get("/healthz")
     assert health.status_code == 503 and int(health.headers["Retry-After"]) > 0
 

@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from geo_urp.errors import MACHINE_LANGUAGE, BadInput, GeoUrpError
 from geo_urp.language import N_
-from geo_urp.showing.auth import asked_language
+from geo_urp.showing.auth import asked_language, reader_language
 
 # Characters PostgreSQL cannot store in text: NUL, and UTF-16 halves that came alone through JSON.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -137,7 +137,6 @@ def register(app: Flask) -> None:
         unreachable = GeoUrpError(N_("il database non è raggiungibile; la richiesta potrebbe non essere stata "
                                      "eseguita: riprova tra poco (un POST Open311 con la stessa Idempotency-Key "
                                      "si può ripetere senza rischi)"), status=503)
-        message = unreachable.message
         if request.path.startswith("/open311/"):
             from geo_urp.showing.open311_language import error_of
 
@@ -145,7 +144,8 @@ def register(app: Flask) -> None:
         elif request.path.startswith("/api/"):
             response = jsonify(error=api_text(unreachable)), 503
         else:
-            response = message, 503, {"Content-Type": "text/plain; charset=utf-8"}
+            # a page's reader: in the login's language, Italian when it cannot be read (or no login)
+            response = unreachable.in_language(reader_language()), 503, {"Content-Type": "text/plain; charset=utf-8"}
         response = app.make_response(response)
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
         return response
@@ -168,14 +168,13 @@ def register(app: Flask) -> None:
         too_large = GeoUrpError(N_("la richiesta è troppo grande: al massimo %(bytes)s byte e %(parts)s campi "
                                    "del modulo"), status=413, bytes=app.config["MAX_CONTENT_LENGTH"],
                                 parts=app.config["MAX_FORM_PARTS"])
-        message = too_large.message
         if request.path.startswith("/open311/"):
             from geo_urp.showing.open311_language import error_of
 
             return error_of(too_large, "xml" if request.path.endswith(".xml") else "json")
         if request.path.startswith("/api/"):
             return jsonify(error=api_text(too_large), details=[{"field": "request"}]), 413
-        return message, 413, {"Content-Type": "text/plain; charset=utf-8"}
+        return too_large.in_language(reader_language()), 413, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPNotFound)
     def _no_such_path(exc: HTTPNotFound):
