@@ -98,16 +98,17 @@ def overview():
         statuses=STATUSES, question=question, answer=answer, js_names=js_names, trend_counts=trends,
         legend=council_maps.legend_words(),
         monthly=[f["properties"].get("monthly") for f in answer["features"]],
-        services=_services(session, town),
+        services=council_service_names(session, town),
         towns=towns if len(towns) > 1 else [], grid_m=COUNCIL_GRID_M,
         read_at=local_time(datetime.now(timezone.utc)))
 
 
-def _services(session, town) -> list[tuple[str, str]]:
-    """The services the council's maps count, with their names in the reader's language."""
+def council_service_names(session, town) -> dict[str, str]:
+    """The services the council's maps and tables count, code -> name in the reader's language,
+    in the catalog's order."""
     catalog = catalog_for(session, town.id)
     shown = set(council_services(catalog, town.service_settings))
-    return [(svc.code, gettext(svc.name)) for svc in catalog.services if svc.code in shown]
+    return {svc.code: gettext(svc.name) for svc in catalog.services if svc.code in shown}
 
 
 CSV_COLUMNS = ("i", "j", "lat", "lon", "count", "class", "gi_z", "gi_p", "trend")

@@ -16,14 +16,13 @@ import io
 from flask import Blueprint, Response, g, render_template, request
 from flask_babel import format_decimal, format_percent, gettext
 
-from geo_urp.catalog import catalog_for
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.reading import trends
-from geo_urp.reading.privacy import COUNCIL_MIN_REPORTS, council_services
+from geo_urp.reading.privacy import COUNCIL_MIN_REPORTS
 from geo_urp.showing import charts, csv_cells
 from geo_urp.showing.auth import require
 from geo_urp.showing.database import get_session
-from geo_urp.showing.pages_council import town_asked
+from geo_urp.showing.pages_council import council_service_names, town_asked
 
 bp = Blueprint("council_trends", __name__)
 
@@ -50,13 +49,6 @@ def _answer(session) -> tuple:
     answer = trends.trends(session, question)
     session.commit()  # the trend counts brought up to date, for the next reader
     return town, towns, question, answer
-
-
-def _services(session, town) -> dict[str, str]:
-    """The services the council's tables count, code -> name in the reader's language."""
-    catalog = catalog_for(session, town.id)
-    shown = set(council_services(catalog, town.service_settings))
-    return {svc.code: gettext(svc.name) for svc in catalog.services if svc.code in shown}
 
 
 def count_text(value: int | None) -> str:
@@ -138,7 +130,7 @@ def trends_page():
     """Reports per week and month, hours to resolve and SLA share, per service, crew area and district."""
     session = get_session()
     town, towns, question, answer = _answer(session)
-    names = _services(session, town)
+    names = council_service_names(session, town)
     month = gettext("Mese")
     blocks = _by_service(answer, names)
     return render_template(
