@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from geo_urp import language, municipalities
 from geo_urp.language import N_
 from geo_urp.accounts import Principal, principal_for_key, session_user
-from geo_urp.errors import Forbidden, GeoUrpError
+from geo_urp.errors import MACHINE_LANGUAGE, Forbidden, GeoUrpError
 from geo_urp.models import User
 from geo_urp.showing.database import get_session
 from geo_urp.showing.extensions import csrf, login_manager
@@ -111,6 +111,12 @@ def _logged_in() -> bool:
 def reader_language() -> str:
     """The language this request is answered in: the one it asks for, else Italian."""
     return asked_language() or language.DEFAULT
+
+
+def error_language() -> str:
+    """The language of an error's text for a machine reader (``/api/``, Open311): the one the
+    request asks for, else English (``errors.MACHINE_LANGUAGE``), as error texts always were."""
+    return asked_language() or MACHINE_LANGUAGE
 
 
 def require(*roles: str):

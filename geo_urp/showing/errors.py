@@ -15,9 +15,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import InternalServerError, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
-from geo_urp.errors import MACHINE_LANGUAGE, BadInput, GeoUrpError
+from geo_urp.errors import BadInput, GeoUrpError
 from geo_urp.language import N_
-from geo_urp.showing.auth import asked_language, reader_language
+from geo_urp.showing.auth import error_language, reader_language
 
 # Characters PostgreSQL cannot store in text: NUL, and UTF-16 halves that came alone through JSON.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -85,7 +85,7 @@ def database_unreachable(exc: Exception) -> bool:
 def api_text(exc: GeoUrpError) -> str:
     """``exc``'s text for a JSON error answer: in the language the request asks for, else English
     (also when the database that holds a login's language is what failed: ``auth.asked_language``)."""
-    return exc.in_language(asked_language() or MACHINE_LANGUAGE)
+    return exc.in_language(error_language())
 
 
 def register(app: Flask) -> None:

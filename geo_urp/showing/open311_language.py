@@ -7,7 +7,7 @@ words in ``auth.reader_language``). A request
 that asks for neither (no header, or only languages the service does not speak) gets the texts
 as they have always been, which the SPEC leaves open and existing clients rely on: the town's
 words (service names, descriptions and questions, the staff's notes) in Italian, as SPEC §3
-names the services, and the error descriptions in English (``errors.MACHINE_LANGUAGE``).
+names the services, and the error descriptions in English (``auth.error_language``).
 
 Only the words change: field names, codes, status words and shapes are the same in every
 language, and an error's text names its field in each.
@@ -16,14 +16,9 @@ from __future__ import annotations
 
 from flask import Response
 
-from geo_urp.errors import MACHINE_LANGUAGE, GeoUrpError
-from geo_urp.showing.auth import asked_language
+from geo_urp.errors import GeoUrpError
+from geo_urp.showing.auth import error_language
 from geo_urp.showing.open311_format import error
-
-
-def error_language() -> str:
-    """The language of this answer's error descriptions (English unless asked otherwise)."""
-    return asked_language() or MACHINE_LANGUAGE
 
 
 def error_answer(status: int, message: str, fmt: str, **params) -> Response:
