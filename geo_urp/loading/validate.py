@@ -80,12 +80,10 @@ def _clean(value):
         return [_clean(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
-    if _is_blank(value):
+    if _is_blank(value):  # None, blank text, and numbers that are not finite
         return None
     if hasattr(value, "item"):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+        return value.item()
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     return value
