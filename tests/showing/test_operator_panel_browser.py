@@ -195,13 +195,20 @@ def test_the_panel_lists_the_open_incidents_by_priority_then_age(app, borgo_keys
         assert page.outside == []
 
 
-def test_the_operator_assigns_merges_and_moves_from_the_panel(app, borgo_db_url, borgo_keys, op, tmp_path):
-    lamp = _incident(app, borgo_keys, op("streetlight_out", DARK_LAMPS[0]))
-    west, east = (_incident(app, borgo_keys, op("noise", at)) for at in ((100, 200), (800, 200)))
+def _pothole_and_stray_call(app, borgo_keys, op) -> tuple[dict, int, dict]:
+    """A pothole's incident, and a road-damage call far enough from it to make an incident of its
+    own (the call to move into the pothole's): the pothole, the call's id, the call's incident."""
     pothole = _incident(app, borgo_keys, op("road_damage", (200, 700)))
     stray = op("road_damage", (300, 520))
     other = _incident(app, borgo_keys, stray)
     assert other["id"] != pothole["id"]
+    return pothole, stray, other
+
+
+def test_the_operator_assigns_merges_and_moves_from_the_panel(app, borgo_db_url, borgo_keys, op, tmp_path):
+    lamp = _incident(app, borgo_keys, op("streetlight_out", DARK_LAMPS[0]))
+    west, east = (_incident(app, borgo_keys, op("noise", at)) for at in ((100, 200), (800, 200)))
+    pothole, stray, other = _pothole_and_stray_call(app, borgo_keys, op)
     with live_server(app) as base, browser_page() as page:
         _console(page, base)
         # assign: the lamp's crews are the lighting crews, the one covering its area first
@@ -323,10 +330,7 @@ def test_hostile_text_is_shown_as_text_never_run(app, borgo_db_url, borgo_keys, 
 
 
 def test_the_move_form_is_made_when_the_actions_open_and_kept_when_a_poll_replaces_the_item(app, borgo_keys, op):
-    pothole = _incident(app, borgo_keys, op("road_damage", (200, 700)))
-    stray = op("road_damage", (300, 520))
-    other = _incident(app, borgo_keys, stray)
-    assert other["id"] != pothole["id"]
+    pothole, stray, other = _pothole_and_stray_call(app, borgo_keys, op)
     with live_server(app) as base, browser_page() as page:
         _console(page, base)
         item = _item(page, other["id"])
