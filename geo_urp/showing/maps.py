@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from geo_urp import municipalities
 from geo_urp.loading import layer_cache
+from geo_urp.models import Municipality
 from geo_urp.showing import assets
 from geo_urp.showing.geojson import boundary_geojson, layer_collection, town_bounds
 
@@ -126,7 +127,7 @@ def layer_control(m: folium.Map) -> folium.LayerControl:
     return next(child for child in m._children.values() if isinstance(child, folium.LayerControl))
 
 
-def drawn_map(session: Session, slug: str, assets_base: str = "/vendor", tiles_url: str = "",
+def drawn_map(session: Session, muni: Municipality, assets_base: str = "/vendor", tiles_url: str = "",
               tiles_attribution: str = "", layers_collapsed: bool = False, civic_numbers: bool = True) -> dict:
     """``municipality_map`` rendered for a page: ``header``, ``html`` and ``script`` (Folium's three parts),
     the map's and its layer control's JavaScript names (``map_name``, ``control_name``).
@@ -134,10 +135,8 @@ def drawn_map(session: Session, slug: str, assets_base: str = "/vendor", tiles_u
     Drawn once per load of the town's layers and kept (``layer_cache``): the map holds layer data and
     the layers' names in the reader's language, nothing of a request or a user but that language,
     which is part of the key with the arguments."""
-    muni = municipalities.by_slug(session, slug, field="municipality")
-
     def draw() -> dict:
-        m = municipality_map(session, slug, assets_base=assets_base, tiles_url=tiles_url,
+        m = municipality_map(session, muni.slug, assets_base=assets_base, tiles_url=tiles_url,
                              tiles_attribution=tiles_attribution, layers_collapsed=layers_collapsed,
                              civic_numbers=civic_numbers)
         root = m.get_root()

@@ -123,7 +123,7 @@ def operator():
     if muni is None:
         abort(404, "no municipality is loaded yet")
     # The town's layers as drawn for this load of them, the civic numbers fetched when ticked
-    drawn = drawn_map(session, muni.slug, assets_base="/vendor", tiles_url=current_app.config["MAP_TILES_URL"],
+    drawn = drawn_map(session, muni, assets_base="/vendor", tiles_url=current_app.config["MAP_TILES_URL"],
                       tiles_attribution=current_app.config["MAP_TILES_ATTRIBUTION"], layers_collapsed=True,
                       civic_numbers=False)
     return render_template(
