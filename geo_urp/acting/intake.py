@@ -29,6 +29,7 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from geo_urp import locks
 from geo_urp.acting import service_levels
@@ -249,7 +250,8 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     # From here the call reads the town's layers: a reload of them waits until this call is
     # stored and placed, or this call waits for the reload and is placed on the new layers.
     locks.share_municipality(session, muni.id)
-    session.refresh(muni, ["layers_loaded_at"])  # read under the lock: it names the layers placed on
+    # Read under the lock: it names the layers placed on (one column, without the ORM's refresh).
+    set_committed_value(muni, "layers_loaded_at", session.scalar(_LAYERS_LOADED_AT, {"mid": muni.id}))
     service = service_for(session, muni.id, _text(fields, "service_code", 64))
     answers = service.clean_attributes(attributes)
     description = _text(fields, "description", MAX_DESCRIPTION)
@@ -277,6 +279,8 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     return Receipt(report, service, True, muni)
 
 
+_LAYERS_LOADED_AT = select(Municipality.layers_loaded_at).where(Municipality.id == bindparam("mid"))
+
 # The unique constraint on (api_key_id, idempotency_key): one report, however often a call is retried.
 _ONE_REPORT_PER_RETRY = "uq_reports_api_key_id_idempotency_key"
 
@@ -301,8 +305,13 @@ def _store(session: Session, values: dict, contact: dict) -> Report | None:
     """Insert a report (and its caller's contact, when given); the stored report, or None when a
     report with its api_key and Idempotency-Key already exists: a concurrent retry stored it first
     (PostgreSQL makes this insert wait for that one to commit, then refuses it as a duplicate of
-    the unique key; only this savepoint is undone)."""
+    the unique key; only this savepoint is undone). A report without an Idempotency-Key cannot be
+    such a duplicate (the unique key holds no NULLs), so it is inserted without the savepoint."""
     report = Report(**values, contact=CallerContact(**contact) if contact else None)
+    if values.get("idempotency_key") is None:
+        session.add(report)
+        session.flush()  # the insert's errors here, as with the savepoint
+        return report
     try:
         with session.begin_nested():
             session.add(report)
