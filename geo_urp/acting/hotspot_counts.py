@@ -4,11 +4,11 @@
 edge ``cell_m``), service, month (Europe/Rome) and cell (``i``, ``j``), how many reports were
 made there. ``refresh`` brings one town's counts at one cell size up to date: the first time it
 counts every report; afterwards it recounts only the (service, month) groups that hold a
-report written since the last refresh (found by ``reports.changed_xid`` from the cursor
-``hotspot_refreshes.upto_xid``), and raises the counts' ``version`` when anything changed, so
-answers worked out from older counts are not reused. The cursor is the oldest transaction
-still running when the refresh began: a call being taken meanwhile is counted by the next
-refresh, never missed. A report's cell is ``hotspot_of`` (migration 0011), arithmetic on its
+report written since the last refresh (``reports.change_no`` past the cursor
+``hotspot_refreshes.upto_change``), and raises the counts' ``version`` when anything changed, so
+answers worked out from older counts are not reused. The cursor is the town's change number
+when the refresh began (migration 0014: every report numbered up to it is seen): a call being
+taken meanwhile is counted by the next refresh, never missed. A report's cell is ``hotspot_of`` (migration 0011), arithmetic on its
 coordinates, so one pass over the reports counts them with no join to the grid. An information
 request logged without a place is in no cell.
 
@@ -29,22 +29,23 @@ TIME_ZONE = "Europe/Rome"
 _READ_ONLY = text("SELECT current_setting('transaction_read_only') = 'on'")
 _VERSION = text("SELECT version FROM hotspot_refreshes WHERE municipality_id = :mid AND cell_m = :cell_m")
 _START = text("""
-    INSERT INTO hotspot_refreshes (municipality_id, cell_m, upto_xid)
-    VALUES (:mid, :cell_m, '0'::xid8) ON CONFLICT DO NOTHING
+    INSERT INTO hotspot_refreshes (municipality_id, cell_m) VALUES (:mid, :cell_m) ON CONFLICT DO NOTHING
 """)
-# The refresh's row, locked so two workers never recount at once, and the oldest transaction
-# running now: every earlier one has committed or failed, so what it wrote is seen.
+# The refresh's row, locked so two workers never recount at once, and the town's change number
+# now: every report numbered up to it has committed, so the counts below see it.
 _CURSOR = text("""
-    SELECT upto_xid::text AS upto, version, pg_snapshot_xmin(pg_current_snapshot())::text AS now_xmin
-    FROM hotspot_refreshes WHERE municipality_id = :mid AND cell_m = :cell_m FOR UPDATE
+    SELECT h.upto_change AS upto, h.version,
+           coalesce((SELECT c.change_no FROM town_changes c WHERE c.municipality_id = :mid), 0) AS now
+    FROM hotspot_refreshes h WHERE h.municipality_id = :mid AND h.cell_m = :cell_m FOR UPDATE OF h
 """)
 
 _MONTH = f"date_trunc('month', r.requested_datetime AT TIME ZONE '{TIME_ZONE}')::date"
 
 # The (service, month) groups holding a report written since the cursor.
 _CHANGED_GROUPS = text(f"""
+    -- (NULL: written by this very transaction, not numbered until it commits)
     SELECT DISTINCT r.service_code, {_MONTH} AS month FROM reports r
-    WHERE r.municipality_id = :mid AND r.changed_xid >= CAST(:upto AS xid8)
+    WHERE r.municipality_id = :mid AND (r.change_no > :upto OR r.change_no IS NULL)
 """)
 
 _FORGET_ALL = text("DELETE FROM hotspot_cells WHERE municipality_id = :mid AND cell_m = :cell_m")
@@ -81,7 +82,7 @@ _COUNT_GROUPS = text(f"""
 """)
 
 _ADVANCE = text("""
-    UPDATE hotspot_refreshes SET upto_xid = CAST(:upto AS xid8), version = version + :changed, refreshed_at = now()
+    UPDATE hotspot_refreshes SET upto_change = :upto, version = version + :changed, refreshed_at = now()
     WHERE municipality_id = :mid AND cell_m = :cell_m RETURNING version
 """)
 
@@ -106,7 +107,7 @@ def refresh(session: Session, municipality_id: int, cell_m: int) -> Counts:
     session.execute(_START, params)
     cursor = session.execute(_CURSOR, params).one()
     changed = 0
-    if cursor.upto == "0":
+    if cursor.upto is None:
         session.execute(_FORGET_ALL, params)
         session.execute(_COUNT_ALL, params)
         changed = 1
@@ -118,10 +119,9 @@ def refresh(session: Session, municipality_id: int, cell_m: int) -> Counts:
             before = session.execute(_GROUP_CELLS, groups_params).all()
             session.execute(_FORGET_GROUPS, groups_params)
             session.execute(_COUNT_GROUPS, groups_params)
-            # A report written by a transaction still running at the last refresh is recounted
-            # whether or not that refresh saw it: the version rises only if a count moved.
+            # The version rises only if a count moved (a status change moves none).
             changed = int(session.execute(_GROUP_CELLS, groups_params).all() != before)
-    return Counts(session.execute(_ADVANCE, {**params, "upto": cursor.now_xmin, "changed": changed}).scalar_one(),
+    return Counts(session.execute(_ADVANCE, {**params, "upto": cursor.now, "changed": changed}).scalar_one(),
                   writable=True)
 
 _KEPT = text("SELECT municipality_id, cell_m FROM hotspot_refreshes ORDER BY municipality_id, cell_m")

@@ -15,8 +15,8 @@ polygons overlap); "" when it lies in none.
 ``refresh`` brings one town up to date, as ``hotspot_counts.refresh`` does its hexagons: the
 first time (and after a reload of the layers, which may move areas) it counts every report;
 afterwards only the (service, week) groups holding a report written since the cursor
-``trend_refreshes.upto_xid`` (found by ``reports.changed_xid``), raising ``version`` when a
-count moved. The read side refreshes before it reads (``reading.trends``), so an answer is
+``trend_refreshes.upto_change`` (``reports.change_no`` past it, migration 0014), raising
+``version`` when a count moved. The read side refreshes before it reads (``reading.trends``), so an answer is
 never stale; the worker runs ``refresh_all`` so a reader seldom waits.
 """
 from __future__ import annotations
@@ -36,12 +36,12 @@ BUCKETS = len(BUCKET_EDGES_H) + 1  # and one beyond the last edge
 _READ_ONLY = text("SELECT current_setting('transaction_read_only') = 'on'")
 _VERSION = text("SELECT version FROM trend_refreshes WHERE municipality_id = :mid")
 _START = text("""
-    INSERT INTO trend_refreshes (municipality_id, upto_xid) VALUES (:mid, '0'::xid8) ON CONFLICT DO NOTHING
+    INSERT INTO trend_refreshes (municipality_id) VALUES (:mid) ON CONFLICT DO NOTHING
 """)
-# Locked so two refreshes never recount at once; the oldest transaction running now bounds the cursor.
+# Locked so two refreshes never recount at once; the town's change number now is the next cursor.
 _CURSOR = text("""
-    SELECT t.upto_xid::text AS upto, t.version, t.layers_loaded_at IS NOT DISTINCT FROM m.layers_loaded_at AS same_load,
-           pg_snapshot_xmin(pg_current_snapshot())::text AS now_xmin
+    SELECT t.upto_change AS upto, t.version, t.layers_loaded_at IS NOT DISTINCT FROM m.layers_loaded_at AS same_load,
+           coalesce((SELECT c.change_no FROM town_changes c WHERE c.municipality_id = :mid), 0) AS now
     FROM trend_refreshes t JOIN municipalities m ON m.id = t.municipality_id
     WHERE t.municipality_id = :mid FOR UPDATE OF t
 """)
@@ -50,8 +50,9 @@ _LOCAL = f"(r.requested_datetime AT TIME ZONE '{TIME_ZONE}')"
 _WEEK = f"date_trunc('week', {_LOCAL})::date"
 
 _CHANGED_GROUPS = text(f"""
+    -- (NULL: written by this very transaction, not numbered until it commits)
     SELECT DISTINCT r.service_code, {_WEEK} AS week FROM reports r
-    WHERE r.municipality_id = :mid AND r.changed_xid >= CAST(:upto AS xid8)
+    WHERE r.municipality_id = :mid AND (r.change_no > :upto OR r.change_no IS NULL)
 """)
 
 # Counts the reports the WHERE clause picks (``{where}``), per group, with the histogram made dense:
@@ -103,7 +104,7 @@ _FORGET_GROUPS = text("""
     WHERE t.municipality_id = :mid AND t.service_code = g.code AND t.week = g.week
 """)
 _ADVANCE = text("""
-    UPDATE trend_refreshes t SET upto_xid = CAST(:upto AS xid8), version = version + :changed, refreshed_at = now(),
+    UPDATE trend_refreshes t SET upto_change = :upto, version = version + :changed, refreshed_at = now(),
            layers_loaded_at = m.layers_loaded_at
     FROM municipalities m WHERE m.id = t.municipality_id AND t.municipality_id = :mid RETURNING t.version
 """)
@@ -125,7 +126,7 @@ def refresh(session: Session, municipality_id: int) -> Counts:
     session.execute(_START, params)
     cursor = session.execute(_CURSOR, params).one()
     changed = 0
-    if cursor.upto == "0" or not cursor.same_load:
+    if cursor.upto is None or not cursor.same_load:
         session.execute(_FORGET_ALL, params)
         session.execute(_COUNT_ALL, params)
         changed = 1
@@ -136,9 +137,9 @@ def refresh(session: Session, municipality_id: int) -> Counts:
             before = session.execute(_GROUP_ROWS, groups_params).all()
             session.execute(_FORGET_GROUPS, groups_params)
             session.execute(_COUNT_GROUPS, groups_params)
-            # A report of a transaction still running at the last refresh is recounted either way.
+            # The version rises only if a count moved.
             changed = int(session.execute(_GROUP_ROWS, groups_params).all() != before)
-    version = session.execute(_ADVANCE, {**params, "upto": cursor.now_xmin, "changed": changed}).scalar_one()
+    version = session.execute(_ADVANCE, {**params, "upto": cursor.now, "changed": changed}).scalar_one()
     return Counts(version, writable=True)
 
 

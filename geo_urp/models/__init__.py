@@ -1,6 +1,6 @@
 """All tables of geo_urp; import from here so that metadata is complete."""
 from geo_urp.models.auth import ApiKey, User
-from geo_urp.models.base import METRIC_SRID, WGS84, Base, Municipality
+from geo_urp.models.base import METRIC_SRID, WGS84, Base, Municipality, TownChange
 from geo_urp.models.council import HotspotAnswer, HotspotCell, HotspotRefresh
 from geo_urp.models.crews import Crew, CrewArea
 from geo_urp.models.incidents import Incident, IncidentEvent, IncidentReport
@@ -14,6 +14,6 @@ from geo_urp.models.work import AuditEntry, OutboxMessage, ReportUpdate
 __all__ = [
     "ApiKey", "Address", "AuditEntry", "Base", "Cabinet", "CallerContact", "Circuit", "Crew", "CrewArea",
     "District", "HotspotAnswer", "HotspotCell", "HotspotRefresh", "Incident", "IncidentEvent", "IncidentReport", "Lamp", "Landmark", "METRIC_SRID",
-    "Municipality", "OutboxMessage", "Pipe", "PipePart", "Report", "ReportUpdate", "Street", "TrendRefresh", "TrendWeek", "User", "Valve", "ValveSegment",
+    "Municipality", "OutboxMessage", "Pipe", "PipePart", "Report", "ReportUpdate", "Street", "TownChange", "TrendRefresh", "TrendWeek", "User", "Valve", "ValveSegment",
     "WGS84", "WaterSource",
 ]

@@ -10,11 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, String, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import UserDefinedType
 
 METRIC_SRID = 32632  # UTM 32N: SPEC §2 default, good for northern and central Italy.
 WGS84 = 4326
@@ -33,19 +31,6 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict: JSONB, datetime: DateTime(timezone=True)}
-
-
-class Xid8(UserDefinedType):
-    """PostgreSQL's ``xid8``, a transaction id (read as text); SQLAlchemy has no type for it."""
-
-    cache_ok = True
-
-    def get_col_spec(self, **_kw) -> str:
-        return "xid8"
-
-
-# Reflection (alembic's autogenerate) then knows the type, as GeoAlchemy2 registers ``geometry``.
-ischema_names["xid8"] = Xid8
 
 
 def geom(kind: str, nullable: bool = False, deferred: bool = False):
@@ -86,3 +71,17 @@ class Municipality(Base):
     # (``acting.service_levels``).
     service_settings: Mapped[dict] = mapped_column(default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class TownChange(Base):
+    """The last change number handed out in a town: what its pollers' cursors count (migration 0014).
+
+    PostgreSQL raises it when a transaction that wrote the town's reports or incidents commits,
+    and numbers those rows with it (``reports.change_no``, ``incidents.change_no``).
+    """
+
+    __tablename__ = "town_changes"
+
+    municipality_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("municipalities.id", ondelete="CASCADE"), primary_key=True)
+    change_no: Mapped[int] = mapped_column(BigInteger)

@@ -2,8 +2,8 @@
 
 Years of reports are too many to count for every hotspot map; ``hotspot_cells`` holds the
 counts per municipality, cell size, service, month and cell (PostGIS ``ST_HexagonGrid``
-indices ``i``, ``j``), kept up to date by ``reading.hotspot_grid.refresh`` from the reports
-written since ``hotspot_refreshes.upto_xid`` (migration 0011). Only counts: no report, no
+indices ``i``, ``j``), kept up to date by ``acting.hotspot_counts.refresh`` from the reports
+written since ``hotspot_refreshes.upto_change`` (migrations 0011, 0014). Only counts: no report, no
 text, no caller. ``hotspot_answers`` keeps the maps worked out from them (``reading.hotspots``).
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, PrimaryKeyConstraint, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo_urp.models.base import Base, Xid8
+from geo_urp.models.base import Base
 
 
 class HotspotCell(Base):
@@ -33,7 +33,7 @@ class HotspotCell(Base):
 
 
 class HotspotRefresh(Base):
-    """Up to which transaction ``hotspot_cells`` counts the reports of a town at a cell size."""
+    """Up to which change of the town ``hotspot_cells`` counts its reports at a cell size."""
 
     __tablename__ = "hotspot_refreshes"
     __table_args__ = (PrimaryKeyConstraint("municipality_id", "cell_m"),)
@@ -41,7 +41,7 @@ class HotspotRefresh(Base):
     # The primary key leads with it, so it needs no index of its own.
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"))
     cell_m: Mapped[int] = mapped_column(Integer)
-    upto_xid: Mapped[str] = mapped_column(Xid8)
+    upto_change: Mapped[int | None] = mapped_column(BigInteger)  # None: never counted yet
     # Raised whenever the counts change, so answers worked out from older counts are not reused.
     version: Mapped[int] = mapped_column(BigInteger, server_default="0")
     refreshed_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -6,10 +6,10 @@ from datetime import datetime
 from geoalchemy2 import WKBElement
 from sqlalchemy import (
     BigInteger,
-    FetchedValue,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     func,
     text,
@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo_urp.models.base import Base, Xid8, geom, municipality_fk
+from geo_urp.models.base import Base, geom, municipality_fk
 
 KINDS = (
     "lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst", "water_outage",
@@ -33,12 +33,19 @@ class Incident(Base):
 
     __tablename__ = "incidents"
     __table_args__ = (
+        # Keyed with its town, so the rows of a call can be distributed by town (migration 0015).
+        PrimaryKeyConstraint("id", "municipality_id"),
+        # Empties absorbed_into_id only, never the town (PostgreSQL 15's column list).
+        ForeignKeyConstraint(["municipality_id", "absorbed_into_id"], ["incidents.municipality_id", "incidents.id"],
+                             ondelete="SET NULL (absorbed_into_id)"),
         Index("ix_incidents_muni_status_kind", "municipality_id", "status", "kind"),
-        Index("ix_incidents_muni_changed_xid", "municipality_id", "changed_xid"),
+        Index("ix_incidents_muni_change_no", "municipality_id", "change_no"),
+        Index("ix_incidents_change_pending", "municipality_id", postgresql_where=text("change_no IS NULL")),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
     municipality_id: Mapped[int] = municipality_fk()
+    __mapper_args__ = {"primary_key": [id]}  # ids are unique on their own (one sequence)
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")
     priority: Mapped[int] = mapped_column(default=3)
@@ -61,33 +68,34 @@ class Incident(Base):
     # agency): the operators are shown it and dispatch by hand. None when a crew is named.
     dispatch_note: Mapped[str | None]
     # An incident absorbed by a larger one (lamp -> circuit -> cabinet) points to it.
-    absorbed_into_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("incidents.id", ondelete="SET NULL"), index=True
-    )
+    absorbed_into_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     geom: Mapped[WKBElement] = geom("GEOMETRY")
     opened_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    # The transaction that last wrote the row, for pollers' cursors (migration 0004). PostgreSQL
-    # sets it (the default on insert, a trigger on update): the ORM never writes it and reads it
-    # only when asked.
-    changed_xid: Mapped[str] = mapped_column(
-        Xid8, server_default=text("pg_current_xact_id()"), server_onupdate=FetchedValue(), deferred=True
-    )
+    # The town's change that last wrote the row, for pollers' cursors (migration 0014). PostgreSQL
+    # numbers it when the writing transaction commits (NULL until then): the ORM never writes it
+    # and reads it only when asked.
+    change_no: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
 
 
 class IncidentReport(Base):
     """The link of a report to its one incident: a report is never counted twice."""
 
     __tablename__ = "incident_reports"
+    __table_args__ = (
+        PrimaryKeyConstraint("report_id", "municipality_id"),
+        ForeignKeyConstraint(["municipality_id", "report_id"], ["reports.municipality_id", "reports.id"],
+                             ondelete="CASCADE"),
+        ForeignKeyConstraint(["municipality_id", "incident_id"], ["incidents.municipality_id", "incidents.id"],
+                             ondelete="CASCADE"),
+    )
 
-    report_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
-    )
-    incident_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), index=True
-    )
+    report_id: Mapped[int] = mapped_column(BigInteger)
+    municipality_id: Mapped[int] = mapped_column(Integer)  # the report's and the incident's
+    incident_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    __mapper_args__ = {"primary_key": [report_id]}
     # Who put the report here when an operator did (a move or a merge): the live rules then
     # never take it out again on their own (null: placed by the rules).
     placed_by: Mapped[str | None]
@@ -97,11 +105,16 @@ class IncidentEvent(Base):
     """One change in an incident's history: created, grew, merged, moved, status."""
 
     __tablename__ = "incident_events"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    __table_args__ = (
+        PrimaryKeyConstraint("id", "municipality_id"),
+        ForeignKeyConstraint(["municipality_id", "incident_id"], ["incidents.municipality_id", "incidents.id"],
+                             ondelete="CASCADE"),
     )
+
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
+    municipality_id: Mapped[int] = mapped_column(Integer)  # the incident's
+    incident_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    __mapper_args__ = {"primary_key": [id]}
     at: Mapped[datetime] = mapped_column(server_default=func.now())
     actor: Mapped[str]
     action: Mapped[str] = mapped_column(String(32))

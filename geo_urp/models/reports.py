@@ -13,8 +13,10 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
-    FetchedValue,
+    ForeignKeyConstraint,
     Index,
+    Integer,
+    PrimaryKeyConstraint,
     String,
     UniqueConstraint,
     func,
@@ -22,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from geo_urp.models.base import Base, Xid8, geom, municipality_fk
+from geo_urp.models.base import Base, geom, municipality_fk
 
 
 class Report(Base):
@@ -30,19 +32,23 @@ class Report(Base):
 
     __tablename__ = "reports"
     __table_args__ = (
-        UniqueConstraint("api_key_id", "idempotency_key"),
+        # Keyed with its town, so the rows of a call can be distributed by town (migration 0015).
+        PrimaryKeyConstraint("id", "municipality_id"),
+        UniqueConstraint("municipality_id", "api_key_id", "idempotency_key"),
+        UniqueConstraint("municipality_id", "token"),
         CheckConstraint("geom IS NOT NULL OR service_code = 'info_request'",
                         name="placed_unless_information"),
         Index("ix_reports_muni_time", "municipality_id", "requested_datetime"),
         Index("ix_reports_muni_service_status", "municipality_id", "service_code", "status"),
+        Index("ix_reports_muni_change_no", "municipality_id", "change_no"),
+        Index("ix_reports_change_pending", "municipality_id", postgresql_where=text("change_no IS NULL")),
         # The calls still being worked: a handful among years of closed ones (migration 0006).
-        Index("ix_reports_muni_changed_xid", "municipality_id", "changed_xid"),
         Index("ix_reports_muni_open", "municipality_id", "requested_datetime", postgresql_where=text("status = 'open'")),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
     municipality_id: Mapped[int] = municipality_fk()
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token: Mapped[str] = mapped_column(String(64))
     service_code: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
     status_notes: Mapped[str | None]
@@ -75,11 +81,13 @@ class Report(Base):
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    # The transaction that last wrote the row (migration 0011), for the council's read models
-    # (``reading.hotspot_grid``). PostgreSQL sets it; the ORM never writes it.
-    changed_xid: Mapped[str | None] = mapped_column(
-        Xid8, server_default=text("pg_current_xact_id()"), server_onupdate=FetchedValue(), deferred=True
-    )
+    # The town's change that last wrote the row (migration 0014), for the council's read models
+    # (``acting.hotspot_counts``, ``acting.trend_counts``). PostgreSQL numbers it at commit; the
+    # ORM never writes it.
+    change_no: Mapped[int | None] = mapped_column(BigInteger, deferred=True)
+
+    # Ids are unique on their own (one sequence): the session knows a report by its id.
+    __mapper_args__ = {"primary_key": [id]}
 
     contact: Mapped["CallerContact | None"] = relationship(
         back_populates="report", uselist=False, cascade="all, delete-orphan"
@@ -95,10 +103,15 @@ class CallerContact(Base):
     """Personal data of the caller: seen only by operators (SPEC §6), erased on schedule."""
 
     __tablename__ = "caller_contacts"
-
-    report_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        PrimaryKeyConstraint("report_id", "municipality_id"),
+        ForeignKeyConstraint(["municipality_id", "report_id"], ["reports.municipality_id", "reports.id"],
+                             ondelete="CASCADE"),
     )
+
+    report_id: Mapped[int] = mapped_column(BigInteger)
+    municipality_id: Mapped[int] = mapped_column(Integer)  # the report's
+    __mapper_args__ = {"primary_key": [report_id]}
     first_name: Mapped[str | None]
     last_name: Mapped[str | None]
     phone: Mapped[str | None]

@@ -4,7 +4,7 @@
 layer, used only to split the council's trend tables. ``TrendWeek`` holds, per town,
 service, crew area, district, ISO week and month, how many reports were made, closed and
 closed by their due time, and a histogram of hours to resolve (``acting.trend_counts``, which
-keeps them up to date from ``trend_refreshes.upto_xid``; migration 0012). Only counts: no
+keeps them up to date from ``trend_refreshes.upto_change``; migrations 0012, 0014). Only counts: no
 report, no text, no caller.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, PrimaryKeyConstraint, St
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo_urp.models.base import Base, Xid8, geom, municipality_fk
+from geo_urp.models.base import Base, geom, municipality_fk
 
 
 class District(Base):
@@ -55,13 +55,13 @@ class TrendWeek(Base):
 
 
 class TrendRefresh(Base):
-    """Up to which transaction, and on which load of the layers, ``trend_weeks`` counts a town's reports."""
+    """Up to which change of the town, and on which load of the layers, ``trend_weeks`` counts its reports."""
 
     __tablename__ = "trend_refreshes"
     __table_args__ = (PrimaryKeyConstraint("municipality_id"),)
 
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"))
-    upto_xid: Mapped[str] = mapped_column(Xid8)
+    upto_change: Mapped[int | None] = mapped_column(BigInteger)  # None: never counted yet
     layers_loaded_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(BigInteger, server_default="0")
     refreshed_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -1,6 +1,7 @@
 """Incidents as each role may read them (SPEC §4, §6): one PostGIS query builds the GeoJSON."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import text
@@ -17,8 +18,10 @@ from geo_urp.reading.privacy import (
 )
 from geo_urp.reasoning import words
 
-# ``next_since`` is this prefix and a transaction id (``since`` takes it back).
-CURSOR_PREFIX = "xid:"
+# ``next_since`` is this prefix and, per town read, "<municipality id>-<its change number>",
+# comma-separated ("changes:1-52,3-7"); ``since`` takes it back (``cursor_of``).
+CURSOR_PREFIX = "changes:"
+_CURSOR = re.compile(r"(?:\d{1,9}-\d{1,18}(?:,\d{1,9}-\d{1,18})*)?", re.ASCII)
 
 # What a map needs to draw an incident as what it is, beside its geometry (SPEC §4: the lamps,
 # the main, the dry segments, the flooded hull): where each valve to close stands, in the order
@@ -41,7 +44,7 @@ _CABINET_POINTS = (
 
 
 def incidents_geojson(session: Session, municipality_ids: list[int], status: str = "open",
-                      kind: str | None = None, since: datetime | int | None = None,
+                      kind: str | None = None, since: datetime | dict[int, int] | None = None,
                       crew_id: str | None = None, aggregate: bool = False, language: str = "it") -> dict:
     """Incidents as a WGS84 FeatureCollection, with ``next_since``: the cursor of the next poll.
 
@@ -50,9 +53,10 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
     changed since, those matching the filters in full (an absorbed one says by what,
     ``absorbed_into_id``), the others as a bare ``{"id", "removed": true}``, so that a map
     takes off what left its filter (closed, absorbed, another kind now, another crew's).
-    A cursor misses nothing: it is the oldest transaction still running at the previous
-    poll, and every incident records the transaction that last changed it (migration 0004);
-    a time can miss the changes of a transaction that was running when the poller read.
+    A cursor misses nothing: it holds each town's change number read with the incidents, and
+    every incident records the number of the change that last wrote it, handed out in commit
+    order (migration 0014); a time can miss the changes of a transaction that was running when
+    the poller read.
 
     Every feature counts its calls in ``report_count``, and carries what a map needs to draw it
     beside its geometry: ``valve_points`` (``{"valve_id", "lat", "lon"}`` of each valve to close,
@@ -100,9 +104,12 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         # A crew hears of removals only for incidents that were ever its own.
         where.append("(i.crew_id = :crew OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id "
                      "AND e.action IN ('crew assigned', 'status kept') AND e.detail ->> 'crew_id' = :crew))")
-    if isinstance(since, int):
-        where.append("i.changed_xid >= CAST(CAST(:since AS text) AS xid8)")
-        params["since"] = since
+    source = "incidents i"
+    if isinstance(since, dict):
+        # Per town read, its incidents numbered past the cursor's number (0 for a town it lacks).
+        source = ("unnest(CAST(:since_towns AS integer[]), CAST(:since_nos AS bigint[])) AS c(mid, no) "
+                  "JOIN incidents i ON i.municipality_id = c.mid AND i.change_no > c.no")
+        params.update(since_towns=list(municipality_ids), since_nos=[since.get(m, 0) for m in municipality_ids])
     elif since is not None:
         where.append("i.updated_at >= :since")
         params["since"] = since
@@ -132,14 +139,22 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         "  'properties', jsonb_build_object('id', i.id, 'removed', TRUE)) END"
         " ORDER BY i.priority, i.opened_at, i.id), '[]'::jsonb), "
         # Read in the same statement, so with the same snapshot as the incidents above.
-        " CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text) "
-        "FROM incidents i JOIN municipalities m ON m.id = i.municipality_id "
+        " (SELECT coalesce(string_agg(t.municipality_id || '-' || t.change_no, ',' ORDER BY t.municipality_id), '')"
+        "  FROM town_changes t WHERE t.municipality_id = ANY(:mids)) "
+        "FROM " + source + " JOIN municipalities m ON m.id = i.municipality_id "
         "CROSS JOIN LATERAL (SELECT coalesce(jsonb_agg(ir.report_id::text ORDER BY ir.report_id), '[]'::jsonb) AS ids,"
         " count(*) AS n FROM incident_reports ir WHERE ir.incident_id = i.id) r WHERE " + " AND ".join(where))
     params.update(aggregate=aggregate, cell=COUNCIL_GRID_M, hidden=list(COUNCIL_HIDES) if aggregate else [])
     features, cursor = session.execute(sql, params).one()
     return {"type": "FeatureCollection", "features": in_language(features, language),
             "next_since": CURSOR_PREFIX + cursor}
+
+
+def cursor_of(raw: str) -> dict[int, int] | None:
+    """The change number per town of a ``next_since`` cursor; None if ``raw`` is not one."""
+    if not raw.startswith(CURSOR_PREFIX) or not _CURSOR.fullmatch(body := raw[len(CURSOR_PREFIX):]):
+        return None
+    return {int(town): int(no) for town, no in (pair.split("-") for pair in body.split(",") if pair)}
 
 
 def in_language(features: list[dict], language: str) -> list[dict]:

@@ -20,13 +20,13 @@ bp = Blueprint("api_incidents", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 
-def _since(raw: str | None) -> datetime | int | None:
+def _since(raw: str | None) -> datetime | dict[int, int] | None:
     """``since``: the ``next_since`` cursor of the previous answer, or an ISO 8601 date-time."""
     if not raw:
         return None
-    xid = raw[len(incidents.CURSOR_PREFIX):]
-    if raw.startswith(incidents.CURSOR_PREFIX) and xid.isascii() and xid.isdigit():  # not "²": int() refuses it
-        return int(xid)
+    cursor = incidents.cursor_of(raw)
+    if cursor is not None:
+        return cursor
     at = with_offset(raw)
     if at is None:
         raise BadInput(N_("since deve essere il next_since di una risposta precedente (%(prefix)s…) o una data e "

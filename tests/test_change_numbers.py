@@ -1,0 +1,90 @@
+"""Per-town change numbers (migration 0014): handed out at commit, in commit order, per town."""
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from geo_urp.db import engine_for, session_scope
+from geo_urp.models import Municipality
+from tests.conftest import report_row
+
+
+def _towns_with_a_report_each(url: str) -> dict[str, tuple[int, int]]:
+    """Two towns, each with one committed report: slug -> (municipality id, report id)."""
+    with session_scope(url) as session:
+        towns = [Municipality(slug=slug, name=slug.title()) for slug in ("alta", "bassa")]
+        session.add_all(towns)
+        session.flush()
+        reports = [report_row(t.id) for t in towns]
+        session.add_all(reports)
+        session.flush()
+        return {t.slug: (t.id, r.id) for t, r in zip(towns, reports)}
+
+
+def _numbers(conn) -> dict:
+    """Each report's change number, and each town's counter."""
+    return {
+        "reports": dict(conn.execute(text("SELECT id, change_no FROM reports")).all()),
+        "towns": dict(conn.execute(text("SELECT municipality_id, change_no FROM town_changes")).all()),
+    }
+
+
+def test_a_commit_numbers_what_it_wrote_with_its_towns_next_change(fresh_db_url):
+    towns = _towns_with_a_report_each(fresh_db_url)
+    (alta, alta_report), (bassa, bassa_report) = towns["alta"], towns["bassa"]
+    engine = engine_for(fresh_db_url)
+    with engine.connect() as conn:
+        first = _numbers(conn)
+    # one transaction wrote both towns' first report: each town's first change
+    assert first["towns"] == {alta: 1, bassa: 1}
+    assert first["reports"] == {alta_report: 1, bassa_report: 1}
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET status = 'closed' WHERE id = :r"), {"r": alta_report})
+    with engine.connect() as conn:
+        second = _numbers(conn)
+    assert second["towns"] == {alta: 2, bassa: 1}
+    assert second["reports"] == {alta_report: 2, bassa_report: 1}
+
+
+def test_numbers_follow_the_order_of_commits_not_of_beginnings(fresh_db_url):
+    towns = _towns_with_a_report_each(fresh_db_url)
+    mid, report = towns["alta"]
+    engine = engine_for(fresh_db_url)
+    early = engine.connect()
+    try:
+        early_tx = early.begin()  # begins and writes first...
+        early.execute(text("UPDATE reports SET status = 'closed' WHERE id = :r"), {"r": report})
+        with session_scope(fresh_db_url) as session:  # ...while a later call of the town commits
+            session.add(report_row(mid))
+        with engine.connect() as conn:
+            during = _numbers(conn)
+        # the transaction still running has numbered nothing: the report keeps its committed number
+        assert during["reports"][report] == 1 and during["towns"][mid] == 2
+        early_tx.commit()
+    finally:
+        early.close()
+    with engine.connect() as conn:
+        after = _numbers(conn)
+    later_report = max(after["reports"])
+    assert after["reports"][later_report] == 2 and after["reports"][report] == 3 and after["towns"][mid] == 3
+
+
+def test_a_rolled_back_write_numbers_nothing(fresh_db_url):
+    towns = _towns_with_a_report_each(fresh_db_url)
+    mid, report = towns["bassa"]
+    engine = engine_for(fresh_db_url)
+    with engine.connect() as conn:
+        tx = conn.begin()
+        conn.execute(text("UPDATE reports SET status = 'closed' WHERE id = :r"), {"r": report})
+        tx.rollback()
+        assert _numbers(conn)["towns"][mid] == 1 and _numbers(conn)["reports"][report] == 1
+
+
+def test_every_row_a_transaction_wrote_gets_the_same_number_and_none_stays_pending(fresh_db_url):
+    towns = _towns_with_a_report_each(fresh_db_url)
+    mid, _ = towns["alta"]
+    with session_scope(fresh_db_url) as session:
+        session.add_all([report_row(mid, at=(10 * k, 0)) for k in range(50)])
+    with engine_for(fresh_db_url).connect() as conn:
+        numbers = conn.execute(text("SELECT change_no, count(*) FROM reports WHERE municipality_id = :m "
+                                    "GROUP BY 1 ORDER BY 1"), {"m": mid}).all()
+    assert [tuple(n) for n in numbers] == [(1, 1), (2, 50)]
