@@ -8,7 +8,7 @@ by e-mail when the caller left an address, by SMS to an Italian mobile number
 cannot take an SMS). A report marked "call back" is always called back. A caller
 who left no contact hears nothing; the audit trail says so (the public update carries
 only the crew's note). The unique
-``(report_id, purpose)`` of the outbox holds "exactly one" even when a report is
+``(municipality_id, report_id, purpose)`` of the outbox holds "exactly one" even when a report is
 closed again (its incident reopened and resolved once more).
 """
 from __future__ import annotations
@@ -94,8 +94,8 @@ def close_reports(session: Session, inc: Incident, note: str, actor: str, at: da
         session.flush()
         return []
     queued = session.execute(insert(OutboxMessage).values(messages).on_conflict_do_nothing(
-        constraint="uq_outbox_report_id_purpose").returning(OutboxMessage.id, OutboxMessage.report_id,
-                                                            OutboxMessage.channel)).all()
+        constraint="uq_outbox_municipality_id_report_id_purpose").returning(
+            OutboxMessage.id, OutboxMessage.report_id, OutboxMessage.channel)).all()
     for message_id, report_id, channel in queued:
         audit.record(session, actor, "closing queued", "outbox", message_id, inc.municipality_id,
                      report_id=report_id, incident_id=inc.id, channel=channel)

@@ -14,7 +14,7 @@ Retries are safe: a submission carrying an ``Idempotency-Key`` that its api_key
 already used returns the first report, when it is the same call (service, description
 and caller alike); another call under a used key is refused (422), never answered with
 the first one's report, so it is not lost unnoticed. The unique constraint on
-``(api_key_id, idempotency_key)`` decides races: the losing insert is refused as a
+``(municipality_id, api_key_id, idempotency_key)`` decides races: the losing insert is refused as a
 duplicate (only its savepoint is undone) and the winner's report is returned instead.
 """
 from __future__ import annotations
@@ -281,8 +281,9 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
 
 _LAYERS_LOADED_AT = select(Municipality.layers_loaded_at).where(Municipality.id == bindparam("mid"))
 
-# The unique constraint on (api_key_id, idempotency_key): one report, however often a call is retried.
-_ONE_REPORT_PER_RETRY = "uq_reports_api_key_id_idempotency_key"
+# The unique constraint on (municipality_id, api_key_id, idempotency_key): one report, however
+# often a call is retried (a retry names the same town).
+_ONE_REPORT_PER_RETRY = "uq_reports_municipality_id_api_key_id_idempotency_key"
 
 
 def _placed(session: Session, muni: Municipality, service: Service, fields: Mapping[str, str],

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo_urp.models.base import Base, municipality_fk
@@ -23,11 +33,17 @@ class ReportUpdate(Base):
     """One status change of a report (FixMyStreet's ``request_update``)."""
 
     __tablename__ = "report_updates"
-    __table_args__ = (Index("ix_report_updates_muni_at", "municipality_id", "updated_datetime"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("id", "municipality_id"),  # with its town (migration 0015)
+        ForeignKeyConstraint(["municipality_id", "report_id"], ["reports.municipality_id", "reports.id"],
+                             ondelete="CASCADE"),
+        Index("ix_report_updates_muni_at", "municipality_id", "updated_datetime"),
+    )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # the update_id
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)  # the update_id
     municipality_id: Mapped[int] = municipality_fk()
-    report_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    __mapper_args__ = {"primary_key": [id]}
     status: Mapped[str] = mapped_column(String(16))   # open | closed (the report's Open311 status)
     stage: Mapped[str] = mapped_column(String(16))    # the incident's: assigned, in_progress, resolved, ...
     description: Mapped[str] = mapped_column(default="")
@@ -37,20 +53,27 @@ class ReportUpdate(Base):
 
 class OutboxMessage(Base):
     """A closing message to one caller, delivered by the worker (e-mail, SMS) or by an operator
-    (a call-back). At most one per report: ``uq_outbox_report_id_purpose``."""
+    (a call-back). At most one per report: ``uq_outbox_municipality_id_report_id_purpose``."""
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("report_id", "purpose"),
+        PrimaryKeyConstraint("id", "municipality_id"),  # with its town (migration 0015)
+        ForeignKeyConstraint(["municipality_id", "report_id"], ["reports.municipality_id", "reports.id"],
+                             ondelete="CASCADE"),
+        # Empties incident_id only, never the town (PostgreSQL 15's column list).
+        ForeignKeyConstraint(["municipality_id", "incident_id"], ["incidents.municipality_id", "incidents.id"],
+                             ondelete="SET NULL (incident_id)"),
+        UniqueConstraint("municipality_id", "report_id", "purpose"),
         # What the worker looks for: the pending e-mails and SMS due now.
         Index("ix_outbox_due", "next_attempt_at", postgresql_where=text("status = 'pending' AND channel <> 'phone'")),
         Index("ix_outbox_muni_status", "municipality_id", "status"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
     municipality_id: Mapped[int] = municipality_fk()
-    report_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("reports.id", ondelete="CASCADE"))
-    incident_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("incidents.id", ondelete="SET NULL"))
+    report_id: Mapped[int] = mapped_column(BigInteger)
+    incident_id: Mapped[int | None] = mapped_column(BigInteger)
+    __mapper_args__ = {"primary_key": [id]}
     purpose: Mapped[str] = mapped_column(String(16), default="closing")
     channel: Mapped[str] = mapped_column(String(8))
     to: Mapped[str]

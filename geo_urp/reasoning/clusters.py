@@ -59,7 +59,7 @@ _NEAR = text(
     "AND cardinality(i.asset_ids) = 0 AND cardinality(i.affected_segment_nos) = 0 "
     "AND r.service_code = ANY(:codes) AND r.requested_datetime BETWEEN :since AND :until "
     "AND ST_DWithin(r.geom, " + grouping.geom_param("point") + ", :distance_m) "
-    "GROUP BY i.id ORDER BY i.opened_at, i.id")
+    "GROUP BY i.id, i.municipality_id ORDER BY i.opened_at, i.id")
 
 # What describing a cluster reads of its calls, per incident: how many, the first and last
 # times, and the streets in the order of their first call. Summed up in PostGIS: a cluster of

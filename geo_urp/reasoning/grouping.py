@@ -45,7 +45,8 @@ def geom_param(name: str) -> str:
 
 def log(session: Session, target: Incident, action: str, actor: str = "system", **detail) -> None:
     """Add one line to an incident's history (written with the session's next flush)."""
-    session.add(IncidentEvent(incident_id=target.id, action=action, actor=actor, detail=detail, at=now()))
+    session.add(IncidentEvent(municipality_id=target.municipality_id, incident_id=target.id, action=action,
+                              actor=actor, detail=detail, at=now()))
 
 
 def create(session: Session, municipality_id: int, kind: str, geom, opened_at: datetime,
@@ -60,7 +61,7 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
     session.flush()  # its id, for the link and the history
     log(session, inc, "created", actor, kind=kind, asset_ids=list(inc.asset_ids))
     if first is not None:
-        session.add(IncidentReport(report_id=first.id, incident_id=inc.id))
+        session.add(IncidentReport(municipality_id=municipality_id, report_id=first.id, incident_id=inc.id))
         log(session, inc, "call joined", report_id=str(first.id))
         session.flush()  # the SQL that follows counts this call in
     return inc
@@ -68,7 +69,7 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
 
 def attach(session: Session, report: Report, incident: Incident) -> None:
     """Link a newly stored ``report`` to ``incident`` (``corrections.move`` re-links a report that has one)."""
-    session.add(IncidentReport(report_id=report.id, incident_id=incident.id))
+    session.add(IncidentReport(municipality_id=incident.municipality_id, report_id=report.id, incident_id=incident.id))
     incident.updated_at = now()
     log(session, incident, "call joined", report_id=str(report.id))
     session.flush()  # the SQL that follows counts this call in

@@ -87,14 +87,15 @@ def _point_to_rebuilt(session: Session, old_ids: list[int], was: list) -> None:
         "          FROM w JOIN incident_reports ir ON ir.report_id = w.report_id GROUP BY 1, 2), "
         "best AS (SELECT DISTINCT ON (old_id) old_id, new_id FROM moved ORDER BY old_id, n DESC, new_id), "
         "pointed AS (UPDATE incidents i SET absorbed_into_id = b.new_id FROM best b WHERE i.id = b.old_id) "
-        "INSERT INTO incident_events (incident_id, at, actor, action, detail) "
-        "SELECT o.id, :at, 'system', 'rebuilt', jsonb_build_object("
+        "INSERT INTO incident_events (municipality_id, incident_id, at, actor, action, detail) "
+        "SELECT i.municipality_id, o.id, :at, 'system', 'rebuilt', jsonb_build_object("
         " 'into', b.new_id, 'reason', 'open incidents recomputed from their calls', "
         " 'report_ids', coalesce((SELECT jsonb_agg(x) FROM moved m, unnest(m.reports) x "
         "                         WHERE m.old_id = o.id AND m.new_id = b.new_id), '[]'), "
         " 'others', coalesce((SELECT jsonb_object_agg(m.new_id, to_jsonb(m.reports)) FROM moved m "
         "                     WHERE m.old_id = o.id AND m.new_id <> b.new_id), '{}')) "
-        "FROM unnest(CAST(:ids AS bigint[])) AS o(id) LEFT JOIN best b ON b.old_id = o.id"),
+        "FROM unnest(CAST(:ids AS bigint[])) AS o(id) JOIN incidents i ON i.id = o.id "
+        "LEFT JOIN best b ON b.old_id = o.id"),
         {"reports": [r for r, _ in was], "olds": [o for _, o in was], "ids": old_ids, "at": grouping.now()})
 
 

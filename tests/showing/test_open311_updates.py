@@ -60,7 +60,7 @@ def _add_updates(url: str, steps: list[tuple[str, str, str]], at: list[datetime]
         reports = [report_row(mid, when=at[0] - timedelta(hours=1), description=CALLER_SAID) for _ in range(2)]
         s.add_all(reports)
         s.flush()
-        s.add_all(CallerContact(report_id=r.id, **PERSON) for r in reports)
+        s.add_all(CallerContact(municipality_id=r.municipality_id, report_id=r.id, **PERSON) for r in reports)
         rows = [ReportUpdate(municipality_id=mid, report_id=reports[n % 2].id, stage=stage, status=status,
                              description=note, updated_datetime=when, actor="key:operator")
                 for n, ((stage, status, note), when) in enumerate(zip(steps, at))]
