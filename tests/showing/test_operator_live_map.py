@@ -181,3 +181,30 @@ def test_an_error_keeps_what_is_shown_and_the_next_poll_retries_the_same_cursor(
         cursors = {_since(u) for u in failed}
         assert len(cursors) == 1 and None not in cursors and _since(polls[retry].url) in cursors, \
             (failed, polls[retry].url)
+
+
+def test_a_cursor_the_service_no_longer_reads_is_dropped_and_the_open_incidents_taken_afresh(
+        borgo_app, borgo_client, borgo_db_url, op):
+    (pothole,) = _open_ids(borgo_client, op, POTHOLE)
+    with live_server(borgo_app) as base, browser_page() as page:
+        polls = _console(page, base)
+        _wait_listed(page, [pothole])
+        refused = []
+
+        def as_after_an_upgrade(route):  # the service no longer reads the cursors it gave before
+            if _since(route.request.url):
+                refused.append(route.request.url)
+                route.fulfill(status=400, content_type="application/json", body='{"errors": []}')
+            else:
+                route.continue_()
+
+        page.route("**/api/incidents*", as_after_an_upgrade)
+        with engine_for(borgo_db_url).begin() as conn:  # meanwhile the pothole is closed...
+            conn.execute(text("UPDATE incidents SET status = 'closed', updated_at = now() WHERE id = :i"),
+                         {"i": pothole})
+        ids = _open_ids(borgo_client, op, NOISE_WEST)  # ...and a new call comes in
+        _wait_listed(page, ids)  # taken afresh: the pothole off, the noise on
+        assert pothole not in ids and refused
+        page.unroute("**/api/incidents*")
+        afresh = [r for r in polls if _since(r.url) is None]
+        assert len(afresh) >= 2, [r.url for r in polls]  # the first poll, and one after a refused cursor

@@ -8,8 +8,10 @@
 // one shown, by id) or as `removed` (resolved, closed, merged into another: taken off map and list,
 // and the call-backs are read again, since resolving queues them). A quiet poll is an empty list,
 // and what is shown is left alone: its popups, its scroll position, its elements.
-// On an error the page keeps what it shows, says so, and retries with the same cursor. After an
-// operator's action the next poll starts at once. Text goes in with textContent, never as HTML.
+// On an error the page keeps what it shows, says so, and retries with the same cursor; a cursor
+// the service no longer reads (400: it was upgraded meanwhile) is dropped, and the next poll takes
+// the open incidents afresh, taking off what is no longer among them. After an operator's action
+// the next poll starts at once. Text goes in with textContent, never as HTML.
 function geoUrpOperatorConsole(cfg) {
   const map = window[cfg.mapName];
   const count = document.getElementById("incident-count");
@@ -33,8 +35,8 @@ function geoUrpOperatorConsole(cfg) {
 
   function put(f) {
     const id = f.properties.id, json = JSON.stringify(f);
-    // The cursor is the server's oldest running transaction, so an answer may bring an incident
-    // back unchanged: then what is shown stays.
+    // A change may leave what the page shows as it was (a poll taken afresh brings everything
+    // again): then what is shown stays.
     if (last.get(id) === json) return;
     drawn.put(f);
     panel.put(f.properties);
@@ -51,9 +53,14 @@ function geoUrpOperatorConsole(cfg) {
                                                           headers: {"Accept": "application/json"}});
       if (!resp.ok) {
         count.textContent = geoUrpWords.t("poll_error", {status: resp.status, n: panel.size});
+        if (resp.status === 400 && since) { since = null; again = true; }
       } else {
         const fc = await resp.json();
         let removed = false;
+        if (!since) {  // everything afresh: what the answer lacks is no longer open
+          const open = new Set(fc.features.map(f => f.properties.id));
+          for (const id of [...last.keys()]) if (!open.has(id)) { removed = true; takeOff(id); }
+        }
         for (const f of fc.features) {
           if (f.properties.removed) { removed = removed || last.has(f.properties.id); takeOff(f.properties.id); }
           else put(f);
