@@ -44,8 +44,7 @@ def _queue(url: str, town: int, channel: str, n: int) -> None:
         s.add_all(reports)
         s.flush()
         to = "caller{}@example.org" if channel == "email" else "+39340000{:04d}"
-        s.add_all(OutboxMessage(municipality_id=town, report_id=r.id, report_requested_datetime=r.requested_datetime,
-                                channel=channel, to=to.format(i),
+        s.add_all(OutboxMessage(municipality_id=town, report_id=r.id, channel=channel, to=to.format(i),
                                 language="it", subject=f"Segnalazione {r.id}",
                                 text="Gentile cittadino, grazie della segnalazione: " + "risolta. " * 30)
                   for i, r in enumerate(reports))

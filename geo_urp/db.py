@@ -11,7 +11,6 @@ which may only read and write rows (``grant_app_role``; the service runs on
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -79,22 +78,6 @@ def alembic_config(url: str):
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
-
-
-# The monthly partitions of reports (migration 0016): PostgreSQL's, made by the database, not models.
-_PARTITION = re.compile(r"reports_(\d{4}_\d{2}|default)")
-
-
-def compared(obj, name, type_, reflected, compare_to) -> bool:
-    """Whether Alembic's autogenerate compares a schema object: GeoAlchemy2's rule (PostGIS's own
-    tables left out), and none of the partitions of ``reports``, their indexes or the foreign
-    keys PostgreSQL keeps to each of them (the models describe the partitioned table)."""
-    from geoalchemy2 import alembic_helpers
-
-    table = getattr(obj, "referred_table", None) if type_ == "foreign_key_constraint" else getattr(obj, "table", None)
-    if _PARTITION.fullmatch(name or "") and type_ == "table" or table is not None and _PARTITION.fullmatch(table.name):
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def init_db(url: str) -> None:

@@ -94,13 +94,6 @@ def report_row(municipality_id: int, at: tuple[float, float] = (500, 500), when:
                      "geom": from_shape(point, srid=METRIC_SRID), **fields})
 
 
-def of_report(report: Report) -> dict:
-    """The columns of a row pointing to ``report``: its town, id and time (the foreign key of
-    migrations 0015 and 0016), for ``CallerContact``, ``IncidentReport``, ``ReportUpdate``, ``OutboxMessage``."""
-    return {"municipality_id": report.municipality_id, "report_id": report.id,
-            "report_requested_datetime": report.requested_datetime}
-
-
 @pytest.fixture(scope="session")
 def db_url():
     """A migrated database for this test session, dropped at the end."""

@@ -113,22 +113,3 @@ def test_a_role_that_may_do_more_than_rows_is_refused_and_left_as_it_was(borgo_d
         engine_for(borgo_db_url).dispose()
         with _admin_engine().connect() as conn:
             conn.execute(text(f'DROP ROLE "{role}"'))
-
-
-def test_the_worker_makes_the_months_of_reports_ahead_on_its_role(app_role_url, borgo_db_url):
-    from geo_urp.acting import partitions
-
-    with engine_for(borgo_db_url).connect() as conn:  # the furthest month ahead, as the owner sees it
-        furthest = conn.execute(text(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "WHERE i.inhparent = 'reports'::regclass AND c.relname <> 'reports_default' "
-            "ORDER BY c.relname DESC LIMIT 1")).scalar()
-    with engine_for(borgo_db_url).begin() as conn:
-        conn.execute(text(f"ALTER TABLE reports DETACH PARTITION {furthest}"))
-        conn.execute(text(f"DROP TABLE {furthest}"))
-    # the role may make no table, yet the database function makes the month for it
-    with pytest.raises(ProgrammingError):
-        with engine_for(app_role_url).begin() as conn:
-            conn.execute(text("CREATE TABLE reports_2099_01 PARTITION OF reports "
-                              "FOR VALUES FROM ('2099-01-01') TO ('2099-02-01')"))
-    assert partitions.make_ahead({"DATABASE_URL": app_role_url}) == 1

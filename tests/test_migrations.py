@@ -128,13 +128,7 @@ def _fill(conn) -> dict[str, int]:
         ids[table] = conn.execute(text(
             f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)}) RETURNING id"),
             row).scalar()
-    # The link, with the report's town (0015) and time (0016) where the revision has them.
-    columns = set(conn.execute(text("SELECT column_name FROM information_schema.columns "
-                                    "WHERE table_schema = 'public' AND table_name = 'incident_reports'")).scalars())
-    of_report = {c: v for c, v in (("municipality_id", "r.municipality_id"),
-                                   ("report_requested_datetime", "r.requested_datetime")) if c in columns}
-    conn.execute(text(f"INSERT INTO incident_reports ({', '.join(['incident_id', 'report_id', *of_report])}) "
-                      f"SELECT {', '.join([':i', 'r.id', *of_report.values()])} FROM reports r WHERE r.id = :r"),
+    conn.execute(text("INSERT INTO incident_reports (incident_id, report_id) VALUES (:i, :r)"),
                  {"i": ids["incidents"], "r": ids["reports"]})
     return ids
 

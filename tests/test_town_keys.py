@@ -1,4 +1,4 @@
-"""The municipality in every key of a call's rows (migrations 0015, 0016): a row only points within its town."""
+"""The municipality in every key of a call's rows (migration 0015): a row only points within its town."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from geo_urp.db import engine_for, session_scope
 from geo_urp.models import Incident, IncidentReport, Municipality, OutboxMessage, Report
-from tests.conftest import of_report, report_row
+from tests.conftest import report_row
 
 
 def _incident(mid: int, **fields) -> Incident:
@@ -18,7 +18,7 @@ def _incident(mid: int, **fields) -> Incident:
 
 @pytest.fixture()
 def two_towns(fresh_db_url) -> dict[str, dict[str, int]]:
-    """Two towns, each with a report in an incident: slug -> {"town", "report", "incident"} ids and the report's time ("at")."""
+    """Two towns, each with a report in an incident: slug -> {"town", "report", "incident"} ids."""
     with session_scope(fresh_db_url) as session:
         out = {}
         for slug in ("alta", "bassa"):
@@ -28,9 +28,8 @@ def two_towns(fresh_db_url) -> dict[str, dict[str, int]]:
             report, incident = report_row(town.id), _incident(town.id)
             session.add_all([report, incident])
             session.flush()
-            session.add(IncidentReport(**of_report(report), incident_id=incident.id))
-            out[slug] = {"town": town.id, "report": report.id, "incident": incident.id,
-                         "at": report.requested_datetime}
+            session.add(IncidentReport(municipality_id=town.id, report_id=report.id, incident_id=incident.id))
+            out[slug] = {"town": town.id, "report": report.id, "incident": incident.id}
         return out
 
 
@@ -49,8 +48,7 @@ def test_a_closing_message_cannot_name_another_towns_report(fresh_db_url, two_to
     alta, bassa = two_towns["alta"], two_towns["bassa"]
     with pytest.raises(IntegrityError, match="fk_outbox_municipality_id_reports"):
         with session_scope(fresh_db_url) as session:
-            session.add(OutboxMessage(municipality_id=alta["town"], report_id=bassa["report"],
-                                      report_requested_datetime=bassa["at"], channel="email",
+            session.add(OutboxMessage(municipality_id=alta["town"], report_id=bassa["report"], channel="email",
                                       to="x@example.org", language="it", subject="", text=""))
 
 
@@ -60,7 +58,7 @@ def test_deleting_an_incident_empties_the_references_to_it_and_keeps_their_town(
         absorbed = _incident(alta["town"], absorbed_into_id=alta["incident"])
         session.add(absorbed)
         session.add(OutboxMessage(municipality_id=alta["town"], report_id=alta["report"],
-                                  report_requested_datetime=alta["at"], incident_id=alta["incident"], channel="email", to="x@example.org", language="it",
+                                  incident_id=alta["incident"], channel="email", to="x@example.org", language="it",
                                   subject="", text=""))
         session.flush()
         absorbed_id = absorbed.id
@@ -75,3 +73,12 @@ def test_deleting_an_incident_empties_the_references_to_it_and_keeps_their_town(
         assert session.get(Report, alta["report"]) is not None
         assert session.get(IncidentReport, alta["report"]) is None
 
+
+def test_a_token_is_unique_within_its_town(fresh_db_url, two_towns):
+    alta, bassa = two_towns["alta"], two_towns["bassa"]
+    with session_scope(fresh_db_url) as session:
+        token = session.get(Report, alta["report"]).token
+        session.add(report_row(bassa["town"], token=token))  # another town may hold the same token
+    with pytest.raises(IntegrityError, match="uq_reports_municipality_id_token"):
+        with session_scope(fresh_db_url) as session:
+            session.add(report_row(alta["town"], token=token))

@@ -77,8 +77,7 @@ def close_reports(session: Session, inc: Incident, note: str, actor: str, at: da
     for report, contact in rows:
         report.status, report.status_notes, report.updated_datetime = "closed", note, at
         channel = channel_for(contact, report.call_back)
-        session.add(ReportUpdate(municipality_id=report.municipality_id, report_id=report.id,
-                                 report_requested_datetime=report.requested_datetime, status="closed",
+        session.add(ReportUpdate(municipality_id=report.municipality_id, report_id=report.id, status="closed",
                                  stage="resolved", description=note, updated_datetime=at, actor=actor))
         if channel is None:
             audit.record(session, actor, "no closing message", "report", report.id, inc.municipality_id,
@@ -87,8 +86,7 @@ def close_reports(session: Session, inc: Incident, note: str, actor: str, at: da
         about = Reported(report.service_request_id, report.service_code, report.requested_datetime, report.address,
                          contact.first_name, contact.last_name)
         text = closing_message(channel.name, report.language, town.name, about, note)
-        messages.append(dict(municipality_id=report.municipality_id, report_id=report.id,
-                             report_requested_datetime=report.requested_datetime, incident_id=inc.id,
+        messages.append(dict(municipality_id=report.municipality_id, report_id=report.id, incident_id=inc.id,
                              purpose="closing", channel=channel.name, to=channel.to, language=report.language,
                              subject=text.subject, text=text.text, status="pending", attempts=0, created_at=at,
                              next_attempt_at=at))

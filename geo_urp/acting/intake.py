@@ -13,10 +13,9 @@ stored closed, with the answer as its status notes; given no place, it is stored
 Retries are safe: a submission carrying an ``Idempotency-Key`` that its api_key
 already used returns the first report, when it is the same call (service, description
 and caller alike); another call under a used key is refused (422), never answered with
-the first one's report, so it is not lost unnoticed. The key of ``report_retries``,
-``(api_key_id, idempotency_key, municipality_id)``, decides races: the loser's retry row is
-refused as a duplicate (only its savepoint, with its report, is undone) and the winner's report
-is returned instead.
+the first one's report, so it is not lost unnoticed. The unique constraint on
+``(municipality_id, api_key_id, idempotency_key)`` decides races: the losing insert is refused as a
+duplicate (only its savepoint is undone) and the winner's report is returned instead.
 """
 from __future__ import annotations
 
@@ -40,7 +39,7 @@ from geo_urp.errors import BadInput, Forbidden, Unprocessable
 from geo_urp.language import N_
 from geo_urp.locating import placing
 from geo_urp.locating.snapping import SnapLimits
-from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Municipality, Report, ReportRetry
+from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Municipality, Report
 from geo_urp.municipalities import municipality_for
 from geo_urp.timestamps import aware
 
@@ -282,9 +281,9 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
 
 _LAYERS_LOADED_AT = select(Municipality.layers_loaded_at).where(Municipality.id == bindparam("mid"))
 
-# The key of report_retries, (api_key_id, idempotency_key, municipality_id): one report, however
+# The unique constraint on (municipality_id, api_key_id, idempotency_key): one report, however
 # often a call is retried (a retry names the same town).
-_ONE_REPORT_PER_RETRY = "pk_report_retries"
+_ONE_REPORT_PER_RETRY = "uq_reports_municipality_id_api_key_id_idempotency_key"
 
 
 def _placed(session: Session, muni: Municipality, service: Service, fields: Mapping[str, str],
@@ -306,10 +305,9 @@ def _placed(session: Session, muni: Municipality, service: Service, fields: Mapp
 def _store(session: Session, values: dict, contact: dict) -> Report | None:
     """Insert a report (and its caller's contact, when given); the stored report, or None when a
     report with its api_key and Idempotency-Key already exists: a concurrent retry stored it first
-    (PostgreSQL makes this retry row's insert wait for that one to commit, then refuses it as a
-    duplicate of ``report_retries``' key; only this savepoint, with the report, is undone). A
-    report without an Idempotency-Key cannot be such a duplicate, so it is inserted without the
-    savepoint."""
+    (PostgreSQL makes this insert wait for that one to commit, then refuses it as a duplicate of
+    the unique key; only this savepoint is undone). A report without an Idempotency-Key cannot be
+    such a duplicate (the unique key holds no NULLs), so it is inserted without the savepoint."""
     report = Report(**values, contact=CallerContact(**contact) if contact else None)
     if values.get("idempotency_key") is None:
         session.add(report)
@@ -318,9 +316,6 @@ def _store(session: Session, values: dict, contact: dict) -> Report | None:
     try:
         with session.begin_nested():
             session.add(report)
-            session.flush()  # its id, for the retry row
-            session.add(ReportRetry(api_key_id=report.api_key_id, idempotency_key=report.idempotency_key,
-                                    municipality_id=report.municipality_id, report_id=report.id))
     except IntegrityError as refused:
         if getattr(getattr(refused.orig, "diag", None), "constraint_name", None) != _ONE_REPORT_PER_RETRY:
             raise

@@ -159,9 +159,8 @@ def move(session: Session, incident_id: int, status, principal: Principal, note=
 
 def _updates(session: Session, inc: Incident, stage: str, note: str, actor: str, at: datetime) -> None:
     """An Open311 update of each report of ``inc`` for a step that closes none of them."""
-    reports = session.execute(select(Report.id, Report.status, Report.municipality_id, Report.requested_datetime)
+    reports = session.execute(select(Report.id, Report.status, Report.municipality_id)
                               .join(IncidentReport, IncidentReport.report_id == Report.id)
                               .where(IncidentReport.incident_id == inc.id)).all()
-    session.add_all(ReportUpdate(municipality_id=r.municipality_id, report_id=r.id,
-                                 report_requested_datetime=r.requested_datetime, status=r.status, stage=stage,
+    session.add_all(ReportUpdate(municipality_id=r.municipality_id, report_id=r.id, status=r.status, stage=stage,
                                  description=note, updated_datetime=at, actor=actor) for r in reports)

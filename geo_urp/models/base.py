@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import BigInteger, DateTime, ForeignKey, ForeignKeyConstraint, Integer, MetaData, String, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, MetaData, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -46,17 +46,6 @@ def municipality_fk():
     return mapped_column(
         Integer, ForeignKey("municipalities.id", ondelete="CASCADE"), index=True, nullable=False
     )
-
-
-def report_reference(on_delete: str = "CASCADE") -> ForeignKeyConstraint:
-    """The foreign key of a row pointing to its report: town, id and time (migrations 0015, 0016).
-
-    It follows a report whose time is corrected (the row moves to another month's partition).
-    """
-    return ForeignKeyConstraint(
-        ["municipality_id", "report_id", "report_requested_datetime"],
-        ["reports.municipality_id", "reports.id", "reports.requested_datetime"],
-        ondelete=on_delete, onupdate="CASCADE")
 
 
 class Municipality(Base):

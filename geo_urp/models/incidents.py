@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo_urp.models.base import Base, geom, municipality_fk, report_reference
+from geo_urp.models.base import Base, geom, municipality_fk
 
 KINDS = (
     "lamp", "lighting_circuit", "lighting_cabinet", "water_main_burst", "water_outage",
@@ -86,14 +86,14 @@ class IncidentReport(Base):
     __tablename__ = "incident_reports"
     __table_args__ = (
         PrimaryKeyConstraint("report_id", "municipality_id"),
-        report_reference(),
+        ForeignKeyConstraint(["municipality_id", "report_id"], ["reports.municipality_id", "reports.id"],
+                             ondelete="CASCADE"),
         ForeignKeyConstraint(["municipality_id", "incident_id"], ["incidents.municipality_id", "incidents.id"],
                              ondelete="CASCADE"),
     )
 
     report_id: Mapped[int] = mapped_column(BigInteger)
     municipality_id: Mapped[int] = mapped_column(Integer)  # the report's and the incident's
-    report_requested_datetime: Mapped[datetime]  # the report's (its partition key)
     incident_id: Mapped[int] = mapped_column(BigInteger, index=True)
     __mapper_args__ = {"primary_key": [report_id]}
     # Who put the report here when an operator did (a move or a merge): the live rules then

@@ -18,12 +18,13 @@ from sqlalchemy import (
     Integer,
     PrimaryKeyConstraint,
     String,
+    UniqueConstraint,
     func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from geo_urp.models.base import Base, geom, municipality_fk, report_reference
+from geo_urp.models.base import Base, geom, municipality_fk
 
 
 class Report(Base):
@@ -31,12 +32,10 @@ class Report(Base):
 
     __tablename__ = "reports"
     __table_args__ = (
-        # Keyed with its town, so the rows of a call can be distributed by town (migration 0015),
-        # and its time, the partition key (migration 0016: a partition per month).
-        PrimaryKeyConstraint("id", "municipality_id", "requested_datetime"),
-        Index("ix_reports_token", "token"),
-        # An earlier try of a retried call (``report_retries`` keeps it one).
-        Index("ix_reports_retried", "api_key_id", "idempotency_key", postgresql_where=text("idempotency_key IS NOT NULL")),
+        # Keyed with its town, so the rows of a call can be distributed by town (migration 0015).
+        PrimaryKeyConstraint("id", "municipality_id"),
+        UniqueConstraint("municipality_id", "api_key_id", "idempotency_key"),
+        UniqueConstraint("municipality_id", "token"),
         CheckConstraint("geom IS NOT NULL OR service_code = 'info_request'",
                         name="placed_unless_information"),
         Index("ix_reports_muni_time", "municipality_id", "requested_datetime"),
@@ -45,7 +44,6 @@ class Report(Base):
         Index("ix_reports_change_pending", "municipality_id", postgresql_where=text("change_no IS NULL")),
         # The calls still being worked: a handful among years of closed ones (migration 0006).
         Index("ix_reports_muni_open", "municipality_id", "requested_datetime", postgresql_where=text("status = 'open'")),
-        {"postgresql_partition_by": "RANGE (requested_datetime)"},
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
@@ -107,12 +105,12 @@ class CallerContact(Base):
     __tablename__ = "caller_contacts"
     __table_args__ = (
         PrimaryKeyConstraint("report_id", "municipality_id"),
-        report_reference(),
+        ForeignKeyConstraint(["municipality_id", "report_id"], ["reports.municipality_id", "reports.id"],
+                             ondelete="CASCADE"),
     )
 
     report_id: Mapped[int] = mapped_column(BigInteger)
     municipality_id: Mapped[int] = mapped_column(Integer)  # the report's
-    report_requested_datetime: Mapped[datetime]  # the report's (its partition key)
     __mapper_args__ = {"primary_key": [report_id]}
     first_name: Mapped[str | None]
     last_name: Mapped[str | None]
@@ -124,17 +122,3 @@ class CallerContact(Base):
     erased_at: Mapped[datetime | None]
 
     report: Mapped[Report] = relationship(back_populates="contact")
-
-
-class ReportRetry(Base):
-    """The one report of a call retried with an ``Idempotency-Key``: a retry of a call already
-    stored is refused here (a partitioned ``reports`` holds no unique key without its time)."""
-
-    __tablename__ = "report_retries"
-    __table_args__ = (PrimaryKeyConstraint("api_key_id", "idempotency_key", "municipality_id"),)
-
-    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
-    idempotency_key: Mapped[str] = mapped_column(String(200))
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id", ondelete="CASCADE"))
-    report_id: Mapped[int] = mapped_column(BigInteger)
-

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from geo_urp.models.base import Base, municipality_fk, report_reference
+from geo_urp.models.base import Base, municipality_fk
 
 CHANNELS = ("email", "sms", "phone")          # phone: a call-back an operator makes
 OUTBOX_STATUSES = ("pending", "sent", "failed", "done")
@@ -35,14 +35,14 @@ class ReportUpdate(Base):
     __tablename__ = "report_updates"
     __table_args__ = (
         PrimaryKeyConstraint("id", "municipality_id"),  # with its town (migration 0015)
-        report_reference(),
+        ForeignKeyConstraint(["municipality_id", "report_id"], ["reports.municipality_id", "reports.id"],
+                             ondelete="CASCADE"),
         Index("ix_report_updates_muni_at", "municipality_id", "updated_datetime"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)  # the update_id
     municipality_id: Mapped[int] = municipality_fk()
     report_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    report_requested_datetime: Mapped[datetime]  # the report's (its partition key)
     __mapper_args__ = {"primary_key": [id]}
     status: Mapped[str] = mapped_column(String(16))   # open | closed (the report's Open311 status)
     stage: Mapped[str] = mapped_column(String(16))    # the incident's: assigned, in_progress, resolved, ...
@@ -58,7 +58,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         PrimaryKeyConstraint("id", "municipality_id"),  # with its town (migration 0015)
-        report_reference(),
+        ForeignKeyConstraint(["municipality_id", "report_id"], ["reports.municipality_id", "reports.id"],
+                             ondelete="CASCADE"),
         # Empties incident_id only, never the town (PostgreSQL 15's column list).
         ForeignKeyConstraint(["municipality_id", "incident_id"], ["incidents.municipality_id", "incidents.id"],
                              ondelete="SET NULL (incident_id)"),
@@ -71,7 +72,6 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
     municipality_id: Mapped[int] = municipality_fk()
     report_id: Mapped[int] = mapped_column(BigInteger)
-    report_requested_datetime: Mapped[datetime]  # the report's (its partition key)
     incident_id: Mapped[int | None] = mapped_column(BigInteger)
     __mapper_args__ = {"primary_key": [id]}
     purpose: Mapped[str] = mapped_column(String(16), default="closing")

@@ -61,8 +61,7 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
     session.flush()  # its id, for the link and the history
     log(session, inc, "created", actor, kind=kind, asset_ids=list(inc.asset_ids))
     if first is not None:
-        session.add(IncidentReport(municipality_id=municipality_id, report_id=first.id,
-                                   report_requested_datetime=first.requested_datetime, incident_id=inc.id))
+        session.add(IncidentReport(municipality_id=municipality_id, report_id=first.id, incident_id=inc.id))
         log(session, inc, "call joined", report_id=str(first.id))
         session.flush()  # the SQL that follows counts this call in
     return inc
@@ -70,8 +69,7 @@ def create(session: Session, municipality_id: int, kind: str, geom, opened_at: d
 
 def attach(session: Session, report: Report, incident: Incident) -> None:
     """Link a newly stored ``report`` to ``incident`` (``corrections.move`` re-links a report that has one)."""
-    session.add(IncidentReport(municipality_id=incident.municipality_id, report_id=report.id,
-                               report_requested_datetime=report.requested_datetime, incident_id=incident.id))
+    session.add(IncidentReport(municipality_id=incident.municipality_id, report_id=report.id, incident_id=incident.id))
     incident.updated_at = now()
     log(session, incident, "call joined", report_id=str(report.id))
     session.flush()  # the SQL that follows counts this call in

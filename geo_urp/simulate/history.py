@@ -20,7 +20,6 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo_urp.acting import partitions
 from geo_urp.acting.service_levels import sla_hours
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import METRIC_SRID
@@ -137,8 +136,6 @@ def write_history(session: Session, municipality_id: int, n: int, years: float =
     labels = places["label"].to_numpy()[pick]
     address_ids = places["address_id"].to_numpy()[pick]
 
-    # Their months' partitions first, so that past calls are not all put in the default one.
-    partitions.make(session, datetime.fromtimestamp(float(req.min()), timezone.utc))
     for lo in range(0, n, BATCH):
         hi = min(n, lo + BATCH)
         session.execute(_INSERT, {

@@ -14,7 +14,7 @@ from geo_urp.acting.worker import JOBS
 from geo_urp.db import session_scope
 from geo_urp.errors import BadInput
 from geo_urp.models import AuditEntry, CallerContact, Municipality, OutboxMessage, Report
-from tests.conftest import make_app, of_report, report_row
+from tests.conftest import make_app, report_row
 
 NOW = datetime.now(timezone.utc)
 MARIA = dict(first_name="Maria", last_name="Rossi", email="Maria.Rossi@example.it", phone="+39 347 123 4567")
@@ -30,7 +30,7 @@ def _report(url: str, status: str, closed_days_ago: float, outbox: str | None = 
         s.add(report)
         s.flush()
         if outbox:
-            s.add(OutboxMessage(**of_report(report), channel="email", to=contact["email"],
+            s.add(OutboxMessage(municipality_id=town, report_id=report.id, channel="email", to=contact["email"],
                                 subject="Segnalazione", text=f"Gentile {contact['first_name']}, grazie", status=outbox))
         return report.id
 

@@ -19,7 +19,7 @@ from geo_urp.accounts import Principal
 from geo_urp.db import session_scope
 from geo_urp.errors import Conflict
 from geo_urp.models import AuditEntry, Municipality, OutboxMessage
-from tests.conftest import of_report, report_row
+from tests.conftest import report_row
 from tests.sinks import SmsGateway, SmtpSink, free_port
 
 OPERATOR = Principal("operator", None, None, "user:anna")
@@ -38,7 +38,7 @@ def _queue(url: str, *messages: tuple[str, str]) -> list[int]:
         reports = [report_row(town, service_code="streetlight_out") for _ in messages]
         s.add_all(reports)
         s.flush()
-        rows = [OutboxMessage(**of_report(r), channel=channel, to=to, language="it",
+        rows = [OutboxMessage(municipality_id=town, report_id=r.id, channel=channel, to=to, language="it",
                               subject=f"Segnalazione {r.id}", text=f"Gentile cittadino, la segnalazione {r.id} "
                               "è risolta.\n.una riga che inizia con un punto\nGrazie!")
                 for r, (channel, to) in zip(reports, messages)]

@@ -14,11 +14,11 @@ from geo_urp.accounts import Principal
 from geo_urp.catalog import DEFAULT_CATALOG
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.loading.loader import load_municipality
-from geo_urp.models import Municipality, Report, ReportUpdate
+from geo_urp.models import Municipality, ReportUpdate
 from geo_urp.reading import open311 as reads
 from geo_urp.reading import open311_updates as updates
 from geo_urp.reading import privacy
-from tests.conftest import BORGO, BORGO_ORIGIN, of_report, report_row
+from tests.conftest import BORGO, BORGO_ORIGIN, report_row
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 AT = datetime(2026, 3, 10, 9, 34, 27, 400_000, tzinfo=timezone.utc)
@@ -39,7 +39,7 @@ def _report(session, mid: int, code: str = "streetlight_out", at: datetime = AT,
 
 
 def _update(session, mid: int, rid: str, at: datetime = AT) -> str:
-    row = ReportUpdate(**of_report(session.get(Report, int(rid))), stage="in_progress", status="open",
+    row = ReportUpdate(municipality_id=mid, report_id=int(rid), stage="in_progress", status="open",
                        description=NOTE, updated_datetime=at, actor="key:crew")
     session.add(row)
     session.flush()

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from geo_urp.accounts import Principal
 from geo_urp.acting import work_orders
 from geo_urp.models import CallerContact, IncidentEvent, OutboxMessage, Report
-from tests.conftest import of_report
 from tests.reasoning.conftest import T0, incident_of
 
 OPERATOR = Principal("operator", None, None, "user:anna")
@@ -74,11 +73,11 @@ def test_flooding_names_no_asset_and_starts_afresh(session, borgo, call):
 
 def test_a_reopened_incident_resolved_again_messages_only_its_new_callers(session, borgo, call):
     first, lamp = call("streetlight_out", 0, lamp="L05")
-    session.add(CallerContact(**of_report(first), email="primo@example.it"))
+    session.add(CallerContact(municipality_id=first.municipality_id, report_id=first.id, email="primo@example.it"))
     session.flush()
     _resolve(session, lamp, 2)
     second, again = call("streetlight_out", 60 * 3, lamp="L05")
-    session.add(CallerContact(**of_report(second), email="secondo@example.it"))
+    session.add(CallerContact(municipality_id=second.municipality_id, report_id=second.id, email="secondo@example.it"))
     session.flush()
     _work(session, again, T0 + timedelta(hours=5), "Cavo riparato.")
     sent = session.execute(select(OutboxMessage.to, OutboxMessage.text).order_by(OutboxMessage.id)).all()

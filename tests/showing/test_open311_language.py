@@ -10,7 +10,6 @@ import pytest
 from geo_urp.accounts import create_user
 from geo_urp.db import session_scope
 from geo_urp.models import Report, ReportUpdate
-from tests.conftest import of_report
 from tests.showing.open311_support import API, latlong, post, validate, xml_of
 
 FORMATS = ("json", "xml")
@@ -150,7 +149,7 @@ def answered(borgo_client, borgo_keys, borgo_db_url) -> str:
     rid = resp.json[0]["service_request_id"]
     with session_scope(borgo_db_url) as s:
         report = s.get(Report, int(rid))
-        s.add(ReportUpdate(**of_report(report), status="closed",
+        s.add(ReportUpdate(municipality_id=report.municipality_id, report_id=report.id, status="closed",
                            stage="closed", description=NOTE, updated_datetime=report.updated_datetime,
                            actor="key:operator"))
     return rid

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from geo_urp.db import engine_for, session_scope
 from geo_urp.models import Municipality, Report, ReportUpdate
-from tests.conftest import _clone, _drop_db, make_app, of_report
+from tests.conftest import _clone, _drop_db, make_app
 from tests.showing.open311_support import API, latlong, post, validate, xml_of
 
 FORMATS = ("json", "xml")
@@ -51,7 +51,8 @@ class Town:
             self.ids[code] = resp.json[0]["service_request_id"]
         with session_scope(url) as s:
             self.stored = {code: to_shape(s.get(Report, int(rid)).geom) for code, rid in self.ids.items()}
-            s.add_all(ReportUpdate(**of_report(s.get(Report, int(rid))), stage="in_progress", status="open", description=NOTE,
+            s.add_all(ReportUpdate(municipality_id=s.get(Report, int(rid)).municipality_id, report_id=int(rid),
+                                   stage="in_progress", status="open", description=NOTE,
                                    updated_datetime=WHEN + timedelta(minutes=5), actor="key:crew")
                       for rid in self.ids.values())
 

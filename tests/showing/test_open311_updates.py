@@ -20,7 +20,7 @@ from sqlalchemy import select
 from geo_urp.db import session_scope
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import CallerContact, Municipality, ReportUpdate
-from tests.conftest import BORGO, of_report, report_row
+from tests.conftest import BORGO, report_row
 from tests.showing.open311_support import API, FORMATS as DATE_FORMATS, xml_of
 
 FORMATS = ("json", "xml")
@@ -60,8 +60,8 @@ def _add_updates(url: str, steps: list[tuple[str, str, str]], at: list[datetime]
         reports = [report_row(mid, when=at[0] - timedelta(hours=1), description=CALLER_SAID) for _ in range(2)]
         s.add_all(reports)
         s.flush()
-        s.add_all(CallerContact(**of_report(r), **PERSON) for r in reports)
-        rows = [ReportUpdate(**of_report(reports[n % 2]), stage=stage, status=status,
+        s.add_all(CallerContact(municipality_id=r.municipality_id, report_id=r.id, **PERSON) for r in reports)
+        rows = [ReportUpdate(municipality_id=mid, report_id=reports[n % 2].id, stage=stage, status=status,
                              description=note, updated_datetime=when, actor="key:operator")
                 for n, ((stage, status, note), when) in enumerate(zip(steps, at))]
         s.add_all(rows)
