@@ -88,3 +88,27 @@ def test_every_row_a_transaction_wrote_gets_the_same_number_and_none_stays_pendi
         numbers = conn.execute(text("SELECT change_no, count(*) FROM reports WHERE municipality_id = :m "
                                     "GROUP BY 1 ORDER BY 1"), {"m": mid}).all()
     assert [tuple(n) for n in numbers] == [(1, 1), (2, 50)]
+
+
+def test_a_number_written_by_anyone_but_the_stamp_is_not_kept(fresh_db_url):
+    towns = _towns_with_a_report_each(fresh_db_url)
+    mid, report = towns["alta"]
+    with engine_for(fresh_db_url).begin() as conn:  # a write that would hide itself from pollers
+        conn.execute(text("UPDATE reports SET status = 'closed', change_no = 0 WHERE id = :r"), {"r": report})
+    with engine_for(fresh_db_url).connect() as conn:
+        numbers = _numbers(conn)
+    assert numbers["reports"][report] == 2 and numbers["towns"][mid] == 2
+
+
+def test_rows_written_after_an_early_stamp_are_numbered_too(fresh_db_url):
+    towns = _towns_with_a_report_each(fresh_db_url)
+    (alta, first), (bassa, second) = towns["alta"], towns["bassa"]
+    with engine_for(fresh_db_url).begin() as conn:
+        conn.execute(text("UPDATE reports SET status = 'closed' WHERE id = :r"), {"r": first})
+        conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # the stamp runs now, before the commit...
+        conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
+        conn.execute(text("UPDATE reports SET status = 'closed' WHERE id = :r"), {"r": second})  # ...then more
+    with engine_for(fresh_db_url).connect() as conn:
+        numbers = _numbers(conn)
+    assert numbers["reports"][first] == 2 and numbers["reports"][second] == 2
+    assert numbers["towns"] == {alta: 2, bassa: 2}

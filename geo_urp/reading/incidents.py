@@ -146,6 +146,12 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         " count(*) AS n FROM incident_reports ir WHERE ir.incident_id = i.id) r WHERE " + " AND ".join(where))
     params.update(aggregate=aggregate, cell=COUNCIL_GRID_M, hidden=list(COUNCIL_HIDES) if aggregate else [])
     features, cursor = session.execute(sql, params).one()
+    if isinstance(since, dict):
+        now = cursor_of(CURSOR_PREFIX + cursor)
+        ahead = sorted(m for m in municipality_ids if since.get(m, 0) > now.get(m, 0))
+        if ahead:  # numbers this database never gave: it was restored from an older backup, say
+            raise BadInput(N_("since è più avanti dei cambiamenti di questo database (ripristinato da un backup?): "
+                              "rileggere senza since"), details=[{"field": "since", "municipality_ids": ahead}])
     return {"type": "FeatureCollection", "features": in_language(features, language),
             "next_since": CURSOR_PREFIX + cursor}
 

@@ -120,3 +120,16 @@ def test_the_council_hears_that_a_merged_pattern_of_noise_is_gone(borgo_client, 
     kept = resp.json["id"]
     gone = second if kept == first else first
     assert changed[gone] == {"id": gone, "removed": True} and changed[kept]["report_count"] == 6
+
+
+def test_a_cursor_ahead_of_the_database_is_refused(borgo_client, borgo_keys):
+    """Numbers this database never gave (it was restored from an older backup, say): the poller
+    must read afresh, or it would miss every change until the town's number passes its cursor."""
+    op = borgo_keys["operator"]
+    _call(borgo_client, op, "road_damage", (200, 700))
+    now = _poll(borgo_client, op)["next_since"]
+    assert _poll(borgo_client, op, since=now)["features"] == []  # its own cursor is fine
+    ahead = "changes:" + ",".join(f"{town}-{int(n) + 1}" for town, n in
+                                  (pair.split("-") for pair in now.removeprefix("changes:").split(",")))
+    resp = borgo_client.get("/api/incidents", query_string={"since": ahead}, headers={"X-API-Key": op})
+    assert resp.status_code == 400 and "since" in resp.get_data(as_text=True), resp.data

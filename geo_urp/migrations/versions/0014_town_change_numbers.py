@@ -18,6 +18,10 @@ reader following a replica. They become a number per town:
   held only for the stamp and the commit, so calls of one town still work side by side (family
   locks, ``geo_urp.locks``) and only their commits queue.
 
+A writer at REPEATABLE READ or SERIALIZABLE whose town's counter another transaction raised
+meanwhile fails at commit with a serialization error, to be retried as such errors are (the
+service writes at READ COMMITTED).
+
 Rows written before this revision keep number 0 (they were all seen by any earlier reader);
 the council's read models count every report afresh on their next refresh (``upto_change``
 NULL), so nothing counted by a transaction id is trusted across the change.
@@ -38,18 +42,20 @@ TABLES = ("reports", "incidents")
 PENDING = """
 CREATE FUNCTION change_pending() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  -- change_stamp's own write carries the number; every other write leaves it pending.
-  IF TG_OP = 'UPDATE' AND NEW.change_no IS NOT NULL AND NEW.change_no IS DISTINCT FROM OLD.change_no THEN
+  -- change_stamp's own write carries the number; every other write leaves it pending (a number
+  -- written by anyone else is not kept), and has the next commit-time stamp look again.
+  IF TG_OP = 'UPDATE' AND current_setting('geo_urp.stamping', true) = 'on' THEN
     RETURN NEW;
   END IF;
   NEW.change_no := NULL;
+  PERFORM set_config('geo_urp.stamped', '', true);
   RETURN NEW;
 END $$"""
 
 # Runs at commit for the first pending row, numbers every town this transaction touched (in id
 # order, so two transactions touching the same towns lock their counters in the same order),
-# and marks the transaction done so the other queued rows' calls return at once. No other
-# deferred trigger writes these tables, so nothing is left pending after it.
+# and marks the transaction done so the other queued rows' calls return at once; a row made
+# pending after that (constraints set immediate, then more writes) clears the mark again.
 STAMP = """
 CREATE FUNCTION change_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -59,6 +65,7 @@ BEGIN
   IF current_setting('geo_urp.stamped', true) = pg_current_xact_id()::text THEN
     RETURN NULL;
   END IF;
+  PERFORM set_config('geo_urp.stamping', 'on', true);
   FOR town IN
     SELECT municipality_id FROM reports WHERE change_no IS NULL
     UNION SELECT municipality_id FROM incidents WHERE change_no IS NULL
@@ -70,6 +77,7 @@ BEGIN
     UPDATE reports SET change_no = n WHERE municipality_id = town AND change_no IS NULL;
     UPDATE incidents SET change_no = n WHERE municipality_id = town AND change_no IS NULL;
   END LOOP;
+  PERFORM set_config('geo_urp.stamping', '', true);
   PERFORM set_config('geo_urp.stamped', pg_current_xact_id()::text, true);
   RETURN NULL;
 END $$"""

@@ -16,6 +16,9 @@ constraint or a foreign key only when it holds the distribution column. So:
 - an ``Idempotency-Key`` and a report's ``token`` are unique within the town, as is a report's
   closing message (``outbox``: one per report and purpose).
 
+Downgrading refuses (and changes nothing) once a key serving every town has used one
+``Idempotency-Key`` in two towns: the key before this revision was unique across towns.
+
 A foreign key that empties a reference when its row goes (``absorbed_into_id``, an outbox
 message's ``incident_id``) empties only that column (``ON DELETE SET NULL (column)``), never
 the town.
