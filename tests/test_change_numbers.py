@@ -112,3 +112,16 @@ def test_rows_written_after_an_early_stamp_are_numbered_too(fresh_db_url):
         numbers = _numbers(conn)
     assert numbers["reports"][first] == 2 and numbers["reports"][second] == 2
     assert numbers["towns"] == {alta: 2, bassa: 2}
+
+
+def test_a_town_written_only_in_a_savepoint_rolled_back_is_not_numbered(fresh_db_url):
+    towns = _towns_with_a_report_each(fresh_db_url)
+    (alta, first), (bassa, second) = towns["alta"], towns["bassa"]
+    with engine_for(fresh_db_url).begin() as conn:
+        conn.execute(text("UPDATE reports SET status = 'closed' WHERE id = :r"), {"r": first})
+        undone = conn.begin_nested()
+        conn.execute(text("UPDATE reports SET status = 'closed' WHERE id = :r"), {"r": second})
+        undone.rollback()
+    with engine_for(fresh_db_url).connect() as conn:
+        numbers = _numbers(conn)
+    assert numbers["towns"] == {alta: 2, bassa: 1} and numbers["reports"] == {first: 2, second: 1}

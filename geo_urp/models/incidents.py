@@ -12,7 +12,6 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,7 +39,6 @@ class Incident(Base):
                              ondelete="SET NULL (absorbed_into_id)"),
         Index("ix_incidents_muni_status_kind", "municipality_id", "status", "kind"),
         Index("ix_incidents_muni_change_no", "municipality_id", "change_no"),
-        Index("ix_incidents_change_pending", "municipality_id", postgresql_where=text("change_no IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)

@@ -41,7 +41,6 @@ class Report(Base):
         Index("ix_reports_muni_time", "municipality_id", "requested_datetime"),
         Index("ix_reports_muni_service_status", "municipality_id", "service_code", "status"),
         Index("ix_reports_muni_change_no", "municipality_id", "change_no"),
-        Index("ix_reports_change_pending", "municipality_id", postgresql_where=text("change_no IS NULL")),
         # The calls still being worked: a handful among years of closed ones (migration 0006).
         Index("ix_reports_muni_open", "municipality_id", "requested_datetime", postgresql_where=text("status = 'open'")),
     )

@@ -9,10 +9,10 @@ reader following a replica. They become a number per town:
 
 - ``town_changes``: per municipality, the last change number handed out;
 - ``reports.change_no``, ``incidents.change_no``: the number of the change that last wrote the
-  row. Any write leaves it NULL (trigger ``change_pending``, whatever the code that writes) and,
-  when the transaction commits, ``change_stamp`` (a deferred constraint trigger, so it runs at
-  commit, once per transaction) raises each touched town's counter and writes the number into
-  that town's pending rows. The counter's row stays locked from then until the commit ends, so
+  row. Any write leaves it NULL and names its town (trigger ``change_pending``, whatever the
+  code that writes) and, when the transaction commits, ``change_stamp`` (a deferred constraint
+  trigger, so it runs at commit, once per transaction) raises each named town's counter and
+  writes the number into that town's pending rows. The counter's row stays locked from then until the commit ends, so
   numbers are handed out in commit order: a reader that sees a town's counter at N sees every
   row numbered up to N, and ``change_no > N`` is the whole of what changed after it. The lock is
   held only for the stamp and the commit, so calls of one town still work side by side (family
@@ -39,37 +39,40 @@ depends_on = None
 
 TABLES = ("reports", "incidents")
 
+# The towns a transaction has left rows pending in, as ",3,7," in a transaction-local setting: a
+# savepoint rolled back takes its towns off with its rows.
 PENDING = """
 CREATE FUNCTION change_pending() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  towns text := coalesce(nullif(current_setting('geo_urp.pending_towns', true), ''), ',');
 BEGIN
   -- change_stamp's own write carries the number; every other write leaves it pending (a number
-  -- written by anyone else is not kept), and has the next commit-time stamp look again.
+  -- written by anyone else is not kept) and names its town for the stamp.
   IF TG_OP = 'UPDATE' AND current_setting('geo_urp.stamping', true) = 'on' THEN
     RETURN NEW;
   END IF;
   NEW.change_no := NULL;
-  PERFORM set_config('geo_urp.stamped', '', true);
+  IF position(',' || NEW.municipality_id || ',' IN towns) = 0 THEN
+    PERFORM set_config('geo_urp.pending_towns', towns || NEW.municipality_id || ',', true);
+  END IF;
   RETURN NEW;
 END $$"""
 
-# Runs at commit for the first pending row, numbers every town this transaction touched (in id
-# order, so two transactions touching the same towns lock their counters in the same order),
-# and marks the transaction done so the other queued rows' calls return at once; a row made
-# pending after that (constraints set immediate, then more writes) clears the mark again.
+# Runs at commit for the first pending row: numbers the pending rows of every town this
+# transaction named (in id order, so two transactions touching the same towns lock their
+# counters in the same order; each statement names one town) and empties the list, so the other
+# queued rows' calls return at once. A row made pending after that (constraints set immediate,
+# then more writes) names its town again.
 STAMP = """
 CREATE FUNCTION change_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   town integer;
   n bigint;
 BEGIN
-  IF current_setting('geo_urp.stamped', true) = pg_current_xact_id()::text THEN
-    RETURN NULL;
-  END IF;
   PERFORM set_config('geo_urp.stamping', 'on', true);
   FOR town IN
-    SELECT municipality_id FROM reports WHERE change_no IS NULL
-    UNION SELECT municipality_id FROM incidents WHERE change_no IS NULL
-    ORDER BY 1
+    SELECT DISTINCT CAST(t AS integer) FROM unnest(string_to_array(current_setting('geo_urp.pending_towns', true), ',')) t
+    WHERE t <> '' ORDER BY 1
   LOOP
     INSERT INTO town_changes AS t (municipality_id, change_no) VALUES (town, 1)
     ON CONFLICT (municipality_id) DO UPDATE SET change_no = t.change_no + 1
@@ -77,8 +80,8 @@ BEGIN
     UPDATE reports SET change_no = n WHERE municipality_id = town AND change_no IS NULL;
     UPDATE incidents SET change_no = n WHERE municipality_id = town AND change_no IS NULL;
   END LOOP;
+  PERFORM set_config('geo_urp.pending_towns', '', true);
   PERFORM set_config('geo_urp.stamping', '', true);
-  PERFORM set_config('geo_urp.stamped', pg_current_xact_id()::text, true);
   RETURN NULL;
 END $$"""
 
@@ -102,10 +105,8 @@ def upgrade() -> None:
         # Existing rows read 0 without the table being rewritten; new writes get NULL, then a number.
         op.execute(f"ALTER TABLE {table} ADD COLUMN change_no bigint DEFAULT 0")
         op.execute(f"ALTER TABLE {table} ALTER COLUMN change_no DROP DEFAULT")
+        # The rows past a cursor, and the rows a commit must still number (change_no IS NULL).
         op.create_index(f"ix_{table}_muni_change_no", table, ["municipality_id", "change_no"])
-        # The rows a commit must still number: only those of transactions running.
-        op.create_index(f"ix_{table}_change_pending", table, ["municipality_id"],
-                        postgresql_where=sa.text("change_no IS NULL"))
         op.execute(f"CREATE TRIGGER {table}_change_pending BEFORE INSERT OR UPDATE ON {table} "
                    "FOR EACH ROW EXECUTE FUNCTION change_pending()")
         op.execute(f"CREATE CONSTRAINT TRIGGER {table}_change_stamp AFTER INSERT OR UPDATE ON {table} "
@@ -126,7 +127,6 @@ def downgrade() -> None:
     for table in TABLES:
         op.execute(f"DROP TRIGGER {table}_change_stamp ON {table}")
         op.execute(f"DROP TRIGGER {table}_change_pending ON {table}")
-        op.drop_index(f"ix_{table}_change_pending", table_name=table)
         op.drop_index(f"ix_{table}_muni_change_no", table_name=table)
         op.execute(f"ALTER TABLE {table} DROP COLUMN change_no")
     # As migrations 0004 (incidents) and 0011 (reports) made them: a report's cursor may be NULL
