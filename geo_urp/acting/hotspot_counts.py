@@ -8,8 +8,9 @@ report written since the last refresh (``reports.change_no`` past the cursor
 ``hotspot_refreshes.upto_change``), and raises the counts' ``version`` when anything changed, so
 answers worked out from older counts are not reused. The cursor is the town's change number
 when the refresh began (migration 0014: every report numbered up to it is seen): a call being
-taken meanwhile is counted by the next refresh, never missed. A report's cell is ``hotspot_of`` (migration 0011), arithmetic on its
-coordinates, so one pass over the reports counts them with no join to the grid. An information
+taken meanwhile is counted by the next refresh, never missed. A report's cell is ``hotspot_of``
+(migration 0011), arithmetic on its coordinates, so one pass over the reports counts them with
+no join to the grid. An information
 request logged without a place is in no cell.
 
 The read side refreshes before it reads (``reading.hotspots``); the worker refreshes every

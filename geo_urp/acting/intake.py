@@ -29,7 +29,6 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from geo_urp import locks
 from geo_urp.acting import service_levels
@@ -250,8 +249,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     # From here the call reads the town's layers: a reload of them waits until this call is
     # stored and placed, or this call waits for the reload and is placed on the new layers.
     locks.share_municipality(session, muni.id)
-    # Read under the lock: it names the layers placed on (one column, without the ORM's refresh).
-    set_committed_value(muni, "layers_loaded_at", session.scalar(_LAYERS_LOADED_AT, {"mid": muni.id}))
+    session.refresh(muni, ["layers_loaded_at"])  # read under the lock: it names the layers placed on
     service = service_for(session, muni.id, _text(fields, "service_code", 64))
     answers = service.clean_attributes(attributes)
     description = _text(fields, "description", MAX_DESCRIPTION)
@@ -278,8 +276,6 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         return _replay(session, winner, fields, idem)
     return Receipt(report, service, True, muni)
 
-
-_LAYERS_LOADED_AT = select(Municipality.layers_loaded_at).where(Municipality.id == bindparam("mid"))
 
 # The unique constraint on (municipality_id, api_key_id, idempotency_key): one report, however
 # often a call is retried (a retry names the same town).

@@ -16,8 +16,8 @@ polygons overlap); "" when it lies in none.
 first time (and after a reload of the layers, which may move areas) it counts every report;
 afterwards only the (service, week) groups holding a report written since the cursor
 ``trend_refreshes.upto_change`` (``reports.change_no`` past it, migration 0014), raising
-``version`` when a count moved. The read side refreshes before it reads (``reading.trends``), so an answer is
-never stale; the worker runs ``refresh_all`` so a reader seldom waits.
+``version`` when a count moved. The read side refreshes before it reads (``reading.trends``),
+so an answer is never stale; the worker runs ``refresh_all`` so a reader seldom waits.
 """
 from __future__ import annotations
 

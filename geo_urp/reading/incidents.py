@@ -19,7 +19,7 @@ from geo_urp.reading.privacy import (
 from geo_urp.reasoning import words
 
 # ``next_since`` is this prefix and, per town read, "<municipality id>-<its change number>",
-# comma-separated ("changes:1-52,3-7"); ``since`` takes it back (``cursor_of``).
+# comma-separated ("changes:1-52,3-7", ``cursor_text``); ``since`` takes it back (``cursor_of``).
 CURSOR_PREFIX = "changes:"
 _CURSOR = re.compile(r"(?:\d{1,9}-\d{1,18}(?:,\d{1,9}-\d{1,18})*)?", re.ASCII)
 
@@ -139,21 +139,26 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         "  'properties', jsonb_build_object('id', i.id, 'removed', TRUE)) END"
         " ORDER BY i.priority, i.opened_at, i.id), '[]'::jsonb), "
         # Read in the same statement, so with the same snapshot as the incidents above.
-        " (SELECT coalesce(string_agg(t.municipality_id || '-' || t.change_no, ',' ORDER BY t.municipality_id), '')"
+        " (SELECT coalesce(jsonb_object_agg(t.municipality_id, t.change_no), '{}'::jsonb)"
         "  FROM town_changes t WHERE t.municipality_id = ANY(:mids)) "
         "FROM " + source + " JOIN municipalities m ON m.id = i.municipality_id "
         "CROSS JOIN LATERAL (SELECT coalesce(jsonb_agg(ir.report_id::text ORDER BY ir.report_id), '[]'::jsonb) AS ids,"
         " count(*) AS n FROM incident_reports ir WHERE ir.incident_id = i.id) r WHERE " + " AND ".join(where))
     params.update(aggregate=aggregate, cell=COUNCIL_GRID_M, hidden=list(COUNCIL_HIDES) if aggregate else [])
-    features, cursor = session.execute(sql, params).one()
+    features, counters = session.execute(sql, params).one()
+    now = {int(town): no for town, no in counters.items()}
     if isinstance(since, dict):
-        now = cursor_of(CURSOR_PREFIX + cursor)
         ahead = sorted(m for m in municipality_ids if since.get(m, 0) > now.get(m, 0))
         if ahead:  # numbers this database never gave: it was restored from an older backup, say
             raise BadInput(N_("since è più avanti dei cambiamenti di questo database (ripristinato da un backup?): "
                               "rileggere senza since"), details=[{"field": "since", "municipality_ids": ahead}])
     return {"type": "FeatureCollection", "features": in_language(features, language),
-            "next_since": CURSOR_PREFIX + cursor}
+            "next_since": cursor_text(now)}
+
+
+def cursor_text(numbers: dict[int, int]) -> str:
+    """The ``next_since`` cursor of each town's change number."""
+    return CURSOR_PREFIX + ",".join(f"{town}-{no}" for town, no in sorted(numbers.items()))
 
 
 def cursor_of(raw: str) -> dict[int, int] | None:

@@ -68,7 +68,7 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
         if rules.makes_incident(report.service_code):
             group(session, report, rules)
     session.flush()
-    _point_to_rebuilt(session, open_ids, was)
+    _point_to_rebuilt(session, municipality_id, open_ids, was)
     _keep_progress(session, {i: st for i, st in prior.items() if st != "open"})
     rebuilt = session.scalars(select(Incident).where(
         Incident.municipality_id == muni.id, Incident.status.in_(OPEN_STATUSES))).all()
@@ -76,7 +76,7 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
     return len(report_ids), len(rebuilt)
 
 
-def _point_to_rebuilt(session: Session, old_ids: list[int], was: list) -> None:
+def _point_to_rebuilt(session: Session, municipality_id: int, old_ids: list[int], was: list) -> None:
     """Point each old incident at the new one holding most of its former calls, and say so in
     its history: the calls that went there, and (``others``: new incident -> calls) those that
     went elsewhere (``into`` is null when none of its calls is in an incident any more)."""
@@ -88,15 +88,14 @@ def _point_to_rebuilt(session: Session, old_ids: list[int], was: list) -> None:
         "best AS (SELECT DISTINCT ON (old_id) old_id, new_id FROM moved ORDER BY old_id, n DESC, new_id), "
         "pointed AS (UPDATE incidents i SET absorbed_into_id = b.new_id FROM best b WHERE i.id = b.old_id) "
         "INSERT INTO incident_events (municipality_id, incident_id, at, actor, action, detail) "
-        "SELECT i.municipality_id, o.id, :at, 'system', 'rebuilt', jsonb_build_object("
+        "SELECT :mid, o.id, :at, 'system', 'rebuilt', jsonb_build_object("
         " 'into', b.new_id, 'reason', 'open incidents recomputed from their calls', "
         " 'report_ids', coalesce((SELECT jsonb_agg(x) FROM moved m, unnest(m.reports) x "
         "                         WHERE m.old_id = o.id AND m.new_id = b.new_id), '[]'), "
         " 'others', coalesce((SELECT jsonb_object_agg(m.new_id, to_jsonb(m.reports)) FROM moved m "
         "                     WHERE m.old_id = o.id AND m.new_id <> b.new_id), '{}')) "
-        "FROM unnest(CAST(:ids AS bigint[])) AS o(id) JOIN incidents i ON i.id = o.id "
-        "LEFT JOIN best b ON b.old_id = o.id"),
-        {"reports": [r for r, _ in was], "olds": [o for _, o in was], "ids": old_ids, "at": grouping.now()})
+        "FROM unnest(CAST(:ids AS bigint[])) AS o(id) LEFT JOIN best b ON b.old_id = o.id"),
+        {"reports": [r for r, _ in was], "olds": [o for _, o in was], "ids": old_ids, "mid": municipality_id, "at": grouping.now()})
 
 
 def _keep_progress(session: Session, prior: dict[int, str]) -> None:

@@ -32,9 +32,9 @@ DOCUMENT: dict = {
                 {"name": "kind", "in": "query", "schema": {"enum": list(KINDS)}},
                 {"name": "since", "in": "query", "schema": {"type": "string"},
                  "description": "only incidents changed since: the next_since of the previous answer (a cursor "
-                                "of each town's change number, which misses no change), or an ISO 8601 date-time (may miss the changes of a "
-                                "transaction running when the previous poll read). Changed incidents that match "
-                                "the other filters come in full (an absorbed one with absorbed_into_id), the others "
+                                "of each town's change number, which misses no change), or an ISO 8601 date-time "
+                                "(may miss the changes of a transaction running when the previous poll read). "
+                                "Changed incidents that match the other filters come in full (an absorbed one with absorbed_into_id), the others "
                                 "as {id, removed: true}, so a poller drops what left its filter"},
                 _JURISDICTION],
             "responses": {"200": {"description": "incidents", "content": {"application/geo+json": {

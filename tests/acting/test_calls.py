@@ -162,7 +162,7 @@ def test_calls_near_no_asset_do_not_wait_for_calls_on_the_network(fresh_db_url, 
         assert placed[held.id] == placed[out["on"]] and placed[held.id][1]  # one incident on the network
 
 
-def _statements_of(session, run) -> list[str]:
+def statements_of(session, run) -> list[str]:
     """The SQL statements ``run()`` sends through the session's connection."""
     seen: list[str] = []
 
@@ -191,5 +191,5 @@ def test_a_call_costs_a_known_number_of_statements(session, borgo, service_code,
               idempotency_key="warm-up")  # the caches of this load of the layers are made here
     fields = {"jurisdiction_id": "borgo", "service_code": service_code, "phone": "+39 0461 000000",
               "description": "water in the street", **_near_lamp(session, "L05")}
-    sent = _statements_of(session, lambda: take_call(session, key, fields, idempotency_key="call-1"))
+    sent = statements_of(session, lambda: take_call(session, key, fields, idempotency_key="call-1"))
     assert len(sent) == statements, "\n".join(" ".join(s.split())[:100] for s in sent)

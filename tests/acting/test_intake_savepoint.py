@@ -2,33 +2,18 @@
 of its layers read afresh under the lock, on the Borgo fixture town."""
 from __future__ import annotations
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from geo_urp.accounts import Principal, create_api_key
 from geo_urp.acting.intake import create_report, submit_request
 from geo_urp.db import session_scope
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import CallerContact, Municipality, Report
+from tests.acting.test_calls import statements_of
 from tests.acting.test_intake import latlong
 from tests.conftest import BORGO
 
 FIELDS = {"service_code": "water_leak", **latlong(400, 455), "phone": "0461 123456", "description": "acqua"}
-
-
-def _statements_of(session, run) -> list[str]:
-    """The SQL statements ``run()`` sends through the session's connection."""
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    conn = session.connection()
-    event.listen(conn, "before_cursor_execute", note)
-    try:
-        run()
-    finally:
-        event.remove(conn, "before_cursor_execute", note)
-    return seen
 
 
 def _savepoints(statements: list[str]) -> int:
@@ -38,7 +23,7 @@ def _savepoints(statements: list[str]) -> int:
 def test_a_call_without_an_idempotency_key_is_stored_without_a_savepoint(session, borgo):
     key = create_api_key(session, "public", "borgo")
     received = []
-    sent = _statements_of(session, lambda: received.append(submit_request(session, key, FIELDS)))
+    sent = statements_of(session, lambda: received.append(submit_request(session, key, FIELDS)))
     assert _savepoints(sent) == 0 and received[0].created
     stored = session.get(Report, received[0].report.id)
     assert stored.idempotency_key is None and session.get(CallerContact, stored.id).phone == "0461 123456"
@@ -49,14 +34,14 @@ def test_a_call_without_an_idempotency_key_is_stored_without_a_savepoint(session
 def test_a_principal_posting_without_a_key_stores_without_a_savepoint(session, borgo):
     operator = Principal("operator", borgo, None, "test")
     received = []
-    sent = _statements_of(session, lambda: received.append(create_report(session, operator, FIELDS, {})))
+    sent = statements_of(session, lambda: received.append(create_report(session, operator, FIELDS, {})))
     assert _savepoints(sent) == 0 and received[0].created and received[0].report.id is not None
 
 
 def test_a_call_with_an_idempotency_key_is_stored_in_a_savepoint_and_retried_once(session, borgo):
     key = create_api_key(session, "public", "borgo")
     received = []
-    sent = _statements_of(session, lambda: received.append(submit_request(session, key, FIELDS,
+    sent = statements_of(session, lambda: received.append(submit_request(session, key, FIELDS,
                                                                           idempotency_key="k-1")))
     assert _savepoints(sent) == 1 and received[0].created
     again = submit_request(session, key, FIELDS, idempotency_key="k-1")

@@ -12,8 +12,8 @@ reader following a replica. They become a number per town:
   row. Any write leaves it NULL and names its town (trigger ``change_pending``, whatever the
   code that writes) and, when the transaction commits, ``change_stamp`` (a deferred constraint
   trigger, so it runs at commit, once per transaction) raises each named town's counter and
-  writes the number into that town's pending rows. The counter's row stays locked from then until the commit ends, so
-  numbers are handed out in commit order: a reader that sees a town's counter at N sees every
+  writes the number into that town's pending rows. The counter's row stays locked from then
+  until the commit ends, so numbers are handed out in commit order: a reader that sees a town's counter at N sees every
   row numbered up to N, and ``change_no > N`` is the whole of what changed after it. The lock is
   held only for the stamp and the commit, so calls of one town still work side by side (family
   locks, ``geo_urp.locks``) and only their commits queue.
@@ -71,8 +71,9 @@ DECLARE
 BEGIN
   PERFORM set_config('geo_urp.stamping', 'on', true);
   FOR town IN
-    SELECT DISTINCT CAST(t AS integer) FROM unnest(string_to_array(current_setting('geo_urp.pending_towns', true), ',')) t
-    WHERE t <> '' ORDER BY 1
+    SELECT DISTINCT CAST(named AS integer)
+    FROM unnest(string_to_array(current_setting('geo_urp.pending_towns', true), ',')) AS named
+    WHERE named <> '' ORDER BY 1
   LOOP
     INSERT INTO town_changes AS t (municipality_id, change_no) VALUES (town, 1)
     ON CONFLICT (municipality_id) DO UPDATE SET change_no = t.change_no + 1
