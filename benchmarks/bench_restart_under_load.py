@@ -115,7 +115,7 @@ def main() -> None:
         list(pool.map(one, range(args.requests)))
     wall = time.perf_counter() - started
     with session_scope(db) as s:
-        stored = Counter(s.scalars(text("SELECT idempotency_key FROM reports WHERE idempotency_key LIKE :p"),
+        stored = Counter(s.scalars(text("SELECT idempotency_key FROM report_retries WHERE idempotency_key LIKE :p"),
                                    {"p": f"restart-{run}-%"}))
     duplicated = sum(1 for n in stored.values() if n > 1)
     lost = len(accepted - set(stored))

@@ -11,6 +11,7 @@ which may only read and write rows (``grant_app_role``; the service runs on
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -80,6 +81,22 @@ def alembic_config(url: str):
     return cfg
 
 
+# The partitions of reports (migration 0016): PostgreSQL's, made by the database, not the models.
+_PARTITION = re.compile(r"reports_(from_\d+|default)")
+
+
+def compared(obj, name, type_, reflected, compare_to) -> bool:
+    """Whether Alembic's autogenerate compares a schema object: GeoAlchemy2's rule (PostGIS's own
+    tables left out), and none of the partitions of ``reports``, their indexes or the foreign
+    keys PostgreSQL keeps to each of them (the models describe the partitioned table)."""
+    from geoalchemy2 import alembic_helpers
+
+    table = getattr(obj, "referred_table", None) if type_ == "foreign_key_constraint" else getattr(obj, "table", None)
+    if type_ == "table" and _PARTITION.fullmatch(name or "") or table is not None and _PARTITION.fullmatch(table.name):
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+
+
 def init_db(url: str) -> None:
     """Create the extensions and migrate the schema to the latest revision (idempotent)."""
     from alembic import command
@@ -94,6 +111,9 @@ def init_db(url: str) -> None:
 # same through the owner's default privileges.
 APP_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 APP_SEQUENCE_PRIVILEGES = "USAGE"
+# The database functions that do for the service's role what it may not do itself, with their
+# owner's rights: making the partitions of reports ahead (migration 0016, ``acting.partitions``).
+APP_FUNCTIONS = ("report_partitions(bigint, bigint)",)
 # Role attributes that would let the service's role do more than read and write rows.
 _TOO_MIGHTY = {"rolsuper": "SUPERUSER", "rolcreatedb": "CREATEDB", "rolcreaterole": "CREATEROLE",
                "rolreplication": "REPLICATION", "rolbypassrls": "BYPASSRLS"}
@@ -107,7 +127,8 @@ def grant_app_role(admin_url: str, role: str, password: str | None = None) -> bo
     one with any of those is refused, and its password changes only when ``password`` is given.
     The role gets CONNECT on the database, USAGE on schema ``public`` (no CREATE: nobody but
     the owner creates there), SELECT/INSERT/UPDATE/DELETE on every table and USAGE on every
-    sequence, now and, through the owner's default privileges, on those later migrations make.
+    sequence, now and, through the owner's default privileges, on those later migrations make, and
+    EXECUTE on ``APP_FUNCTIONS``.
     """
     engine = engine_for(admin_url)
     quoted = engine.dialect.identifier_preparer.quote(role)
@@ -131,7 +152,8 @@ def grant_app_role(admin_url: str, role: str, password: str | None = None) -> bo
                 f"GRANT {APP_TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA public TO {quoted}",
                 f"GRANT {APP_SEQUENCE_PRIVILEGES} ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
                 f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {APP_TABLE_PRIVILEGES} ON TABLES TO {quoted}",
-                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {APP_SEQUENCE_PRIVILEGES} ON SEQUENCES TO {quoted}"):
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {APP_SEQUENCE_PRIVILEGES} ON SEQUENCES TO {quoted}",
+                *(f"GRANT EXECUTE ON FUNCTION {function} TO {quoted}" for function in APP_FUNCTIONS)):
             conn.execute(text(statement))
     return found is None
 

@@ -113,3 +113,18 @@ def test_a_role_that_may_do_more_than_rows_is_refused_and_left_as_it_was(borgo_d
         engine_for(borgo_db_url).dispose()
         with _admin_engine().connect() as conn:
             conn.execute(text(f'DROP ROLE "{role}"'))
+
+
+def test_the_worker_makes_the_partitions_of_reports_ahead_on_its_role(app_role_url, borgo_db_url):
+    from geo_urp.acting import partitions
+
+    with engine_for(borgo_db_url).begin() as conn:  # calls up to the next block, as the owner sets it
+        conn.execute(text("SELECT setval('reports_id_seq', 1500000)"))
+    # the role may make no table, yet the database function makes the block ahead for it
+    with pytest.raises(ProgrammingError):
+        with engine_for(app_role_url).begin() as conn:
+            conn.execute(text("CREATE TABLE reports_from_9000000 PARTITION OF reports "
+                              "FOR VALUES FROM (9000000) TO (10000000)"))
+    assert partitions.make_ahead({"DATABASE_URL": app_role_url}) == 1
+    with engine_for(borgo_db_url).connect() as conn:
+        assert conn.execute(text("SELECT to_regclass('reports_from_2000000') IS NOT NULL")).scalar()

@@ -128,7 +128,12 @@ def _fill(conn) -> dict[str, int]:
         ids[table] = conn.execute(text(
             f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)}) RETURNING id"),
             row).scalar()
-    conn.execute(text("INSERT INTO incident_reports (incident_id, report_id) VALUES (:i, :r)"),
+    # The link, with the report's town where the revision has it (0015).
+    columns = set(conn.execute(text("SELECT column_name FROM information_schema.columns "
+                                    "WHERE table_schema = 'public' AND table_name = 'incident_reports'")).scalars())
+    town = ", municipality_id" if "municipality_id" in columns else ""
+    conn.execute(text(f"INSERT INTO incident_reports (incident_id, report_id{town}) "
+                      f"SELECT :i, r.id{town.replace(', ', ', r.')} FROM reports r WHERE r.id = :r"),
                  {"i": ids["incidents"], "r": ids["reports"]})
     return ids
 
@@ -166,3 +171,25 @@ def test_head_downgrades_to_base_and_upgrades_again(empty_db_url):
     with engine_for(empty_db_url).connect() as conn:
         assert {"reports", "incidents", "outbox"} <= set(conn.execute(text(tables)).scalars())
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == _revisions()[-1]
+
+
+def test_a_retried_calls_key_kept_in_reports_moves_to_report_retries_and_back(empty_db_url):
+    """Migration 0016 takes the Idempotency-Key of each report into ``report_retries`` (a
+    partitioned ``reports`` holds no unique key without its id), and its downgrade brings it back."""
+    cfg = alembic_config(empty_db_url)
+    command.upgrade(cfg, "0015")
+    with engine_for(empty_db_url).begin() as conn:
+        ids = _fill(conn)
+        key = conn.execute(text("INSERT INTO api_keys (key_hash, prefix, role) VALUES ('h', 'p', 'public') "
+                                "RETURNING id")).scalar()
+        conn.execute(text("UPDATE reports SET api_key_id = :k, idempotency_key = 'call-1' WHERE id = :r"),
+                     {"k": key, "r": ids["reports"]})
+    command.upgrade(cfg, "0016")
+    with engine_for(empty_db_url).connect() as conn:
+        assert conn.execute(text("SELECT api_key_id, idempotency_key, municipality_id, report_id FROM report_retries")
+                            ).one() == (key, "call-1", ids["municipalities"], ids["reports"])
+        assert conn.execute(text("SELECT tableoid::regclass::text FROM reports")).scalar() == "reports_from_0"
+    command.downgrade(cfg, "0015")
+    with engine_for(empty_db_url).connect() as conn:
+        assert conn.execute(text("SELECT api_key_id, idempotency_key FROM reports WHERE id = :r"),
+                            {"r": ids["reports"]}).one() == (key, "call-1")

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from geo_urp.db import engine_for, session_scope
-from geo_urp.models import Incident, IncidentReport, Municipality, OutboxMessage, Report
+from geo_urp.models import ApiKey, Incident, IncidentReport, Municipality, OutboxMessage, Report, ReportRetry
 from tests.conftest import report_row
 
 
@@ -74,11 +74,26 @@ def test_deleting_an_incident_empties_the_references_to_it_and_keeps_their_town(
         assert session.get(IncidentReport, alta["report"]) is None
 
 
-def test_a_token_is_unique_within_its_town(fresh_db_url, two_towns):
+def test_a_retried_call_has_one_report_within_its_town(fresh_db_url, two_towns):
     alta, bassa = two_towns["alta"], two_towns["bassa"]
     with session_scope(fresh_db_url) as session:
-        token = session.get(Report, alta["report"]).token
-        session.add(report_row(bassa["town"], token=token))  # another town may hold the same token
-    with pytest.raises(IntegrityError, match="uq_reports_municipality_id_token"):
+        key = ApiKey(prefix="k", key_hash="h" * 64, role="public", label="every town")
+        session.add(key)
+        session.flush()
+        key_id = key.id
+        session.add(ReportRetry(api_key_id=key_id, idempotency_key="call-1", municipality_id=alta["town"],
+                                report_id=alta["report"]))
+        # a key serving every town may use one Idempotency-Key in another town
+        session.add(ReportRetry(api_key_id=key_id, idempotency_key="call-1", municipality_id=bassa["town"],
+                                report_id=bassa["report"]))
+    with pytest.raises(IntegrityError, match="pk_report_retries"):
         with session_scope(fresh_db_url) as session:
-            session.add(report_row(alta["town"], token=token))
+            other = report_row(alta["town"])
+            session.add(other)
+            session.flush()
+            session.add(ReportRetry(api_key_id=key_id, idempotency_key="call-1", municipality_id=alta["town"],
+                                    report_id=other.id))
+    with pytest.raises(IntegrityError, match="fk_report_retries_municipality_id_reports"):
+        with session_scope(fresh_db_url) as session:  # nor point to another town's report
+            session.add(ReportRetry(api_key_id=key_id, idempotency_key="call-2", municipality_id=alta["town"],
+                                    report_id=bassa["report"]))

@@ -13,9 +13,10 @@ stored closed, with the answer as its status notes; given no place, it is stored
 Retries are safe: a submission carrying an ``Idempotency-Key`` that its api_key
 already used returns the first report, when it is the same call (service, description
 and caller alike); another call under a used key is refused (422), never answered with
-the first one's report, so it is not lost unnoticed. The unique constraint on
-``(municipality_id, api_key_id, idempotency_key)`` decides races: the losing insert is refused as a
-duplicate (only its savepoint is undone) and the winner's report is returned instead.
+the first one's report, so it is not lost unnoticed. The key of ``report_retries``,
+``(api_key_id, idempotency_key, municipality_id)``, decides races: the loser's retry row is
+refused as a duplicate (only its savepoint, with its report, is undone) and the winner's report
+is returned instead.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from geo_urp.errors import BadInput, Forbidden, Unprocessable
 from geo_urp.language import N_
 from geo_urp.locating import placing
 from geo_urp.locating.snapping import SnapLimits
-from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Municipality, Report
+from geo_urp.models import METRIC_SRID, ApiKey, CallerContact, Municipality, Report, ReportRetry
 from geo_urp.municipalities import municipality_for
 from geo_urp.timestamps import aware
 
@@ -109,7 +110,8 @@ def submit_request(session: Session, api_key: str | None, fields: Mapping[str, s
 _KEY_AND_EARLIER = (
     select(ApiKey, Municipality, Report)
     .outerjoin(Municipality, Municipality.id == ApiKey.municipality_id)
-    .outerjoin(Report, (Report.api_key_id == ApiKey.id) & (Report.idempotency_key == bindparam("idem")))
+    .outerjoin(ReportRetry, (ReportRetry.api_key_id == ApiKey.id) & (ReportRetry.idempotency_key == bindparam("idem")))
+    .outerjoin(Report, (Report.id == ReportRetry.report_id) & (Report.municipality_id == ReportRetry.municipality_id))
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))
 
 
@@ -197,9 +199,11 @@ def _idempotency_key(raw: str | None) -> str | None:
     return key
 
 
-def _earlier(session: Session, key_id: int | None, idem: str | None) -> Report | None:
-    """The report an earlier try with the same api_key and Idempotency-Key stored, if any."""
-    return session.scalar(select(Report).where(Report.api_key_id == key_id, Report.idempotency_key == idem))
+def _earlier(session: Session, retry: ReportRetry) -> Report | None:
+    """The report an earlier try with the same api_key, Idempotency-Key and town stored, if any."""
+    return session.scalar(select(Report).join(Report.retry).where(
+        ReportRetry.api_key_id == retry.api_key_id, ReportRetry.idempotency_key == retry.idempotency_key,
+        ReportRetry.municipality_id == retry.municipality_id))
 
 
 # What a retry must repeat for it to be the same call: the service, what the caller said and who
@@ -266,20 +270,22 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
         expected_datetime=service_levels.expected_at(muni.service_settings, service.code, requested),
         description=description, agency_responsible=service.agency, service_notice=service.notice,
         requested_datetime=requested, updated_datetime=now, media_url=media_url, attributes=answers,
-        api_key_id=api_key_id, idempotency_key=idem if api_key_id else None, **where)
-    report = _store(session, values, contact)
+        api_key_id=api_key_id, **where)
+    retry = (ReportRetry(api_key_id=api_key_id, idempotency_key=idem, municipality_id=muni.id)
+             if api_key_id and idem else None)
+    report = _store(session, values, contact, retry)
     if report is None:
         # A concurrent retry with the same Idempotency-Key stored its report first: answer with it.
-        winner = _earlier(session, api_key_id, idem)
+        winner = _earlier(session, retry)
         if winner is None:  # the insert gave way to a report that is not there: never expected
             raise RuntimeError(f"report with Idempotency-Key {idem!r} conflicted but cannot be read")
         return _replay(session, winner, fields, idem)
     return Receipt(report, service, True, muni)
 
 
-# The unique constraint on (municipality_id, api_key_id, idempotency_key): one report, however
+# The key of report_retries, (api_key_id, idempotency_key, municipality_id): one report, however
 # often a call is retried (a retry names the same town).
-_ONE_REPORT_PER_RETRY = "uq_reports_municipality_id_api_key_id_idempotency_key"
+_ONE_REPORT_PER_RETRY = "pk_report_retries"
 
 
 def _placed(session: Session, muni: Municipality, service: Service, fields: Mapping[str, str],
@@ -298,14 +304,15 @@ def _placed(session: Session, muni: Municipality, service: Service, fields: Mapp
     return where
 
 
-def _store(session: Session, values: dict, contact: dict) -> Report | None:
-    """Insert a report (and its caller's contact, when given); the stored report, or None when a
-    report with its api_key and Idempotency-Key already exists: a concurrent retry stored it first
-    (PostgreSQL makes this insert wait for that one to commit, then refuses it as a duplicate of
-    the unique key; only this savepoint is undone). A report without an Idempotency-Key cannot be
-    such a duplicate (the unique key holds no NULLs), so it is inserted without the savepoint."""
-    report = Report(**values, contact=CallerContact(**contact) if contact else None)
-    if values.get("idempotency_key") is None:
+def _store(session: Session, values: dict, contact: dict, retry: ReportRetry | None) -> Report | None:
+    """Insert a report (and its caller's contact, when given, and its ``retry`` row, when the call
+    has an Idempotency-Key); the stored report, or None when a report with its api_key,
+    Idempotency-Key and town already exists: a concurrent retry stored it first (PostgreSQL makes
+    this retry row's insert wait for that one to commit, then refuses it as a duplicate of
+    ``report_retries``' key; only this savepoint, with the report, is undone). A report without an
+    Idempotency-Key cannot be such a duplicate, so it is inserted without the savepoint."""
+    report = Report(**values, contact=CallerContact(**contact) if contact else None, retry=retry)
+    if retry is None:
         session.add(report)
         session.flush()  # the insert's errors here, as with the savepoint
         return report

@@ -4,7 +4,8 @@ Jobs register in ``JOBS``; each takes the app config and does one pass: the deli
 the outbox of closing messages (``acting.outbox.deliver``) and the erasure of callers'
 contact data once it is no longer needed (``acting.erasure.erase_due``), and the council's
 hexagon counts kept up to date (``acting.hotspot_counts.refresh_kept``), and its trend counts
-(``acting.trend_counts.refresh_all``).
+(``acting.trend_counts.refresh_all``), and the partitions of ``reports`` made ahead
+(``acting.partitions.make_ahead``).
 """
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ import time
 from typing import Callable
 
 from geo_urp import logs
-from geo_urp.acting import erasure, hotspot_counts, outbox, trend_counts
+from geo_urp.acting import erasure, hotspot_counts, outbox, partitions, trend_counts
 
 log = logging.getLogger(__name__)
 
 JOBS: list[Callable[[dict], object]] = [outbox.deliver, erasure.erase_due, hotspot_counts.refresh_kept,
-                                        trend_counts.refresh_all]
+                                        trend_counts.refresh_all, partitions.make_ahead]
 
 
 def run_once(config: dict) -> None:

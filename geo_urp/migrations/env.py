@@ -3,6 +3,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import engine_from_config, pool
 
+from geo_urp.db import compared
 from geo_urp.models import Base
 
 config = context.config
@@ -15,7 +16,7 @@ def run_migrations_offline() -> None:
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=target_metadata,
         literal_binds=True,
-        include_object=alembic_helpers.include_object,
+        include_object=compared,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
     )
@@ -32,7 +33,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            include_object=alembic_helpers.include_object,
+            include_object=compared,
             process_revision_directives=alembic_helpers.writer,
             render_item=alembic_helpers.render_item,
         )

@@ -5,7 +5,7 @@ from geo_urp.models.council import HotspotAnswer, HotspotCell, HotspotRefresh
 from geo_urp.models.crews import Crew, CrewArea
 from geo_urp.models.incidents import Incident, IncidentEvent, IncidentReport
 from geo_urp.models.lighting import Cabinet, Circuit, Lamp
-from geo_urp.models.reports import CallerContact, Report
+from geo_urp.models.reports import CallerContact, Report, ReportRetry
 from geo_urp.models.town import Address, Landmark, Street
 from geo_urp.models.trends import District, TrendRefresh, TrendWeek
 from geo_urp.models.water import Pipe, PipePart, Valve, ValveSegment, WaterSource
@@ -14,6 +14,6 @@ from geo_urp.models.work import AuditEntry, OutboxMessage, ReportUpdate
 __all__ = [
     "ApiKey", "Address", "AuditEntry", "Base", "Cabinet", "CallerContact", "Circuit", "Crew", "CrewArea",
     "District", "HotspotAnswer", "HotspotCell", "HotspotRefresh", "Incident", "IncidentEvent", "IncidentReport", "Lamp", "Landmark", "METRIC_SRID",
-    "Municipality", "OutboxMessage", "Pipe", "PipePart", "Report", "ReportUpdate", "Street", "TownChange", "TrendRefresh", "TrendWeek", "User", "Valve", "ValveSegment",
+    "Municipality", "OutboxMessage", "Pipe", "PipePart", "Report", "ReportRetry", "ReportUpdate", "Street", "TownChange", "TrendRefresh", "TrendWeek", "User", "Valve", "ValveSegment",
     "WGS84", "WaterSource",
 ]

@@ -18,7 +18,6 @@ from sqlalchemy import (
     Integer,
     PrimaryKeyConstraint,
     String,
-    UniqueConstraint,
     func,
     text,
 )
@@ -34,8 +33,9 @@ class Report(Base):
     __table_args__ = (
         # Keyed with its town, so the rows of a call can be distributed by town (migration 0015).
         PrimaryKeyConstraint("id", "municipality_id"),
-        UniqueConstraint("municipality_id", "api_key_id", "idempotency_key"),
-        UniqueConstraint("municipality_id", "token"),
+        # 128 random bits: unique by chance, not by a constraint (a partitioned table holds none
+        # without its id). One report per retried call: ``ReportRetry``.
+        Index("ix_reports_token", "token"),
         CheckConstraint("geom IS NOT NULL OR service_code = 'info_request'",
                         name="placed_unless_information"),
         Index("ix_reports_muni_time", "municipality_id", "requested_datetime"),
@@ -43,6 +43,9 @@ class Report(Base):
         Index("ix_reports_muni_change_no", "municipality_id", "change_no"),
         # The calls still being worked: a handful among years of closed ones (migration 0006).
         Index("ix_reports_muni_open", "municipality_id", "requested_datetime", postgresql_where=text("status = 'open'")),
+        # A partition per block of a million ids, in the order calls arrived (migration 0016):
+        # a lookup by id reads one partition (``acting.partitions`` makes them ahead).
+        {"postgresql_partition_by": "RANGE (id)"},
     )
 
     id: Mapped[int] = mapped_column(BigInteger, autoincrement=True)
@@ -76,9 +79,8 @@ class Report(Base):
     call_back: Mapped[bool] = mapped_column(default=False)
     # The language the caller's closing message is written in (``it``, or ``en`` when asked).
     language: Mapped[str] = mapped_column(String(8), default="it", server_default="it")
-    # Retries with the same Idempotency-Key from the same key return this report.
+    # The api key it came with (its retries with an Idempotency-Key: ``retry``).
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
-    idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # The town's change that last wrote the row (migration 0014), for the council's read models
     # (``acting.hotspot_counts``, ``acting.trend_counts``). PostgreSQL numbers it at commit; the
@@ -91,6 +93,7 @@ class Report(Base):
     contact: Mapped["CallerContact | None"] = relationship(
         back_populates="report", uselist=False, cascade="all, delete-orphan"
     )
+    retry: Mapped["ReportRetry | None"] = relationship(uselist=False, cascade="all, delete-orphan")
 
     @property
     def service_request_id(self) -> str:
@@ -121,3 +124,21 @@ class CallerContact(Base):
     erased_at: Mapped[datetime | None]
 
     report: Mapped[Report] = relationship(back_populates="contact")
+
+
+class ReportRetry(Base):
+    """The one report of a call sent with an ``Idempotency-Key``: a second report for the same
+    api key, key and town is refused by this table's key (migration 0016: a partitioned
+    ``reports`` holds no unique key without its id), so a retry finds the first report."""
+
+    __tablename__ = "report_retries"
+    __table_args__ = (
+        PrimaryKeyConstraint("api_key_id", "idempotency_key", "municipality_id"),
+        ForeignKeyConstraint(["municipality_id", "report_id"], ["reports.municipality_id", "reports.id"],
+                             ondelete="CASCADE"),
+    )
+
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    municipality_id: Mapped[int] = mapped_column(Integer)  # the report's
+    report_id: Mapped[int] = mapped_column(BigInteger)

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo_urp.acting import partitions
 from geo_urp.acting.service_levels import sla_hours
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.models import METRIC_SRID
@@ -136,6 +137,8 @@ def write_history(session: Session, municipality_id: int, n: int, years: float =
     labels = places["label"].to_numpy()[pick]
     address_ids = places["address_id"].to_numpy()[pick]
 
+    # The partitions of the ids they are about to take first, so that they do not fill the default one.
+    partitions.make(session, n)
     for lo in range(0, n, BATCH):
         hi = min(n, lo + BATCH)
         session.execute(_INSERT, {

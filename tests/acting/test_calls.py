@@ -181,10 +181,10 @@ def statements_of(session, run) -> list[str]:
 # What a call costs in statements, pinned: each is planned by PostgreSQL and goes through
 # SQLAlchemy, so a call that quietly grows a query or two costs CPU on every POST; it shows here.
 # An information request: key and earlier try, town lock, layers' load, nearest street and civic,
-# snap, savepoint, report, contact, release. A flooding call starting a cluster adds the route
+# snap, savepoint, report, contact, retry row (the call has an Idempotency-Key), release. A flooding call starting a cluster adds the route
 # lock, the neighbour search, the incident, its history, its link, the summary, the crew, the
 # description, and the crew's history line and audit entry.
-@pytest.mark.parametrize("service_code, statements", [("info_request", 10), ("flooding", 20)])
+@pytest.mark.parametrize("service_code, statements", [("info_request", 11), ("flooding", 21)])
 def test_a_call_costs_a_known_number_of_statements(session, borgo, service_code, statements):
     key = create_api_key(session, "public", "borgo")
     take_call(session, key, {"jurisdiction_id": "borgo", "service_code": "noise", **_near_lamp(session, "L03")},

@@ -8,7 +8,7 @@ from geo_urp.accounts import Principal, create_api_key
 from geo_urp.acting.intake import create_report, submit_request
 from geo_urp.db import session_scope
 from geo_urp.loading.loader import load_municipality
-from geo_urp.models import CallerContact, Municipality, Report
+from geo_urp.models import CallerContact, Municipality, Report, ReportRetry
 from tests.acting.test_calls import statements_of
 from tests.acting.test_intake import latlong
 from tests.conftest import BORGO
@@ -26,7 +26,7 @@ def test_a_call_without_an_idempotency_key_is_stored_without_a_savepoint(session
     sent = statements_of(session, lambda: received.append(submit_request(session, key, FIELDS)))
     assert _savepoints(sent) == 0 and received[0].created
     stored = session.get(Report, received[0].report.id)
-    assert stored.idempotency_key is None and session.get(CallerContact, stored.id).phone == "0461 123456"
+    assert stored.retry is None and session.get(CallerContact, stored.id).phone == "0461 123456"
     again = submit_request(session, key, FIELDS)  # no key: another call, another report
     assert again.created and again.report.id != stored.id
 
@@ -46,7 +46,7 @@ def test_a_call_with_an_idempotency_key_is_stored_in_a_savepoint_and_retried_onc
     assert _savepoints(sent) == 1 and received[0].created
     again = submit_request(session, key, FIELDS, idempotency_key="k-1")
     assert not again.created and again.report.id == received[0].report.id
-    assert session.scalar(select(func.count()).select_from(Report).where(Report.idempotency_key == "k-1")) == 1
+    assert session.scalar(select(func.count()).select_from(ReportRetry).where(ReportRetry.idempotency_key == "k-1")) == 1
 
 
 def test_the_load_of_the_layers_is_read_afresh_for_each_call(fresh_db_url):

@@ -1,0 +1,93 @@
+"""Reports in a partition per block of a million ids (migration 0016), and the blocks made ahead."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from geo_urp.acting import partitions
+from geo_urp.db import engine_for, session_scope
+from geo_urp.models import CallerContact, Municipality, Report
+from tests.conftest import report_row
+
+
+@pytest.fixture()
+def town(fresh_db_url) -> int:
+    with session_scope(fresh_db_url) as session:
+        muni = Municipality(slug="alta", name="Alta")
+        session.add(muni)
+        session.flush()
+        return muni.id
+
+
+def _call(url: str, town: int, next_id: int | None = None, **fields) -> int:
+    """Store one call (its id ``next_id`` when given, as if that many had come before); its id."""
+    with session_scope(url) as session:
+        if next_id is not None:
+            session.execute(text("SELECT setval('reports_id_seq', :n, false)"), {"n": next_id})
+        call = report_row(town, **fields)
+        session.add(call)
+        session.flush()
+        return call.id
+
+
+def _where(url: str, report_id: int) -> str:
+    with engine_for(url).connect() as conn:
+        return conn.execute(text("SELECT tableoid::regclass::text FROM reports WHERE id = :r"), {"r": report_id}).scalar()
+
+
+def _blocks(url: str) -> list[str]:
+    with engine_for(url).connect() as conn:
+        return list(conn.execute(text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'reports'::regclass ORDER BY c.relname")).scalars())
+
+
+def test_a_call_lands_in_the_partition_of_its_ids_block(fresh_db_url, town):
+    assert _where(fresh_db_url, _call(fresh_db_url, town)) == "reports_from_0"
+    assert _where(fresh_db_url, _call(fresh_db_url, town, next_id=1_500_000)) == "reports_from_1000000"
+
+
+def test_a_lookup_by_id_reads_one_partition(fresh_db_url, town):
+    rid = _call(fresh_db_url, town)
+    with engine_for(fresh_db_url).connect() as conn:
+        plan = conn.execute(text("EXPLAIN (FORMAT JSON) SELECT * FROM reports WHERE id = :r"), {"r": rid}).scalar()
+
+    def relations(node: dict) -> list[str]:
+        return [node.get("Relation Name")] * ("Relation Name" in node) + [
+            name for child in node.get("Plans", []) for name in relations(child)]
+
+    assert relations(plan[0]["Plan"]) == ["reports_from_0"]
+
+
+def test_the_worker_makes_the_next_block_once(fresh_db_url, town):
+    _call(fresh_db_url, town, next_id=1_500_000)
+    config = {"DATABASE_URL": fresh_db_url}
+    assert "reports_from_2000000" not in _blocks(fresh_db_url)
+    assert partitions.make_ahead(config) == 1
+    assert partitions.make_ahead(config) == 0  # nothing left to make
+    assert _where(fresh_db_url, _call(fresh_db_url, town, next_id=2_000_000)) == "reports_from_2000000"
+
+
+def test_an_id_no_block_holds_is_kept_in_the_default_partition_and_its_block_left_as_it_is(fresh_db_url, town):
+    rid = _call(fresh_db_url, town, next_id=5_500_000, contact=CallerContact(email="a@example.org"))
+    assert _where(fresh_db_url, rid) == "reports_default"  # kept, never refused
+    assert partitions.make_ahead({"DATABASE_URL": fresh_db_url}) == 1  # the block after it; not its own
+    assert "reports_from_5000000" not in _blocks(fresh_db_url) and "reports_from_6000000" in _blocks(fresh_db_url)
+    with session_scope(fresh_db_url) as session:
+        assert session.get(Report, rid).contact.email == "a@example.org"
+
+
+def test_an_import_makes_the_blocks_its_ids_will_take_first(fresh_db_url, town):
+    with session_scope(fresh_db_url) as session:
+        assert partitions.make(session, 2_500_000) == 2  # blocks 2 and 3 (0 and 1 were there)
+    assert _blocks(fresh_db_url) == ["reports_default", "reports_from_0", "reports_from_1000000",
+                                     "reports_from_2000000", "reports_from_3000000"]
+
+
+def test_more_than_a_hundred_blocks_at_once_are_refused_and_none_made(fresh_db_url, town):
+    before = _blocks(fresh_db_url)
+    with pytest.raises(DBAPIError, match="at most 100 blocks"):
+        with session_scope(fresh_db_url) as session:
+            partitions.make(session, 150_000_000)
+    assert _blocks(fresh_db_url) == before
