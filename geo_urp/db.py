@@ -113,7 +113,7 @@ APP_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 APP_SEQUENCE_PRIVILEGES = "USAGE"
 # The database functions that do for the service's role what it may not do itself, with their
 # owner's rights: making the partitions of reports ahead (migration 0016, ``acting.partitions``).
-APP_FUNCTIONS = ("report_partitions(bigint, bigint)",)
+APP_FUNCTIONS = ("report_partitions(bigint)",)
 # Role attributes that would let the service's role do more than read and write rows.
 _TOO_MIGHTY = {"rolsuper": "SUPERUSER", "rolcreatedb": "CREATEDB", "rolcreaterole": "CREATEROLE",
                "rolreplication": "REPLICATION", "rolbypassrls": "BYPASSRLS"}

@@ -119,12 +119,16 @@ def test_the_worker_makes_the_partitions_of_reports_ahead_on_its_role(app_role_u
     from geo_urp.acting import partitions
 
     with engine_for(borgo_db_url).begin() as conn:  # calls up to the next block, as the owner sets it
-        conn.execute(text("SELECT setval('reports_id_seq', 1500000)"))
+        conn.execute(text("SELECT setval('reports_id_seq', 6000000)"))
     # the role may make no table, yet the database function makes the block ahead for it
     with pytest.raises(ProgrammingError):
         with engine_for(app_role_url).begin() as conn:
-            conn.execute(text("CREATE TABLE reports_from_9000000 PARTITION OF reports "
-                              "FOR VALUES FROM (9000000) TO (10000000)"))
+            conn.execute(text("CREATE TABLE reports_from_40000000 PARTITION OF reports "
+                              "FOR VALUES FROM (40000000) TO (44000000)"))
     assert partitions.make_ahead({"DATABASE_URL": app_role_url}) == 1
+    # and it may not name the ids itself: the blocks anywhere are the owner's alone
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        with engine_for(app_role_url).begin() as conn:
+            conn.execute(text("SELECT report_blocks(40000000, 44000000)"))
     with engine_for(borgo_db_url).connect() as conn:
-        assert conn.execute(text("SELECT to_regclass('reports_from_2000000') IS NOT NULL")).scalar()
+        assert conn.execute(text("SELECT to_regclass('reports_from_8000000') IS NOT NULL")).scalar()

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from geo_urp import locks
 from geo_urp.acting import service_levels
@@ -94,7 +94,8 @@ def submit_request(session: Session, api_key: str | None, fields: Mapping[str, s
     if not api_key:
         raise Forbidden(N_("api_key non è stato fornito"), details=[{"field": "api_key"}])
     found = session.execute(_KEY_AND_EARLIER, {"key_hash": hash_key(api_key),
-                                               "idem": (idempotency_key or "").strip() or None}).first()
+                                               "idem": (idempotency_key or "").strip() or None,
+                                               "jurisdiction": str(fields.get("jurisdiction_id") or "").strip()}).first()
     if found is None:
         raise Forbidden(N_("api_key non è valido o è stato revocato"), details=[{"field": "api_key"}])
     key, town, earlier = found  # ``town`` held: the session keeps only the objects someone holds
@@ -104,13 +105,18 @@ def submit_request(session: Session, api_key: str | None, fields: Mapping[str, s
 
 
 # A valid, unrevoked api_key (by its hash, ``accounts.hash_key``), the municipality it is bound to
-# (None: every one) and the report an earlier try with the same Idempotency-Key stored (None: no
-# such try, or no key): what every POST asks first, in one query. The town comes along so that
-# naming it (``jurisdiction_id``) costs no query of its own (``municipalities.municipality_for``).
+# (None: every one) and the report an earlier try with the same Idempotency-Key stored in the
+# call's town (None: no such try, or no key): what every POST asks first, in one query. The call's
+# town is the key's, or, for a key serving every town, the one its ``jurisdiction_id`` names (a
+# key serving every town may use one Idempotency-Key in two towns: two calls). The key's town comes
+# along so that naming it costs no query of its own (``municipalities.municipality_for``).
+_NAMED = aliased(Municipality)
+_NAMED_TOWN = select(_NAMED.id).where(_NAMED.slug == bindparam("jurisdiction")).scalar_subquery()
 _KEY_AND_EARLIER = (
     select(ApiKey, Municipality, Report)
     .outerjoin(Municipality, Municipality.id == ApiKey.municipality_id)
-    .outerjoin(ReportRetry, (ReportRetry.api_key_id == ApiKey.id) & (ReportRetry.idempotency_key == bindparam("idem")))
+    .outerjoin(ReportRetry, (ReportRetry.api_key_id == ApiKey.id) & (ReportRetry.idempotency_key == bindparam("idem"))
+               & (ReportRetry.municipality_id == func.coalesce(ApiKey.municipality_id, _NAMED_TOWN)))
     .outerjoin(Report, (Report.id == ReportRetry.report_id) & (Report.municipality_id == ReportRetry.municipality_id))
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))
 

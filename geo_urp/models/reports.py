@@ -43,7 +43,7 @@ class Report(Base):
         Index("ix_reports_muni_change_no", "municipality_id", "change_no"),
         # The calls still being worked: a handful among years of closed ones (migration 0006).
         Index("ix_reports_muni_open", "municipality_id", "requested_datetime", postgresql_where=text("status = 'open'")),
-        # A partition per block of a million ids, in the order calls arrived (migration 0016):
+        # A partition per block of four million ids, in the order calls arrived (migration 0016):
         # a lookup by id reads one partition (``acting.partitions`` makes them ahead).
         {"postgresql_partition_by": "RANGE (id)"},
     )

@@ -138,7 +138,7 @@ def write_history(session: Session, municipality_id: int, n: int, years: float =
     address_ids = places["address_id"].to_numpy()[pick]
 
     # The partitions of the ids they are about to take first, so that they do not fill the default one.
-    partitions.make(session, n)
+    partitions.make_apart(session, n)
     for lo in range(0, n, BATCH):
         hi = min(n, lo + BATCH)
         session.execute(_INSERT, {

@@ -177,6 +177,19 @@ def test_same_idempotency_key_gives_the_same_report(session, keys):
         submit_request(session, keys["public"], {**fields, "service_code": "noise"}, idempotency_key="call-42")
 
 
+def test_a_key_serving_every_town_may_use_one_idempotency_key_in_two_towns(session, borgo):
+    load_municipality(session, BORGO, "borgo-due")
+    unbound = create_api_key(session, "public")
+    fields = {"service_code": "noise", **latlong(500, 500), "description": "musica alta"}
+    here = submit_request(session, unbound, {**fields, "jurisdiction_id": "borgo"}, idempotency_key="call-7")
+    there = submit_request(session, unbound, {**fields, "jurisdiction_id": "borgo-due"}, idempotency_key="call-7")
+    assert here.created and there.created  # two calls, one in each town: neither answers for the other
+    assert (here.report.municipality_id, there.report.municipality_id) == (borgo, there.report.municipality_id)
+    assert there.report.municipality_id != borgo and count(session) == 2
+    again = submit_request(session, unbound, {**fields, "jurisdiction_id": "borgo-due"}, idempotency_key="call-7")
+    assert not again.created and again.report.id == there.report.id
+
+
 def test_jurisdiction(session, keys, borgo):
     load_municipality(session, BORGO, "borgo-due")
     with pytest.raises(NotFound, match="nowhere"):

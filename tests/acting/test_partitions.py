@@ -1,4 +1,4 @@
-"""Reports in a partition per block of a million ids (migration 0016), and the blocks made ahead."""
+"""Reports in a partition per block of four million ids (migration 0016), and the blocks made ahead."""
 from __future__ import annotations
 
 import pytest
@@ -9,6 +9,8 @@ from geo_urp.acting import partitions
 from geo_urp.db import engine_for, session_scope
 from geo_urp.models import CallerContact, Municipality, Report
 from tests.conftest import report_row
+
+BLOCK = 4_000_000  # ids a partition holds (migration 0016)
 
 
 @pytest.fixture()
@@ -45,7 +47,7 @@ def _blocks(url: str) -> list[str]:
 
 def test_a_call_lands_in_the_partition_of_its_ids_block(fresh_db_url, town):
     assert _where(fresh_db_url, _call(fresh_db_url, town)) == "reports_from_0"
-    assert _where(fresh_db_url, _call(fresh_db_url, town, next_id=1_500_000)) == "reports_from_1000000"
+    assert _where(fresh_db_url, _call(fresh_db_url, town, next_id=BLOCK + BLOCK // 2)) == f"reports_from_{BLOCK}"
 
 
 def test_a_lookup_by_id_reads_one_partition(fresh_db_url, town):
@@ -61,33 +63,47 @@ def test_a_lookup_by_id_reads_one_partition(fresh_db_url, town):
 
 
 def test_the_worker_makes_the_next_block_once(fresh_db_url, town):
-    _call(fresh_db_url, town, next_id=1_500_000)
+    _call(fresh_db_url, town, next_id=BLOCK + BLOCK // 2)
     config = {"DATABASE_URL": fresh_db_url}
-    assert "reports_from_2000000" not in _blocks(fresh_db_url)
+    assert f"reports_from_{2 * BLOCK}" not in _blocks(fresh_db_url)
     assert partitions.make_ahead(config) == 1
     assert partitions.make_ahead(config) == 0  # nothing left to make
-    assert _where(fresh_db_url, _call(fresh_db_url, town, next_id=2_000_000)) == "reports_from_2000000"
+    assert _where(fresh_db_url, _call(fresh_db_url, town, next_id=2 * BLOCK)) == f"reports_from_{2 * BLOCK}"
 
 
 def test_an_id_no_block_holds_is_kept_in_the_default_partition_and_its_block_left_as_it_is(fresh_db_url, town):
-    rid = _call(fresh_db_url, town, next_id=5_500_000, contact=CallerContact(email="a@example.org"))
+    rid = _call(fresh_db_url, town, next_id=5 * BLOCK + BLOCK // 2, contact=CallerContact(email="a@example.org"))
     assert _where(fresh_db_url, rid) == "reports_default"  # kept, never refused
     assert partitions.make_ahead({"DATABASE_URL": fresh_db_url}) == 1  # the block after it; not its own
-    assert "reports_from_5000000" not in _blocks(fresh_db_url) and "reports_from_6000000" in _blocks(fresh_db_url)
+    assert f"reports_from_{5 * BLOCK}" not in _blocks(fresh_db_url) and f"reports_from_{6 * BLOCK}" in _blocks(fresh_db_url)
     with session_scope(fresh_db_url) as session:
         assert session.get(Report, rid).contact.email == "a@example.org"
 
 
 def test_an_import_makes_the_blocks_its_ids_will_take_first(fresh_db_url, town):
     with session_scope(fresh_db_url) as session:
-        assert partitions.make(session, 2_500_000) == 2  # blocks 2 and 3 (0 and 1 were there)
-    assert _blocks(fresh_db_url) == ["reports_default", "reports_from_0", "reports_from_1000000",
-                                     "reports_from_2000000", "reports_from_3000000"]
+        assert partitions.make_apart(session, 2 * BLOCK + BLOCK // 2) == 2  # blocks 2 and 3 (0 and 1 were there)
+        # made and committed beside the import's own transaction, which holds no lock on reports
+        assert session.scalar(text("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() "
+                                   "AND relation = 'reports'::regclass")) == 0
+    assert set(_blocks(fresh_db_url)) == {"reports_default", *(f"reports_from_{k * BLOCK}" for k in range(4))}
 
 
 def test_more_than_a_hundred_blocks_at_once_are_refused_and_none_made(fresh_db_url, town):
     before = _blocks(fresh_db_url)
     with pytest.raises(DBAPIError, match="at most 100 blocks"):
         with session_scope(fresh_db_url) as session:
-            partitions.make(session, 150_000_000)
+            partitions.make_apart(session, 100 * BLOCK)
     assert _blocks(fresh_db_url) == before
+
+
+def test_a_block_that_cannot_have_its_lock_soon_is_left_for_the_next_pass(fresh_db_url, town):
+    _call(fresh_db_url, town, next_id=BLOCK + BLOCK // 2)  # the next block is to be made
+    config = {"DATABASE_URL": fresh_db_url}
+    with engine_for(fresh_db_url).connect() as reader:  # a long read (a backup, say) holds reports
+        reader.execute(text("BEGIN; SELECT count(*) FROM reports"))
+        with pytest.raises(DBAPIError, match="lock timeout"):  # gives up instead of holding calls behind it
+            partitions.make_ahead(config)
+        reader.rollback()
+    assert f"reports_from_{2 * BLOCK}" not in _blocks(fresh_db_url)
+    assert partitions.make_ahead(config) == 1

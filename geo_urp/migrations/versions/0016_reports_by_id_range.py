@@ -2,9 +2,9 @@
 
 A contact centre keeps years of calls, nearly all closed; the day's work reads the few open ones
 and the recent weeks. ``reports`` becomes a table partitioned by range of ``id``, a partition per
-block of a million ids (``reports_from_0``, ``reports_from_1000000``, ...): ids follow arrival,
-so each partition holds one stretch of time (half a year of a contact centre's 2 million calls a
-year), old ones stay off the indexes the day's calls write to, and a stretch no longer wanted on
+block of four million ids (``reports_from_0``, ``reports_from_4000000``, ...): ids follow
+arrival, so each partition holds one stretch of time (two years of a contact centre's 2 million
+calls a year), old ones stay off the indexes the day's calls write to, and a stretch no longer wanted on
 the working database can be detached (docs/OPERATIONS.md). A default partition
 (``reports_default``) takes any id no block holds yet, so that no call is ever refused for want
 of a partition.
@@ -15,15 +15,19 @@ id throughout (the ORM, the joins with ``incident_reports``, the foreign keys of
 pointing to a report). A lookup by id prunes to one partition when it is planned, and the
 primary key ``(id, municipality_id)`` already holds the partition key, so no foreign key changes
 (docs/SCALING.md point 4, with the figures of monthly partitions that were tried and taken back).
+A statement that does not name an id still plans every partition (about 0.07 ms each), so blocks
+are wide: a decade of 2 million calls a year is five.
 
-``report_partitions(ids_to_come, since_id)`` makes the missing blocks from the one holding
-``since_id`` (the sequence's last id when NULL) to the one holding the sequence's last id plus
-``ids_to_come``, and one block more, so the next block is always made before the first call
-reaches it: this migration for the calls already kept, the worker each pass
-(``acting.partitions``), an import of past calls before it writes them. It runs with its owner's
-rights (the service's role may make no table), makes at most 100 blocks a call, waits at most 2 s
-for its lock (calls would queue behind a waiting partition), and skips, with a warning, a block
-whose ids already sit in the default partition.
+``report_partitions(ids_to_come)`` makes the missing blocks from the one holding the sequence's
+latest id to the one holding that id plus ``ids_to_come``, and one block more, so the next block
+is made before the first call reaches it: the worker each pass (``acting.partitions``), an import
+of past calls before it writes them. It runs with its owner's rights (the service's role may make
+no table) and starts from the sequence, never from an id its caller names. ``report_blocks``
+(the owner's alone; this migration makes with it the blocks of the calls already kept) makes at
+most 100 blocks at once, waits at most 200 ms for the lock a new partition takes on ``reports``
+(calls queue behind a lock being waited for; the worker tries again at its next pass), and
+leaves to the default partition a block whose ids already sit there (checked by the default's
+key first, so the default is never scanned under that lock).
 
 PostgreSQL holds a unique key of a partitioned table only when it contains the partition key, so:
 
@@ -74,36 +78,51 @@ OLD_KEYS = ("pk_reports", "uq_reports_municipality_id_api_key_id_idempotency_key
 OLD_INDEXES = ("idx_reports_geom", "ix_reports_municipality_id", "ix_reports_muni_time",
                "ix_reports_muni_service_status", "ix_reports_muni_change_no", "ix_reports_muni_open")
 
-PARTITIONS = """
-CREATE FUNCTION report_partitions(ids_to_come bigint, since_id bigint DEFAULT NULL) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '2s' AS $$
+# The blocks holding ids first_id..last_id that are missing, made (at most 100 at once). A block
+# some of whose ids already sit in reports_default (its calls came before it was made) is left to
+# the default partition: checked first, by the default's key, so that making a block never scans
+# the default while holding reports' lock. The owner's alone (no grant).
+BLOCKS = """
+CREATE FUNCTION report_blocks(first_id bigint, last_id bigint) RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET lock_timeout = '200ms' AS $$
 DECLARE
-  width constant bigint := 1000000;
+  width constant bigint := 4000000;
   most constant integer := 100;
-  last_id bigint := (SELECT last_value FROM public.reports_id_seq);
-  block bigint := greatest(coalesce(since_id, last_id), 0) / width;
-  last_block bigint := (last_id + greatest(ids_to_come, 0)) / width + 1;
+  block bigint := greatest(first_id, 0) / width;
+  last_block bigint := greatest(last_id, 0) / width;
   made integer := 0;
 BEGIN
   IF last_block - block >= most THEN
-    RAISE EXCEPTION 'report_partitions makes at most % blocks of % ids a call; asked for ids % to %',
-                    most, width, block * width, (last_block + 1) * width - 1
+    RAISE EXCEPTION 'report_blocks makes at most % blocks of % ids at once; asked for ids % to %',
+                    most, width, first_id, last_id
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
   WHILE block <= last_block LOOP
     IF to_regclass(format('public.reports_from_%s', block * width)) IS NULL THEN
-      BEGIN
+      IF EXISTS (SELECT 1 FROM public.reports_default WHERE id >= block * width AND id < (block + 1) * width) THEN
+        RAISE NOTICE 'ids % to % are in reports_default: that block keeps no partition of its own',
+                     block * width, (block + 1) * width - 1;
+      ELSE
         EXECUTE format('CREATE TABLE public.%I PARTITION OF public.reports FOR VALUES FROM (%s) TO (%s)',
                        format('reports_from_%s', block * width), block * width, (block + 1) * width);
         made := made + 1;
-      EXCEPTION WHEN check_violation THEN
-        RAISE WARNING 'ids % to % are in reports_default: that block keeps no partition of its own',
-                      block * width, (block + 1) * width - 1;
-      END;
+      END IF;
     END IF;
     block := block + 1;
   END LOOP;
   RETURN made;
+END $$"""
+
+# What the service's role may call (db grant-app): the blocks from the latest id's to the one
+# ids_to_come ids further, and one more, so the next block is made before a call reaches it. It
+# runs with its owner's rights and starts from the sequence, never from an id the caller names.
+PARTITIONS = """
+CREATE FUNCTION report_partitions(ids_to_come bigint) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  last_id bigint := (SELECT last_value FROM public.reports_id_seq);
+BEGIN
+  RETURN public.report_blocks(last_id, last_id + greatest(ids_to_come, 0) + 4000000);
 END $$"""
 
 
@@ -130,9 +149,13 @@ def upgrade() -> None:
     op.execute("CREATE TABLE reports (LIKE reports_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS) "
                "PARTITION BY RANGE (id)")
     op.execute("CREATE TABLE reports_default PARTITION OF reports DEFAULT")
+    op.execute(BLOCKS)
     op.execute(PARTITIONS)
-    op.execute("REVOKE ALL ON FUNCTION report_partitions(bigint, bigint) FROM PUBLIC")
-    op.execute("SELECT report_partitions(0, min(id)) FROM reports_unpartitioned")
+    for function in ("report_blocks(bigint, bigint)", "report_partitions(bigint)"):
+        op.execute(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
+    # The blocks of the calls kept, and the one after the latest id.
+    op.execute("SELECT report_blocks(coalesce(min(id), 0), max(id)) FROM reports_unpartitioned")
+    op.execute("SELECT report_partitions(0)")
     op.execute("INSERT INTO reports SELECT * FROM reports_unpartitioned")  # no trigger yet: numbers kept
     op.execute("ALTER SEQUENCE reports_id_seq OWNED BY NONE")
     op.execute("DROP TABLE reports_unpartitioned")
@@ -147,7 +170,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION report_partitions(bigint, bigint)")
+    op.execute("DROP FUNCTION report_partitions(bigint)")
+    op.execute("DROP FUNCTION report_blocks(bigint, bigint)")
     for child in CHILDREN:
         op.execute(f"ALTER TABLE {child} DROP CONSTRAINT fk_{child}_municipality_id_reports")
     op.execute("CREATE TABLE reports_whole (LIKE reports INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
