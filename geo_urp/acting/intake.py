@@ -107,16 +107,18 @@ def submit_request(session: Session, api_key: str | None, fields: Mapping[str, s
 # A valid, unrevoked api_key (by its hash, ``accounts.hash_key``), the municipality it is bound to
 # (None: every one) and the report an earlier try with the same Idempotency-Key stored in the
 # call's town (None: no such try, or no key): what every POST asks first, in one query. The call's
-# town is the key's, or, for a key serving every town, the one its ``jurisdiction_id`` names (a
-# key serving every town may use one Idempotency-Key in two towns: two calls). The key's town comes
-# along so that naming it costs no query of its own (``municipalities.municipality_for``).
-_NAMED = aliased(Municipality)
+# town is the key's, or, for a key serving every town, the one its ``jurisdiction_id`` names, else
+# the only town served, as ``municipalities.municipality_for`` reads it (a key serving every town
+# may use one Idempotency-Key in two towns: two calls). The key's town comes along so that naming
+# it costs no query of its own.
+_NAMED, _ANY = aliased(Municipality), aliased(Municipality)
 _NAMED_TOWN = select(_NAMED.id).where(_NAMED.slug == bindparam("jurisdiction")).scalar_subquery()
+_ONLY_TOWN = select(func.min(_ANY.id)).having(func.count() == 1).scalar_subquery()
 _KEY_AND_EARLIER = (
     select(ApiKey, Municipality, Report)
     .outerjoin(Municipality, Municipality.id == ApiKey.municipality_id)
     .outerjoin(ReportRetry, (ReportRetry.api_key_id == ApiKey.id) & (ReportRetry.idempotency_key == bindparam("idem"))
-               & (ReportRetry.municipality_id == func.coalesce(ApiKey.municipality_id, _NAMED_TOWN)))
+               & (ReportRetry.municipality_id == func.coalesce(ApiKey.municipality_id, _NAMED_TOWN, _ONLY_TOWN)))
     .outerjoin(Report, (Report.id == ReportRetry.report_id) & (Report.municipality_id == ReportRetry.municipality_id))
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)))
 
@@ -252,10 +254,11 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
     if principal.role not in POST_ROLES:
         raise Forbidden(N_("una chiave %(role)s non può inviare segnalazioni"), role=principal.role)
     idem = _idempotency_key(idempotency_key)
+    # A retry is refused as its first try would be when it names a town its key is not for.
+    muni = municipality_for(session, _text(fields, "jurisdiction_id", 64), principal.municipality_id)
     if earlier is not None:
         return _replay(session, earlier, fields, idem)
 
-    muni = municipality_for(session, _text(fields, "jurisdiction_id", 64), principal.municipality_id)
     # From here the call reads the town's layers: a reload of them waits until this call is
     # stored and placed, or this call waits for the reload and is placed on the new layers.
     locks.share_municipality(session, muni.id)

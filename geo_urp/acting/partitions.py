@@ -20,9 +20,11 @@ _MAKE = text("SELECT report_partitions(:ids_to_come)")
 
 
 def make_apart(session: Session, ids_to_come: int = 0) -> int:
-    """Make the missing blocks from the latest id's to the one ``ids_to_come`` ids further, and the
-    block after it, on a connection of their own beside ``session``'s (committed before
-    ``session`` writes its calls); how many were made."""
+    """Make the missing blocks from the latest id's to the one ``ids_to_come`` ids further (at most
+    a block), and the block after it, on a connection of their own beside ``session``'s
+    (committed before ``session`` writes its calls); how many were made. Call it before
+    ``session`` reads ``reports``: a partition being made waits for every transaction reading
+    the table, this one's too, and gives up after 200 ms (a lock timeout)."""
     with session.get_bind().engine.begin() as conn:
         return conn.execute(_MAKE, {"ids_to_come": ids_to_come}).scalar_one()
 

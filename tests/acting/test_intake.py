@@ -190,6 +190,24 @@ def test_a_key_serving_every_town_may_use_one_idempotency_key_in_two_towns(sessi
     assert not again.created and again.report.id == there.report.id
 
 
+def test_a_retry_to_the_only_town_served_is_found_before_it_is_placed_again(session, borgo):
+    unbound = create_api_key(session, "public")  # a key serving every town, one town served
+    fields = {"service_code": "noise", **latlong(500, 500), "description": "musica alta"}
+    first = submit_request(session, unbound, fields, idempotency_key="call-8")
+    # the place typed again, wrongly: the same call (service, words, caller), answered as the first
+    again = submit_request(session, unbound, {**fields, **latlong(500, 90_000)}, idempotency_key="call-8")
+    assert first.created and not again.created and again.report.id == first.report.id
+
+
+def test_a_retry_naming_a_town_its_key_is_not_for_is_refused_as_its_first_try_would_be(session, keys, borgo):
+    load_municipality(session, BORGO, "borgo-due")
+    fields = {"service_code": "noise", **latlong(500, 500)}
+    submit_request(session, keys["public"], fields, idempotency_key="call-9")
+    with pytest.raises(Forbidden, match="borgo-due"):
+        submit_request(session, keys["public"], {**fields, "jurisdiction_id": "borgo-due"}, idempotency_key="call-9")
+    assert count(session) == 1
+
+
 def test_jurisdiction(session, keys, borgo):
     load_municipality(session, BORGO, "borgo-due")
     with pytest.raises(NotFound, match="nowhere"):

@@ -80,21 +80,32 @@ def test_an_id_no_block_holds_is_kept_in_the_default_partition_and_its_block_lef
         assert session.get(Report, rid).contact.email == "a@example.org"
 
 
-def test_an_import_makes_the_blocks_its_ids_will_take_first(fresh_db_url, town):
+def test_an_import_makes_the_blocks_its_ids_will_take_first_a_block_further_at_most(fresh_db_url, town):
     with session_scope(fresh_db_url) as session:
-        assert partitions.make_apart(session, 2 * BLOCK + BLOCK // 2) == 2  # blocks 2 and 3 (0 and 1 were there)
+        # blocks 0 and 1 were there; the service's function goes one block past the latest id's next
+        assert partitions.make_apart(session, 2 * BLOCK + BLOCK // 2) == 1
         # made and committed beside the import's own transaction, which holds no lock on reports
         assert session.scalar(text("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() "
                                    "AND relation = 'reports'::regclass")) == 0
-    assert set(_blocks(fresh_db_url)) == {"reports_default", *(f"reports_from_{k * BLOCK}" for k in range(4))}
+    assert set(_blocks(fresh_db_url)) == {"reports_default", *(f"reports_from_{k * BLOCK}" for k in range(3))}
 
 
 def test_more_than_a_hundred_blocks_at_once_are_refused_and_none_made(fresh_db_url, town):
     before = _blocks(fresh_db_url)
     with pytest.raises(DBAPIError, match="at most 100 blocks"):
-        with session_scope(fresh_db_url) as session:
-            partitions.make_apart(session, 100 * BLOCK)
+        with engine_for(fresh_db_url).begin() as conn:  # the owner, naming the ids
+            conn.execute(text("SELECT report_blocks(0, :last)"), {"last": 100 * BLOCK})
     assert _blocks(fresh_db_url) == before
+
+
+def test_one_maker_at_a_time_the_other_makes_none_and_does_not_wait(fresh_db_url, town):
+    _call(fresh_db_url, town, next_id=BLOCK + BLOCK // 2)
+    config = {"DATABASE_URL": fresh_db_url}
+    with engine_for(fresh_db_url).connect() as first:
+        assert first.execute(text("SELECT report_partitions(0)")).scalar() == 1  # not yet committed
+        assert partitions.make_ahead(config) == 0  # another worker's pass: no error, no wait
+        first.commit()
+    assert partitions.make_ahead(config) == 0 and f"reports_from_{2 * BLOCK}" in _blocks(fresh_db_url)
 
 
 def test_a_block_that_cannot_have_its_lock_soon_is_left_for_the_next_pass(fresh_db_url, town):

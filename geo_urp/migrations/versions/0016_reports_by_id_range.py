@@ -19,15 +19,17 @@ A statement that does not name an id still plans every partition (about 0.07 ms 
 are wide: a decade of 2 million calls a year is five.
 
 ``report_partitions(ids_to_come)`` makes the missing blocks from the one holding the sequence's
-latest id to the one holding that id plus ``ids_to_come``, and one block more, so the next block
-is made before the first call reaches it: the worker each pass (``acting.partitions``), an import
-of past calls before it writes them. It runs with its owner's rights (the service's role may make
-no table) and starts from the sequence, never from an id its caller names. ``report_blocks``
-(the owner's alone; this migration makes with it the blocks of the calls already kept) makes at
-most 100 blocks at once, waits at most 200 ms for the lock a new partition takes on ``reports``
+latest id to the one holding that id plus ``ids_to_come`` (at most a block further), and one
+block more, so the next block is made before the first call reaches it: the worker each pass
+(``acting.partitions``), an import of past calls before it writes them. It runs with its owner's
+rights (the service's role may make no table) and starts from the sequence, never from an id its
+caller names. ``report_blocks`` (the owner's alone; this migration makes with it the blocks of
+the calls already kept) makes at most 100 blocks at once, one caller at a time (another returns
+at once, making none), waits at most 200 ms for the lock a new partition takes on ``reports``
 (calls queue behind a lock being waited for; the worker tries again at its next pass), and
-leaves to the default partition a block whose ids already sit there (checked by the default's
-key first, so the default is never scanned under that lock).
+leaves to the default partition a block whose ids already sit there. Making a block reads the
+default partition under that lock: an instant while it is empty, as it is unless the worker was
+stopped while ids went past the block made ahead.
 
 PostgreSQL holds a unique key of a partitioned table only when it contains the partition key, so:
 
@@ -78,10 +80,10 @@ OLD_KEYS = ("pk_reports", "uq_reports_municipality_id_api_key_id_idempotency_key
 OLD_INDEXES = ("idx_reports_geom", "ix_reports_municipality_id", "ix_reports_muni_time",
                "ix_reports_muni_service_status", "ix_reports_muni_change_no", "ix_reports_muni_open")
 
-# The blocks holding ids first_id..last_id that are missing, made (at most 100 at once). A block
+# The blocks holding ids first_id..last_id that are missing, made (at most 100 at once), by one
+# caller at a time: another one busy making them, this call makes none (it does not wait). A block
 # some of whose ids already sit in reports_default (its calls came before it was made) is left to
-# the default partition: checked first, by the default's key, so that making a block never scans
-# the default while holding reports' lock. The owner's alone (no grant).
+# the default partition. The owner's alone (no grant).
 BLOCKS = """
 CREATE FUNCTION report_blocks(first_id bigint, last_id bigint) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET lock_timeout = '200ms' AS $$
@@ -97,15 +99,23 @@ BEGIN
                     most, width, first_id, last_id
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  IF NOT pg_try_advisory_xact_lock(hashtext('geo_urp.report_blocks')) THEN
+    RETURN 0;
+  END IF;
   WHILE block <= last_block LOOP
     IF to_regclass(format('public.reports_from_%s', block * width)) IS NULL THEN
       IF EXISTS (SELECT 1 FROM public.reports_default WHERE id >= block * width AND id < (block + 1) * width) THEN
         RAISE NOTICE 'ids % to % are in reports_default: that block keeps no partition of its own',
                      block * width, (block + 1) * width - 1;
       ELSE
-        EXECUTE format('CREATE TABLE public.%I PARTITION OF public.reports FOR VALUES FROM (%s) TO (%s)',
-                       format('reports_from_%s', block * width), block * width, (block + 1) * width);
-        made := made + 1;
+        BEGIN
+          EXECUTE format('CREATE TABLE public.%I PARTITION OF public.reports FOR VALUES FROM (%s) TO (%s)',
+                         format('reports_from_%s', block * width), block * width, (block + 1) * width);
+          made := made + 1;
+        EXCEPTION WHEN check_violation THEN  -- a call of the block came in since the look above
+          RAISE NOTICE 'ids % to % are in reports_default: that block keeps no partition of its own',
+                       block * width, (block + 1) * width - 1;
+        END;
       END IF;
     END IF;
     block := block + 1;
@@ -114,15 +124,17 @@ BEGIN
 END $$"""
 
 # What the service's role may call (db grant-app): the blocks from the latest id's to the one
-# ids_to_come ids further, and one more, so the next block is made before a call reaches it. It
-# runs with its owner's rights and starts from the sequence, never from an id the caller names.
+# ids_to_come ids further (at most one block further), and one more, so the next block is made
+# before a call reaches it. It runs with its owner's rights and starts from the sequence, never
+# from an id the caller names, so the role makes at most three blocks a call, around the latest id.
 PARTITIONS = """
 CREATE FUNCTION report_partitions(ids_to_come bigint) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+  width constant bigint := 4000000;
   last_id bigint := (SELECT last_value FROM public.reports_id_seq);
 BEGIN
-  RETURN public.report_blocks(last_id, last_id + greatest(ids_to_come, 0) + 4000000);
+  RETURN public.report_blocks(last_id, last_id + least(greatest(ids_to_come, 0), width) + width);
 END $$"""
 
 
