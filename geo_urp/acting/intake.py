@@ -55,6 +55,7 @@ ANSWERED_ON_THE_PHONE = N_("Risposta data dall'operatore durante la telefonata."
 FUTURE_SLACK = timedelta(minutes=5)
 MAX_BACKDATE = timedelta(days=366)    # a call logged late or a replayed stream; older is a typing error
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,29}$")
 
 
@@ -93,8 +94,8 @@ def submit_request(session: Session, api_key: str | None, fields: Mapping[str, s
     """Create a report from an Open311 POST authenticated by ``api_key``."""
     if not api_key:
         raise Forbidden(N_("api_key non è stato fornito"), details=[{"field": "api_key"}])
-    found = session.execute(_KEY_AND_EARLIER, {"key_hash": hash_key(api_key),
-                                               "idem": (idempotency_key or "").strip() or None,
+    idem = _idempotency_key(idempotency_key)  # refused before it is looked for
+    found = session.execute(_KEY_AND_EARLIER, {"key_hash": hash_key(api_key), "idem": idem,
                                                "jurisdiction": str(fields.get("jurisdiction_id") or "").strip()}).first()
     if found is None:
         raise Forbidden(N_("api_key non è valido o è stato revocato"), details=[{"field": "api_key"}])
@@ -204,6 +205,8 @@ def _idempotency_key(raw: str | None) -> str | None:
     if key and len(key) > MAX_IDEMPOTENCY_KEY:
         raise BadInput(N_("Idempotency-Key è lunga %(length)s caratteri; al massimo %(limit)s"), length=len(key),
                        limit=MAX_IDEMPOTENCY_KEY, details=[{"field": "Idempotency-Key"}])
+    if key and _CONTROL.search(key):
+        raise BadInput(N_("Idempotency-Key contiene un carattere di controllo"), details=[{"field": "Idempotency-Key"}])
     return key
 
 
@@ -248,7 +251,7 @@ def create_report(session: Session, principal: Principal, fields: Mapping[str, s
 
     ``earlier``: the report an earlier try with this api_key and Idempotency-Key stored, as the
     caller found it (``submit_request`` reads it with the key); when it is not handed in, the
-    insert's unique key still finds it, after the call has been placed.
+    key of ``report_retries`` still finds it, after the call has been placed.
     """
     now = now or datetime.now(timezone.utc)
     if principal.role not in POST_ROLES:

@@ -7,6 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from geo_urp.acting import partitions
 from geo_urp.db import engine_for, session_scope
+from geo_urp.errors import GeoUrpError
 from geo_urp.models import CallerContact, Municipality, Report
 from tests.conftest import report_row
 
@@ -106,6 +107,17 @@ def test_one_maker_at_a_time_the_other_makes_none_and_does_not_wait(fresh_db_url
         assert partitions.make_ahead(config) == 0  # another worker's pass: no error, no wait
         first.commit()
     assert partitions.make_ahead(config) == 0 and f"reports_from_{2 * BLOCK}" in _blocks(fresh_db_url)
+
+
+def test_an_import_waits_for_another_maker_then_refuses_rather_than_fill_the_default(fresh_db_url, town):
+    with engine_for(fresh_db_url).connect() as other:  # another maker, busy for longer than an import waits
+        other.execute(text("SELECT pg_advisory_xact_lock(hashtext('geo_urp.report_blocks'))"))
+        with pytest.raises(GeoUrpError, match="being made by another process"):
+            with session_scope(fresh_db_url) as session:
+                partitions.make_apart(session, 2 * BLOCK)
+        other.rollback()
+    with session_scope(fresh_db_url) as session:
+        assert partitions.make_apart(session, 2 * BLOCK) == 1
 
 
 def test_a_block_that_cannot_have_its_lock_soon_is_left_for_the_next_pass(fresh_db_url, town):

@@ -121,6 +121,14 @@ def test_no_read_shows_the_callers_personal_data(borgo_db_url, borgo_client, bor
     assert rid in borgo_client.get(f"{API}/requests.json").get_data(as_text=True)  # the loop did look at it
 
 
+def test_an_idempotency_key_with_a_control_character_is_a_400_naming_it_and_stores_nothing(
+        borgo_db_url, borgo_client, borgo_keys):
+    resp = post(borgo_client, borgo_keys["public"], "json", {"Idempotency-Key": "call-1\x00"},
+                service_code="noise", **latlong(500, 500))
+    assert resp.status_code == 400 and "Idempotency-Key" in resp.get_data(as_text=True)
+    assert _count(borgo_db_url) == 0
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_retry_with_the_same_idempotency_key_gets_the_first_answer_and_stores_one_row(
         borgo_db_url, borgo_client, borgo_keys, fmt):

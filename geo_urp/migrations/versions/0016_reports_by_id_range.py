@@ -25,8 +25,9 @@ block more, so the next block is made before the first call reaches it: the work
 rights (the service's role may make no table) and starts from the sequence, never from an id its
 caller names. ``report_blocks`` (the owner's alone; this migration makes with it the blocks of
 the calls already kept) makes at most 100 blocks at once, one caller at a time (another returns
-at once, making none), waits at most 200 ms for the lock a new partition takes on ``reports``
-(calls queue behind a lock being waited for; the worker tries again at its next pass), and
+at once, making none and answering NULL), waits at most 200 ms for each lock a new partition
+takes, on ``reports`` and the seven tables its keys join (calls queue behind a lock being waited
+for; the worker tries again at its next pass), and
 leaves to the default partition a block whose ids already sit there. Making a block reads the
 default partition under that lock: an instant while it is empty, as it is unless the worker was
 stopped while ids went past the block made ahead.
@@ -81,14 +82,18 @@ OLD_INDEXES = ("idx_reports_geom", "ix_reports_municipality_id", "ix_reports_mun
                "ix_reports_muni_service_status", "ix_reports_muni_change_no", "ix_reports_muni_open")
 
 # The blocks holding ids first_id..last_id that are missing, made (at most 100 at once), by one
-# caller at a time: another one busy making them, this call makes none (it does not wait). A block
+# caller at a time: another one busy making them, this call makes none and answers NULL (it does
+# not wait). A block
 # some of whose ids already sit in reports_default (its calls came before it was made) is left to
 # the default partition. The owner's alone (no grant).
-BLOCKS = """
+# Ids a partition holds: a contact centre's two years (``reports_from_<first id>``).
+BLOCK_IDS = 4_000_000
+
+BLOCKS = f"""
 CREATE FUNCTION report_blocks(first_id bigint, last_id bigint) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET lock_timeout = '200ms' AS $$
 DECLARE
-  width constant bigint := 4000000;
+  width constant bigint := {BLOCK_IDS};
   most constant integer := 100;
   block bigint := greatest(first_id, 0) / width;
   last_block bigint := greatest(last_id, 0) / width;
@@ -100,7 +105,7 @@ BEGIN
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
   IF NOT pg_try_advisory_xact_lock(hashtext('geo_urp.report_blocks')) THEN
-    RETURN 0;
+    RETURN NULL;  -- another is making them
   END IF;
   WHILE block <= last_block LOOP
     IF to_regclass(format('public.reports_from_%s', block * width)) IS NULL THEN
@@ -127,11 +132,11 @@ END $$"""
 # ids_to_come ids further (at most one block further), and one more, so the next block is made
 # before a call reaches it. It runs with its owner's rights and starts from the sequence, never
 # from an id the caller names, so the role makes at most three blocks a call, around the latest id.
-PARTITIONS = """
+PARTITIONS = f"""
 CREATE FUNCTION report_partitions(ids_to_come bigint) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  width constant bigint := 4000000;
+  width constant bigint := {BLOCK_IDS};
   last_id bigint := (SELECT last_value FROM public.reports_id_seq);
 BEGIN
   RETURN public.report_blocks(last_id, last_id + least(greatest(ids_to_come, 0), width) + width);
