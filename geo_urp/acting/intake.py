@@ -101,7 +101,7 @@ def submit_request(session: Session, api_key: str | None, fields: Mapping[str, s
         raise Forbidden(N_("api_key non è valido o è stato revocato"), details=[{"field": "api_key"}])
     key, town, earlier = found  # ``town`` held: the session keeps only the objects someone holds
     principal = Principal(key.role, key.municipality_id, key.crew_id, f"key:{key.prefix}")
-    return create_report(session, principal, fields, attributes or {}, idempotency_key, key.id, limits, now,
+    return create_report(session, principal, fields, attributes or {}, idem, key.id, limits, now,
                          earlier=earlier)
 
 

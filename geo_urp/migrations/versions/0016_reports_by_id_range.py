@@ -81,14 +81,13 @@ OLD_KEYS = ("pk_reports", "uq_reports_municipality_id_api_key_id_idempotency_key
 OLD_INDEXES = ("idx_reports_geom", "ix_reports_municipality_id", "ix_reports_muni_time",
                "ix_reports_muni_service_status", "ix_reports_muni_change_no", "ix_reports_muni_open")
 
-# The blocks holding ids first_id..last_id that are missing, made (at most 100 at once), by one
-# caller at a time: another one busy making them, this call makes none and answers NULL (it does
-# not wait). A block
-# some of whose ids already sit in reports_default (its calls came before it was made) is left to
-# the default partition. The owner's alone (no grant).
 # Ids a partition holds: a contact centre's two years (``reports_from_<first id>``).
 BLOCK_IDS = 4_000_000
 
+# The blocks holding ids first_id..last_id that are missing, made (at most 100 at once), by one
+# caller at a time: another one busy making them, this call makes none and answers NULL (it does
+# not wait). A block some of whose ids already sit in reports_default (its calls came before it
+# was made) is left to the default partition. The owner's alone (no grant).
 BLOCKS = f"""
 CREATE FUNCTION report_blocks(first_id bigint, last_id bigint) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET lock_timeout = '200ms' AS $$
