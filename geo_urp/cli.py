@@ -87,7 +87,8 @@ def layers_load(folder: Path, slug: str, name: str | None, strict: bool) -> None
     An existing municipality's open calls are snapped again to the new layers and its
     open incidents rebuilt from them, in the same transaction.
     """
-    from geo_urp.acting.layers import load_layers
+    from geo_urp.acting.layers import LOADED_TABLES, load_layers
+    from geo_urp.db import analyze
     from geo_urp.loading.loader import LoadOptions
     from geo_urp.locating.snapping import SnapLimits
 
@@ -102,6 +103,7 @@ def layers_load(folder: Path, slug: str, name: str | None, strict: bool) -> None
     except GeoUrpError as exc:
         click.echo(f"nothing changed for {slug}", err=True)
         _fail(exc)
+    analyze(_admin_url(), LOADED_TABLES)
     for line in report.lines() + (reload.lines() if reload.replayed else []):
         click.echo(line)
     click.echo(f"loaded {slug}")
@@ -303,9 +305,9 @@ def simulate(url, key, hours, seed, history, municipality, years, speed, truth) 
     from geo_urp.simulate import cli_simulate
 
     try:
-        code = cli_simulate(_url(), url=url, key=key, hours=hours, seed=seed, history=history,
-                            municipality=municipality, years=years, jurisdiction_id=municipality,
-                            speed=speed, truth=truth, echo=click.echo)
+        code = cli_simulate(_url(), owner_url=_admin_url(), url=url, key=key, hours=hours, seed=seed,
+                            history=history, municipality=municipality, years=years,
+                            jurisdiction_id=municipality, speed=speed, truth=truth, echo=click.echo)
     except GeoUrpError as exc:
         _fail(exc)
     sys.exit(code)

@@ -12,7 +12,7 @@ which may only read and write rows (``grant_app_role``; the service runs on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -105,6 +105,22 @@ def init_db(url: str) -> None:
         for ext in EXTENSIONS:
             conn.execute(text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
     command.upgrade(alembic_config(url), "head")
+
+
+def analyze(admin_url: str, tables: Iterable[str]) -> None:
+    """Refresh PostgreSQL's statistics of ``tables`` after a bulk write of them (ANALYZE, as the
+    schema's owner, each table committed on its own).
+
+    Until autovacuum's next pass (within a minute on its defaults; never where it is turned off)
+    the planner plans a freshly filled table blind: on 100,000 past reports just written, the
+    valve segments of a water call's outages were looked up by a scan of every report, 44 ms
+    against 0.1 ms once analysed. PostgreSQL skips a table its caller does not own with a
+    warning, never an error: autovacuum then does it later.
+    """
+    engine = engine_for(admin_url)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:
+            conn.execute(text(f"ANALYZE {engine.dialect.identifier_preparer.quote(table)}"))
 
 
 # What the service's role may do: rows, never the schema. Tables made by later migrations get the

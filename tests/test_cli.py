@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from geo_urp.db import session_scope
 from geo_urp.models import ApiKey, Lamp, Municipality, User
@@ -39,6 +39,15 @@ def test_layers_load_prints_what_it_kept_and_a_failed_load_changes_nothing(runne
     assert "cannot read water_pipes.geojson" in result.output
     assert "nothing changed for borgo" in result.output
     assert _lamps(app.config["DATABASE_URL"]) == 11
+
+
+def test_layers_load_leaves_the_planner_statistics_of_the_new_layers(runner, app):
+    # Without them (autovacuum off, or not yet come by) the first calls plan blind on the new layers.
+    result = runner.invoke(args=["layers", "load", str(BORGO), "--municipality", "borgo"])
+    assert result.exit_code == 0, result.output
+    with session_scope(app.config["DATABASE_URL"]) as s:
+        analysed = set(s.scalars(text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")))
+    assert {"streets", "addresses", "lamps", "water_pipes", "water_valves", "crew_areas"} <= analysed
 
 
 def test_layers_load_refuses_a_bad_slug(runner):

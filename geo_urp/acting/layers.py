@@ -16,8 +16,12 @@ from sqlalchemy.orm import Session
 from geo_urp import locks, municipalities
 from geo_urp.catalog import catalog_for
 from geo_urp.loading.loader import LoadOptions, LoadReport, load_municipality
+from geo_urp.loading.write_layers import LAYER_TABLES
 from geo_urp.locating.snapping import SnapLimits, resnap_open_reports
 from geo_urp.reasoning.recompute import recompute_open
+
+# What a load writes in bulk, whose statistics are refreshed once it is committed (``db.analyze``).
+LOADED_TABLES = tuple(model.__tablename__ for model in LAYER_TABLES)
 
 
 @dataclass

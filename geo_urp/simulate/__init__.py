@@ -16,7 +16,7 @@ from typing import Callable
 from sqlalchemy import text
 
 from geo_urp import municipalities
-from geo_urp.db import session_scope
+from geo_urp.db import analyze, session_scope
 from geo_urp.errors import BadInput, NotFound
 
 
@@ -32,7 +32,7 @@ def _municipality(session, slug: str | None) -> tuple[int, str]:
     return rows[0].id, rows[0].slug
 
 
-def cli_simulate(database_url: str, *, url: str | None = None, key: str | None = None, hours: float = 8,
+def cli_simulate(database_url: str, *, owner_url: str | None = None, url: str | None = None, key: str | None = None, hours: float = 8,
                  seed: int = 1, history: int | None = None, municipality: str | None = None,
                  years: float = 2, jurisdiction_id: str | None = None, speed: float | None = None,
                  truth: Path | None = None, echo: Callable[[str], None] = print) -> int:
@@ -42,6 +42,9 @@ def cli_simulate(database_url: str, *, url: str | None = None, key: str | None =
     one loaded with the same layer files), sends it, then reads the incidents back from the
     service and says which planted faults it found; the exit code is 1 when a call was
     refused or a fault was not found.
+
+    The statistics of the past reports written are refreshed on ``owner_url`` (the schema
+    owner's; ``database_url`` when not given): ``db.analyze``.
 
     Raises ``GeoUrpError`` (``BadInput``/``NotFound``) for bad options; nothing is written then.
     """
@@ -56,6 +59,7 @@ def cli_simulate(database_url: str, *, url: str | None = None, key: str | None =
         with session_scope(database_url) as session:
             mid, slug = _municipality(session, municipality)
             written = write_history(session, mid, history, years=years, seed=seed)
+        analyze(owner_url or database_url, ["reports"])
         with session_scope(database_url) as session:
             # Counted now for the council's default grid, so its first map does not wait for it.
             hotspot_counts.refresh(session, mid, hotspots.DEFAULT_CELL_M)
