@@ -9,26 +9,32 @@
 - ``shared_db_url`` / ``shared_app`` / ``shared_client`` / ``shared_session`` are one Borgo
   database for every test that only reads. PostgreSQL holds it read-only, so a test that writes
   there fails instead of changing what the next test reads.
+- ``joins_equate_towns`` (every test): each statement the service sends joins a town's rows on
+  their town (``tests/one_town.py``).
 """
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+import sqlglot
 from flask import Flask
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+import geo_urp
 from geo_urp import create_app, settings
 from geo_urp.db import engine_for, init_db, session_scope
 from geo_urp.models import METRIC_SRID, Report
+from tests.one_town import towns_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BORGO = FIXTURES / "borgo"
@@ -92,6 +98,48 @@ def report_row(municipality_id: int, at: tuple[float, float] = (500, 500), when:
     return Report(**{"municipality_id": municipality_id, "token": uuid.uuid4().hex, "service_code": "noise",
                      "requested_datetime": when, "updated_datetime": when, "attributes": {},
                      "geom": from_shape(point, srid=METRIC_SRID), **fields})
+
+
+# The service's own code, whose statements the check below reads (the migrations run before a
+# database is distributed, and the tests' own SQL is theirs).
+_SERVICE = Path(geo_urp.__file__).resolve().parent
+_MIGRATIONS = _SERVICE / "migrations"
+
+
+def _service_line(frame) -> str | None:
+    """Where in the service a statement was sent from: the innermost frame of geo_urp's code."""
+    while frame is not None:
+        path = Path(frame.f_code.co_filename)
+        if path.is_relative_to(_SERVICE):
+            return None if path.is_relative_to(_MIGRATIONS) else f"{path.relative_to(_SERVICE.parent)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+@pytest.fixture(autouse=True)
+def joins_equate_towns():
+    """Every statement the service sends while a test runs joins the rows of a town's calls on
+    their town (docs/SCALING.md: on Citus a join of co-located tables that does not equate their
+    ``municipality_id`` is refused, or moves rows between workers). Checked on whatever each
+    test makes the service do; the test fails naming the statement and where it was sent."""
+    found: list[str] = []
+
+    def check(_conn, _cursor, statement, *_):
+        try:
+            towns = towns_of(statement)
+        except sqlglot.errors.ParseError as unread:
+            if where := _service_line(sys._getframe(1)):
+                found.append(f"{where}: the check cannot read {statement} ({unread})")
+            return
+        if not towns.joined and (where := _service_line(sys._getframe(1))):
+            found.append(f"{where}: {', '.join(sorted(towns.unjoined))} not joined on their town in {statement}")
+
+    event.listen(Engine, "before_cursor_execute", check)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "before_cursor_execute", check)
+    assert not found, "\n".join(dict.fromkeys(found))
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,16 @@ from sqlalchemy.orm import Session
 
 from geo_urp import audit
 from geo_urp.acting.messages import Reported, closing_message
-from geo_urp.models import CallerContact, Incident, IncidentReport, Municipality, OutboxMessage, Report, ReportUpdate
+from geo_urp.models import (
+    CallerContact,
+    Incident,
+    IncidentReport,
+    Municipality,
+    OutboxMessage,
+    Report,
+    ReportUpdate,
+    report_of,
+)
 
 _NOT_DIGITS = re.compile(r"[^\d]")
 
@@ -69,9 +78,10 @@ def close_reports(session: Session, inc: Incident, note: str, actor: str, at: da
     the ids of the messages queued (a report that already had one gets no second)."""
     town = session.get(Municipality, inc.municipality_id)
     rows = session.execute(
-        select(Report, CallerContact).join(IncidentReport, IncidentReport.report_id == Report.id)
-        .outerjoin(CallerContact, CallerContact.report_id == Report.id)
-        .where(IncidentReport.incident_id == inc.id, Report.status == "open")
+        select(Report, CallerContact).join(IncidentReport, report_of(IncidentReport))
+        .outerjoin(CallerContact, report_of(CallerContact))
+        .where(IncidentReport.municipality_id == inc.municipality_id, IncidentReport.incident_id == inc.id,
+               Report.status == "open")
         .order_by(Report.id).with_for_update(of=Report)).all()
     messages = []
     for report, contact in rows:

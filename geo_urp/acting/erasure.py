@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from geo_urp import audit
 from geo_urp.db import session_scope
 from geo_urp.errors import BadInput
-from geo_urp.models import CallerContact, OutboxMessage, Report
+from geo_urp.models import CallerContact, OutboxMessage, Report, report_of
 
 WORKER = "erasure"
 ERASED = "[cancellato]"
@@ -58,14 +58,14 @@ def _erase(session: Session, report_ids: list[int], actor: str, reason: str, at:
 def due(session: Session, retention_days: float, now: datetime) -> list[int]:
     """Reports whose contact is due for erasure now (see the module's rules)."""
     closed_before = now - timedelta(days=retention_days)
-    waiting = select(OutboxMessage.report_id).where(OutboxMessage.status == "pending")
+    waiting = select(OutboxMessage.report_id).where(report_of(OutboxMessage), OutboxMessage.status == "pending")
     return list(session.scalars(
-        select(CallerContact.report_id).join(Report, Report.id == CallerContact.report_id)
+        select(CallerContact.report_id).join(Report, report_of(CallerContact))
         .where(CallerContact.erased_at.is_(None),
                or_(CallerContact.erase_after <= now,
                    and_(CallerContact.erase_after.is_(None), Report.status == "closed",
                         Report.updated_datetime < closed_before)),
-               CallerContact.report_id.not_in(waiting))
+               ~waiting.exists())
         .order_by(CallerContact.report_id)))
 
 
@@ -96,8 +96,8 @@ def export(session: Session, report_ids: list[int], actor: str) -> list[dict]:
     """Everything kept about the data subject of ``report_ids``: each report with its contact and
     closing message (the export itself is audited)."""
     rows = session.execute(
-        select(Report, CallerContact, OutboxMessage).join(CallerContact, CallerContact.report_id == Report.id)
-        .outerjoin(OutboxMessage, OutboxMessage.report_id == Report.id)
+        select(Report, CallerContact, OutboxMessage).join(CallerContact, report_of(CallerContact))
+        .outerjoin(OutboxMessage, report_of(OutboxMessage))
         .where(Report.id.in_(report_ids)).order_by(Report.id)).all()
     out = []
     for report, contact, message in rows:

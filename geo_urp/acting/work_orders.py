@@ -32,7 +32,7 @@ from geo_urp.accounts import Principal
 from geo_urp.acting import closing
 from geo_urp.errors import BadInput, Conflict, Forbidden, NotFound, Word
 from geo_urp.language import N_
-from geo_urp.models import Crew, Incident, IncidentReport, Report, ReportUpdate
+from geo_urp.models import Crew, Incident, IncidentReport, Report, ReportUpdate, report_of
 from geo_urp.reasoning import route_of, words
 from geo_urp.reasoning.grouping import log
 
@@ -160,7 +160,8 @@ def move(session: Session, incident_id: int, status, principal: Principal, note=
 def _updates(session: Session, inc: Incident, stage: str, note: str, actor: str, at: datetime) -> None:
     """An Open311 update of each report of ``inc`` for a step that closes none of them."""
     reports = session.execute(select(Report.id, Report.status, Report.municipality_id)
-                              .join(IncidentReport, IncidentReport.report_id == Report.id)
-                              .where(IncidentReport.incident_id == inc.id)).all()
+                              .join(IncidentReport, report_of(IncidentReport))
+                              .where(IncidentReport.municipality_id == inc.municipality_id,
+                                     IncidentReport.incident_id == inc.id)).all()
     session.add_all(ReportUpdate(municipality_id=r.municipality_id, report_id=r.id, status=r.status, stage=stage,
                                  description=note, updated_datetime=at, actor=actor) for r in reports)

@@ -6,6 +6,7 @@ from datetime import datetime
 from geoalchemy2 import WKBElement
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -97,6 +98,12 @@ class IncidentReport(Base):
     # Who put the report here when an operator did (a move or a merge): the live rules then
     # never take it out again on their own (null: placed by the rules).
     placed_by: Mapped[str | None]
+
+
+def incident_of(rows) -> ColumnElement[bool]:
+    """The join of ``rows`` (a model pointing to an incident: ``IncidentReport``, ``IncidentEvent``,
+    ...) with their incident, on the whole key their foreign key names, as ``reports.report_of``."""
+    return (rows.incident_id == Incident.id) & (rows.municipality_id == Incident.municipality_id)
 
 
 class IncidentEvent(Base):

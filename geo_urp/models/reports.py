@@ -12,6 +12,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -99,6 +100,13 @@ class Report(Base):
     def service_request_id(self) -> str:
         """The Open311 id: the row id as a string, unique across municipalities."""
         return str(self.id)
+
+
+def report_of(rows) -> ColumnElement[bool]:
+    """The join of ``rows`` (a model pointing to a report: ``IncidentReport``, ``CallerContact``,
+    ``OutboxMessage``, ...) with their report, on the whole key their foreign key names: the id
+    and the town. On Citus (docs/SCALING.md) a join of a town's rows must equate their towns."""
+    return (rows.report_id == Report.id) & (rows.municipality_id == Report.municipality_id)
 
 
 class CallerContact(Base):

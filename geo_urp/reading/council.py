@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from geo_urp.models import Incident, IncidentReport, Municipality
+from geo_urp.models import Incident, IncidentReport, Municipality, incident_of
 from geo_urp.models.incidents import KINDS, STATUSES
 from geo_urp.reading.incidents import incidents_geojson
 from geo_urp.reading.privacy import COUNCIL_MIN_CALLS, COUNCIL_PEOPLE_KINDS
@@ -47,7 +47,7 @@ def counts(session: Session, municipality_ids: list[int]) -> list[KindCounts]:
     """Per kind (in ``KINDS`` order, kinds with no incident left out): its incidents by status
     (every status of ``STATUSES``, zeros included), their total and the calls they hold."""
     calls = (select(func.count().label("n")).select_from(IncidentReport)
-             .where(IncidentReport.incident_id == Incident.id).lateral("calls"))
+             .where(incident_of(IncidentReport)).lateral("calls"))
     rows = session.execute(
         select(Incident.kind, Incident.status, func.count().label("incidents"), func.sum(calls.c.n).label("calls"))
         .select_from(Incident).join(calls, true())

@@ -98,11 +98,13 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         params.update(people=list(COUNCIL_PEOPLE_KINDS), min_calls=COUNCIL_MIN_CALLS)
     if kind and since is not None:
         # Removals only for incidents that were ever of this kind (kinds change with history lines).
-        where.append("(i.kind = :kind OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id "
+        where.append("(i.kind = :kind OR EXISTS (SELECT 1 FROM incident_events e "
+                     "WHERE e.municipality_id = i.municipality_id AND e.incident_id = i.id "
                      "AND e.action IN ('created', 'upgraded', 'downgraded') AND e.detail ->> 'kind' = :kind))")
     if crew_id is not None and since is not None:
         # A crew hears of removals only for incidents that were ever its own.
-        where.append("(i.crew_id = :crew OR EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id "
+        where.append("(i.crew_id = :crew OR EXISTS (SELECT 1 FROM incident_events e "
+                     "WHERE e.municipality_id = i.municipality_id AND e.incident_id = i.id "
                      "AND e.action IN ('crew assigned', 'status kept') AND e.detail ->> 'crew_id' = :crew))")
     source = "incidents i"
     if isinstance(since, dict):
@@ -143,7 +145,8 @@ def incidents_geojson(session: Session, municipality_ids: list[int], status: str
         "  FROM town_changes t WHERE t.municipality_id = ANY(:mids)) "
         "FROM " + source + " JOIN municipalities m ON m.id = i.municipality_id "
         "CROSS JOIN LATERAL (SELECT coalesce(jsonb_agg(ir.report_id::text ORDER BY ir.report_id), '[]'::jsonb) AS ids,"
-        " count(*) AS n FROM incident_reports ir WHERE ir.incident_id = i.id) r WHERE " + " AND ".join(where))
+        " count(*) AS n FROM incident_reports ir"
+        " WHERE ir.municipality_id = i.municipality_id AND ir.incident_id = i.id) r WHERE " + " AND ".join(where))
     params.update(aggregate=aggregate, cell=COUNCIL_GRID_M, hidden=list(COUNCIL_HIDES) if aggregate else [])
     features, counters = session.execute(sql, params).one()
     now = {int(town): no for town, no in counters.items()}

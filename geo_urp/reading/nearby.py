@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from geo_urp.catalog import service_for
 from geo_urp.errors import BadInput, Word
 from geo_urp.language import N_
-from geo_urp.models import METRIC_SRID, WGS84, Incident, IncidentReport, Street
+from geo_urp.models import METRIC_SRID, WGS84, Incident, IncidentReport, Street, incident_of
 from geo_urp.models.incidents import KINDS, OPEN_STATUSES
 from geo_urp.municipalities import municipality_for
 from geo_urp.reasoning import family, family_of_kind, rules_of, words
@@ -85,7 +85,7 @@ def _near(session: Session, municipality_id: int, kinds: list[str], lon: float, 
     here = func.ST_Transform(func.ST_SetSRID(func.ST_MakePoint(lon, lat), WGS84), METRIC_SRID)
     closest = func.ST_ClosestPoint(Incident.geom, here)
     reports = (select(func.count()).select_from(IncidentReport)
-               .where(IncidentReport.incident_id == Incident.id).scalar_subquery())
+               .where(incident_of(IncidentReport)).scalar_subquery())
     street = (select(Street.name).where(Street.municipality_id == Incident.municipality_id,
                                         func.ST_DWithin(Street.geom, closest, STREET_NEAR_M))
               .order_by(Street.geom.op("<->")(closest)).limit(1).scalar_subquery())

@@ -28,7 +28,7 @@ from geo_urp.accounts import Principal
 from geo_urp.acting.work_orders import allowed_steps
 from geo_urp.errors import BadInput, NotFound
 from geo_urp.language import N_
-from geo_urp.models import CallerContact, Crew, Incident, IncidentReport, Municipality, Report
+from geo_urp.models import CallerContact, Crew, Incident, IncidentReport, Municipality, Report, report_of
 from geo_urp.models.incidents import OPEN_STATUSES
 from geo_urp.reading.privacy import CREW_CONTACT_FIELDS, crew_contact
 from geo_urp.reasoning.rules import rules_for
@@ -138,8 +138,8 @@ def _calls(session: Session, incident_ids: list[int]) -> dict[int, list[Call]]:
     rows = session.execute(
         select(IncidentReport.incident_id, Report.id, Report.municipality_id, Report.requested_datetime,
                Report.address, Report.description, Report.call_back, CallerContact.erased_at, *contact_columns)
-        .join(Report, Report.id == IncidentReport.report_id)
-        .outerjoin(CallerContact, CallerContact.report_id == Report.id)
+        .join(Report, report_of(IncidentReport))
+        .outerjoin(CallerContact, report_of(CallerContact))
         .where(IncidentReport.incident_id.in_(incident_ids))
         .order_by(Report.requested_datetime, Report.id)).all()
     out: dict[int, list[Call]] = {}

@@ -133,9 +133,9 @@ def refresh_many(session: Session, incidents: list[Incident]) -> None:
     change stamp stays and pollers are not told.
     """
     session.flush()
-    networked = [inc.id for inc in incidents if _on_network(inc)]
+    networked = [inc for inc in incidents if _on_network(inc)]
     calls = grouping.reports_of_many(session, networked) if networked else {}
-    summaries = clusters.summaries(session, [inc.id for inc in incidents if inc.id not in calls])
+    summaries = clusters.summaries(session, [inc for inc in incidents if inc.id not in calls])
     described = {}
     for inc in incidents:
         if inc.id in calls:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from geo_urp.models import Incident, Report
@@ -36,14 +36,15 @@ WIDEN_M = 15
 _DRAWN_SHAPE = text(
     f"SELECT CASE WHEN count(*) = 1 THEN ST_Collect(r.geom) "
     f"ELSE ST_Buffer(ST_ConvexHull(ST_Collect(r.geom)), {WIDEN_M}) END AS shape "
-    "FROM reports r JOIN incident_reports ir ON ir.report_id = r.id WHERE ir.incident_id = :incident_id"
+    "FROM reports r JOIN incident_reports ir ON ir.municipality_id = r.municipality_id AND ir.report_id = r.id "
+    "WHERE ir.municipality_id = :mid AND ir.incident_id = :incident_id"
 ).columns(shape=Incident.__table__.c.geom.type)
 
 
 def reshape(session: Session, inc: Incident) -> None:
     """Draw a cluster's shape again from the calls it holds now."""
     session.flush()
-    shape = session.execute(_DRAWN_SHAPE, {"incident_id": inc.id}).scalar()
+    shape = session.execute(_DRAWN_SHAPE, {"mid": inc.municipality_id, "incident_id": inc.id}).scalar()
     if shape is not None:
         inc.geom = shape
 
@@ -53,8 +54,8 @@ def reshape(session: Session, inc: Incident) -> None:
 # lamp or water incident on the network has its assets. ``ST_DWithin`` on the reports' points
 # is served by their spatial index.
 _NEAR = text(
-    "SELECT i.id FROM incidents i JOIN incident_reports ir ON ir.incident_id = i.id "
-    "JOIN reports r ON r.id = ir.report_id "
+    "SELECT i.id FROM incidents i JOIN incident_reports ir ON ir.municipality_id = i.municipality_id "
+    "AND ir.incident_id = i.id JOIN reports r ON r.municipality_id = ir.municipality_id AND r.id = ir.report_id "
     "WHERE i.municipality_id = :mid AND i.kind = :kind AND i.status = ANY(:open) "
     "AND cardinality(i.asset_ids) = 0 AND cardinality(i.affected_segment_nos) = 0 "
     "AND r.service_code = ANY(:codes) AND r.requested_datetime BETWEEN :since AND :until "
@@ -66,9 +67,10 @@ _NEAR = text(
 # hundreds of calls (a storm, a long night) never travels to Python.
 _SUMMARIES = text(
     "WITH calls AS (SELECT ir.incident_id, r.id, r.requested_datetime, s.name AS street_name "
-    "               FROM incident_reports ir JOIN reports r ON r.id = ir.report_id "
+    "               FROM incident_reports ir "
+    "               JOIN reports r ON r.municipality_id = ir.municipality_id AND r.id = ir.report_id "
     "               LEFT JOIN streets s ON s.municipality_id = r.municipality_id AND s.street_id = r.street_id "
-    "               WHERE ir.incident_id = ANY(:ids)), "
+    "               WHERE ir.municipality_id = ANY(:mids) AND ir.incident_id = ANY(:ids)), "
     "firsts AS (SELECT DISTINCT ON (incident_id, street_name) incident_id, street_name, requested_datetime, id "
     "           FROM calls WHERE street_name IS NOT NULL ORDER BY incident_id, street_name, requested_datetime, id) "
     "SELECT c.incident_id, count(*) AS count, min(c.requested_datetime) AS first, "
@@ -88,11 +90,12 @@ class Summary(NamedTuple):
     streets: tuple[str, ...]
 
 
-def summaries(session: Session, incident_ids: list[int]) -> dict[int, Summary]:
-    """Incident id -> the ``Summary`` of its calls, for every one of ``incident_ids`` that has calls."""
-    if not incident_ids:
+def summaries(session: Session, incidents: list[Incident]) -> dict[int, Summary]:
+    """Incident id -> the ``Summary`` of its calls, for every one of ``incidents`` that has calls."""
+    if not incidents:
         return {}
-    rows = session.execute(_SUMMARIES, {"ids": list(incident_ids)})
+    rows = session.execute(_SUMMARIES, {"mids": sorted({inc.municipality_id for inc in incidents}),
+                                        "ids": [inc.id for inc in incidents]})
     return {r.incident_id: Summary(r.count, r.first, r.last, tuple(r.streets)) for r in rows}
 
 
@@ -122,7 +125,9 @@ def handle(session: Session, report: Report, rules: Rules, kind: str | None = No
     if not near:  # a cluster of one call: drawn as that call's point
         return grouping.create(session, report.municipality_id, kind, report.geom, report.requested_datetime,
                                first=report)
-    joined, *bridged = [session.get(Incident, incident_id) for incident_id in near]
+    found = {inc.id: inc for inc in session.scalars(
+        select(Incident).where(Incident.municipality_id == report.municipality_id, Incident.id.in_(near)))}
+    joined, *bridged = [found[incident_id] for incident_id in near]
     grouping.attach(session, report, joined)
     for other in bridged:
         grouping.absorb(session, other, joined, why=f"call {report.id} lies within {cfg['distance_m']} m of both")

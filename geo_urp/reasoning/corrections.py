@@ -103,7 +103,7 @@ def _redraw(session: Session, inc: Incident) -> None:
     such a cluster again); a cluster's shape. A lamp, circuit or cabinet is the operator's call:
     its assets stay as they are, except that a cluster of calls near no lamp takes the lamps
     of the calls moved into it."""
-    calls = grouping.reports_of(session, inc.id)
+    calls = grouping.reports_of(session, inc)
     if inc.kind in water.KINDS:
         if any(r.pipe_id for r in calls):
             water.recompute(session, inc, rules_of(session, inc.municipality_id))

@@ -19,6 +19,8 @@ from geo_urp.models import (
     IncidentReport,
     Report,
     Street,
+    incident_of,
+    report_of,
 )
 
 # How far the work on an open incident has gone: a crew sent, then at work.
@@ -82,7 +84,8 @@ def absorb(session: Session, small: Incident, big: Incident, actor: str = "syste
     if small.id == big.id:
         return
     session.flush()
-    moving = update(IncidentReport).where(IncidentReport.incident_id == small.id).values(incident_id=big.id)
+    moving = (update(IncidentReport).where(IncidentReport.municipality_id == small.municipality_id,
+                                           IncidentReport.incident_id == small.id).values(incident_id=big.id))
     if placed_by is not None:
         moving = moving.values(placed_by=placed_by)
     moved = [str(r) for r in session.scalars(moving.returning(IncidentReport.report_id))]
@@ -116,7 +119,8 @@ def placed_by_operator(session: Session, incident_id: int) -> set[int]:
 def split(session: Session, report_ids: list[int], source: Incident, target: Incident,
           actor: str = "system", why: str = "") -> None:
     """Move some reports of ``source`` into ``target`` (a new incident), with both histories told."""
-    session.execute(update(IncidentReport).where(IncidentReport.incident_id == source.id,
+    session.execute(update(IncidentReport).where(IncidentReport.municipality_id == source.municipality_id,
+                                                 IncidentReport.incident_id == source.id,
                                                  IncidentReport.report_id.in_(report_ids))
                     .values(incident_id=target.id))
     ids = [str(r) for r in report_ids]
@@ -132,28 +136,30 @@ def called_between(since: datetime, until: datetime):
     Windows look both ways from a call's time: an operator may log a call late
     (``requested_datetime`` in the past), and it belongs with the calls of its own hours.
     """
-    return (select(IncidentReport.report_id).join(Report, Report.id == IncidentReport.report_id)
-            .where(IncidentReport.incident_id == Incident.id, Report.requested_datetime.between(since, until))
+    return (select(IncidentReport.report_id).join(Report, report_of(IncidentReport))
+            .where(incident_of(IncidentReport), Report.requested_datetime.between(since, until))
             .exists())
 
 
-def reports_of(session: Session, incident_id: int) -> list[Row]:
+def reports_of(session: Session, incident: Incident) -> list[Row]:
     """The reports of an incident, oldest first: the columns reasoning reads, plus ``street_name``
     (the name of the street the report was placed on, None when there is none)."""
-    return reports_of_many(session, [incident_id]).get(incident_id, [])
+    return reports_of_many(session, [incident]).get(incident.id, [])
 
 
 _REPORTS_OF = (
     select(IncidentReport.incident_id, *REPORT_COLUMNS, Street.name.label("street_name"))
-    .join(Report, Report.id == IncidentReport.report_id)
+    .join(Report, report_of(IncidentReport))
     .outerjoin(Street, (Street.municipality_id == Report.municipality_id) & (Street.street_id == Report.street_id))
     .order_by(Report.requested_datetime, Report.id))
 
 
-def reports_of_many(session: Session, incident_ids: list[int]) -> dict[int, list[Row]]:
+def reports_of_many(session: Session, incidents: list[Incident]) -> dict[int, list[Row]]:
     """``reports_of`` for several incidents in one query: incident id -> its reports (none: left out)."""
     out: dict[int, list[Row]] = {}
-    for row in session.execute(_REPORTS_OF.where(IncidentReport.incident_id.in_(list(incident_ids)))):
+    for row in session.execute(_REPORTS_OF.where(
+            IncidentReport.municipality_id.in_({inc.municipality_id for inc in incidents}),
+            IncidentReport.incident_id.in_([inc.id for inc in incidents]))):
         out.setdefault(row.incident_id, []).append(row)
     return out
 

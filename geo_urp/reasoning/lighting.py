@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from geo_urp.loading import layer_cache
-from geo_urp.models import Circuit, Incident, IncidentReport, Report
+from geo_urp.models import Circuit, Incident, IncidentReport, Report, incident_of, report_of
 from geo_urp.models.incidents import OPEN_STATUSES
 from geo_urp.reasoning import grouping, words
 from geo_urp.reasoning.rules import Rules
@@ -107,8 +107,9 @@ _OPEN_CIRCUITS_OF_CABINET = select(Incident).where(
                                      Circuit.circuit_id == Incident.asset_ids[1]).scalar_subquery()
     == bindparam("cabinet")).order_by(Incident.opened_at, Incident.id)
 _CALLS_BETWEEN = (select(IncidentReport.incident_id, Report.requested_datetime)
-                  .join(Report, Report.id == IncidentReport.report_id)
-                  .where(IncidentReport.incident_id.in_(bindparam("ids", expanding=True)),
+                  .join(Report, report_of(IncidentReport))
+                  .where(IncidentReport.municipality_id == bindparam("mid"),
+                         IncidentReport.incident_id.in_(bindparam("ids", expanding=True)),
                          Report.requested_datetime.between(bindparam("since"), bindparam("until"))))
 
 
@@ -128,7 +129,8 @@ def _maybe_cabinet(session: Session, report: Report, rules: Rules) -> Incident |
     circuits = list(session.scalars(_OPEN_CIRCUITS_OF_CABINET, {"mid": mid, "cabinet": report.cabinet_id}))
     if len(circuits) < rules.lighting["cabinet_min_circuits"]:
         return None
-    calls = session.execute(_CALLS_BETWEEN, {"ids": [c.id for c in circuits], "since": t - timedelta(hours=hours),
+    calls = session.execute(_CALLS_BETWEEN, {"mid": mid, "ids": [c.id for c in circuits],
+                                             "since": t - timedelta(hours=hours),
                                              "until": t + timedelta(hours=hours)}).all()
     calls = [tuple(c) for c in calls]
     dark, span = busiest_span(calls, t, hours)
@@ -156,8 +158,10 @@ def _circuit_calls(session: Session, mid: int, circuit_id: str, since, until) ->
     """(lamp id, time) of the calls on a circuit's lamps held by open lamp incidents, between
     ``since`` and ``until``."""
     return [tuple(r) for r in session.execute(text(
-        "SELECT r.lamp_id, r.requested_datetime FROM reports r JOIN incident_reports ir ON ir.report_id = r.id "
-        "JOIN incidents i ON i.id = ir.incident_id WHERE r.municipality_id = :mid AND r.circuit_id = :c "
+        "SELECT r.lamp_id, r.requested_datetime FROM reports r "
+        "JOIN incident_reports ir ON ir.municipality_id = r.municipality_id AND ir.report_id = r.id "
+        "JOIN incidents i ON i.municipality_id = ir.municipality_id AND i.id = ir.incident_id "
+        "WHERE r.municipality_id = :mid AND r.circuit_id = :c "
         "AND i.kind = 'lamp' AND cardinality(i.asset_ids) > 0 AND i.status = ANY(:open) "
         "AND r.requested_datetime BETWEEN :since AND :until"),
         {"mid": mid, "c": circuit_id, "since": since, "until": until, "open": list(OPEN_STATUSES)})]
@@ -195,8 +199,8 @@ def _open_lamp_incidents(session: Session, mid: int, feeder: str, feeder_id: str
 
 def _open_lamps_on(feeder: str):
     """The statement of ``_open_lamp_incidents`` for one kind of feeder (built once for each)."""
-    on_feeder = (select(IncidentReport.report_id).join(Report, Report.id == IncidentReport.report_id)
-                 .where(IncidentReport.incident_id == Incident.id, getattr(Report, feeder) == bindparam("feeder"),
+    on_feeder = (select(IncidentReport.report_id).join(Report, report_of(IncidentReport))
+                 .where(incident_of(IncidentReport), getattr(Report, feeder) == bindparam("feeder"),
                         Report.requested_datetime.between(bindparam("since"), bindparam("until"))).exists())
     return select(Incident).where(
         Incident.municipality_id == bindparam("mid"), Incident.kind == "lamp", _ON_NETWORK,

@@ -22,9 +22,10 @@ from geo_urp.reasoning import group, grouping, refresh_many, rules_of
 _OPEN_TREE = (
     "WITH RECURSIVE tree(id) AS (SELECT id FROM incidents WHERE municipality_id = :mid "
     " AND status = ANY(:open) UNION "
-    " SELECT i.id FROM incidents i JOIN tree t ON i.absorbed_into_id = t.id"
+    " SELECT i.id FROM incidents i JOIN tree t ON i.absorbed_into_id = t.id WHERE i.municipality_id = :mid"
     # An incident an earlier recomputation replaced is history: its corrections are already gone.
-    " WHERE NOT EXISTS (SELECT 1 FROM incident_events e WHERE e.incident_id = i.id AND e.action = 'rebuilt')) ")
+    " AND NOT EXISTS (SELECT 1 FROM incident_events e WHERE e.municipality_id = i.municipality_id"
+    "                 AND e.incident_id = i.id AND e.action = 'rebuilt')) ")
 
 
 def operator_corrections(session: Session, municipality_id: int) -> int:
@@ -32,7 +33,7 @@ def operator_corrections(session: Session, municipality_id: int) -> int:
     would not replay."""
     return session.execute(text(
         _OPEN_TREE + "SELECT count(*) FROM incident_events e JOIN tree t ON t.id = e.incident_id "
-        "WHERE e.actor <> 'system' AND e.action IN ('merged', 'report moved in')"),
+        "WHERE e.municipality_id = :mid AND e.actor <> 'system' AND e.action IN ('merged', 'report moved in')"),
         {"mid": municipality_id, "open": list(OPEN_STATUSES)}).scalar()
 
 
@@ -46,22 +47,26 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
     report_ids = session.execute(text(
         # Every call of the open incidents (whatever its own status: each gets an incident back),
         # and open calls of none.
-        "SELECT id FROM (SELECT r.id, r.requested_datetime FROM incident_reports ir JOIN reports r ON r.id = ir.report_id"
-        "                WHERE ir.incident_id = ANY(:ids)"
+        "SELECT id FROM (SELECT r.id, r.requested_datetime FROM incident_reports ir"
+        "                JOIN reports r ON r.municipality_id = ir.municipality_id AND r.id = ir.report_id"
+        "                WHERE ir.municipality_id = :mid AND ir.incident_id = ANY(:ids)"
         "  UNION SELECT r.id, r.requested_datetime FROM reports r WHERE r.municipality_id = :mid AND r.status = 'open'"
-        "        AND NOT EXISTS (SELECT 1 FROM incident_reports ir WHERE ir.report_id = r.id)) calls"
+        "        AND NOT EXISTS (SELECT 1 FROM incident_reports ir"
+        "                        WHERE ir.municipality_id = r.municipality_id AND ir.report_id = r.id)) calls"
         " ORDER BY requested_datetime, id"), {"mid": municipality_id, "ids": list(open_ids)}).scalars().all()
     # Unlink the open incidents' calls and close the incidents; they stay, with their history.
     was = session.execute(text(
-        "DELETE FROM incident_reports WHERE incident_id = ANY(:ids) RETURNING report_id, incident_id"),
-        {"ids": list(open_ids)}).all()
+        "DELETE FROM incident_reports WHERE municipality_id = :mid AND incident_id = ANY(:ids) "
+        "RETURNING report_id, incident_id"), {"mid": municipality_id, "ids": list(open_ids)}).all()
     session.execute(text(
-        "UPDATE incidents SET status = 'closed', closed_at = :at, updated_at = :at WHERE id = ANY(:ids)"),
-        {"ids": list(open_ids), "at": grouping.now()})
+        "UPDATE incidents SET status = 'closed', closed_at = :at, updated_at = :at "
+        "WHERE municipality_id = :mid AND id = ANY(:ids)"),
+        {"mid": municipality_id, "ids": list(open_ids), "at": grouping.now()})
     session.expunge_all()
     muni = session.get(Municipality, municipality_id)  # held for the replay: the rules read it over and over
     # Read as stored now (a reload of the layers has just snapped them again), not as held in the session.
-    loaded = {r.id: r for r in session.scalars(select(Report).where(Report.id.in_(report_ids))
+    loaded = {r.id: r for r in session.scalars(select(Report).where(Report.municipality_id == municipality_id,
+                                                                    Report.id.in_(report_ids))
                                                .execution_options(populate_existing=True))}
     for rid in report_ids:
         report = loaded[rid]
@@ -69,7 +74,7 @@ def recompute_open(session: Session, municipality_id: int) -> tuple[int, int]:
             group(session, report, rules)
     session.flush()
     _point_to_rebuilt(session, municipality_id, open_ids, was)
-    _keep_progress(session, {i: st for i, st in prior.items() if st != "open"})
+    _keep_progress(session, municipality_id, {i: st for i, st in prior.items() if st != "open"})
     rebuilt = session.scalars(select(Incident).where(
         Incident.municipality_id == muni.id, Incident.status.in_(OPEN_STATUSES))).all()
     refresh_many(session, rebuilt)
@@ -84,9 +89,11 @@ def _point_to_rebuilt(session: Session, municipality_id: int, old_ids: list[int]
         "WITH w AS (SELECT * FROM unnest(CAST(:reports AS bigint[]), CAST(:olds AS bigint[])) AS w(report_id, old_id)), "
         "moved AS (SELECT w.old_id, ir.incident_id AS new_id, count(*) AS n, "
         "          array_agg(CAST(w.report_id AS text) ORDER BY w.report_id) AS reports "
-        "          FROM w JOIN incident_reports ir ON ir.report_id = w.report_id GROUP BY 1, 2), "
+        "          FROM w JOIN incident_reports ir ON ir.municipality_id = :mid AND ir.report_id = w.report_id "
+        "          GROUP BY 1, 2), "
         "best AS (SELECT DISTINCT ON (old_id) old_id, new_id FROM moved ORDER BY old_id, n DESC, new_id), "
-        "pointed AS (UPDATE incidents i SET absorbed_into_id = b.new_id FROM best b WHERE i.id = b.old_id) "
+        "pointed AS (UPDATE incidents i SET absorbed_into_id = b.new_id FROM best b "
+        "            WHERE i.municipality_id = :mid AND i.id = b.old_id) "
         "INSERT INTO incident_events (municipality_id, incident_id, at, actor, action, detail) "
         "SELECT :mid, o.id, :at, 'system', 'rebuilt', jsonb_build_object("
         " 'into', b.new_id, 'reason', 'open incidents recomputed from their calls', "
@@ -98,13 +105,14 @@ def _point_to_rebuilt(session: Session, municipality_id: int, old_ids: list[int]
         {"reports": [r for r, _ in was], "olds": [o for _, o in was], "ids": old_ids, "mid": municipality_id, "at": grouping.now()})
 
 
-def _keep_progress(session: Session, prior: dict[int, str]) -> None:
+def _keep_progress(session: Session, municipality_id: int, prior: dict[int, str]) -> None:
     """A crew already sent (``assigned``) or at work (``in_progress``) on an old incident is still
     so on the new one that took its calls (``grouping.carry_progress``, as when an incident absorbs
     another; in_progress first, so the new one takes the most advanced, with that one's crew)."""
     if not prior:
         return
-    olds = session.scalars(select(Incident).where(Incident.id.in_(list(prior)),
+    olds = session.scalars(select(Incident).where(Incident.municipality_id == municipality_id,
+                                                  Incident.id.in_(list(prior)),
                                                   Incident.absorbed_into_id.is_not(None))
                            .execution_options(populate_existing=True)).all()
     for old in sorted(olds, key=lambda o: (prior[o.id] != "in_progress", o.id)):

@@ -60,7 +60,7 @@ _WHERE_AND_WHO = text("""
             END,
             CASE WHEN i.kind IN ('lighting_circuit', 'lighting_cabinet') THEN ST_Centroid(i.geom)
                  ELSE ST_PointOnSurface(i.geom) END) AS point
-        FROM asked JOIN incidents i ON i.id = asked.id)
+        FROM asked JOIN incidents i ON i.municipality_id = ANY(:mids) AND i.id = asked.id)
     SELECT fix.id, area.area_id, crew.crew_id, place.name AS sensitive_place
     FROM fix
     LEFT JOIN LATERAL (SELECT a.area_id FROM crew_areas a WHERE a.municipality_id = fix.mid
@@ -98,7 +98,8 @@ def assign_many(session: Session, incidents: list[Incident]) -> dict[int, Assign
         return {}
     session.flush()  # the statement reads the incidents as they stand
     found = {row.id: row for row in session.execute(_WHERE_AND_WHO, {
-        "ids": [i.id for i in incidents], "skills": [SKILL.get(i.kind, "general") for i in incidents],
+        "mids": sorted({i.municipality_id for i in incidents}), "ids": [i.id for i in incidents],
+        "skills": [SKILL.get(i.kind, "general") for i in incidents],
         "sensitive": list(priority.SENSITIVE_KINDS), "sensitive_m": priority.SENSITIVE_M})}
     out: dict[int, Assignment] = {}
     for inc in incidents:

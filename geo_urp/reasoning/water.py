@@ -136,7 +136,7 @@ def _shed_unexplained(session: Session, burst: Incident, rules: Rules, reports: 
 def _join(session: Session, report: Report, inc: Incident, rules: Rules) -> Incident:
     """Put the report in ``inc`` and work the incident out again."""
     grouping.attach(session, report, inc)
-    reports = grouping.reports_of(session, inc.id)
+    reports = grouping.reports_of(session, inc)
     recompute(session, inc, rules, reports, redraw=False)
     if inc.kind == "water_main_burst":
         _shed_unexplained(session, inc, rules, reports)
@@ -173,16 +173,18 @@ _NEAR_MAIN = text(
 # outages of a long night hold many calls, and their rows are not needed here.
 _SEGMENTS_OF = text(
     "SELECT ir.incident_id, array_agg(DISTINCT r.segment_no) AS segments FROM incident_reports ir "
-    "JOIN reports r ON r.id = ir.report_id WHERE ir.incident_id = ANY(:ids) AND r.segment_no IS NOT NULL "
+    "JOIN reports r ON r.municipality_id = ir.municipality_id AND r.id = ir.report_id "
+    "WHERE ir.municipality_id = :mid AND ir.incident_id = ANY(:ids) AND r.segment_no IS NOT NULL "
     "GROUP BY ir.incident_id")
 
 
 def _segments_of_calls(session: Session, incidents: list[Incident]) -> dict[int, frozenset[int]]:
-    """Incident id -> the valve segments of its calls, for all ``incidents`` in one query."""
+    """Incident id -> the valve segments of its calls, for all ``incidents`` (of one town) in one query."""
     if not incidents:
         return {}
     found = {row.incident_id: frozenset(row.segments)
-             for row in session.execute(_SEGMENTS_OF, {"ids": [inc.id for inc in incidents]})}
+             for row in session.execute(_SEGMENTS_OF, {"mid": incidents[0].municipality_id,
+                                                       "ids": [inc.id for inc in incidents]})}
     return {inc.id: found.get(inc.id, frozenset()) for inc in incidents}
 
 
@@ -196,7 +198,7 @@ def recompute(session: Session, inc: Incident, rules: Rules, reports: list[Row] 
     drawn by this function; an operator's merge or move redraws always.
     """
     if reports is None:
-        reports = grouping.reports_of(session, inc.id)
+        reports = grouping.reports_of(session, inc)
     mid = inc.municipality_id
     was = (inc.kind, list(inc.asset_ids[:1]), list(inc.affected_segment_nos))
     leaks = [r for r in reports if r.service_code == "water_leak" and r.pipe_id]
@@ -268,7 +270,7 @@ _PART_AT = ("SELECT p.segment_no, p.geom FROM water_pipe_parts p WHERE p.municip
 _LEAK_SEGMENT = text(
     "SELECT part.segment_no FROM water_pipes w "
     "CROSS JOIN LATERAL (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ST_LineLocatePoint(w.geom, r.geom))"
-    " AS f FROM reports r WHERE r.id = ANY(:ids)) AS at "
+    " AS f FROM reports r WHERE r.municipality_id = w.municipality_id AND r.id = ANY(:ids)) AS at "
     "CROSS JOIN LATERAL (" + _PART_AT.format(f="at.f") + ") AS part "
     "WHERE w.municipality_id = :mid AND w.pipe_id = :pipe AND at.f IS NOT NULL")
 # For points :xs, :ys (metric) on main :pipe, in order: the valve segment of a break at each, and

@@ -13,6 +13,7 @@ from geo_urp.reasoning import corrections
 from geo_urp.loading.loader import load_municipality
 from geo_urp.models import Incident, IncidentReport, Report
 from tests.conftest import BORGO
+from tests.one_town import towns_of
 
 
 
@@ -193,3 +194,21 @@ def test_a_call_costs_a_known_number_of_statements(session, borgo, service_code,
               "description": "water in the street", **_near_lamp(session, "L05")}
     sent = statements_of(session, lambda: take_call(session, key, fields, idempotency_key="call-1"))
     assert len(sent) == statements, "\n".join(" ".join(s.split())[:100] for s in sent)
+
+
+def test_every_statement_of_a_call_but_the_key_lookup_names_the_calls_town(session, borgo):
+    """docs/SCALING.md: on Citus a call's statements each go to the one worker holding its town.
+    Calls that start, grow and merge incidents of every engine; the key's lookup is the one
+    statement before the town is known (it reads the key, and its earlier try in the town found)."""
+    key = create_api_key(session, "operator", "borgo")
+    calls = [("streetlight_out", "L01"), ("streetlight_out", "L02"), ("streetlight_out", "L03"),
+             ("flooding", "L05"), ("flooding", "L05"), ("no_water", "L06"), ("water_leak", "L04"),
+             ("noise", "L03")]
+    sent = []
+    for n, (service_code, lamp) in enumerate(calls):
+        fields = {"jurisdiction_id": "borgo", "service_code": service_code, **_near_lamp(session, lamp)}
+        sent += statements_of(session, lambda: take_call(session, key, fields, idempotency_key=f"call-{n}"))
+    towns = {statement: towns_of(statement) for statement in sent}
+    assert sum(1 for s in sent if towns[s].tables) > 5 * len(calls)  # the check saw the calls' work
+    unrouted = {" ".join(s.split())[:160]: sorted(t.unrouted) for s, t in towns.items() if not t.routed}
+    assert len(unrouted) == 1 and next(iter(unrouted)).startswith("SELECT api_keys.id"), unrouted

@@ -93,8 +93,8 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
     minutes = [0, 5, 5, 12, 14, 20, 20]
     for n, (s, m) in enumerate(zip(order, minutes)):
         report, inc = call("flooding", m, at=(300 + 10 * n, 300), street=None if s is None else streets[s][0])
-    calls = clusters.summaries(session, [inc.id])[inc.id]
-    assert calls == _summary_of_rows(grouping.reports_of(session, inc.id))
+    calls = clusters.summaries(session, [inc])[inc.id]
+    assert calls == _summary_of_rows(grouping.reports_of(session, inc))
     assert calls == (7, T0, T0 + timedelta(minutes=20), tuple(streets[i][1] for i in (3, 0, 1, 2)))
     assert inc.explanation.startswith(
         f"7 chiamate in 20 minuti in {streets[3][1]}, {streets[0][1]} e altre 2 vie per allagamento")
@@ -107,8 +107,8 @@ def test_a_cluster_is_described_by_the_summary_of_all_its_calls(session, borgo, 
     session.flush()
     session.refresh(more)
     inc = clusters.handle(session, more, rules_for(None))
-    got = clusters.summaries(session, [inc.id])[inc.id]
-    assert got == _summary_of_rows(grouping.reports_of(session, inc.id))
+    got = clusters.summaries(session, [inc])[inc.id]
+    assert got == _summary_of_rows(grouping.reports_of(session, inc))
     assert got == (8, T0, t, calls.streets)
 
 
@@ -161,8 +161,8 @@ def test_a_call_bridging_two_clusters_merges_them_and_the_incident_is_as_stored(
     session.refresh(bridge)
     inc = clusters.handle(session, bridge, rules_for(None))
     session.flush()
-    calls = clusters.summaries(session, [inc.id])[inc.id]
-    assert calls == _summary_of_rows(grouping.reports_of(session, inc.id))
+    calls = clusters.summaries(session, [inc])[inc.id]
+    assert calls == _summary_of_rows(grouping.reports_of(session, inc))
     assert calls.count == 3 and calls.last == bridge.requested_datetime
     stored = session.execute(text("SELECT opened_at, updated_at, ST_AsText(geom) FROM incidents WHERE id = :i"),
                              {"i": inc.id}).one()

@@ -1,0 +1,47 @@
+"""tests/one_town.py reads from a statement's SQL whether its co-located tables are joined on
+their town and tied to a town it names (what conftest's ``joins_equate_towns`` holds every test to)."""
+from __future__ import annotations
+
+import pytest
+
+from tests.one_town import towns_of
+
+
+@pytest.mark.parametrize("sql, unjoined, unrouted", [
+    # A link joined on its report's id alone: two towns' rows could meet; no town named.
+    ("SELECT ir.incident_id FROM incident_reports ir JOIN reports r ON r.id = ir.report_id "
+     "WHERE ir.incident_id = ANY(%(ids)s)", {"ir (incident_reports)", "r (reports)"},
+     {"ir (incident_reports)", "r (reports)"}),
+    # Joined on the whole key: one town's rows meet, but which town is not said.
+    ("SELECT ir.incident_id FROM incident_reports ir JOIN reports r "
+     "ON r.municipality_id = ir.municipality_id AND r.id = ir.report_id WHERE ir.incident_id = ANY(%(ids)s)",
+     set(), {"ir (incident_reports)", "r (reports)"}),
+    # ... and the town named on one side reaches the other through the join.
+    ("SELECT ir.incident_id FROM incident_reports ir JOIN reports r "
+     "ON r.municipality_id = ir.municipality_id AND r.id = ir.report_id "
+     "WHERE ir.municipality_id = %(mid)s AND ir.incident_id = ANY(%(ids)s)", set(), set()),
+    # A correlated subquery counts as a join; unqualified columns are the one table's of their scope.
+    ("SELECT i.id, (SELECT count(*) FROM incident_reports WHERE incident_id = i.id) FROM incidents i "
+     "WHERE i.municipality_id = %(mid)s", {"incident_reports (incident_reports)"},
+     {"incident_reports (incident_reports)"}),
+    ("WITH c AS (SELECT 1) SELECT i.id, (SELECT count(*) FROM incident_reports WHERE incident_id = i.id "
+     "AND municipality_id = i.municipality_id) FROM incidents i WHERE i.municipality_id IN (1, 2)", set(), set()),
+    # Per town through a table of towns: joined (each town's rows on their own), not routed.
+    ("SELECT m.slug, (SELECT count(*) FROM reports WHERE reports.municipality_id = m.id), "
+     "(SELECT count(*) FROM incidents WHERE incidents.municipality_id = m.id) FROM municipalities m",
+     set(), {"reports (reports)", "incidents (incidents)"}),
+    # An insert names the town it writes; an update by the whole key is routed, by another column not.
+    ("INSERT INTO incident_reports (report_id, municipality_id, incident_id) "
+     "VALUES (%(report_id)s, %(municipality_id)s, %(incident_id)s)", set(), set()),
+    ("UPDATE incidents SET status=%(s)s WHERE incidents.id = %(id)s AND incidents.municipality_id = %(m)s",
+     set(), set()),
+    ("UPDATE incident_reports SET incident_id=%(new)s WHERE incident_reports.incident_id = %(old)s",
+     set(), {"incident_reports (incident_reports)"}),
+    # pg_trgm's operator, escaped for psycopg2; tables of no town; what is not a query at all.
+    ("SELECT name FROM streets WHERE municipality_id = %(m)s AND name %% %(q)s", set(), set()),
+    ("SAVEPOINT sa_savepoint_1", set(), set()),
+])
+def test_a_statement_is_read_for_the_towns_it_reaches(sql, unjoined, unrouted):
+    towns = towns_of(sql)
+    assert (set(towns.unjoined), set(towns.unrouted)) == (unjoined, unrouted)
+    assert towns.joined == (not unjoined) and towns.routed == (not unrouted)
