@@ -116,30 +116,37 @@ def _service_line(frame) -> str | None:
     return None
 
 
+# What the check below found while the current test ran. The listener is registered once for the
+# process: adding and removing it around each test raced with statements other threads were
+# sending (SQLAlchemy iterates its listeners), such as a live server's request threads.
+_UNJOINED: list[str] = []
+
+
+def _check_towns(_conn, _cursor, statement, *_):
+    try:
+        towns = towns_of(statement)
+    except sqlglot.errors.SqlglotError as unread:
+        if where := _service_line(sys._getframe(1)):
+            _UNJOINED.append(f"{where}: the check cannot read {statement} ({unread})")
+        return
+    if not towns.joined and (where := _service_line(sys._getframe(1))):
+        _UNJOINED.append(f"{where}: {', '.join(sorted(towns.unjoined))} not joined on their town in {statement}")
+
+
+event.listen(Engine, "before_cursor_execute", _check_towns)
+
+
 @pytest.fixture(autouse=True)
 def joins_equate_towns():
-    """Every statement the service sends while a test runs joins the rows of a town's calls on
-    their town (docs/SCALING.md: on Citus a join of co-located tables that does not equate their
-    ``municipality_id`` is refused, or moves rows between workers). Checked on whatever each
-    test makes the service do; the test fails naming the statement and where it was sent."""
-    found: list[str] = []
-
-    def check(_conn, _cursor, statement, *_):
-        try:
-            towns = towns_of(statement)
-        except sqlglot.errors.ParseError as unread:
-            if where := _service_line(sys._getframe(1)):
-                found.append(f"{where}: the check cannot read {statement} ({unread})")
-            return
-        if not towns.joined and (where := _service_line(sys._getframe(1))):
-            found.append(f"{where}: {', '.join(sorted(towns.unjoined))} not joined on their town in {statement}")
-
-    event.listen(Engine, "before_cursor_execute", check)
-    try:
-        yield
-    finally:
-        event.remove(Engine, "before_cursor_execute", check)
-    assert not found, "\n".join(dict.fromkeys(found))
+    """Every statement the service sends in this process while a test runs joins the rows of a
+    town's calls on their town (docs/SCALING.md: on Citus a join of co-located tables that does
+    not equate their ``municipality_id`` is refused, or moves rows between workers). Checked on
+    whatever each test makes the service do (a worker or server the test starts as a process of
+    its own is not seen); the test fails naming the statement and where it was sent."""
+    _UNJOINED.clear()
+    yield
+    found, _UNJOINED[:] = list(dict.fromkeys(_UNJOINED)), []
+    assert not found, "\n".join(found)
 
 
 @pytest.fixture(scope="session")

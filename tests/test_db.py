@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from geo_urp import create_app
-from geo_urp.db import engine_for, session_scope
+from geo_urp.db import analyze, engine_for, session_scope
 from geo_urp.loading.loader import load_municipality
 from tests.conftest import BORGO
 
@@ -145,3 +145,18 @@ def test_a_logged_in_operator_meets_503_too_while_the_database_is_unreachable(bo
     resp = getattr(same_login, method)(path, data=data)
     assert resp.status_code == 503, resp.data[:500]
     assert int(resp.headers["Retry-After"]) > 0
+
+
+def test_statistics_that_cannot_be_refreshed_leave_a_warning_and_what_was_written(caplog):
+    # After a load has committed, an unreachable owner's database is no reason to fail the command.
+    nowhere = "postgresql+psycopg2://postgres@127.0.0.1:1/geo_urp"
+    with caplog.at_level("WARNING", logger="geo_urp.db"):
+        assert analyze(nowhere, (t for t in ("streets", "lamps"))) is False
+    assert "statistics of streets, lamps not refreshed" in caplog.text
+
+
+def test_statistics_are_refreshed_as_the_owner(fresh_db_url):
+    assert analyze(fresh_db_url, ["reports", "incident_reports"]) is True
+    with session_scope(fresh_db_url) as s:
+        analysed = set(s.scalars(text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")))
+    assert {"reports_from_0", "incident_reports"} <= analysed

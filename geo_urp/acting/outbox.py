@@ -117,16 +117,17 @@ def deliver_batch(session: Session, config, senders: dict, me: str) -> PassResul
 
 def _claim(session: Session, config, channels: list[str], me: str) -> list[OutboxMessage]:
     now = func.now()
-    due = (select(OutboxMessage.id)
+    due = (select(OutboxMessage.id, OutboxMessage.municipality_id)
            .where(OutboxMessage.status == "pending", OutboxMessage.channel != "phone",
                   OutboxMessage.channel.in_(channels), OutboxMessage.next_attempt_at <= now,
                   or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-           .limit(int(config["OUTBOX_BATCH"])).with_for_update(skip_locked=True))
+           .limit(int(config["OUTBOX_BATCH"])).with_for_update(skip_locked=True).subquery("due"))
     claim = timedelta(seconds=float(config["OUTBOX_CLAIM_S"]))
-    ids = session.scalars(update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+    ids = session.scalars(update(OutboxMessage)
+                          .where(OutboxMessage.municipality_id == due.c.municipality_id, OutboxMessage.id == due.c.id)
                           .values(claimed_by=me, claimed_until=now + claim, attempts=OutboxMessage.attempts + 1)
-                          .returning(OutboxMessage.id)).all()
+                          .returning(OutboxMessage.id).execution_options(synchronize_session=False)).all()
     session.commit()
     if not ids:
         return []

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from geo_urp.catalog import catalog_for
 from geo_urp.errors import BadInput
 from geo_urp.language import DEFAULT, N_
-from geo_urp.models import Municipality, Report, ReportUpdate
+from geo_urp.models import Municipality, Report, ReportUpdate, report_of
 from geo_urp.municipalities import municipality_for
 from geo_urp.reading import privacy
 from geo_urp.reading.open311 import iso, worded
@@ -112,7 +112,7 @@ def _updates(muni: Municipality, start: datetime, end: datetime, services: list[
     query = (
         select(ReportUpdate.id.label("update_id"), ReportUpdate.report_id, ReportUpdate.stage,
                ReportUpdate.status, ReportUpdate.updated_datetime, ReportUpdate.description)
-        .join(Report, Report.id == ReportUpdate.report_id)
+        .join(Report, report_of(ReportUpdate))
         .where(ReportUpdate.municipality_id == muni.id, Report.municipality_id == muni.id,
                _in_window(start, end))
         .order_by(ReportUpdate.updated_datetime, ReportUpdate.id)
