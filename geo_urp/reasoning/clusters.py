@@ -51,20 +51,17 @@ def reshape(session: Session, inc: Incident) -> None:
 
 # The open clusters of a kind with a call of ``:codes`` within ``:distance_m`` of the new call's
 # point and within its time window, oldest first. Only incidents placed by place and time: a
-# lamp or water incident on the network has its assets. The calls near in space and time are
-# found first, by the reports' spatial index, and only then their incidents (MATERIALIZED: the
-# town's links and incidents, counted on every side of the join, otherwise tempt the planner
-# to go through every open cluster, reading the town's open calls of the service for each).
+# lamp or water incident on the network has its assets. The way is left to the planner: from
+# the town's few open clusters to their calls while its statistics know the links (autovacuum
+# keeps them). Starting from the calls near in space and time instead, forced by a MATERIALIZED
+# CTE, reads every past call near the point, years of them.
 _NEAR = text(
-    "WITH near AS MATERIALIZED (SELECT r.municipality_id, r.id FROM reports r "
-    "  WHERE r.municipality_id = :mid AND r.service_code = ANY(:codes) "
-    "  AND r.requested_datetime BETWEEN :since AND :until "
-    "  AND ST_DWithin(r.geom, " + grouping.geom_param("point") + ", :distance_m)) "
-    "SELECT i.id FROM near "
-    "JOIN incident_reports ir ON ir.municipality_id = near.municipality_id AND ir.report_id = near.id "
-    "JOIN incidents i ON i.municipality_id = ir.municipality_id AND i.id = ir.incident_id "
+    "SELECT i.id FROM incidents i JOIN incident_reports ir ON ir.municipality_id = i.municipality_id "
+    "AND ir.incident_id = i.id JOIN reports r ON r.municipality_id = ir.municipality_id AND r.id = ir.report_id "
     "WHERE i.municipality_id = :mid AND i.kind = :kind AND i.status = ANY(:open) "
     "AND cardinality(i.asset_ids) = 0 AND cardinality(i.affected_segment_nos) = 0 "
+    "AND r.service_code = ANY(:codes) AND r.requested_datetime BETWEEN :since AND :until "
+    "AND ST_DWithin(r.geom, " + grouping.geom_param("point") + ", :distance_m) "
     "GROUP BY i.id, i.municipality_id ORDER BY i.opened_at, i.id")
 
 # What describing a cluster reads of its calls, per incident: how many, the first and last
