@@ -15,7 +15,8 @@ past reports (see docs/PERFORMANCE.md)::
     python -m benchmarks.bench_open311_wrk --url http://127.0.0.1:8011 --municipality mezzolombardo
 
 Options: ``--seconds`` of timed load (default 10), ``--warmup`` seconds of untimed load
-first (default 3: each gunicorn worker builds its caches of the town), ``--concurrency``
+first (default 3: each gunicorn worker builds its caches of the town; then the statistics
+of the calls' tables are gathered, ``bench_open311_post.analyze_calls``), ``--concurrency``
 connections (default 20), ``--key`` an api_key (default: a new public key).
 It prints what wrk measured: requests, throughput, errors, latency percentiles.
 """
@@ -30,7 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_open311_post import api_key, municipality_id, points, target_arguments  # noqa: E402
+from benchmarks.bench_open311_post import (  # noqa: E402
+    analyze_calls,
+    api_key,
+    municipality_id,
+    points,
+    target_arguments,
+)
 from geo_urp import settings  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent / "open311_post.lua"
@@ -67,6 +74,7 @@ def main() -> None:
         if args.warmup > 0:
             warm = run_wrk(url, args.warmup, args.concurrency, spots.name, key, args.municipality)
             print("warm-up, untimed: " + warm.splitlines()[0])
+        analyze_calls(db)
         print(f"POST /open311/v2/requests.json, {args.concurrency} connections, closed loop, "
               f"{args.seconds:g} s:")
         print(run_wrk(url, args.seconds, args.concurrency, spots.name, key, args.municipality), end="")
