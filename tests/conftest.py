@@ -125,7 +125,7 @@ _UNJOINED: list[str] = []
 def _check_towns(_conn, _cursor, statement, *_):
     try:
         towns = towns_of(statement)
-    except sqlglot.errors.SqlglotError as unread:
+    except (sqlglot.errors.SqlglotError, RecursionError) as unread:  # never an error in the service's execute
         if where := _service_line(sys._getframe(1)):
             _UNJOINED.append(f"{where}: the check cannot read {statement} ({unread})")
         return

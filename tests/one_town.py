@@ -98,8 +98,8 @@ class _Reading:
                         return self.selected_town(self.ctes[table.name], seen | {table.name}) or f"cte:{id(table)}"
                     return f"table:{id(table)}"
             for sub in query.find_all(exp.Subquery):
-                if sub.alias == name and self.scope(sub) is query:
-                    return self.selected_town(sub.this, seen) or f"subquery:{id(sub)}"
+                if sub.alias == name and self.scope(sub) is query and id(sub) not in seen:
+                    return self.selected_town(sub.this, seen | {id(sub)}) or f"subquery:{id(sub)}"
             query = self.scope(query)
         return None
 
@@ -120,7 +120,7 @@ class _Reading:
         co = [t for t in own if t.name in CO_LOCATED]
         if len(co) == 1:
             return f"table:{id(co[0])}"
-        return self.source(own[0].alias_or_name, own[0]) if len(own) == 1 else None
+        return self.source(own[0].alias_or_name, own[0], seen) if len(own) == 1 else None
 
     def side(self, node: exp.Expression) -> tuple[str, str | None] | None:
         """What one side of an equality is: ("town", node) for a table's municipality_id,
@@ -139,14 +139,18 @@ class _Reading:
         if a and b and "town" in (a[0], b[0]) and a[1] and b[1]:
             self.tie(a[1], b[1])
 
-    def conjuncts(self, condition: exp.Expression | None):
-        if condition is None:
-            return
-        if isinstance(condition, (exp.And, exp.Paren, exp.Where, exp.Having)):
-            for part in ([condition.left, condition.right] if isinstance(condition, exp.And) else [condition.this]):
-                yield from self.conjuncts(part)
-        else:
-            yield condition
+    @staticmethod
+    def conjuncts(condition: exp.Expression | None):
+        """The terms of ``condition`` that must each hold: its AND's, through parentheses."""
+        todo = [condition] if condition is not None else []
+        while todo:
+            part = todo.pop()
+            if isinstance(part, exp.And):
+                todo += [part.right, part.left]
+            elif isinstance(part, (exp.Paren, exp.Where, exp.Having)):
+                todo.append(part.this)
+            else:
+                yield part
 
     def read(self) -> None:
         conditions = [w.this for w in self.tree.find_all(exp.Where, exp.Having)]

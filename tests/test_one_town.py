@@ -68,3 +68,17 @@ def test_a_statement_is_read_for_the_towns_it_reaches(sql, unjoined, unrouted):
 ])
 def test_only_ties_that_must_hold_join_tables(sql, unjoined):
     assert set(towns_of(sql).unjoined) == unjoined
+
+
+@pytest.mark.parametrize("sql", [
+    # A CTE that shadows the table it reads, CTEs that read each other: no end to follow.
+    "WITH due AS (SELECT municipality_id, id FROM due) SELECT * FROM due JOIN reports r "
+    "ON r.municipality_id = due.municipality_id",
+    "WITH a AS (SELECT municipality_id FROM b), b AS (SELECT municipality_id FROM a) "
+    "SELECT * FROM a JOIN reports r ON r.municipality_id = a.municipality_id",
+    # A long chain of conditions.
+    "SELECT id FROM reports WHERE municipality_id = 1 AND " + " AND ".join(f"id <> {n}" for n in range(1500)),
+])
+def test_a_statement_of_any_shape_is_read_to_the_end(sql):
+    # No endless reading: an error here would be raised in the service's execute.
+    assert any(table.endswith("(reports)") for table in towns_of(sql).tables)
