@@ -118,7 +118,8 @@ def _service_line(frame) -> str | None:
 
 # What the check below found while the current test ran. The listener is registered once for the
 # process: adding and removing it around each test raced with statements other threads were
-# sending (SQLAlchemy iterates its listeners), such as a live server's request threads.
+# sending (SQLAlchemy iterates its listeners), such as a live server's request threads. A
+# statement such a thread of an earlier test sends late is charged to the test running then.
 _UNJOINED: list[str] = []
 
 
