@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from geo_urp import settings  # noqa: E402
 from geo_urp.accounts import create_api_key  # noqa: E402
 from geo_urp.catalog import DEFAULT_CATALOG  # noqa: E402
-from geo_urp.db import engine_for, session_scope  # noqa: E402
+from geo_urp.db import analyze, session_scope  # noqa: E402
 
 SEED_SQL = text("""
     WITH pts AS (
@@ -81,8 +81,7 @@ def seed(url: str, mid: int, n: int) -> float:
     started = time.perf_counter()
     with session_scope(url) as s:
         s.execute(SEED_SQL, {"mid": mid, "n": n, "codes": DEFAULT_CATALOG.codes})
-    with session_scope(url) as s:
-        s.execute(text("ANALYZE reports"))
+    analyze(url, ["reports"])
     return time.perf_counter() - started
 
 
@@ -95,8 +94,8 @@ def analyze_calls(url: str) -> None:
     on a server with PostgreSQL's defaults once a few dozen calls are in. Where autovacuum is off
     (as on the shared benchmark machines) they would stay those of the empty tables of the
     benchmark database, and the planner would plan every call's joins blind."""
-    with engine_for(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE " + ", ".join(CALL_TABLES)))
+    if not analyze(url, CALL_TABLES):
+        sys.exit("the statistics of the calls' tables could not be gathered: see the warning above")
 
 
 def points(url: str, mid: int, n: int) -> list[tuple[float, float]]:

@@ -115,9 +115,8 @@ def analyze(admin_url: str, tables: Iterable[str]) -> bool:
     schema's owner, each table committed on its own).
 
     Until autovacuum's next pass (within a minute on its defaults; never where it is turned off)
-    the planner plans a freshly filled table blind: on 100,000 past reports just written, the
-    valve segments of a water call's outages were looked up by a scan of every report, 44 ms
-    against 0.1 ms once analysed. PostgreSQL skips a table its caller does not own with a
+    the planner plans a freshly filled table blind: years of past reports just written were
+    scanned whole to look up the valve segments of a water call's outages. PostgreSQL skips a table its caller does not own with a
     warning, never an error: autovacuum then does it later. What was written stays written when
     this cannot be done (the owner's database unreachable): a warning says so; False then.
     """

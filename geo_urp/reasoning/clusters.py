@@ -96,8 +96,7 @@ def summaries(session: Session, incidents: list[Incident]) -> dict[int, Summary]
     """Incident id -> the ``Summary`` of its calls, for every one of ``incidents`` that has calls."""
     if not incidents:
         return {}
-    rows = session.execute(_SUMMARIES, {"mids": sorted({inc.municipality_id for inc in incidents}),
-                                        "ids": [inc.id for inc in incidents]})
+    rows = session.execute(_SUMMARIES, {"mids": grouping.towns(incidents), "ids": [inc.id for inc in incidents]})
     return {r.incident_id: Summary(r.count, r.first, r.last, tuple(r.streets)) for r in rows}
 
 

@@ -35,6 +35,11 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def towns(incidents: list[Incident]) -> list[int]:
+    """The towns of ``incidents`` (one, as a rule), for statements that name them with their ids."""
+    return sorted({inc.municipality_id for inc in incidents})
+
+
 def hexgeom(geom) -> str | None:
     """A geometry as hex WKB for a bound SQL parameter (rows give either WKBElement or hex text)."""
     return geom if geom is None or isinstance(geom, str) else geom.desc
@@ -158,7 +163,7 @@ def reports_of_many(session: Session, incidents: list[Incident]) -> dict[int, li
     """``reports_of`` for several incidents in one query: incident id -> its reports (none: left out)."""
     out: dict[int, list[Row]] = {}
     for row in session.execute(_REPORTS_OF.where(
-            IncidentReport.municipality_id.in_({inc.municipality_id for inc in incidents}),
+            IncidentReport.municipality_id.in_(towns(incidents)),
             IncidentReport.incident_id.in_([inc.id for inc in incidents]))):
         out.setdefault(row.incident_id, []).append(row)
     return out

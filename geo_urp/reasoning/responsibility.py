@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from geo_urp import audit
 from geo_urp.models import Incident
 from geo_urp.reasoning import priority, words
-from geo_urp.reasoning.grouping import log
+from geo_urp.reasoning.grouping import log, towns
 
 SENT = ("assigned", "in_progress")  # a crew is on its way or at work
 
@@ -98,7 +98,7 @@ def assign_many(session: Session, incidents: list[Incident]) -> dict[int, Assign
         return {}
     session.flush()  # the statement reads the incidents as they stand
     found = {row.id: row for row in session.execute(_WHERE_AND_WHO, {
-        "mids": sorted({i.municipality_id for i in incidents}), "ids": [i.id for i in incidents],
+        "mids": towns(incidents), "ids": [i.id for i in incidents],
         "skills": [SKILL.get(i.kind, "general") for i in incidents],
         "sensitive": list(priority.SENSITIVE_KINDS), "sensitive_m": priority.SENSITIVE_M})}
     out: dict[int, Assignment] = {}

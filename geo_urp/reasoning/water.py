@@ -174,16 +174,16 @@ _NEAR_MAIN = text(
 _SEGMENTS_OF = text(
     "SELECT ir.incident_id, array_agg(DISTINCT r.segment_no) AS segments FROM incident_reports ir "
     "JOIN reports r ON r.municipality_id = ir.municipality_id AND r.id = ir.report_id "
-    "WHERE ir.municipality_id = :mid AND ir.incident_id = ANY(:ids) AND r.segment_no IS NOT NULL "
+    "WHERE ir.municipality_id = ANY(:mids) AND ir.incident_id = ANY(:ids) AND r.segment_no IS NOT NULL "
     "GROUP BY ir.incident_id")
 
 
 def _segments_of_calls(session: Session, incidents: list[Incident]) -> dict[int, frozenset[int]]:
-    """Incident id -> the valve segments of its calls, for all ``incidents`` (of one town) in one query."""
+    """Incident id -> the valve segments of its calls, for all ``incidents`` in one query."""
     if not incidents:
         return {}
     found = {row.incident_id: frozenset(row.segments)
-             for row in session.execute(_SEGMENTS_OF, {"mid": incidents[0].municipality_id,
+             for row in session.execute(_SEGMENTS_OF, {"mids": grouping.towns(incidents),
                                                        "ids": [inc.id for inc in incidents]})}
     return {inc.id: found.get(inc.id, frozenset()) for inc in incidents}
 

@@ -32,9 +32,9 @@ def _municipality(session, slug: str | None) -> tuple[int, str]:
     return rows[0].id, rows[0].slug
 
 
-def cli_simulate(database_url: str, *, owner_url: str | None = None, url: str | None = None, key: str | None = None, hours: float = 8,
-                 seed: int = 1, history: int | None = None, municipality: str | None = None,
-                 years: float = 2, jurisdiction_id: str | None = None, speed: float | None = None,
+def cli_simulate(database_url: str, *, owner_url: str | None = None, url: str | None = None,
+                 key: str | None = None, hours: float = 8, seed: int = 1, history: int | None = None,
+                 municipality: str | None = None, years: float = 2, jurisdiction_id: str | None = None, speed: float | None = None,
                  truth: Path | None = None, echo: Callable[[str], None] = print) -> int:
     """Run ``simulate``: replay a night (``url`` + ``key``) or write ``history`` past reports; returns the exit code.
 
