@@ -34,8 +34,8 @@ def _municipality(session, slug: str | None) -> tuple[int, str]:
 
 def cli_simulate(database_url: str, *, owner_url: str | None = None, url: str | None = None,
                  key: str | None = None, hours: float = 8, seed: int = 1, history: int | None = None,
-                 municipality: str | None = None, years: float = 2, jurisdiction_id: str | None = None, speed: float | None = None,
-                 truth: Path | None = None, echo: Callable[[str], None] = print) -> int:
+                 municipality: str | None = None, years: float = 2, jurisdiction_id: str | None = None,
+                 speed: float | None = None, truth: Path | None = None, echo: Callable[[str], None] = print) -> int:
     """Run ``simulate``: replay a night (``url`` + ``key``) or write ``history`` past reports; returns the exit code.
 
     A replay plans the night on the layers of ``database_url`` (the service's database, or
